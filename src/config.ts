@@ -1,0 +1,245 @@
+import { findIana } from 'windows-iana';
+import { isLoopback } from './loopback';
+import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from './renewal/schedule';
+import type { StorageConfig } from './storage/tableClient';
+
+
+export interface Config {
+  storage: StorageConfig;
+  subscriptionsTable: string;
+  runsTable: string;
+  graph: {
+    baseUrl: string;
+    timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+  };
+  /** Client id of the user-assigned managed identity; undefined means system-assigned or a developer credential. */
+  managedIdentityClientId: string | undefined;
+  /** True when the host provides App Service's managed-identity endpoint (running in Azure). */
+  managedIdentityAvailable: boolean;
+  renewal: {
+    concurrency: number;
+    marginHours: number;
+    lifetimeHours: number;
+  };
+  schedule: {
+    cron: string;
+    /** IANA name used to compute the next run; the Functions host runs timers in this zone. */
+    timeZone: string;
+    timerDisabled: boolean;
+  };
+  status: {
+    maxRunAgeHours: number;
+  };
+}
+
+/** A setting is missing or malformed; the message names it and says what to put there. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads and validates every setting this app uses; the only reader of process.env. */
+export function loadConfig(env: Env = process.env): Config {
+  const graphBaseUrl = readGraphBaseUrl(env);
+  return {
+    storage: readStorage(env),
+    subscriptionsTable: readTableName(env, 'SUBSCRIPTIONS_TABLE', 'subscriptions'),
+    runsTable: readTableName(env, 'RUNS_TABLE', 'renewalruns'),
+    graph: {
+      baseUrl: graphBaseUrl,
+      timeoutMs: readNumber(env, 'GRAPH_TIMEOUT_SECONDS', 30, { min: 1, max: 300 }) * 1000,
+      maxAttempts: readNumber(env, 'GRAPH_MAX_ATTEMPTS', 4, { min: 1, max: 10, integer: true }),
+      retryBaseMs: readNumber(env, 'GRAPH_RETRY_BASE_SECONDS', 1, { min: 0, max: 60 }) * 1000,
+    },
+    managedIdentityClientId: readClientId(env),
+    managedIdentityAvailable: Boolean(present(env.IDENTITY_ENDPOINT) || present(env.MSI_ENDPOINT)),
+    renewal: {
+      concurrency: readNumber(env, 'RENEWAL_CONCURRENCY', 4, { min: 1, max: 64, integer: true }),
+      marginHours: readNumber(env, 'RENEWAL_MARGIN_HOURS', 36, { min: 1, max: 720 }),
+      lifetimeHours: readNumber(env, 'RENEWAL_LIFETIME_HOURS', 72, { min: 1, max: 720 }),
+    },
+    schedule: {
+      cron: RENEWAL_SCHEDULE,
+      timeZone: readTimeZone(env),
+      timerDisabled: readTimerDisabled(env),
+    },
+    status: {
+      maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),
+    },
+  };
+}
+
+function present(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== '';
+}
+
+function readStorage(env: Env): StorageConfig {
+  const connectionString = env.TABLES_CONNECTION_STRING;
+  const endpoint = env.TABLES_ENDPOINT;
+  if (present(connectionString) && present(endpoint)) {
+    throw new ConfigError(
+      'TABLES_ENDPOINT',
+      'set either TABLES_ENDPOINT (identity-based access) or TABLES_CONNECTION_STRING, not both.',
+    );
+  }
+  if (present(endpoint)) {
+    let url: URL;
+    try {
+      url = new URL(endpoint.trim());
+    } catch {
+      throw new ConfigError(
+        'TABLES_ENDPOINT',
+        'is not a URL; put the table service endpoint there, e.g. https://<account>.table.core.windows.net',
+      );
+    }
+    if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+      throw new ConfigError('TABLES_ENDPOINT', 'must use https (http is only accepted for a loopback emulator).');
+    }
+    return { kind: 'endpoint', endpoint: url.toString().replace(/\/$/, '') };
+  }
+  if (present(connectionString)) {
+    const value = connectionString.trim();
+    // The value holds an account key: never echo it in the message.
+    if (value !== 'UseDevelopmentStorage=true' && !/(^|;)\s*(AccountName|TableEndpoint)\s*=/i.test(value)) {
+      throw new ConfigError(
+        'TABLES_CONNECTION_STRING',
+        'is not a storage connection string (expected "UseDevelopmentStorage=true" or one with AccountName/TableEndpoint).',
+      );
+    }
+    return { kind: 'connectionString', connectionString: value };
+  }
+  throw new ConfigError(
+    'TABLES_ENDPOINT',
+    'no table storage configured: set TABLES_ENDPOINT to https://<account>.table.core.windows.net (managed identity) or TABLES_CONNECTION_STRING to "UseDevelopmentStorage=true" for Azurite.',
+  );
+}
+
+function readTableName(env: Env, setting: string, fallback: string): string {
+  const value = env[setting];
+  if (!present(value)) return fallback;
+  const name = value.trim();
+  if (!TABLE_NAME.test(name)) {
+    throw new ConfigError(
+      setting,
+      `"${name}" is not a valid table name: use 3 to 63 letters and digits, starting with a letter (default "${fallback}").`,
+    );
+  }
+  return name;
+}
+
+function readGraphBaseUrl(env: Env): string {
+  const value = env.GRAPH_BASE_URL;
+  if (!present(value)) return 'https://graph.microsoft.com';
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(
+      'GRAPH_BASE_URL',
+      `"${value}" is not a URL; use https://graph.microsoft.com, or your national cloud's Graph endpoint.`,
+    );
+  }
+  // The Graph client only attaches the bearer token to https hosts.
+  if (url.protocol !== 'https:') {
+    throw new ConfigError('GRAPH_BASE_URL', `must be an https URL (got "${url.protocol}").`);
+  }
+  if (url.pathname !== '/' || url.search !== '') {
+    throw new ConfigError(
+      'GRAPH_BASE_URL',
+      'must be the host only, without /v1.0 or a path, e.g. https://graph.microsoft.com',
+    );
+  }
+  return url.origin;
+}
+
+function readClientId(env: Env): string | undefined {
+  const value = env.AZURE_CLIENT_ID;
+  if (!present(value)) return undefined;
+  if (!GUID.test(value.trim())) {
+    throw new ConfigError(
+      'AZURE_CLIENT_ID',
+      'must be the client id (a GUID) of the user-assigned managed identity, or be left unset for a system-assigned one.',
+    );
+  }
+  return value.trim();
+}
+
+interface NumberRule {
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+function readNumber(env: Env, setting: string, fallback: number, rule: NumberRule): number {
+  const raw = env[setting];
+  if (!present(raw)) return fallback;
+  const value = Number(raw.trim());
+  const kind = rule.integer ? 'a whole number' : 'a number';
+  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max) {
+    throw new ConfigError(
+      setting,
+      `"${raw}" is not valid: use ${kind} from ${rule.min} to ${rule.max} (default ${fallback}).`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The host runs timers in WEBSITE_TIME_ZONE (a Windows id on Windows plans, an IANA name on Linux),
+ * or UTC when it is unset; the status must compute the same next run.
+ */
+function readTimeZone(env: Env): string {
+  const value = env.WEBSITE_TIME_ZONE;
+  if (!present(value)) return 'UTC';
+  const name = value.trim();
+  if (isIanaZone(name)) return name;
+  const fromWindows = findIana(name)?.[0];
+  if (fromWindows && isIanaZone(fromWindows)) return fromWindows;
+  throw new ConfigError(
+    'WEBSITE_TIME_ZONE',
+    `"${name}" is not a known time zone: use "Romance Standard Time" on Windows or "Europe/Paris" on Linux (Premium or Dedicated plans).`,
+  );
+}
+
+function isIanaZone(name: string): boolean {
+  if (!name.includes('/') && name !== 'UTC') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The portal disables a function with AzureWebJobs.<name>.Disabled; Linux app settings cannot hold
+ * dots, so the same flag may arrive with underscores.
+ */
+function readTimerDisabled(env: Env): boolean {
+  const names = [
+    `AzureWebJobs.${RENEWAL_FUNCTION_NAME}.Disabled`,
+    `AzureWebJobs_${RENEWAL_FUNCTION_NAME}_Disabled`,
+    `AzureWebJobs__${RENEWAL_FUNCTION_NAME}__Disabled`,
+  ];
+  for (const name of names) {
+    const value = env[name];
+    if (!present(value)) continue;
+    const normalized = value.trim().toLowerCase();
+    if (normalized === 'true' || normalized === '1') return true;
+    if (normalized === 'false' || normalized === '0') continue;
+    throw new ConfigError(name, `"${value}" is not valid: use true or false.`);
+  }
+  return false;
+}

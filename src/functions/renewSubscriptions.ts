@@ -1,0 +1,56 @@
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { loadConfig } from '../config';
+import { redact } from '../redact';
+import { runRenewal } from '../renewal/run';
+import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/schedule';
+import { servicesFor } from '../wiring';
+
+// A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
+const EARLY_FIRE_TOLERANCE_MS = 60_000;
+
+/** The daily check: renews every stored subscription that would expire before the next check plus the margin. */
+export async function renewSubscriptions(timer: Timer, context: InvocationContext): Promise<void> {
+  if (timer.isPastDue) {
+    context.warn('Timer is past due: a scheduled check was missed (app stopped or restarting); checking now.');
+  }
+  try {
+    const services = servicesFor(loadConfig());
+    const { config } = services;
+    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+    const now = new Date();
+    const nextRunAt = nextRunAfter(new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS), config.schedule.cron, config.schedule.timeZone);
+    const result = await runRenewal({
+      store: services.subscriptions,
+      graph: services.graph,
+      runs: services.runs,
+      log: context,
+      policy: config.renewal,
+      concurrency: config.renewal.concurrency,
+      trigger: 'timer',
+      isPastDue: timer.isPastDue,
+      nextRunAt,
+      intervalMs: nextRunAfter(nextRunAt, config.schedule.cron, config.schedule.timeZone).getTime() - nextRunAt.getTime(),
+      now: () => new Date(),
+    });
+    const line =
+      `Renewal run ${result.outcome}: ${result.checked} checked, ${result.due} due, ${result.renewed} renewed, ` +
+      `${result.failed} failed, ${result.expired} expired, ${result.invalid} malformed. Next check at ${nextRunAt.toISOString()}.`;
+    if (result.outcome === 'succeeded') context.info(line);
+    else context.error(line);
+  } catch (error) {
+    // The run has logged and recorded what it could; a thrown error marks the invocation failed in Application Insights.
+    const message = redact(error instanceof Error ? error.message : String(error));
+    context.error(`Renewal check could not run: ${message}`);
+    throw new Error(message);
+  }
+}
+
+app.timer(RENEWAL_FUNCTION_NAME, {
+  schedule: RENEWAL_SCHEDULE,
+  // Persist the schedule in storage so an occurrence missed while the app was down runs late (isPastDue):
+  // this replaces the seed's "check one minute after start-up".
+  useMonitor: true,
+  // Fires on every restart and scale-out; advised against in production (functions-bindings-timer.md).
+  runOnStartup: false,
+  handler: renewSubscriptions,
+});

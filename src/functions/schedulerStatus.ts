@@ -1,0 +1,71 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { ConfigError, loadConfig } from '../config';
+import { redact } from '../redact';
+import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
+import { readStatus } from '../renewal/status';
+import { servicesFor } from '../wiring';
+
+const MAX_HOURS = 24 * 365;
+
+/** GET /api/webhooks/scheduler/status: the seed's status, plus counts and problems; 503 when anything is wrong. */
+export async function schedulerStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const hours = parseHours(request.query.get('hours'));
+  if (typeof hours === 'string') return answer(400, { success: false, error: hours });
+
+  let services;
+  try {
+    services = servicesFor(loadConfig());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    context.error(`Configuration error: ${error.message}`);
+    return answer(503, { success: false, problems: [`Configuration error: ${error.message}`] });
+  }
+
+  const { config } = services;
+  try {
+    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+    const report = await readStatus({
+      store: services.subscriptions,
+      runs: services.runs,
+      now: new Date(),
+      hours,
+      settings: {
+        functionName: RENEWAL_FUNCTION_NAME,
+        cron: config.schedule.cron,
+        timeZone: config.schedule.timeZone,
+        timerDisabled: config.schedule.timerDisabled,
+        marginHours: config.renewal.marginHours,
+        lifetimeHours: config.renewal.lifetimeHours,
+        maxRunAgeHours: config.status.maxRunAgeHours,
+      },
+    });
+    return answer(report.healthy ? 200 : 503, report.body);
+  } catch (error) {
+    const message = redact(error instanceof Error ? error.message : String(error));
+    context.error(`Status could not read the tables: ${message}`);
+    return answer(503, { success: false, problems: [`Could not read the subscription tables: ${message}`] });
+  }
+}
+
+/** The `hours` query parameter as a number, undefined when absent, or a message saying what is wrong. */
+export function parseHours(raw: string | null): number | undefined | string {
+  if (raw === null) return undefined;
+  const value = raw.trim();
+  const hours = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(hours > 0 && hours <= MAX_HOURS)) {
+    return `hours must be a number of hours above 0 and at most ${MAX_HOURS}, e.g. ?hours=48 (got "${value.slice(0, 40)}").`;
+  }
+  return hours;
+}
+
+function answer(status: number, body: Record<string, unknown>): HttpResponseInit {
+  // Monitors poll this: never let a proxy serve a stale healthy answer.
+  return { status, jsonBody: body, headers: { 'Cache-Control': 'no-store' } };
+}
+
+app.http('schedulerStatus', {
+  route: 'webhooks/scheduler/status',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: schedulerStatus,
+});

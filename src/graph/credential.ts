@@ -1,0 +1,109 @@
+import {
+  AzureCliCredential,
+  AzureDeveloperCliCredential,
+  ChainedTokenCredential,
+  EnvironmentCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from '@azure/identity';
+import { CredentialError } from './errors';
+
+export interface IdentitySettings {
+  /** True in Azure, where the host exposes the managed-identity endpoint (IDENTITY_ENDPOINT). */
+  managedIdentityAvailable: boolean;
+  /** Client id of a user-assigned identity (AZURE_CLIENT_ID); undefined for system-assigned. */
+  managedIdentityClientId: string | undefined;
+}
+
+/**
+ * The app's managed identity in Azure; elsewhere a developer's own sign-in (environment variables,
+ * `az login`, `azd auth login`). The managed identity is only chosen where the host provides its
+ * endpoint: probing for it elsewhere can hang for minutes (facts.md).
+ */
+export function createCredential(settings: IdentitySettings): TokenCredential {
+  if (settings.managedIdentityAvailable) {
+    return settings.managedIdentityClientId
+      ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+      : new ManagedIdentityCredential();
+  }
+  return new ChainedTokenCredential(
+    new EnvironmentCredential(),
+    new AzureCliCredential(),
+    new AzureDeveloperCliCredential(),
+  );
+}
+
+/** Names the identity in words a person can check in the portal. */
+export function describeIdentity(settings: IdentitySettings): string {
+  if (!settings.managedIdentityAvailable) {
+    return 'the developer credential (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, `az login` or `azd auth login`)';
+  }
+  return settings.managedIdentityClientId
+    ? `the user-assigned managed identity whose client id is AZURE_CLIENT_ID=${settings.managedIdentityClientId}`
+    : 'the system-assigned managed identity (AZURE_CLIENT_ID is not set)';
+}
+
+const TOKEN_TIMEOUT_MS = 20_000;
+// Refresh a little early so a token never expires between being handed out and reaching Graph.
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/**
+ * Hands out Graph tokens from one credential, cached until shortly before they expire.
+ * Failures become a CredentialError that says which identity failed and what to check.
+ */
+export class GraphTokens {
+  private cached: { token: string; expiresAt: number } | undefined;
+  private pending: Promise<string> | undefined;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    private readonly scope: string,
+    private readonly identity: string,
+    private readonly timeoutMs = TOKEN_TIMEOUT_MS,
+  ) {}
+
+  async get(): Promise<string> {
+    if (this.cached && this.cached.expiresAt - REFRESH_BEFORE_MS > Date.now()) return this.cached.token;
+    // One request for concurrent callers.
+    this.pending ??= this.fetch().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  /** Drops the cached token, so the next call asks the credential again (after a 401). */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async fetch(): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CredentialError(`No Microsoft Graph token within ${this.timeoutMs / 1000} s from ${this.identity}. ${this.advice()}`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      const token = await Promise.race([this.credential.getToken(this.scope), timeout]);
+      if (!token) throw new CredentialError(`${this.identity} returned no token for ${this.scope}. ${this.advice()}`);
+      this.cached = { token: token.token, expiresAt: token.expiresOnTimestamp };
+      return token.token;
+    } catch (error) {
+      if (error instanceof CredentialError) throw error;
+      const reason = error instanceof Error ? firstLine(error.message) : String(error);
+      throw new CredentialError(`Could not get a Microsoft Graph token from ${this.identity}: ${reason} ${this.advice()}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private advice(): string {
+    return 'Check that this identity exists, is attached to the Function App, and that AZURE_CLIENT_ID holds its client id.';
+  }
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n').find((part) => part.trim() !== '') ?? message;
+  return line.trim().replace(/\.?$/, '.');
+}

@@ -1,0 +1,51 @@
+import { GraphRequestError, toGraphRequestError } from './errors';
+
+/** Throttling, transient server errors and no answer at all: worth another try. */
+const RETRYABLE = new Set([0, 429, 500, 502, 503, 504]);
+
+/** Graph asking us to wait longer than this is treated as a failure for this run, not a reason to stall it. */
+export const MAX_RETRY_AFTER_MS = 120_000;
+
+export interface RetryOptions {
+  maxAttempts: number;
+  baseDelayMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+}
+
+/**
+ * How long to wait after failed attempt `attempt` (1-based): Graph's Retry-After when it sent one
+ * (seconds or HTTP date, graph/throttling), otherwise exponential backoff from `baseDelayMs`.
+ */
+export function retryDelayMs(attempt: number, retryAfter: string | undefined, baseDelayMs: number, now: Date): number {
+  if (retryAfter !== undefined && retryAfter.trim() !== '') {
+    const value = retryAfter.trim();
+    if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, date - now.getTime());
+  }
+  return baseDelayMs * 2 ** (attempt - 1);
+}
+
+export function isRetryable(error: GraphRequestError): boolean {
+  return RETRYABLE.has(error.statusCode);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs `request` until it succeeds, fails for good, or runs out of attempts; throws a GraphRequestError. */
+export async function withRetry<T>(request: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? (() => new Date());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (thrown) {
+      const error = toGraphRequestError(thrown);
+      if (!isRetryable(error) || attempt >= options.maxAttempts) throw error;
+      const delay = retryDelayMs(attempt, error.retryAfter, options.baseDelayMs, now());
+      if (delay > MAX_RETRY_AFTER_MS) throw error;
+      await sleep(delay);
+    }
+  }
+}

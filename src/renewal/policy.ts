@@ -1,0 +1,60 @@
+import { resourceLifetime, type ResourceLifetime } from './lifetimes';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/**
+ * Ask Graph for this much less than its maximum: our clock and Graph's are not the same clock,
+ * and a request a few seconds over the maximum fails with 400.
+ */
+export const SAFETY_MARGIN_MINUTES = 10;
+
+export interface RenewalPolicy {
+  /** Renew what would expire before the next run plus this many hours. */
+  marginHours: number;
+  /** Wanted lifetime of a renewed subscription, capped by Graph's maximum for its resource. */
+  lifetimeHours: number;
+}
+
+/**
+ * Due when the subscription would expire before the next scheduled run plus the margin.
+ * Unlike the seed's "within 24 h of now", a subscription that first becomes due still has a later
+ * check before it expires, with `marginHours` minus one interval to spare, so one failed run loses nothing.
+ */
+export function isDue(expiration: Date, nextRunAt: Date, marginHours: number): boolean {
+  return expiration.getTime() < nextRunAt.getTime() + marginHours * HOUR_MS;
+}
+
+export interface RenewalTarget {
+  expiration: Date;
+  lifetime: ResourceLifetime;
+  /** True when Graph's maximum, not the wanted lifetime, set the expiration. */
+  capped: boolean;
+}
+
+/** The expiration to ask Graph for: now + min(wanted lifetime, the resource's maximum - safety margin). */
+export function renewalTarget(resource: string, now: Date, lifetimeHours: number): RenewalTarget {
+  const lifetime = resourceLifetime(resource);
+  const maxMs = (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS;
+  const wantedMs = lifetimeHours * HOUR_MS;
+  const ms = Math.min(wantedMs, maxMs);
+  // Whole seconds: Graph echoes what it stored, and a stable value makes replays comparable.
+  const expiration = new Date(Math.floor((now.getTime() + ms) / 1000) * 1000);
+  return { expiration, lifetime, capped: maxMs < wantedMs };
+}
+
+/**
+ * Why this schedule cannot keep a subscription on `resource` alive, or undefined when it can:
+ * a renewal must outlive the interval between two runs (presence allows 60 minutes, the schedule is daily).
+ */
+export function keepAliveProblem(resource: string, intervalMs: number, lifetimeHours: number): string | undefined {
+  const lifetime = resourceLifetime(resource);
+  const usableMs = Math.min(lifetimeHours * HOUR_MS, (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS);
+  if (usableMs > intervalMs) return undefined;
+  const hours = Math.round((intervalMs / HOUR_MS) * 10) / 10;
+  const limit =
+    usableMs < lifetime.maxMinutes * MINUTE_MS - SAFETY_MARGIN_MINUTES * MINUTE_MS
+      ? `RENEWAL_LIFETIME_HOURS (${lifetimeHours}) is`
+      : `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind} subscription, which is`;
+  return `${limit} shorter than the ${hours} h between two scheduled runs: this schedule cannot keep it alive.`;
+}

@@ -1,0 +1,33 @@
+/** What started a run: the daily timer, or a person (manual renewal, the demo). */
+export type RunTrigger = 'timer' | 'manual' | 'demo';
+
+/** `partial`: some subscriptions could not be renewed; `failed`: the run itself could not do its work. */
+export type RunOutcome = 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface RunStart {
+  trigger: RunTrigger;
+  startedAt: Date;
+  /** The timer fired late because an occurrence was missed (app down, restart). */
+  isPastDue: boolean;
+}
+
+export interface RunTotals {
+  finishedAt: Date;
+  outcome: Exclude<RunOutcome, 'running'>;
+  /** Valid rows read. */
+  checked: number;
+  due: number;
+  renewed: number;
+  failed: number;
+  /** Subscriptions Graph answered 404 for during this run. */
+  expired: number;
+  /** Rows that could not be read as subscriptions. */
+  invalid: number;
+  /** Why the run failed, when it did. */
+  error?: string;
+}
+
+export interface RunRecord extends RunStart, Partial<Omit<RunTotals, 'outcome'>> {
+  id: string;
+  outcome: RunOutcome;
+}

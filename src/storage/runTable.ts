@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import type { RunHistory } from '../renewal/ports';
+import type { RunOutcome, RunRecord, RunStart, RunTotals, RunTrigger } from '../renewal/runRecord';
+import { readDate } from './subscriptionRow';
+
+const PARTITION = 'run';
+// RowKeys sort ascending; counting down from a far-future time puts the newest run first.
+const FAR_FUTURE_MS = 9_999_999_999_999;
+
+interface RunEntity {
+  partitionKey: string;
+  rowKey: string;
+  trigger?: string;
+  startedAt?: unknown;
+  isPastDue?: boolean;
+  outcome?: string;
+  finishedAt?: unknown;
+  checked?: number;
+  due?: number;
+  renewed?: number;
+  failed?: number;
+  expired?: number;
+  invalid?: number;
+  error?: string;
+}
+
+/** The run-history table: one row per run, newest first. */
+export class RunTable implements RunHistory {
+  constructor(private readonly table: TableClient) {}
+
+  async ensureExists(): Promise<void> {
+    await this.table.createTable();
+  }
+
+  async start(run: RunStart): Promise<string> {
+    const rowKey = `${String(FAR_FUTURE_MS - run.startedAt.getTime()).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+    await this.table.createEntity<RunEntity>({
+      partitionKey: PARTITION,
+      rowKey,
+      trigger: run.trigger,
+      startedAt: run.startedAt,
+      isPastDue: run.isPastDue,
+      outcome: 'running',
+    });
+    return rowKey;
+  }
+
+  async finish(id: string, totals: RunTotals): Promise<void> {
+    await this.table.updateEntity<RunEntity>(
+      { partitionKey: PARTITION, rowKey: id, ...totals, error: totals.error ?? '' },
+      'Merge',
+    );
+  }
+
+  async latest(): Promise<RunRecord | undefined> {
+    return this.first(odata`PartitionKey eq ${PARTITION}`);
+  }
+
+  async latestFinished(): Promise<RunRecord | undefined> {
+    return this.first(odata`PartitionKey eq ${PARTITION} and outcome ne ${'running'}`);
+  }
+
+  private async first(filter: string): Promise<RunRecord | undefined> {
+    // The service may answer a filtered query with empty pages and a continuation: keep reading.
+    for await (const entity of this.table.listEntities<RunEntity>({ queryOptions: { filter } })) {
+      return toRunRecord(entity);
+    }
+    return undefined;
+  }
+}
+
+function toRunRecord(entity: RunEntity): RunRecord {
+  return {
+    id: entity.rowKey,
+    trigger: (entity.trigger ?? 'timer') as RunTrigger,
+    startedAt: readDate(entity.startedAt) ?? new Date(0),
+    isPastDue: entity.isPastDue === true,
+    outcome: (entity.outcome ?? 'running') as RunOutcome,
+    finishedAt: readDate(entity.finishedAt),
+    checked: entity.checked,
+    due: entity.due,
+    renewed: entity.renewed,
+    failed: entity.failed,
+    expired: entity.expired,
+    invalid: entity.invalid,
+    error: entity.error || undefined,
+  };
+}

@@ -1,0 +1,94 @@
+import type { RenewalFailure, StoredRow } from '../renewal/subscription';
+
+/** A subscription row as the table holds it (see README, "Table schema"). */
+export interface SubscriptionEntity {
+  partitionKey: string;
+  rowKey: string;
+  etag?: string;
+  resource?: unknown;
+  expirationDateTime?: unknown;
+  state?: unknown;
+  consecutiveFailures?: unknown;
+  lastRenewedAt?: unknown;
+  lastErrorAt?: unknown;
+  lastErrorStatus?: unknown;
+  lastErrorCode?: unknown;
+  lastErrorMessage?: unknown;
+  [property: string]: unknown;
+}
+
+// ISO 8601 with an explicit zone: a date without one would be read in whatever zone the host has.
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Reads a DateTime property, or an ISO 8601 string typed by hand in Storage Explorer. */
+export function readDate(value: unknown): Date | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  if (typeof value === 'string' && ISO_WITH_ZONE.test(value.trim())) {
+    const date = new Date(value.trim());
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  }
+  return undefined;
+}
+
+/** Reads one table entity as a subscription, or says precisely what is wrong with it. */
+export function toStoredRow(entity: SubscriptionEntity): StoredRow {
+  const where = { partitionKey: entity.partitionKey, rowKey: entity.rowKey };
+  const malformed = (problem: string): StoredRow => ({ ok: false, ...where, problem });
+
+  if (typeof entity.rowKey !== 'string' || entity.rowKey.trim() === '') {
+    return malformed('RowKey is empty: it must hold the Graph subscription id.');
+  }
+  if (typeof entity.resource !== 'string' || entity.resource.trim() === '') {
+    return malformed('resource is missing: put the Graph resource path there, e.g. users/{id}/messages.');
+  }
+  const expiration = readDate(entity.expirationDateTime);
+  if (!expiration) {
+    return malformed(
+      `expirationDateTime ${entity.expirationDateTime === undefined ? 'is missing' : 'is not a date'}: use a DateTime, or an ISO 8601 string with a zone such as 2026-02-17T15:00:00Z.`,
+    );
+  }
+  const state = entity.state ?? 'active';
+  if (state !== 'active' && state !== 'expired') {
+    return malformed(`state "${String(state)}" is not "active" or "expired".`);
+  }
+  const failures = entity.consecutiveFailures ?? 0;
+  if (typeof failures !== 'number' || !Number.isInteger(failures) || failures < 0) {
+    return malformed('consecutiveFailures must be a whole number, 0 or more.');
+  }
+  return {
+    ok: true,
+    subscription: {
+      partitionKey: entity.partitionKey,
+      id: entity.rowKey,
+      resource: entity.resource.trim(),
+      expirationDateTime: expiration,
+      state,
+      consecutiveFailures: failures,
+      lastRenewedAt: readDate(entity.lastRenewedAt),
+      lastFailure: readFailure(entity),
+      etag: entity.etag ?? '*',
+    },
+  };
+}
+
+function readFailure(entity: SubscriptionEntity): RenewalFailure | undefined {
+  const at = readDate(entity.lastErrorAt);
+  if (!at) return undefined;
+  return {
+    at,
+    statusCode: typeof entity.lastErrorStatus === 'number' ? entity.lastErrorStatus : 0,
+    code: typeof entity.lastErrorCode === 'string' ? entity.lastErrorCode : 'Unknown',
+    message: typeof entity.lastErrorMessage === 'string' ? entity.lastErrorMessage : '',
+  };
+}
+
+/** The row properties that record a failure; the expiration is never among them. */
+export function failureProperties(failure: RenewalFailure) {
+  return {
+    lastErrorAt: failure.at,
+    lastErrorStatus: failure.statusCode,
+    lastErrorCode: failure.code,
+    // Table string properties hold at most 32K characters; an error message needs far less.
+    lastErrorMessage: failure.message.slice(0, 1000),
+  };
+}

@@ -1,0 +1,94 @@
+import type { TableClient } from '@azure/data-tables';
+import type { SubscriptionStore } from '../renewal/ports';
+import type { RenewalFailure, StoredRow, StoredSubscription } from '../renewal/subscription';
+import { failureProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { isConflict } from './tableClient';
+
+const PAGE_SIZE = 100;
+// Enough for any real contention (a timer run and a manual run); a row that keeps changing is a bug.
+const MAX_WRITE_ATTEMPTS = 5;
+
+/** The subscriptions table (README, "Table schema"). */
+export class SubscriptionTable implements SubscriptionStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Creates the table when it does not exist yet. */
+  async ensureExists(): Promise<void> {
+    await this.table.createTable();
+  }
+
+  async *pages(): AsyncIterable<StoredRow[]> {
+    for await (const page of this.table.listEntities<SubscriptionEntity>().byPage({ maxPageSize: PAGE_SIZE })) {
+      yield page.map((entity) => toStoredRow(entity));
+    }
+  }
+
+  async saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date): Promise<'saved' | 'newer-kept'> {
+    const saved = await this.mergeWithRetry(
+      subscription,
+      () => ({ expirationDateTime: expiration, lastRenewedAt: at, state: 'active', consecutiveFailures: 0 }),
+      // Another run stored this or a later expiration meanwhile: an expiration never moves backwards.
+      (current) => current.expirationDateTime.getTime() >= expiration.getTime(),
+    );
+    return saved ? 'saved' : 'newer-kept';
+  }
+
+  async recordFailure(subscription: StoredSubscription, failure: RenewalFailure): Promise<void> {
+    await this.mergeWithRetry(
+      subscription,
+      (current) => ({ ...failureProperties(failure), consecutiveFailures: current.consecutiveFailures + 1 }),
+      (current) => renewedSince(current, failure.at),
+    );
+  }
+
+  async markExpired(subscription: StoredSubscription, failure: RenewalFailure): Promise<void> {
+    await this.mergeWithRetry(
+      subscription,
+      (current) => ({
+        ...failureProperties(failure),
+        state: 'expired',
+        expiredAt: failure.at,
+        consecutiveFailures: current.consecutiveFailures + 1,
+      }),
+      (current) => renewedSince(current, failure.at),
+    );
+  }
+
+  /**
+   * Merges `properties` under the row's ETag. On a conflict it re-reads the row and tries again,
+   * unless `outdated` says the other writer's change makes ours pointless. Returns whether it wrote.
+   */
+  private async mergeWithRetry(
+    subscription: StoredSubscription,
+    properties: (current: StoredSubscription) => Record<string, unknown>,
+    outdated: (current: StoredSubscription) => boolean,
+  ): Promise<boolean> {
+    let current = subscription;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.table.updateEntity(
+          { partitionKey: current.partitionKey, rowKey: current.id, ...properties(current) },
+          'Merge',
+          { etag: current.etag },
+        );
+        return true;
+      } catch (error) {
+        if (!isConflict(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+        current = await this.reread(current);
+        if (outdated(current)) return false;
+      }
+    }
+  }
+
+  private async reread(subscription: StoredSubscription): Promise<StoredSubscription> {
+    const entity = await this.table.getEntity<SubscriptionEntity>(subscription.partitionKey, subscription.id);
+    const row = toStoredRow(entity);
+    if (!row.ok) throw new Error(`Row ${subscription.partitionKey}/${subscription.id} became malformed: ${row.problem}`);
+    return row.subscription;
+  }
+}
+
+/** A renewal that succeeded after `at` makes a failure seen at `at` old news. */
+function renewedSince(subscription: StoredSubscription, at: Date): boolean {
+  return subscription.lastRenewedAt !== undefined && subscription.lastRenewedAt.getTime() > at.getTime();
+}

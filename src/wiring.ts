@@ -1,0 +1,43 @@
+import type { TokenCredential } from '@azure/identity';
+import type { Config } from './config';
+import { createGraphClient } from './graph/client';
+import { createCredential, describeIdentity, GraphTokens } from './graph/credential';
+import { GraphSubscriptions } from './graph/subscriptions';
+import { RunTable } from './storage/runTable';
+import { SubscriptionTable } from './storage/subscriptionTable';
+import { createTableClient } from './storage/tableClient';
+
+/** The app's clients, built once per process from the validated configuration. */
+export interface Services {
+  config: Config;
+  subscriptions: SubscriptionTable;
+  runs: RunTable;
+  graph: GraphSubscriptions;
+}
+
+let built: { key: string; services: Services } | undefined;
+
+/**
+ * Builds the clients for `config`, or returns those already built for the same configuration, so
+ * that a warm instance reuses its connections and its cached Graph token.
+ */
+export function servicesFor(config: Config): Services {
+  const key = JSON.stringify(config);
+  if (built?.key === key) return built.services;
+
+  let credential: TokenCredential | undefined;
+  const sharedCredential = () => (credential ??= createCredential(config));
+  const tokens = new GraphTokens(sharedCredential(), `${config.graph.baseUrl}/.default`, describeIdentity(config));
+  const services: Services = {
+    config,
+    subscriptions: new SubscriptionTable(createTableClient(config.storage, config.subscriptionsTable, sharedCredential)),
+    runs: new RunTable(createTableClient(config.storage, config.runsTable, sharedCredential)),
+    graph: new GraphSubscriptions(
+      createGraphClient(config.graph.baseUrl, () => tokens.get()),
+      tokens,
+      { timeoutMs: config.graph.timeoutMs, maxAttempts: config.graph.maxAttempts, baseDelayMs: config.graph.retryBaseMs },
+    ),
+  };
+  built = { key, services };
+  return services;
+}

@@ -1,0 +1,27 @@
+import { rmSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { startAzurite } from './azurite';
+import { createLoopbackCertificate } from './tls';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    azuriteConnectionString: string;
+    tlsCertPath: string;
+    tlsKeyPath: string;
+  }
+}
+
+/** One Azurite and one loopback certificate for the whole run; test files isolate by table name. */
+export default async function setup(project: TestProject) {
+  const certificate = await createLoopbackCertificate();
+  // Read by Node at process start: the test workers, forked after this, trust the emulator's certificate.
+  process.env.NODE_EXTRA_CA_CERTS = certificate.certPath;
+  const azurite = await startAzurite();
+  project.provide('azuriteConnectionString', azurite.connectionString);
+  project.provide('tlsCertPath', certificate.certPath);
+  project.provide('tlsKeyPath', certificate.keyPath);
+  return async () => {
+    await azurite.stop();
+    rmSync(certificate.dir, { recursive: true, force: true });
+  };
+}

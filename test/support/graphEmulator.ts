@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { IssuedToken } from './identityEmulator';
+
+export interface EmulatedSubscription {
+  id: string;
+  resource: string;
+  changeType: string;
+  notificationUrl: string;
+  expirationDateTime: Date;
+  clientState?: string;
+  applicationId: string;
+}
+
+/** A canned answer for requests that match, used `times` times (Infinity: until removed). */
+export interface Fault {
+  method?: string;
+  /** Matches the subscription id in the path, when set. */
+  subscriptionId?: string;
+  status: number;
+  headers?: Record<string, string>;
+  code?: string;
+  message?: string;
+  times: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: unknown;
+  at: Date;
+  authorized: boolean;
+}
+
+/**
+ * Graph's maximum lifetime per resource, in minutes, as Graph enforces it (a table of the emulator's
+ * own, not the product's: a mistake in one must not hide in the other).
+ */
+function graphMaxMinutes(resource: string): number {
+  const path = resource.toLowerCase().replace(/^\//, '');
+  if (/presences?/.test(path)) return 60;
+  if (/^(chats|teams)/.test(path)) return 4320;
+  if (/drive|^sites\//.test(path)) return 42300;
+  if (/^(users|groups)(\/[^/]+)?$/.test(path)) return 41760;
+  return 4230; // Outlook messages, events, contacts, and what we do not model.
+}
+
+/**
+ * Microsoft Graph's /v1.0/subscriptions over HTTPS on loopback: create, get, list (paged), update,
+ * delete, with Graph's rules and error shapes, bearer tokens from the identity emulator, its own
+ * clock, and injectable faults and latency.
+ */
+export class GraphEmulator {
+  readonly subscriptions = new Map<string, EmulatedSubscription>();
+  readonly requests: RecordedRequest[] = [];
+  readonly faults: Fault[] = [];
+  /** Graph's clock; defaults to this process's (which tests may fake). */
+  clock: () => Date = () => new Date();
+  latencyMs = 0;
+  pageSize = 100;
+  readonly applicationId = randomUUID();
+
+  private constructor(
+    private readonly server: Server,
+    readonly baseUrl: string,
+    private readonly tokens: Map<string, IssuedToken>,
+  ) {}
+
+  static async start(options: { certPath: string; keyPath: string; tokens: Map<string, IssuedToken> }): Promise<GraphEmulator> {
+    let emulator!: GraphEmulator;
+    const server = createServer(
+      { cert: readFileSync(options.certPath), key: readFileSync(options.keyPath) },
+      (request, response) => void emulator.handle(request, response),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    emulator = new GraphEmulator(server, `https://localhost:${port}`, options.tokens);
+    return emulator;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  reset(): void {
+    this.subscriptions.clear();
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.latencyMs = 0;
+    this.clock = () => new Date();
+  }
+
+  /** A subscription that exists on Graph, as if created earlier. */
+  add(subscription: Omit<EmulatedSubscription, 'applicationId' | 'changeType' | 'notificationUrl'> & Partial<EmulatedSubscription>): EmulatedSubscription {
+    const stored: EmulatedSubscription = {
+      changeType: 'created',
+      notificationUrl: 'https://contoso.example/api/notifications',
+      applicationId: this.applicationId,
+      ...subscription,
+    };
+    this.subscriptions.set(stored.id, stored);
+    return stored;
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  /** PATCH requests that reached the subscription logic (authorized, past any fault). */
+  patches(id?: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'PATCH' && r.authorized && (!id || r.path.endsWith(`/${id}`)));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readJson(request);
+    const url = new URL(request.url ?? '/', this.baseUrl);
+    const method = request.method ?? 'GET';
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const issued = token ? this.tokens.get(token) : undefined;
+    const authorized = Boolean(issued);
+    this.requests.push({ method, path: url.pathname, body: body.value, at: this.clock(), authorized });
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+
+    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+      const requestId = randomUUID();
+      response.writeHead(status, {
+        'request-id': requestId,
+        'client-request-id': (request.headers['client-request-id'] as string) ?? requestId,
+        ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      });
+      response.end(payload === undefined ? undefined : JSON.stringify(payload));
+    };
+    const error = (status: number, code: string, message: string, headers?: Record<string, string>) =>
+      send(status, { error: { code, message, innerError: { date: this.clock().toISOString().slice(0, 19), 'request-id': randomUUID() } } }, headers);
+
+    if (!token) return error(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    if (!issued || issued.expiresAt.getTime() <= Date.now()) {
+      return error(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    }
+    if (issued.resource.replace(/\/$/, '') !== this.baseUrl) {
+      return error(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    }
+
+    const match = /^\/v1\.0\/subscriptions(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!match) return error(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop()}'.`);
+    const id = match[1] ? decodeURIComponent(match[1]) : undefined;
+
+    const fault = this.faults.find((f) => (!f.method || f.method === method) && (!f.subscriptionId || f.subscriptionId === id) && f.times > 0);
+    if (fault) {
+      fault.times--;
+      return error(fault.status, fault.code ?? codeFor(fault.status), fault.message ?? 'Injected fault.', fault.headers);
+    }
+    if (body.invalid) return error(400, 'BadRequest', 'Unable to read JSON request payload.');
+
+    if (method === 'GET' && !id) return this.list(url, send);
+    if (!id) {
+      if (method === 'POST') return this.create(body.value, send, error);
+      return error(405, 'Request_BadRequest', `Method ${method} is not allowed on subscriptions.`);
+    }
+    const subscription = this.subscriptions.get(id);
+    // Graph deletes a subscription once it expires: from then on it is not found.
+    const alive = subscription && subscription.expirationDateTime.getTime() > this.clock().getTime() ? subscription : undefined;
+    if (!alive) return error(404, 'ResourceNotFound', 'The object was not found.');
+    if (method === 'GET') return send(200, this.view(alive));
+    if (method === 'DELETE') {
+      this.subscriptions.delete(id);
+      return send(204);
+    }
+    if (method === 'PATCH') {
+      const requested = (body.value as { expirationDateTime?: unknown } | undefined)?.expirationDateTime;
+      if (typeof requested !== 'string') {
+        return error(400, 'InvalidRequest', "Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.");
+      }
+      const problem = this.checkExpiration(requested, alive.resource);
+      if (problem) return error(400, problem.code, problem.message);
+      alive.expirationDateTime = new Date(requested);
+      return send(200, this.view(alive));
+    }
+    return error(405, 'Request_BadRequest', `Method ${method} is not allowed on a subscription.`);
+  }
+
+  private create(value: unknown, send: (s: number, p?: unknown) => void, error: (s: number, c: string, m: string) => void): void {
+    const input = (value ?? {}) as Record<string, unknown>;
+    for (const field of ['changeType', 'notificationUrl', 'resource', 'expirationDateTime']) {
+      if (typeof input[field] !== 'string' || input[field] === '') {
+        return error(400, 'InvalidRequest', `${field} is a required property for subscription creation.`);
+      }
+    }
+    if (typeof input.clientState === 'string' && input.clientState.length > 128) {
+      return error(400, 'InvalidRequest', 'clientState cannot be longer than 128 characters.');
+    }
+    const problem = this.checkExpiration(input.expirationDateTime as string, input.resource as string);
+    if (problem) return error(400, problem.code, problem.message);
+    const created = this.add({
+      id: randomUUID(),
+      resource: input.resource as string,
+      changeType: input.changeType as string,
+      notificationUrl: input.notificationUrl as string,
+      expirationDateTime: new Date(input.expirationDateTime as string),
+      clientState: input.clientState as string | undefined,
+    });
+    send(201, this.view(created));
+  }
+
+  private list(url: URL, send: (s: number, p?: unknown) => void): void {
+    const now = this.clock().getTime();
+    const all = [...this.subscriptions.values()].filter((s) => s.expirationDateTime.getTime() > now);
+    const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+    const page = all.slice(skip, skip + this.pageSize);
+    const next = skip + this.pageSize < all.length ? `${this.baseUrl}/v1.0/subscriptions?$skiptoken=${skip + this.pageSize}` : undefined;
+    send(200, {
+      '@odata.context': `${this.baseUrl}/v1.0/$metadata#subscriptions`,
+      value: page.map((s) => this.view(s)),
+      ...(next ? { '@odata.nextLink': next } : {}),
+    });
+  }
+
+  private checkExpiration(requested: string, resource: string): { code: string; message: string } | undefined {
+    const at = Date.parse(requested);
+    if (Number.isNaN(at)) return { code: 'InvalidRequest', message: `Cannot convert the literal '${requested}' to the expected type 'Edm.DateTimeOffset'.` };
+    const now = this.clock().getTime();
+    if (at <= now) return { code: 'InvalidRequest', message: 'Subscription expiration can only be in the future.' };
+    const max = graphMaxMinutes(resource);
+    if (at > now + max * 60_000) {
+      return { code: 'ExtensionError', message: `Subscription expiration can only be ${max} minutes in the future.` };
+    }
+    return undefined;
+  }
+
+  /** A subscription as Graph returns it: clientState is never echoed. */
+  private view(subscription: EmulatedSubscription) {
+    return {
+      '@odata.context': `${this.baseUrl}/v1.0/$metadata#subscriptions/$entity`,
+      id: subscription.id,
+      resource: subscription.resource,
+      applicationId: subscription.applicationId,
+      changeType: subscription.changeType,
+      clientState: null,
+      notificationUrl: subscription.notificationUrl,
+      expirationDateTime: subscription.expirationDateTime.toISOString().replace('.000Z', 'Z'),
+      creatorId: subscription.applicationId,
+      latestSupportedTlsVersion: 'v1_2',
+    };
+  }
+}
+
+function codeFor(status: number): string {
+  const codes: Record<number, string> = {
+    400: 'BadRequest',
+    401: 'InvalidAuthenticationToken',
+    403: 'Authorization_RequestDenied',
+    404: 'ResourceNotFound',
+    429: 'TooManyRequests',
+    500: 'InternalServerError',
+    502: 'BadGateway',
+    503: 'ServiceUnavailable',
+    504: 'GatewayTimeout',
+  };
+  return codes[status] ?? 'UnknownError';
+}
+
+async function readJson(request: IncomingMessage): Promise<{ value: unknown; invalid: boolean }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return { value: undefined, invalid: false };
+  try {
+    return { value: JSON.parse(text), invalid: false };
+  } catch {
+    return { value: undefined, invalid: true };
+  }
+}

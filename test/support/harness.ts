@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { format } from 'node:util';
+import { TableClient } from '@azure/data-tables';
+import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from '@azure/functions';
+import { inject } from 'vitest';
+import { GraphEmulator } from './graphEmulator';
+import { IdentityEmulator } from './identityEmulator';
+
+export interface LogLine {
+  level: string;
+  message: string;
+}
+
+/**
+ * Everything an integration test needs around the real handlers: Azurite tables of its own, the
+ * Graph and managed-identity emulators, and the app settings pointing at them (in process.env, where
+ * the app's config module reads them).
+ */
+export class Harness {
+  readonly logs: LogLine[] = [];
+
+  private constructor(
+    readonly graph: GraphEmulator,
+    readonly identity: IdentityEmulator,
+    readonly subscriptionsTable: TableClient,
+    readonly runsTable: TableClient,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(settings: Record<string, string> = {}): Promise<Harness> {
+    const identity = await IdentityEmulator.start();
+    const graph = await GraphEmulator.start({
+      certPath: inject('tlsCertPath'),
+      keyPath: inject('tlsKeyPath'),
+      tokens: identity.tokens,
+    });
+    const suffix = randomBytes(4).toString('hex');
+    const connectionString = inject('azuriteConnectionString');
+    const env: Record<string, string> = {
+      TABLES_CONNECTION_STRING: connectionString,
+      SUBSCRIPTIONS_TABLE: `subscriptions${suffix}`,
+      RUNS_TABLE: `renewalruns${suffix}`,
+      GRAPH_BASE_URL: graph.baseUrl,
+      GRAPH_RETRY_BASE_SECONDS: '0.01',
+      GRAPH_TIMEOUT_SECONDS: '5',
+      WEBSITE_TIME_ZONE: 'Europe/Paris',
+      ...identity.environment(),
+      ...settings,
+    };
+    Object.assign(process.env, env);
+    const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
+    const harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), env);
+    await harness.subscriptionsTable.createTable();
+    await harness.runsTable.createTable();
+    return harness;
+  }
+
+  /** Empties the tables, the emulator and the captured logs, and restores the settings. */
+  async reset(): Promise<void> {
+    this.graph.reset();
+    this.logs.length = 0;
+    Object.assign(process.env, this.env);
+    for (const table of [this.subscriptionsTable, this.runsTable]) {
+      for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey, entity.rowKey);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const name of Object.keys(this.env)) delete process.env[name];
+    await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable()]);
+    await Promise.all([this.graph.stop(), this.identity.stop()]);
+  }
+
+  /** An invocation context whose log lines land in `logs`, as Application Insights traces would. */
+  context(functionName: string): InvocationContext {
+    return new InvocationContext({
+      functionName,
+      invocationId: randomBytes(8).toString('hex'),
+      logHandler: (level, ...args) => this.logs.push({ level, message: format(...args) }),
+    });
+  }
+
+  timer(isPastDue = false): Timer {
+    return { isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+  }
+
+  statusRequest(query = ''): HttpRequest {
+    return new HttpRequest({ method: 'GET', url: `http://localhost:7071/api/webhooks/scheduler/status${query}` });
+  }
+
+  /** Messages logged at `level` (or any level), for assertions. */
+  messages(level?: string): string[] {
+    return this.logs.filter((line) => !level || line.level === level).map((line) => line.message);
+  }
+
+  async row(id: string, partitionKey = 'default'): Promise<Record<string, unknown>> {
+    return this.subscriptionsTable.getEntity(partitionKey, id);
+  }
+
+  async runs(): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    for await (const entity of this.runsTable.listEntities()) rows.push(entity);
+    return rows;
+  }
+}
+
+export type StatusAnswer = HttpResponseInit & { jsonBody: Record<string, any> };
