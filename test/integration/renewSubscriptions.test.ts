@@ -39,3 +39,153 @@ describe('the renewal timer', () => {
     expect(harness.messages().some((m) => m.startsWith('No webhooks need renewal (all 1 valid beyond '))).toBe(true);
   });
 });
+
+describe('when Graph fails', () => {
+  it('waits out a 429 and renews on the next attempt', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 6) });
+    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 429, headers: { 'Retry-After': '0' }, times: 1 });
+
+    await run();
+
+    expect(harness.graph.patches(id)).toHaveLength(2);
+    expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(Date.now() + 70 * HOUR);
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded', renewed: 1, failed: 0 });
+  });
+
+  it('renews the healthy subscriptions beside one that keeps failing, and keeps its last good expiration', async () => {
+    const now = new Date();
+    const broken = await storeSubscription(harness, { expiresAt: hoursFrom(now, 5) });
+    const healthy = await Promise.all([1, 2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+    harness.graph.inject({ method: 'PATCH', subscriptionId: broken, status: 503, times: Infinity, message: 'Service unavailable.' });
+
+    await expect(run()).resolves.toBeUndefined();
+
+    for (const id of healthy) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+    const row = await harness.row(broken);
+    expect(row.expirationDateTime).toEqual(hoursFrom(now, 5));
+    expect(row).toMatchObject({ consecutiveFailures: 1, lastErrorStatus: 503, lastErrorCode: 'ServiceUnavailable' });
+    expect(row.state).not.toBe('expired');
+    expect(harness.messages('error')).toContainEqual(
+      expect.stringMatching(new RegExp(`renewal failed \\(subscription ${broken}, resource ${escape(INBOX)}, status 503, code ServiceUnavailable\\)`)),
+    );
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', due: 4, renewed: 3, failed: 1 });
+  });
+
+  it('counts failures across runs and clears them on the next success', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 5) });
+    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 500, times: 8 });
+    await run();
+    await run();
+    expect(await harness.row(id)).toMatchObject({ consecutiveFailures: 2, lastErrorStatus: 500 });
+
+    await run();
+    expect(await harness.row(id)).toMatchObject({ consecutiveFailures: 0, state: 'active' });
+  });
+
+  it('marks a subscription Graph no longer has as expired, keeping its definition', async () => {
+    const now = new Date();
+    const gone = await storeSubscription(harness, { expiresAt: hoursFrom(now, -2), onGraph: false });
+
+    await run();
+
+    expect(await harness.row(gone)).toMatchObject({
+      state: 'expired',
+      lastErrorStatus: 404,
+      lastErrorCode: 'ResourceNotFound',
+      resource: INBOX,
+      changeType: 'created',
+      notificationUrl: 'https://contoso.example/api/notifications',
+      expirationDateTime: hoursFrom(now, -2),
+    });
+    expect(harness.messages('error')).toContainEqual(expect.stringContaining(`no longer exists on Graph (subscription ${gone}`));
+
+    // An expired row is not sent to Graph again: only recreation can help it.
+    harness.graph.requests.length = 0;
+    await run();
+    expect(harness.graph.patches(gone)).toHaveLength(0);
+  });
+
+  it('does not ask Graph for more than its maximum, so Graph never refuses a renewal', async () => {
+    const ids = await Promise.all(
+      ['users/a/messages', 'users/a/events', 'chats/getAllMessages', 'users', 'drives/b/root'].map((resource) =>
+        storeSubscription(harness, { resource, expiresAt: hoursFrom(new Date(), 2) }),
+      ),
+    );
+    await run();
+    for (const id of ids) expect(harness.graph.patches(id)).toHaveLength(1);
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded', renewed: 5 });
+  });
+});
+
+describe('bad rows', () => {
+  it('skips malformed rows with an error that names them, and renews the rest', async () => {
+    const now = new Date();
+    const good = await storeSubscription(harness, { expiresAt: hoursFrom(now, 3) });
+    await storeSubscription(harness, { id: 'no-resource', expiresAt: hoursFrom(now, 3), onGraph: false, row: { resource: undefined } });
+    await storeSubscription(harness, { id: 'bad-date', expiresAt: hoursFrom(now, 3), onGraph: false, row: { expirationDateTime: 'next tuesday' } });
+    await harness.subscriptionsTable.createEntity({ partitionKey: 'default', rowKey: '', resource: INBOX, expirationDateTime: now });
+
+    await run();
+
+    expect(harness.graph.patches(good)).toHaveLength(1);
+    const errors = harness.messages('error');
+    expect(errors).toContainEqual(expect.stringContaining('Skipping malformed subscription row default/no-resource: resource is missing'));
+    expect(errors).toContainEqual(expect.stringContaining('Skipping malformed subscription row default/bad-date: expirationDateTime is not a date'));
+    expect(errors).toContainEqual(expect.stringContaining('Skipping malformed subscription row default/: RowKey is empty'));
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', invalid: 3, renewed: 1 });
+  });
+});
+
+describe('runs', () => {
+  it('two runs at once both finish, and neither loses the other’s update', async () => {
+    const now = new Date();
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+    harness.graph.latencyMs = 20;
+
+    await Promise.all([run(), run()]);
+
+    for (const id of ids) {
+      const onGraph = harness.graph.subscriptions.get(id)!.expirationDateTime;
+      const row = await harness.row(id);
+      // The table holds the latest expiration Graph accepted, never an earlier one.
+      expect(row.expirationDateTime).toEqual(onGraph);
+      expect(row).toMatchObject({ consecutiveFailures: 0, state: 'active' });
+    }
+    const runs = await harness.runs();
+    expect(runs).toHaveLength(2);
+    expect(runs.every((r) => r.outcome === 'succeeded' && r.renewed === 6)).toBe(true);
+  });
+
+  it('records every run, newest first', async () => {
+    await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
+    await run();
+    await run();
+    const runs = await harness.runs();
+    expect(runs).toHaveLength(2);
+    expect((runs[0]!.startedAt as Date).getTime()).toBeGreaterThanOrEqual((runs[1]!.startedAt as Date).getTime());
+    expect(runs[0]).toMatchObject({ trigger: 'timer', isPastDue: false, checked: 1 });
+    expect(runs[0]!.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('says so when it runs late because a check was missed', async () => {
+    await renewSubscriptions(harness.timer(true), harness.context('renewSubscriptions'));
+    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('past due'));
+    expect((await harness.runs())[0]).toMatchObject({ isPastDue: true });
+  });
+
+  it('warns about a resource this schedule cannot keep alive', async () => {
+    const id = await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(new Date(), 0.5) });
+    await run();
+    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(new RegExp(`will expire before the next run \\(subscription ${id}.*60 minutes`)));
+  });
+
+  it('warns about a resource whose maximum it does not know', async () => {
+    await storeSubscription(harness, { resource: 'someNewWorkload/items', expiresAt: hoursFrom(new Date(), 3) });
+    await run();
+    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('Unknown resource type'));
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

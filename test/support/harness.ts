@@ -61,7 +61,7 @@ export class Harness {
     this.logs.length = 0;
     Object.assign(process.env, this.env);
     for (const table of [this.subscriptionsTable, this.runsTable]) {
-      for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey, entity.rowKey);
+      for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
     }
   }
 

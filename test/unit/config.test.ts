@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const AZURITE = 'UseDevelopmentStorage=true';
+const base = { TABLES_CONNECTION_STRING: AZURITE };
+
+function errorFor(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('needs only the table storage; everything else has a default', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      subscriptionsTable: 'subscriptions',
+      runsTable: 'renewalruns',
+      graph: { baseUrl: 'https://graph.microsoft.com', timeoutMs: 30_000, maxAttempts: 4, retryBaseMs: 1000 },
+      renewal: { concurrency: 4, marginHours: 36, lifetimeHours: 72 },
+      schedule: { cron: '0 0 9 * * *', timeZone: 'UTC', timerDisabled: false },
+      status: { maxRunAgeHours: 26 },
+      managedIdentityClientId: undefined,
+      managedIdentityAvailable: false,
+    });
+  });
+
+  it('says how to configure storage when none is set', () => {
+    expect(errorFor({}).message).toMatch(/^TABLES_ENDPOINT: .*TABLES_CONNECTION_STRING/);
+  });
+
+  it('refuses both storage settings at once', () => {
+    expect(errorFor({ ...base, TABLES_ENDPOINT: 'https://acct.table.core.windows.net' }).setting).toBe('TABLES_ENDPOINT');
+  });
+
+  it('takes an https table endpoint for identity-based access', () => {
+    expect(loadConfig({ TABLES_ENDPOINT: 'https://acct.table.core.windows.net/' }).storage).toEqual({
+      kind: 'endpoint',
+      endpoint: 'https://acct.table.core.windows.net',
+    });
+    expect(errorFor({ TABLES_ENDPOINT: 'http://acct.table.core.windows.net' }).message).toMatch(/https/);
+  });
+
+  it('never repeats a connection string it rejects (it holds a key)', () => {
+    const secret = 'DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0LWtleQ==';
+    const error = errorFor({ TABLES_CONNECTION_STRING: 'garbage;' + secret.replace('AccountKey', 'Key') });
+    expect(error.setting).toBe('TABLES_CONNECTION_STRING');
+    expect(error.message).not.toContain('c2VjcmV0LWtleQ');
+  });
+
+  it.each([
+    ['RENEWAL_CONCURRENCY', '0'],
+    ['RENEWAL_CONCURRENCY', '2.5'],
+    ['RENEWAL_CONCURRENCY', 'four'],
+    ['RENEWAL_MARGIN_HOURS', '-1'],
+    ['RENEWAL_LIFETIME_HOURS', '1e9'],
+    ['GRAPH_TIMEOUT_SECONDS', '0'],
+    ['GRAPH_MAX_ATTEMPTS', '11'],
+    ['GRAPH_RETRY_BASE_SECONDS', 'soon'],
+    ['STATUS_MAX_RUN_AGE_HOURS', 'NaN'],
+    ['SUBSCRIPTIONS_TABLE', 'my-table'],
+    ['RUNS_TABLE', '1runs'],
+    ['GRAPH_BASE_URL', 'http://graph.microsoft.com'],
+    ['GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0'],
+    ['GRAPH_BASE_URL', 'not a url'],
+    ['AZURE_CLIENT_ID', 'my-identity'],
+    ['WEBSITE_TIME_ZONE', 'Paris'],
+    ['AzureWebJobs.renewSubscriptions.Disabled', 'maybe'],
+  ])('rejects %s=%s with an error that names it', (setting, value) => {
+    const error = errorFor({ ...base, [setting]: value });
+    expect(error.setting).toBe(setting);
+    expect(error.message.startsWith(`${setting}: `)).toBe(true);
+  });
+
+  it('maps the Windows time zone id to the IANA zone the status computes with', () => {
+    expect(loadConfig({ ...base, WEBSITE_TIME_ZONE: 'Romance Standard Time' }).schedule.timeZone).toBe('Europe/Paris');
+    expect(loadConfig({ ...base, WEBSITE_TIME_ZONE: 'Europe/Paris' }).schedule.timeZone).toBe('Europe/Paris');
+  });
+
+  it.each(['AzureWebJobs.renewSubscriptions.Disabled', 'AzureWebJobs_renewSubscriptions_Disabled', 'AzureWebJobs__renewSubscriptions__Disabled'])(
+    'sees the timer disabled through %s',
+    (setting) => {
+      expect(loadConfig({ ...base, [setting]: 'true' }).schedule.timerDisabled).toBe(true);
+      expect(loadConfig({ ...base, [setting]: '1' }).schedule.timerDisabled).toBe(true);
+      expect(loadConfig({ ...base, [setting]: 'false' }).schedule.timerDisabled).toBe(false);
+    },
+  );
+
+  it('uses the managed identity where the host provides one', () => {
+    const config = loadConfig({
+      ...base,
+      IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token',
+      AZURE_CLIENT_ID: '6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b',
+    });
+    expect(config.managedIdentityAvailable).toBe(true);
+    expect(config.managedIdentityClientId).toBe('6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b');
+  });
+});

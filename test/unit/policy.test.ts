@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { isDue, keepAliveProblem, renewalTarget, SAFETY_MARGIN_MINUTES } from '../../src/renewal/policy';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const DAY = 24 * HOUR;
+const at = (iso: string) => new Date(iso);
+const plus = (date: Date, ms: number) => new Date(date.getTime() + ms);
+
+/** The seed's rule, for comparison: renew what expires within 24 h of now. */
+const seedIsDue = (expiration: Date, now: Date) => expiration.getTime() - now.getTime() < 24 * HOUR;
+
+describe('which subscriptions are due', () => {
+  const now = at('2026-02-15T08:00:00Z');
+  const nextRun = at('2026-02-16T08:00:00Z');
+
+  it('is due when it would expire before the next run plus the margin', () => {
+    expect(isDue(plus(nextRun, 35 * HOUR), nextRun, 36)).toBe(true);
+  });
+
+  it('is not due when it outlives the next run plus the margin', () => {
+    expect(isDue(plus(nextRun, 36 * HOUR), nextRun, 36)).toBe(false);
+  });
+
+  it('renews a subscription the seed would skip at 09:00 with 24 h and 2 s left', () => {
+    // Renewed at 09:00:02 to +72 h by the seed; two daily checks later it has 24 h + 2 s left.
+    const expiration = plus(now, 24 * HOUR + 2000);
+    expect(seedIsDue(expiration, now)).toBe(false);
+    expect(isDue(expiration, nextRun, 36)).toBe(true);
+  });
+
+  it('leaves every subscription that first becomes due a later check with 12 h to spare', () => {
+    // Not due at the previous run means it outlives (this run + margin); the next run comes one day later.
+    const notDueAtPreviousRun = plus(now, 36 * HOUR);
+    expect(isDue(notDueAtPreviousRun, now, 36)).toBe(false);
+    expect(notDueAtPreviousRun.getTime() - nextRun.getTime()).toBeGreaterThanOrEqual(12 * HOUR);
+  });
+});
+
+describe('the expiration asked of Graph', () => {
+  const now = at('2026-02-15T08:00:00Z');
+
+  it("caps an Outlook subscription below Graph's 4,230 minutes instead of the seed's +3 days", () => {
+    const target = renewalTarget("users/abc/mailFolders('Inbox')/messages", now, 72);
+    expect(target.capped).toBe(true);
+    expect(target.expiration).toEqual(plus(now, (4230 - SAFETY_MARGIN_MINUTES) * MINUTE));
+  });
+
+  it('gives the wanted lifetime when Graph allows more', () => {
+    const target = renewalTarget('users', now, 72);
+    expect(target.capped).toBe(false);
+    expect(target.expiration).toEqual(plus(now, 72 * HOUR));
+  });
+
+  it('assumes the most conservative maximum for a resource it does not know', () => {
+    const target = renewalTarget('someNewWorkload/things', now, 72);
+    expect(target.lifetime.known).toBe(false);
+    expect(target.expiration).toEqual(plus(now, (4230 - SAFETY_MARGIN_MINUTES) * MINUTE));
+  });
+
+  it('asks for whole seconds', () => {
+    const target = renewalTarget('users', at('2026-02-15T08:00:00.750Z'), 72);
+    expect(target.expiration.getMilliseconds()).toBe(0);
+  });
+});
+
+describe('resources a daily schedule cannot keep alive', () => {
+  it('names presence, whose 60 minutes are shorter than a day', () => {
+    expect(keepAliveProblem('communications/presences/abc', DAY, 72)).toMatch(/at most 60 minutes for a presence subscription.*24 h/);
+  });
+
+  it('names Teams Shifts, whose 6 hours are shorter than a day', () => {
+    expect(keepAliveProblem('teams/abc/schedule/shifts', DAY, 72)).toMatch(/360 minutes/);
+  });
+
+  it('blames RENEWAL_LIFETIME_HOURS when it is the setting that is too short', () => {
+    expect(keepAliveProblem('users/abc/messages', DAY, 20)).toMatch(/RENEWAL_LIFETIME_HOURS \(20\)/);
+  });
+
+  it('has nothing to say about Outlook mail on a daily schedule', () => {
+    expect(keepAliveProblem('users/abc/messages', DAY, 72)).toBeUndefined();
+  });
+});

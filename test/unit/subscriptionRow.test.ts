@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { toStoredRow, type SubscriptionEntity } from '../../src/storage/subscriptionRow';
+
+const valid: SubscriptionEntity = {
+  partitionKey: 'default',
+  rowKey: 'a1b2',
+  etag: 'W/"1"',
+  resource: 'users/x/messages',
+  expirationDateTime: new Date('2026-02-17T14:00:00Z'),
+};
+
+const problem = (entity: SubscriptionEntity) => {
+  const row = toStoredRow(entity);
+  return row.ok ? undefined : row.problem;
+};
+
+describe('reading a subscription row', () => {
+  it('reads a well-formed row', () => {
+    expect(toStoredRow(valid)).toMatchObject({
+      ok: true,
+      subscription: { id: 'a1b2', state: 'active', consecutiveFailures: 0, etag: 'W/"1"' },
+    });
+  });
+
+  it('accepts an ISO 8601 string typed by hand, with its zone', () => {
+    const row = toStoredRow({ ...valid, expirationDateTime: '2026-02-17T15:00:00+01:00' });
+    expect(row.ok && row.subscription.expirationDateTime).toEqual(new Date('2026-02-17T14:00:00Z'));
+  });
+
+  it('names an empty RowKey', () => expect(problem({ ...valid, rowKey: '' })).toMatch(/RowKey/));
+  it('names a missing resource', () => expect(problem({ ...valid, resource: undefined })).toMatch(/^resource is missing/));
+  it('names a resource of the wrong type', () => expect(problem({ ...valid, resource: 42 })).toMatch(/^resource/));
+  it('names a missing expiration', () => expect(problem({ ...valid, expirationDateTime: undefined })).toMatch(/expirationDateTime is missing/));
+  it('names an expiration that is not a date', () => expect(problem({ ...valid, expirationDateTime: 'tomorrow' })).toMatch(/expirationDateTime is not a date/));
+  it('refuses a date without a zone', () => expect(problem({ ...valid, expirationDateTime: '2026-02-17T15:00:00' })).toMatch(/expirationDateTime/));
+  it('names an unknown state', () => expect(problem({ ...valid, state: 'paused' })).toMatch(/state "paused"/));
+  it('names a bad failure count', () => expect(problem({ ...valid, consecutiveFailures: -1 })).toMatch(/consecutiveFailures/));
+});
