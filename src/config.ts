@@ -16,8 +16,8 @@ export interface Config {
   };
   /** Client id of the user-assigned managed identity; undefined means system-assigned or a developer credential. */
   managedIdentityClientId: string | undefined;
-  /** True when the host provides App Service's managed-identity endpoint (running in Azure). */
-  managedIdentityAvailable: boolean;
+  /** App Service's managed-identity endpoint when the host provides one (running in Azure); not a secret. */
+  managedIdentityEndpoint: string | undefined;
   renewal: {
     concurrency: number;
     marginHours: number;
@@ -64,7 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseMs: readNumber(env, 'GRAPH_RETRY_BASE_SECONDS', 1, { min: 0, max: 60 }) * 1000,
     },
     managedIdentityClientId: readClientId(env),
-    managedIdentityAvailable: Boolean(present(env.IDENTITY_ENDPOINT) || present(env.MSI_ENDPOINT)),
+    managedIdentityEndpoint: [env.IDENTITY_ENDPOINT, env.MSI_ENDPOINT].find(present)?.trim(),
     renewal: {
       concurrency: readNumber(env, 'RENEWAL_CONCURRENCY', 4, { min: 1, max: 64, integer: true }),
       marginHours: readNumber(env, 'RENEWAL_MARGIN_HOURS', 36, { min: 1, max: 720 }),

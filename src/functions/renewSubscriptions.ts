@@ -35,14 +35,24 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
     const line =
       `Renewal run ${result.outcome}: ${result.checked} checked, ${result.due} due, ${result.renewed} renewed, ` +
       `${result.failed} failed, ${result.expired} expired, ${result.invalid} malformed. Next check at ${nextRunAt.toISOString()}.`;
-    if (result.outcome === 'succeeded') context.info(line);
-    else context.error(line);
+    if (result.outcome === 'succeeded') {
+      context.info(line);
+      return;
+    }
+    context.error(line);
+    // A failed run marks the invocation failed too, so Application Insights counts it as a failure.
+    if (result.outcome === 'failed') throw new RunFailedError(result.error ?? 'no subscription could be renewed');
   } catch (error) {
+    if (error instanceof RunFailedError) throw error;
     // The run has logged and recorded what it could; a thrown error marks the invocation failed in Application Insights.
     const message = redact(error instanceof Error ? error.message : String(error));
     context.error(`Renewal check could not run: ${message}`);
     throw new Error(message);
   }
+}
+
+class RunFailedError extends Error {
+  override readonly name = 'RunFailedError';
 }
 
 app.timer(RENEWAL_FUNCTION_NAME, {

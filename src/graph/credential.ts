@@ -9,8 +9,8 @@ import {
 import { CredentialError } from './errors';
 
 export interface IdentitySettings {
-  /** True in Azure, where the host exposes the managed-identity endpoint (IDENTITY_ENDPOINT). */
-  managedIdentityAvailable: boolean;
+  /** Set in Azure, where the host exposes the managed-identity endpoint (IDENTITY_ENDPOINT). */
+  managedIdentityEndpoint: string | undefined;
   /** Client id of a user-assigned identity (AZURE_CLIENT_ID); undefined for system-assigned. */
   managedIdentityClientId: string | undefined;
 }
@@ -21,7 +21,7 @@ export interface IdentitySettings {
  * endpoint: probing for it elsewhere can hang for minutes (facts.md).
  */
 export function createCredential(settings: IdentitySettings): TokenCredential {
-  if (settings.managedIdentityAvailable) {
+  if (settings.managedIdentityEndpoint) {
     return settings.managedIdentityClientId
       ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
       : new ManagedIdentityCredential();
@@ -35,7 +35,7 @@ export function createCredential(settings: IdentitySettings): TokenCredential {
 
 /** Names the identity in words a person can check in the portal. */
 export function describeIdentity(settings: IdentitySettings): string {
-  if (!settings.managedIdentityAvailable) {
+  if (!settings.managedIdentityEndpoint) {
     return 'the developer credential (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, `az login` or `azd auth login`)';
   }
   return settings.managedIdentityClientId

@@ -33,6 +33,8 @@ export interface RecordedRequest {
   body: unknown;
   at: Date;
   authorized: boolean;
+  /** The bearer token the request carried. */
+  token?: string;
 }
 
 /**
@@ -122,7 +124,7 @@ export class GraphEmulator {
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const issued = token ? this.tokens.get(token) : undefined;
     const authorized = Boolean(issued);
-    this.requests.push({ method, path: url.pathname, body: body.value, at: this.clock(), authorized });
+    this.requests.push({ method, path: url.pathname, body: body.value, at: this.clock(), authorized, token });
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
 
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {

@@ -19,6 +19,8 @@ export class IdentityEmulator {
   readonly clientIds = new Set<string>([randomUUID()]);
   readonly tokens = new Map<string, IssuedToken>();
   requests = 0;
+  /** What each token request asked for. */
+  readonly asked: { resource: string | null; clientId: string | null; headerMatched: boolean }[] = [];
   tokenLifetimeSeconds = 3600;
 
   private constructor(
@@ -57,6 +59,11 @@ export class IdentityEmulator {
       response.end(JSON.stringify({ statusCode: status, message, correlationId: randomUUID() }));
     };
     if (request.method !== 'GET' || url.pathname !== '/msi/token') return fail(404, 'Not found.');
+    this.asked.push({
+      resource: url.searchParams.get('resource'),
+      clientId: url.searchParams.get('client_id'),
+      headerMatched: request.headers['x-identity-header'] === this.header,
+    });
     if (request.headers['x-identity-header'] !== this.header) return fail(401, 'The identity header is missing or wrong.');
     if (url.searchParams.get('api-version') !== '2019-08-01') return fail(400, 'Unsupported api-version.');
     const resource = url.searchParams.get('resource');

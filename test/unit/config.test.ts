@@ -25,7 +25,7 @@ describe('configuration', () => {
       schedule: { cron: '0 0 9 * * *', timeZone: 'UTC', timerDisabled: false },
       status: { maxRunAgeHours: 26 },
       managedIdentityClientId: undefined,
-      managedIdentityAvailable: false,
+      managedIdentityEndpoint: undefined,
     });
   });
 
@@ -96,7 +96,7 @@ describe('configuration', () => {
       IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token',
       AZURE_CLIENT_ID: '6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b',
     });
-    expect(config.managedIdentityAvailable).toBe(true);
+    expect(config.managedIdentityEndpoint).toBe('http://127.0.0.1:41000/msi/token');
     expect(config.managedIdentityClientId).toBe('6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b');
   });
 });

@@ -1,0 +1,33 @@
+import { app } from '@azure/functions';
+import { describe, expect, it, vi } from 'vitest';
+
+// What the Functions host will see: the registrations each function file makes when it loads.
+const timer = vi.spyOn(app, 'timer').mockImplementation(() => undefined);
+const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
+
+describe('function registrations', () => {
+  it('registers the daily timer at 09:00, persisted so a missed run happens late, never on start-up', async () => {
+    const { renewSubscriptions } = await import('../../src/functions/renewSubscriptions');
+    expect(timer).toHaveBeenCalledWith('renewSubscriptions', {
+      schedule: '0 0 9 * * *',
+      useMonitor: true,
+      runOnStartup: false,
+      handler: renewSubscriptions,
+    });
+  });
+
+  it('registers the status endpoint at the seed’s path, behind a function key, for GET only', async () => {
+    const { schedulerStatus } = await import('../../src/functions/schedulerStatus');
+    expect(http).toHaveBeenCalledWith('schedulerStatus', {
+      route: 'webhooks/scheduler/status',
+      methods: ['GET'],
+      authLevel: 'function',
+      handler: schedulerStatus,
+    });
+  });
+
+  it('uses the one schedule constant the status computes the next run from', async () => {
+    const { RENEWAL_SCHEDULE } = await import('../../src/renewal/schedule');
+    expect(timer.mock.calls[0]?.[1]).toMatchObject({ schedule: RENEWAL_SCHEDULE });
+  });
+});
