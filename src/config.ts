@@ -47,6 +47,28 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Every app setting this module reads. The README's configuration table and
+ * local.settings.sample.json list each one (a test keeps them in step).
+ */
+export const SETTINGS = [
+  'TABLES_CONNECTION_STRING',
+  'TABLES_ENDPOINT',
+  'SUBSCRIPTIONS_TABLE',
+  'RUNS_TABLE',
+  'GRAPH_BASE_URL',
+  'GRAPH_TIMEOUT_SECONDS',
+  'GRAPH_MAX_ATTEMPTS',
+  'GRAPH_RETRY_BASE_SECONDS',
+  'AZURE_CLIENT_ID',
+  'RENEWAL_CONCURRENCY',
+  'RENEWAL_MARGIN_HOURS',
+  'RENEWAL_LIFETIME_HOURS',
+  'STATUS_MAX_RUN_AGE_HOURS',
+  'WEBSITE_TIME_ZONE',
+  `AzureWebJobs.${RENEWAL_FUNCTION_NAME}.Disabled`,
+] as const;
+
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

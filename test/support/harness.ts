@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { format } from 'node:util';
 import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from '@azure/functions';
-import { inject } from 'vitest';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';
 
@@ -27,15 +26,15 @@ export class Harness {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(settings: Record<string, string> = {}): Promise<Harness> {
+  /**
+   * Starts the emulators and points the app settings at them. Inside vitest the shared Azurite and
+   * certificate come from the global setup; the demo passes its own.
+   */
+  static async start(settings: Record<string, string> = {}, infrastructure?: Infrastructure): Promise<Harness> {
+    const { connectionString, certPath, keyPath } = infrastructure ?? (await fromGlobalSetup());
     const identity = await IdentityEmulator.start();
-    const graph = await GraphEmulator.start({
-      certPath: inject('tlsCertPath'),
-      keyPath: inject('tlsKeyPath'),
-      tokens: identity.tokens,
-    });
+    const graph = await GraphEmulator.start({ certPath, keyPath, tokens: identity.tokens });
     const suffix = randomBytes(4).toString('hex');
-    const connectionString = inject('azuriteConnectionString');
     const env: Record<string, string> = {
       TABLES_CONNECTION_STRING: connectionString,
       SUBSCRIPTIONS_TABLE: `subscriptions${suffix}`,
@@ -102,6 +101,17 @@ export class Harness {
     for await (const entity of this.runsTable.listEntities()) rows.push(entity);
     return rows;
   }
+}
+
+export interface Infrastructure {
+  connectionString: string;
+  certPath: string;
+  keyPath: string;
+}
+
+async function fromGlobalSetup(): Promise<Infrastructure> {
+  const { inject } = await import('vitest');
+  return { connectionString: inject('azuriteConnectionString'), certPath: inject('tlsCertPath'), keyPath: inject('tlsKeyPath') };
 }
 
 export type StatusAnswer = HttpResponseInit & { jsonBody: Record<string, any> };
