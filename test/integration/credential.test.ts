@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/useHarness';
 
 // The real ManagedIdentityCredential, talking App Service's identity protocol to a loopback endpoint.
-let harness: Harness;
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-afterAll(async () => harness.stop());
-beforeEach(async () => {
-  await harness.reset();
+const harness = useHarness();
+beforeEach(() => {
   harness.identity.asked.length = 0;
 });
 

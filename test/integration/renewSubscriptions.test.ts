@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/useHarness';
 import { HOUR, hoursFrom, INBOX, MINUTE, storeSubscription } from '../support/fixtures';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-afterAll(async () => harness.stop());
-beforeEach(async () => harness.reset());
+const harness = useHarness();
 
 const run = () => renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
 

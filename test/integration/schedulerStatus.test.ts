@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
 import { HOUR, hoursFrom, storeSubscription } from '../support/fixtures';
-import { Harness, type StatusAnswer } from '../support/harness';
+import type { StatusAnswer } from '../support/harness';
+import { useHarness } from '../support/useHarness';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-afterAll(async () => harness.stop());
-beforeEach(async () => {
-  await harness.reset();
+const harness = useHarness();
+beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
 });

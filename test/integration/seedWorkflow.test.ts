@@ -1,17 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { HOUR, MINUTE, storeSubscription } from '../support/fixtures';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/useHarness';
 
 // Days of emulator time: only Date is faked; sockets and timers stay real, so Azurite, the Graph
 // emulator and the identity endpoint all run as usual, on a clock the test moves.
-let harness: Harness;
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-afterAll(async () => harness.stop());
-beforeEach(async () => {
-  await harness.reset();
+const harness = useHarness();
+beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
 });
 afterEach(() => vi.useRealTimers());

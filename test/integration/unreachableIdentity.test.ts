@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/useHarness';
 
 // A file of its own: MSAL reads IDENTITY_ENDPOINT once per process, so the endpoint is wrong from the start.
-let harness: Harness;
-beforeAll(async () => {
-  harness = await Harness.start({ IDENTITY_ENDPOINT: 'http://127.0.0.1:9/msi/token' });
-});
-afterAll(async () => harness.stop());
+const harness = useHarness({ IDENTITY_ENDPOINT: 'http://127.0.0.1:9/msi/token' });
 
 it('fails with a clear error, not a hang, when the identity endpoint does not answer', async () => {
   await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
