@@ -32,14 +32,6 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
       intervalMs: nextRunAfter(nextRunAt, config.schedule.cron, config.schedule.timeZone).getTime() - nextRunAt.getTime(),
       now: () => new Date(),
     });
-    const line =
-      `Renewal run ${result.outcome}: ${result.checked} checked, ${result.due} due, ${result.renewed} renewed, ` +
-      `${result.failed} failed, ${result.expired} expired, ${result.invalid} malformed. Next check at ${nextRunAt.toISOString()}.`;
-    if (result.outcome === 'succeeded') {
-      context.info(line);
-      return;
-    }
-    context.error(line);
     // A failed run marks the invocation failed too, so Application Insights counts it as a failure.
     if (result.outcome === 'failed') throw new RunFailedError(result.error ?? 'no subscription could be renewed');
   } catch (error) {

@@ -1,5 +1,7 @@
 import { CredentialError, GraphRequestError } from '../graph/errors';
+import { redact } from '../redact';
 import { forEachConcurrently } from './concurrently';
+import { eventLine } from './events';
 import type { Log, RunHistory, SubscriptionRenewer, SubscriptionStore } from './ports';
 import { isDue, keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
@@ -29,27 +31,48 @@ export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
  * stops the others; only a problem that would fail them all (no token) ends the run early.
  */
 export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResult> {
-  const { store, graph, runs, log, policy } = input;
+  const { store, runs, log, policy } = input;
   const startedAt = input.now();
-  const id = await runs.start({ trigger: input.trigger, startedAt, isPastDue: input.isPastDue });
+  const runId = await runs.start({ trigger: input.trigger, startedAt, isPastDue: input.isPastDue });
   const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0 };
   let fatal: Error | undefined;
 
   const finish = async (): Promise<RenewalRunResult> => {
     const result: RunTotals = { finishedAt: input.now(), outcome: outcomeOf(totals, fatal), ...totals };
-    if (fatal) result.error = fatal.message;
-    await runs.finish(id, result);
-    return { id, startedAt, ...result };
+    if (fatal) result.error = redact(fatal.message);
+    await runs.finish(runId, result);
+    const sentence =
+      `Renewal run ${result.outcome}: ${totals.checked} checked, ${totals.due} due, ${totals.renewed} renewed, ` +
+      `${totals.failed} failed, ${totals.expired} expired, ${totals.invalid} malformed. Next check at ${input.nextRunAt.toISOString()}.`;
+    const line = eventLine(sentence, {
+      event: 'runFinished',
+      runId,
+      outcome: result.outcome,
+      ...totals,
+      nextRunAt: input.nextRunAt.toISOString(),
+      ...(result.error ? { error: result.error } : {}),
+    });
+    if (result.outcome === 'succeeded') log.info(line);
+    else log.error(line);
+    return { id: runId, startedAt, ...result };
   };
 
   try {
-    log.info('Checking for expiring webhooks...');
+    log.info(eventLine('Checking for expiring webhooks...', { event: 'runStarted', runId, trigger: input.trigger, isPastDue: input.isPastDue }));
     const due: StoredSubscription[] = [];
     for await (const page of store.pages()) {
       for (const row of page) {
         if (!row.ok) {
           totals.invalid++;
-          log.error(`Skipping malformed subscription row ${row.partitionKey}/${row.rowKey}: ${row.problem}`);
+          log.error(
+            eventLine(`Skipping malformed subscription row ${row.partitionKey}/${row.rowKey}: ${row.problem}`, {
+              event: 'rowMalformed',
+              runId,
+              partitionKey: row.partitionKey,
+              rowKey: row.rowKey,
+              problem: row.problem,
+            }),
+          );
           continue;
         }
         totals.checked++;
@@ -61,21 +84,21 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     totals.due = due.length;
     if (due.length === 0) {
       const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000).toISOString();
-      log.info(
+      const sentence =
         totals.checked === 0
           ? 'No webhooks need renewal (no subscriptions are stored)'
-          : `No webhooks need renewal (all ${totals.checked} valid beyond ${horizon})`,
-      );
+          : `No webhooks need renewal (every active one is valid beyond ${horizon})`;
+      log.info(eventLine(sentence, { event: 'noneDue', runId, checked: totals.checked, horizon }));
       return await finish();
     }
-    log.info(`Found ${due.length} webhook(s) to renew`);
+    log.info(eventLine(`Found ${due.length} webhook(s) to renew`, { event: 'dueFound', runId, due: due.length }));
 
     await forEachConcurrently(
       due,
       input.concurrency,
       async (subscription) => {
         try {
-          const outcome = await renewOne(subscription, input);
+          const outcome = await renewOne(subscription, runId, input);
           totals[outcome]++;
         } catch (error) {
           // Only a credential problem gets here: every other renewal would fail the same way.
@@ -84,15 +107,13 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
       },
       () => fatal !== undefined,
     );
-    if (fatal) log.error(`Renewal run stopped: ${fatal.message}`);
     return await finish();
   } catch (error) {
     fatal ??= error as Error;
-    log.error(`Renewal run failed: ${fatal.message}`);
     try {
       await finish();
     } catch (recordError) {
-      log.error(`Could not record the failed run: ${(recordError as Error).message}`);
+      log.error(`Could not record the failed run ${runId}: ${redact((recordError as Error).message)}`);
     }
     throw fatal;
   }
@@ -100,18 +121,29 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
 
 type RenewalOutcome = 'renewed' | 'failed' | 'expired';
 
-async function renewOne(subscription: StoredSubscription, input: RenewalRunInput): Promise<RenewalOutcome> {
+async function renewOne(subscription: StoredSubscription, runId: string, input: RenewalRunInput): Promise<RenewalOutcome> {
   const { store, graph, log, policy } = input;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
+  const fields = {
+    runId,
+    subscriptionId: subscription.id,
+    resource: subscription.resource,
+    oldExpiration: subscription.expirationDateTime.toISOString(),
+  };
   const now = input.now();
   const target = renewalTarget(subscription.resource, now, policy.lifetimeHours);
   if (!target.lifetime.known) {
     log.warn(
-      `Unknown resource type for ${label}: assuming Graph's most conservative maximum lifetime (${target.lifetime.maxMinutes} minutes).`,
+      eventLine(
+        `Unknown resource type for ${label}: assuming Graph's most conservative maximum lifetime (${target.lifetime.maxMinutes} minutes).`,
+        { event: 'unknownResource', ...fields, maxMinutes: target.lifetime.maxMinutes },
+      ),
     );
   }
   const problem = keepAliveProblem(subscription.resource, input.intervalMs, policy.lifetimeHours);
-  if (problem) log.warn(`Webhook will expire before the next run (${label}): ${problem}`);
+  if (problem) {
+    log.warn(eventLine(`Webhook will expire before the next run (${label}): ${problem}`, { event: 'cannotKeepAlive', ...fields, problem }));
+  }
 
   let renewed: { expirationDateTime: Date };
   try {
@@ -121,25 +153,48 @@ async function renewOne(subscription: StoredSubscription, input: RenewalRunInput
     const failure = toFailure(error, input.now());
     if (failure.statusCode === 404) {
       log.error(
-        `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted and must be recreated; notifications are being lost.`,
+        eventLine(
+          `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted and must be recreated; notifications are being lost.`,
+          { event: 'subscriptionGone', ...fields, outcome: 'expired', statusCode: 404, code: failure.code },
+        ),
       );
       await recordSafely(() => store.markExpired(subscription, failure), label, log);
       return 'expired';
     }
-    log.error(`Webhook renewal failed (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message}`);
+    log.error(
+      eventLine(`Webhook renewal failed (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message}`, {
+        event: 'renewalFailed',
+        ...fields,
+        outcome: 'failed',
+        statusCode: failure.statusCode,
+        code: failure.code,
+      }),
+    );
     await recordSafely(() => store.recordFailure(subscription, failure), label, log);
     return 'failed';
   }
 
+  const newExpiration = renewed.expirationDateTime.toISOString();
   try {
     const saved = await store.saveRenewal(subscription, renewed.expirationDateTime, input.now());
     const kept = saved === 'newer-kept' ? ' (a concurrent run had already stored a later one)' : '';
-    log.info(`Webhook renewed successfully. New expiration: ${renewed.expirationDateTime.toISOString()} (${label})${kept}`);
+    log.info(
+      eventLine(`Webhook renewed successfully. New expiration: ${newExpiration} (${label})${kept}`, {
+        event: 'subscriptionRenewed',
+        ...fields,
+        outcome: 'renewed',
+        newExpiration,
+        concurrentRunWasFirst: saved === 'newer-kept',
+      }),
+    );
     return 'renewed';
   } catch (error) {
     // Graph has the new expiration; the table keeps the old one, which only makes the next run renew early.
     log.error(
-      `Webhook renewed on Graph until ${renewed.expirationDateTime.toISOString()} but the table could not be updated (${label}): ${(error as Error).message}`,
+      eventLine(
+        `Webhook renewed on Graph until ${newExpiration} but the table could not be updated (${label}): ${(error as Error).message}`,
+        { event: 'tableWriteFailed', ...fields, outcome: 'failed', newExpiration },
+      ),
     );
     return 'failed';
   }
@@ -147,16 +202,16 @@ async function renewOne(subscription: StoredSubscription, input: RenewalRunInput
 
 function toFailure(error: unknown, at: Date): RenewalFailure {
   if (error instanceof GraphRequestError) {
-    return { at, statusCode: error.statusCode, code: error.code, message: error.message };
+    return { at, statusCode: error.statusCode, code: error.code, message: redact(error.message) };
   }
-  return { at, statusCode: 0, code: 'Unexpected', message: error instanceof Error ? error.message : String(error) };
+  return { at, statusCode: 0, code: 'Unexpected', message: redact(error instanceof Error ? error.message : String(error)) };
 }
 
 async function recordSafely(write: () => Promise<void>, label: string, log: Log): Promise<void> {
   try {
     await write();
   } catch (error) {
-    log.error(`Could not record the failure on the table (${label}): ${(error as Error).message}`);
+    log.error(`Could not record the failure on the table (${label}): ${redact((error as Error).message)}`);
   }
 }
 

@@ -20,9 +20,20 @@ describe('the renewal timer', () => {
     const row = await harness.row(id);
     expect((row.expirationDateTime as Date).getTime()).toBe(onGraph);
     expect(row.consecutiveFailures).toBe(0);
-    expect(harness.messages('information')).toContain('Checking for expiring webhooks...');
-    expect(harness.messages('information')).toContain('Found 1 webhook(s) to renew');
-    expect(harness.messages().some((m) => m.startsWith('Webhook renewed successfully. New expiration: '))).toBe(true);
+    const info = harness.messages('information');
+    expect(info).toContainEqual(expect.stringMatching(/^Checking for expiring webhooks\.\.\. \| \{"event":"runStarted"/));
+    expect(info).toContainEqual(expect.stringMatching(/^Found 1 webhook\(s\) to renew \| /));
+    expect(info).toContainEqual(expect.stringMatching(/^Webhook renewed successfully\. New expiration: /));
+    expect(info).toContainEqual(expect.stringMatching(/^Renewal run succeeded: 1 checked, 1 due, 1 renewed, 0 failed/));
+    // What a KQL query finds for this subscription (queries/renewals-of-one-subscription.kql).
+    const renewal = info.map((m) => JSON.parse(/\| (\{.*\})$/.exec(m)![1]!)).find((e) => e.event === 'subscriptionRenewed');
+    expect(renewal).toMatchObject({
+      subscriptionId: id,
+      resource: INBOX,
+      outcome: 'renewed',
+      oldExpiration: hoursFrom(now, 6).toISOString(),
+      newExpiration: new Date(onGraph).toISOString(),
+    });
   });
 
   it('leaves alone a subscription that outlives the next check plus the margin', async () => {
@@ -31,7 +42,7 @@ describe('the renewal timer', () => {
     await run();
 
     expect(harness.graph.patches(id)).toHaveLength(0);
-    expect(harness.messages().some((m) => m.startsWith('No webhooks need renewal (all 1 valid beyond '))).toBe(true);
+    expect(harness.messages('information')).toContainEqual(expect.stringMatching(/^No webhooks need renewal \(every active one is valid beyond /));
   });
 });
 

@@ -1,0 +1,32 @@
+import { redact } from '../redact';
+
+/**
+ * A log line for one event: a sentence for people, then ` | ` and the event as JSON for queries.
+ * `context.log` arguments reach Application Insights as one `message` string, not as
+ * customDimensions (facts.md), so the fields travel in the message and KQL reads them with
+ * `parse_json(extract(@"\| (\{.*\})$", 1, message))` (see queries/). Redacted like every log line.
+ */
+export function eventLine(sentence: string, event: RenewalEvent): string {
+  return redact(`${sentence} | ${JSON.stringify(event)}`);
+}
+
+/** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
+export type RenewalEvent =
+  | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
+  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; expired: number; invalid: number; nextRunAt: string; error?: string }
+  | { event: 'noneDue'; runId: string; checked: number; horizon: string }
+  | { event: 'dueFound'; runId: string; due: number }
+  | { event: 'rowMalformed'; runId: string; partitionKey: string; rowKey: string; problem: string }
+  | ({ event: 'subscriptionRenewed'; outcome: 'renewed'; newExpiration: string; concurrentRunWasFirst: boolean } & SubscriptionFields)
+  | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string } & SubscriptionFields)
+  | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string } & SubscriptionFields)
+  | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration: string } & SubscriptionFields)
+  | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
+  | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields);
+
+interface SubscriptionFields {
+  runId: string;
+  subscriptionId: string;
+  resource: string;
+  oldExpiration: string;
+}
