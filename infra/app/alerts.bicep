@@ -1,0 +1,175 @@
+// Loud when something is wrong: the seed's advice (watch it from outside, mail someone) as resources.
+param location string
+param tags object
+param resourceToken string
+param appInsightsName string
+param functionAppName string
+param statusUrl string
+param alertEmail string
+
+@secure()
+@description('Function key the availability test calls the status endpoint with; a new one each deployment.')
+param availabilityKey string = newGuid()
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
+}
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: 'ag-${resourceToken}'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'subrenewal'
+    enabled: true
+    emailReceivers: [
+      { name: 'owner', emailAddress: alertEmail, useCommonAlertSchema: true }
+    ]
+  }
+}
+
+// Log alerts read the app's event lines (src/renewal/events.ts): a sentence, then " | {json}".
+var logAlerts = [
+  {
+    name: 'renewal-run-failed'
+    description: 'A renewal run failed, or could not start (configuration, identity, storage).'
+    severity: 1
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    operator: 'GreaterThan'
+    threshold: 0
+    query: '''
+traces
+| where (message has '"event":"runFinished"' and message has '"outcome":"failed"')
+    or message startswith "Renewal check could not run"
+'''
+  }
+  {
+    name: 'no-renewal-run-26h'
+    description: 'No renewal run has finished for 26 hours: the app is stopped, disabled or failing to start.'
+    severity: 1
+    evaluationFrequency: 'PT1H'
+    windowSize: 'P2D'
+    operator: 'LessThan'
+    threshold: 1
+    query: '''
+traces
+| where timestamp > ago(26h)
+| where message has '"event":"runFinished"'
+'''
+  }
+  {
+    name: 'subscription-expired-or-failing'
+    description: 'A subscription expired (Graph answered 404), failed to renew, or cannot be kept alive.'
+    severity: 2
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    operator: 'GreaterThan'
+    threshold: 0
+    query: '''
+traces
+| where message matches regex @'"event":"(subscriptionGone|renewalFailed|tableWriteFailed|rowMalformed|cannotKeepAlive)"'
+'''
+  }
+]
+
+resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
+  for alert in logAlerts: {
+    name: 'alert-${alert.name}-${resourceToken}'
+    location: location
+    tags: tags
+    kind: 'LogAlert'
+    properties: {
+      displayName: alert.name
+      description: alert.description
+      severity: alert.severity
+      enabled: true
+      scopes: [appInsights.id]
+      evaluationFrequency: alert.evaluationFrequency
+      windowSize: alert.windowSize
+      criteria: {
+        allOf: [
+          {
+            query: alert.query
+            timeAggregation: 'Count'
+            operator: alert.operator
+            threshold: alert.threshold
+            failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+          }
+        ]
+      }
+      autoMitigate: true
+      actions: { actionGroups: [actionGroup.id] }
+    }
+  }
+]
+
+// A host key of its own for the availability test, so revoking it touches nothing else.
+resource availabilityTestKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+  name: '${site.name}/default/availability-test'
+  properties: {
+    name: 'availability-test'
+    value: availabilityKey
+  }
+}
+
+// Calls the status endpoint every 5 minutes from three European locations; 503 (anything wrong) fails it.
+resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
+  name: 'webt-status-${resourceToken}'
+  location: location
+  tags: union(tags, { 'hidden-link:${appInsights.id}': 'Resource' })
+  kind: 'standard'
+  properties: {
+    SyntheticMonitorId: 'webt-status-${resourceToken}'
+    Name: 'Renewal status'
+    Description: 'GET /api/webhooks/scheduler/status must answer 200.'
+    Enabled: true
+    Frequency: 300
+    Timeout: 30
+    Kind: 'standard'
+    RetryEnabled: true
+    Locations: [
+      { Id: 'emea-nl-ams-azr' }
+      { Id: 'emea-gb-db3-azr' }
+      { Id: 'emea-fr-pra-edge' }
+    ]
+    Request: {
+      RequestUrl: statusUrl
+      HttpVerb: 'GET'
+      Headers: [
+        { key: 'x-functions-key', value: availabilityKey }
+      ]
+    }
+    ValidationRules: {
+      ExpectedHttpStatusCode: 200
+      SSLCheck: true
+      SSLCertRemainingLifetimeCheck: 7
+    }
+  }
+  dependsOn: [availabilityTestKey]
+}
+
+resource statusAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'ma-status-${resourceToken}'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'The status endpoint answered something other than 200 (503: a subscription is expired or failing, or runs stopped).'
+    severity: 1
+    enabled: true
+    scopes: [statusTest.id, appInsights.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria'
+      webTestId: statusTest.id
+      componentId: appInsights.id
+      failedLocationCount: 2
+    }
+    actions: [{ actionGroupId: actionGroup.id }]
+  }
+}

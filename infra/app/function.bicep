@@ -1,0 +1,85 @@
+// The Function App, on a Linux Dedicated (Basic B1) plan: the cheapest Linux plan where
+// WEBSITE_TIME_ZONE works (not Consumption, not Flex Consumption), with no Azure Files share and so
+// no storage keys, no cold start, and no 10-minute execution cap.
+param name string
+param planName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageAccountName string
+param tableEndpoint string
+param appInsightsConnectionString string
+param clientStateUri string
+param graphBaseUrl string
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'linux'
+  sku: { name: 'B1', tier: 'Basic' }
+  properties: {
+    reserved: true // Linux
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    reserved: true
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      linuxFxVersion: 'Node|22'
+      alwaysOn: true // a Dedicated plan only fires timers while the host is up
+      ftpsState: 'Disabled'
+      minTlsVersion: '1.2'
+      http20Enabled: true
+      appSettings: [
+        { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
+        { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }
+        // Host storage through the managed identity: no connection string, no key.
+        { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+        // The app's own settings (README, Configuration).
+        { name: 'TABLES_ENDPOINT', value: tableEndpoint }
+        { name: 'SUBSCRIPTIONS_TABLE', value: 'subscriptions' }
+        { name: 'RUNS_TABLE', value: 'renewalruns' }
+        { name: 'AZURE_CLIENT_ID', value: identityClientId }
+        { name: 'GRAPH_BASE_URL', value: graphBaseUrl }
+        // Linux takes an IANA name (Windows would take 'Romance Standard Time').
+        { name: 'WEBSITE_TIME_ZONE', value: 'Europe/Paris' }
+        { name: 'WEBHOOK_CLIENT_STATE', value: '@Microsoft.KeyVault(SecretUri=${clientStateUri})' }
+        // Telemetry authenticated with the managed identity (the component refuses keys).
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
+      ]
+    }
+  }
+}
+
+// Deployments authenticate with Entra ID (azd does); no publishing passwords.
+resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: { allow: false }
+}
+
+output name string = site.name
+output statusUrl string = 'https://${site.properties.defaultHostName}/api/webhooks/scheduler/status'

@@ -1,0 +1,146 @@
+targetScope = 'subscription'
+
+// azd up: one resource group holding the renewal app, its identity, storage, secrets and monitoring.
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used in resource names and the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource.')
+param location string
+
+@description('Where alerts go: renewal failures, runs that stopped, status answering 503.')
+param alertEmail string
+
+@secure()
+@maxLength(128)
+@description('Client state Graph echoes in every notification (at most 128 characters). Stored in Key Vault only.')
+param webhookClientState string
+
+@description('Microsoft Graph application permissions granted to the app identity, e.g. Mail.Read or Mail.ReadBasic.')
+param graphAppRoles array = ['Mail.Read']
+
+@allowed(['true', 'false'])
+@description('Grant the Graph permissions in this deployment (needs the Privileged Role Administrator directory role). "false": grant them afterwards, see README.')
+param grantGraphPermissions string = 'true'
+
+@description('Graph host: https://graph.microsoft.com, or a national cloud.')
+param graphBaseUrl string = 'https://graph.microsoft.com'
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  scope: rg
+  name: 'identity'
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}func-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  scope: rg
+  name: 'storage'
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  scope: rg
+  name: 'monitoring'
+  params: {
+    workspaceName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    appInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  scope: rg
+  name: 'keyvault'
+  params: {
+    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    location: location
+    tags: tags
+    webhookClientState: webhookClientState
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  scope: rg
+  name: 'rbac'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    keyVaultName: vault.outputs.name
+  }
+}
+
+module function 'app/function.bicep' = {
+  scope: rg
+  name: 'function'
+  params: {
+    name: '${abbrs.webSitesFunctions}${resourceToken}'
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    tableEndpoint: storage.outputs.tableEndpoint
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    clientStateUri: vault.outputs.clientStateUri
+    graphBaseUrl: graphBaseUrl
+  }
+  // The app starts with identity-based settings: its roles must exist first.
+  dependsOn: [rbac]
+}
+
+module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermissions == 'true') {
+  scope: rg
+  name: 'graph-permissions'
+  params: {
+    principalId: identity.outputs.principalId
+    appRoles: graphAppRoles
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  scope: rg
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    appInsightsName: monitoring.outputs.appInsightsName
+    functionAppName: function.outputs.name
+    statusUrl: function.outputs.statusUrl
+    alertEmail: alertEmail
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = function.outputs.name
+output SERVICE_API_NAME string = function.outputs.name
+output STATUS_URL string = function.outputs.statusUrl
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
