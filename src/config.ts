@@ -1,6 +1,7 @@
+import { TableClient } from '@azure/data-tables';
 import { findIana } from 'windows-iana';
 import { isLoopback } from './loopback';
-import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from './renewal/schedule';
+import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
 import type { StorageConfig } from './storage/tableClient';
 
 
@@ -22,6 +23,8 @@ export interface Config {
     concurrency: number;
     marginHours: number;
     lifetimeHours: number;
+    /** How long a run may start renewals; below host.json's functionTimeout (one hour). */
+    runBudgetMs: number;
   };
   schedule: {
     cron: string;
@@ -64,6 +67,7 @@ export const SETTINGS = [
   'RENEWAL_CONCURRENCY',
   'RENEWAL_MARGIN_HOURS',
   'RENEWAL_LIFETIME_HOURS',
+  'RENEWAL_RUN_BUDGET_MINUTES',
   'STATUS_MAX_RUN_AGE_HOURS',
   'WEBSITE_TIME_ZONE',
   `AzureWebJobs.${RENEWAL_FUNCTION_NAME}.Disabled`,
@@ -75,6 +79,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Reads and validates every setting this app uses; the only reader of process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const graphBaseUrl = readGraphBaseUrl(env);
+  const timeZone = readTimeZone(env);
+  const renewal = readRenewal(env, timeZone);
   return {
     storage: readStorage(env),
     subscriptionsTable: readTableName(env, 'SUBSCRIPTIONS_TABLE', 'subscriptions'),
@@ -87,14 +93,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     managedIdentityClientId: readClientId(env),
     managedIdentityEndpoint: [env.IDENTITY_ENDPOINT, env.MSI_ENDPOINT].find(present)?.trim(),
-    renewal: {
-      concurrency: readNumber(env, 'RENEWAL_CONCURRENCY', 4, { min: 1, max: 64, integer: true }),
-      marginHours: readNumber(env, 'RENEWAL_MARGIN_HOURS', 36, { min: 1, max: 720 }),
-      lifetimeHours: readNumber(env, 'RENEWAL_LIFETIME_HOURS', 72, { min: 1, max: 720 }),
-    },
+    renewal,
     schedule: {
       cron: RENEWAL_SCHEDULE,
-      timeZone: readTimeZone(env),
+      timeZone,
       timerDisabled: readTimerDisabled(env),
     },
     status: {
@@ -105,6 +107,37 @@ export function loadConfig(env: Env = process.env): Config {
 
 function present(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
+}
+
+/**
+ * The policy's knobs. Both must outlast the interval between two runs: a shorter margin lets a
+ * subscription first become due at the last check before it expires (no second chance), and a
+ * shorter lifetime lets every renewed subscription expire before the next check.
+ */
+function readRenewal(env: Env, timeZone: string): Config['renewal'] {
+  // A day without a clock change; the policy's slack absorbs the 25-hour day.
+  const intervalHours = runIntervalMs(RENEWAL_SCHEDULE, timeZone, new Date('2026-01-15T00:00:00Z')) / 3_600_000;
+  const marginHours = readNumber(env, 'RENEWAL_MARGIN_HOURS', 36, {
+    min: intervalHours,
+    max: 720,
+    reason: `less than the ${intervalHours} h between two runs would leave a subscription a single chance to be renewed`,
+  });
+  const lifetimeHours = readNumber(env, 'RENEWAL_LIFETIME_HOURS', 72, {
+    min: intervalHours + 1,
+    max: 720,
+    reason: `a renewal must outlive the ${intervalHours} h until the next run`,
+  });
+  return {
+    concurrency: readNumber(env, 'RENEWAL_CONCURRENCY', 4, { min: 1, max: 64, integer: true }),
+    marginHours,
+    lifetimeHours,
+    runBudgetMs:
+      readNumber(env, 'RENEWAL_RUN_BUDGET_MINUTES', 50, {
+        min: 0.01,
+        max: 1440,
+        reason: "keep it under host.json's functionTimeout so the host never kills a run halfway",
+      }) * 60_000,
+  };
 }
 
 function readStorage(env: Env): StorageConfig {
@@ -129,6 +162,10 @@ function readStorage(env: Env): StorageConfig {
     if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
       throw new ConfigError('TABLES_ENDPOINT', 'must use https (http is only accepted for a loopback emulator).');
     }
+    if (url.search !== '' || url.username !== '' || url.password !== '') {
+      // A SAS token there would be a secret in a plain setting: the identity needs none.
+      throw new ConfigError('TABLES_ENDPOINT', 'must be the endpoint alone, without a query string or credentials; access uses the managed identity.');
+    }
     return { kind: 'endpoint', endpoint: url.toString().replace(/\/$/, '') };
   }
   if (present(connectionString)) {
@@ -138,6 +175,15 @@ function readStorage(env: Env): StorageConfig {
       throw new ConfigError(
         'TABLES_CONNECTION_STRING',
         'is not a storage connection string (expected "UseDevelopmentStorage=true" or one with AccountName/TableEndpoint).',
+      );
+    }
+    try {
+      // The SDK's own parser: what passes here, the app can connect with.
+      TableClient.fromConnectionString(value, 'validation');
+    } catch {
+      throw new ConfigError(
+        'TABLES_CONNECTION_STRING',
+        'could not be read as a storage connection string: copy it whole from the portal (Access keys), or use "UseDevelopmentStorage=true" for Azurite.',
       );
     }
     return { kind: 'connectionString', connectionString: value };
@@ -202,6 +248,8 @@ interface NumberRule {
   min: number;
   max: number;
   integer?: boolean;
+  /** Why the bounds are what they are, when it is not obvious. */
+  reason?: string;
 }
 
 function readNumber(env: Env, setting: string, fallback: number, rule: NumberRule): number {
@@ -212,7 +260,7 @@ function readNumber(env: Env, setting: string, fallback: number, rule: NumberRul
   if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max) {
     throw new ConfigError(
       setting,
-      `"${raw}" is not valid: use ${kind} from ${rule.min} to ${rule.max} (default ${fallback}).`,
+      `"${raw}" is not valid: use ${kind} from ${rule.min} to ${rule.max} (default ${fallback})${rule.reason ? `; ${rule.reason}` : ''}.`,
     );
   }
   return value;

@@ -19,6 +19,7 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
     const now = new Date();
     const nextRunAt = nextRunAfter(new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS), config.schedule.cron, config.schedule.timeZone);
+    warnIfHostDisagrees(timer, nextRunAt, config.schedule.timeZone, context);
     const result = await runRenewal({
       store: services.subscriptions,
       graph: services.graph,
@@ -31,6 +32,7 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
       nextRunAt,
       intervalMs: nextRunAfter(nextRunAt, config.schedule.cron, config.schedule.timeZone).getTime() - nextRunAt.getTime(),
       now: () => new Date(),
+      deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
     });
     // A failed run marks the invocation failed too, so Application Insights counts it as a failure.
     if (result.outcome === 'failed') throw new RunFailedError(result.error ?? 'no subscription could be renewed');
@@ -41,6 +43,22 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
     context.error(`Renewal check could not run: ${message}`);
     throw new Error(message);
   }
+}
+
+/**
+ * Linux Consumption and Flex Consumption ignore WEBSITE_TIME_ZONE and run timers in UTC (facts.md):
+ * the host's own idea of the next run then differs from ours by the UTC offset. Say so.
+ */
+function warnIfHostDisagrees(timer: Timer, nextRunAt: Date, timeZone: string, context: InvocationContext): void {
+  const next = timer.scheduleStatus?.next;
+  // Only a time with an explicit zone can be compared; the host writes its local time otherwise.
+  if (!next || !/(Z|[+-]\d{2}:\d{2})$/.test(next)) return;
+  const hostNext = Date.parse(next);
+  if (Number.isNaN(hostNext) || Math.abs(hostNext - nextRunAt.getTime()) < 5 * 60_000) return;
+  context.warn(
+    `The host schedules the next check at ${new Date(hostNext).toISOString()}, but WEBSITE_TIME_ZONE (${timeZone}) puts it at ` +
+      `${nextRunAt.toISOString()}: this plan may ignore WEBSITE_TIME_ZONE (Linux Consumption and Flex Consumption run timers in UTC).`,
+  );
 }
 
 class RunFailedError extends Error {

@@ -6,6 +6,8 @@ import { readStatus } from '../renewal/status';
 import { servicesFor } from '../wiring';
 
 const MAX_HOURS = 24 * 365;
+// host.json allows a run one hour (functionTimeout); twice that and it was surely stopped.
+const ABANDONED_RUN_HOURS = 2;
 
 /** GET /api/webhooks/scheduler/status: the seed's status, plus counts and problems; 503 when anything is wrong. */
 export async function schedulerStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -16,9 +18,9 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   try {
     services = servicesFor(loadConfig());
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    context.error(`Configuration error: ${error.message}`);
-    return answer(503, { success: false, problems: [`Configuration error: ${error.message}`] });
+    const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
+    context.error(`Configuration error: ${message}`);
+    return answer(503, { success: false, problems: [`Configuration error: ${message}`] });
   }
 
   const { config } = services;
@@ -37,6 +39,7 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
         marginHours: config.renewal.marginHours,
         lifetimeHours: config.renewal.lifetimeHours,
         maxRunAgeHours: config.status.maxRunAgeHours,
+        abandonedRunHours: ABANDONED_RUN_HOURS,
       },
     });
     return answer(report.healthy ? 200 : 503, report.body);

@@ -1,4 +1,5 @@
-import { GraphRequestError, toGraphRequestError } from './errors';
+import { CredentialError, GraphRequestError, toGraphRequestError } from './errors';
+import type { ThrottleGate } from './throttle';
 
 /** Throttling, transient server errors and no answer at all: worth another try. */
 const RETRYABLE = new Set([0, 429, 500, 502, 503, 504]);
@@ -9,6 +10,8 @@ export const MAX_RETRY_AFTER_MS = 120_000;
 export interface RetryOptions {
   maxAttempts: number;
   baseDelayMs: number;
+  /** Shared with the other requests of the run: a 429 holds them all. */
+  gate?: ThrottleGate;
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
 }
@@ -39,13 +42,16 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
   const now = options.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     try {
+      await options.gate?.pass();
       return await request();
     } catch (thrown) {
+      if (thrown instanceof CredentialError) throw thrown;
       const error = toGraphRequestError(thrown);
       if (!isRetryable(error) || attempt >= options.maxAttempts) throw error;
       const delay = retryDelayMs(attempt, error.retryAfter, options.baseDelayMs, now());
       if (delay > MAX_RETRY_AFTER_MS) throw error;
-      await sleep(delay);
+      if (error.statusCode === 429 && options.gate) options.gate.hold(delay);
+      else await sleep(delay);
     }
   }
 }

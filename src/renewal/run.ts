@@ -21,6 +21,8 @@ export interface RenewalRunInput {
   intervalMs: number;
   /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
   now: () => Date;
+  /** No renewal starts after this: the rest waits for the next run, rather than the host killing this one. */
+  deadline: Date;
 }
 
 export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
@@ -34,7 +36,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
   const { store, runs, log, policy } = input;
   const startedAt = input.now();
   const runId = await runs.start({ trigger: input.trigger, startedAt, isPastDue: input.isPastDue });
-  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0 };
+  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0, deferred: 0 };
   let fatal: Error | undefined;
 
   const finish = async (): Promise<RenewalRunResult> => {
@@ -43,7 +45,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     await runs.finish(runId, result);
     const sentence =
       `Renewal run ${result.outcome}: ${totals.checked} checked, ${totals.due} due, ${totals.renewed} renewed, ` +
-      `${totals.failed} failed, ${totals.expired} expired, ${totals.invalid} malformed. Next check at ${input.nextRunAt.toISOString()}.`;
+      `${totals.failed} failed, ${totals.expired} expired, ${totals.invalid} malformed, ${totals.deferred} deferred. ` +
+      `Next check at ${input.nextRunAt.toISOString()}.`;
     const line = eventLine(sentence, {
       event: 'runFinished',
       runId,
@@ -93,10 +96,13 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     }
     log.info(eventLine(`Found ${due.length} webhook(s) to renew`, { event: 'dueFound', runId, due: due.length }));
 
+    let started = 0;
+    const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
     await forEachConcurrently(
       due,
       input.concurrency,
       async (subscription) => {
+        started++;
         try {
           const outcome = await renewOne(subscription, runId, input);
           totals[outcome]++;
@@ -105,8 +111,17 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
           fatal ??= error as Error;
         }
       },
-      () => fatal !== undefined,
+      () => fatal !== undefined || outOfTime(),
     );
+    if (!fatal && started < due.length) {
+      totals.deferred = due.length - started;
+      log.warn(
+        eventLine(
+          `Run time budget used up: ${totals.deferred} due webhook(s) left for the next run (RENEWAL_RUN_BUDGET_MINUTES).`,
+          { event: 'budgetExhausted', runId, deferred: totals.deferred },
+        ),
+      );
+    }
     return await finish();
   } catch (error) {
     fatal ??= error as Error;
@@ -217,7 +232,7 @@ async function recordSafely(write: () => Promise<void>, label: string, log: Log)
 
 function outcomeOf(totals: Omit<RunTotals, 'finishedAt' | 'outcome'>, fatal: Error | undefined): RunTotals['outcome'] {
   if (fatal) return 'failed';
-  if (totals.failed > 0 && totals.renewed === 0) return 'failed';
-  if (totals.failed > 0 || totals.expired > 0 || totals.invalid > 0) return 'partial';
+  if (totals.renewed === 0 && (totals.failed > 0 || totals.deferred > 0)) return 'failed';
+  if (totals.failed > 0 || totals.expired > 0 || totals.invalid > 0 || totals.deferred > 0) return 'partial';
   return 'succeeded';
 }

@@ -23,6 +23,8 @@ export interface RunTotals {
   expired: number;
   /** Rows that could not be read as subscriptions. */
   invalid: number;
+  /** Due subscriptions left for the next run because the run's time budget ran out. */
+  deferred: number;
   /** Why the run failed, when it did. */
   error?: string;
 }

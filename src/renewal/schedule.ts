@@ -52,3 +52,9 @@ export function describeOffset(offset: string): string {
   const hours = String(Number(match[2]));
   return `UTC${match[1]}${hours}${match[3] === '00' ? '' : `:${match[3]}`}`;
 }
+
+/** Time between two consecutive runs of `cron` after `after` (a day for the daily check; 23 or 25 h across a clock change). */
+export function runIntervalMs(cron: string, timeZone: string, after: Date): number {
+  const next = nextRunAfter(after, cron, timeZone);
+  return nextRunAfter(next, cron, timeZone).getTime() - next.getTime();
+}

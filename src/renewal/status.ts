@@ -18,6 +18,8 @@ export interface StatusSettings {
   lifetimeHours: number;
   /** No finished run for longer than this is a problem (one daily interval plus slack). */
   maxRunAgeHours: number;
+  /** A run still "running" after this long was stopped by the host (longer than functionTimeout). */
+  abandonedRunHours: number;
 }
 
 export interface StatusInput {
@@ -80,8 +82,15 @@ function schedulerProblems(
       `The ${settings.functionName} timer is disabled (AzureWebJobs.${settings.functionName}.Disabled): nothing renews the subscriptions.`,
     );
   }
-  if (lastRun && lastRun.outcome === 'failed') {
-    problems.push(`The last renewal run (started ${lastRun.startedAt.toISOString()}) failed: ${lastRun.error ?? 'see its log'}`);
+  // A run killed by the host (timeout, restart) never finishes: judge the newest finished run, and
+  // name a run that has been "running" for longer than any run may.
+  if (lastFinished && lastFinished.outcome === 'failed') {
+    problems.push(`The last renewal run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`);
+  }
+  if (lastRun && lastRun.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
+    problems.push(
+      `The renewal run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`,
+    );
   }
   const finishedAt = lastFinished?.finishedAt;
   if (!finishedAt) {
@@ -110,6 +119,7 @@ function describeRun(run: RunRecord) {
     failed: run.failed ?? null,
     expired: run.expired ?? null,
     invalid: run.invalid ?? null,
+    deferred: run.deferred ?? null,
     ...(run.error ? { error: run.error } : {}),
   };
 }

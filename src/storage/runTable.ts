@@ -22,6 +22,7 @@ interface RunEntity {
   failed?: number;
   expired?: number;
   invalid?: number;
+  deferred?: number;
   error?: string;
 }
 
@@ -84,6 +85,7 @@ function toRunRecord(entity: RunEntity): RunRecord {
     failed: entity.failed,
     expired: entity.expired,
     invalid: entity.invalid,
+    deferred: entity.deferred,
     error: entity.error || undefined,
   };
 }

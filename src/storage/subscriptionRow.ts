@@ -47,12 +47,12 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
       `expirationDateTime ${entity.expirationDateTime === undefined ? 'is missing' : 'is not a date'}: use a DateTime, or an ISO 8601 string with a zone such as 2026-02-17T15:00:00Z.`,
     );
   }
-  const state = entity.state ?? 'active';
+  const state = typeof entity.state === 'string' ? entity.state.trim().toLowerCase() : (entity.state ?? 'active');
   if (state !== 'active' && state !== 'expired') {
-    return malformed(`state "${String(state)}" is not "active" or "expired".`);
+    return malformed(`state "${String(entity.state)}" is not "active" or "expired".`);
   }
-  const failures = entity.consecutiveFailures ?? 0;
-  if (typeof failures !== 'number' || !Number.isInteger(failures) || failures < 0) {
+  const failures = entity.consecutiveFailures === undefined ? 0 : readCount(entity.consecutiveFailures);
+  if (failures === undefined) {
     return malformed('consecutiveFailures must be a whole number, 0 or more.');
   }
   return {
@@ -71,12 +71,21 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
   };
 }
 
+/**
+ * A whole number 0 or more, whichever way the row stores it: Int32 and Double arrive as numbers,
+ * Int64 as { value: "5", type: "Int64" } (Storage Explorer's default for numbers typed by hand).
+ */
+function readCount(value: unknown): number | undefined {
+  const raw = typeof value === 'object' && value !== null && 'value' in value ? Number((value as { value: unknown }).value) : value;
+  return typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? raw : undefined;
+}
+
 function readFailure(entity: SubscriptionEntity): RenewalFailure | undefined {
   const at = readDate(entity.lastErrorAt);
   if (!at) return undefined;
   return {
     at,
-    statusCode: typeof entity.lastErrorStatus === 'number' ? entity.lastErrorStatus : 0,
+    statusCode: readCount(entity.lastErrorStatus) ?? 0,
     code: typeof entity.lastErrorCode === 'string' ? entity.lastErrorCode : 'Unknown',
     message: typeof entity.lastErrorMessage === 'string' ? entity.lastErrorMessage : '',
   };

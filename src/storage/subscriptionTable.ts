@@ -37,7 +37,7 @@ export class SubscriptionTable implements SubscriptionStore {
     await this.mergeWithRetry(
       subscription,
       (current) => ({ ...failureProperties(failure), consecutiveFailures: current.consecutiveFailures + 1 }),
-      (current) => renewedSince(current, failure.at),
+      (current) => renewedMeanwhile(subscription, current, failure.at),
     );
   }
 
@@ -50,7 +50,7 @@ export class SubscriptionTable implements SubscriptionStore {
         expiredAt: failure.at,
         consecutiveFailures: current.consecutiveFailures + 1,
       }),
-      (current) => renewedSince(current, failure.at),
+      (current) => renewedMeanwhile(subscription, current, failure.at),
     );
   }
 
@@ -88,7 +88,11 @@ export class SubscriptionTable implements SubscriptionStore {
   }
 }
 
-/** A renewal that succeeded after `at` makes a failure seen at `at` old news. */
-function renewedSince(subscription: StoredSubscription, at: Date): boolean {
-  return subscription.lastRenewedAt !== undefined && subscription.lastRenewedAt.getTime() > at.getTime();
+/**
+ * Another writer renewed the row since we read it (a later expiration, or a renewal after the
+ * failure): recording the failure now would raise a false alarm.
+ */
+function renewedMeanwhile(read: StoredSubscription, current: StoredSubscription, failedAt: Date): boolean {
+  if (current.expirationDateTime.getTime() > read.expirationDateTime.getTime()) return true;
+  return current.lastRenewedAt !== undefined && current.lastRenewedAt.getTime() > failedAt.getTime();
 }

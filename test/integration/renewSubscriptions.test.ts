@@ -196,3 +196,85 @@ describe('runs', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('staying inside Graph limits and the run budget', () => {
+  it("holds every request while Graph's Retry-After runs, not only the throttled one", async () => {
+    const now = new Date();
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+    harness.graph.inject({ method: 'PATCH', subscriptionId: ids[0], status: 429, headers: { 'Retry-After': '1' }, times: 1 });
+
+    await run();
+
+    const patches = harness.graph.requests.filter((r) => r.method === 'PATCH');
+    const throttledAt = patches.find((r) => r.path.endsWith(ids[0]!))!.at.getTime();
+    // Requests already on the wire may land just after the 429; none is sent until Retry-After has passed.
+    const duringTheWait = patches.filter((r) => r.at.getTime() > throttledAt + 200 && r.at.getTime() < throttledAt + 1000);
+    expect(duringTheWait).toEqual([]);
+    const retry = patches.filter((r) => r.path.endsWith(ids[0]!))[1]!;
+    expect(retry.at.getTime() - throttledAt).toBeGreaterThanOrEqual(1000);
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded', renewed: 8 });
+  });
+
+  it('ends a request that hangs after GRAPH_TIMEOUT_SECONDS and retries it', async () => {
+    process.env.GRAPH_TIMEOUT_SECONDS = '1';
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
+    harness.graph.inject({ method: 'PATCH', subscriptionId: id, delayMs: 3000, times: 1 });
+
+    await run();
+
+    expect(harness.graph.requests.filter((r) => r.method === 'PATCH')).toHaveLength(2);
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded', renewed: 1 });
+  });
+
+  it('gets a new token once when Graph refuses the one it has', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
+    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 401, code: 'InvalidAuthenticationToken', times: 1 });
+
+    await run();
+
+    expect(harness.graph.patches(id)).toHaveLength(2);
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded' });
+  });
+
+  it('stops starting renewals when the run budget is used up, and the next run finishes the rest', async () => {
+    Object.assign(process.env, { RENEWAL_RUN_BUDGET_MINUTES: '0.01', RENEWAL_CONCURRENCY: '1' }); // 0.6 s
+    harness.graph.latencyMs = 250;
+    const now = new Date();
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+
+    await run();
+
+    const [first] = await harness.runs();
+    expect(first).toMatchObject({ outcome: 'partial' });
+    expect(first!.renewed as number).toBeGreaterThan(0);
+    expect(first!.deferred as number).toBeGreaterThan(0);
+    expect((first!.renewed as number) + (first!.deferred as number)).toBe(6);
+    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(/^Run time budget used up: \d due webhook\(s\) left for the next run/));
+
+    delete process.env.RENEWAL_RUN_BUDGET_MINUTES;
+    await run();
+    for (const id of ids) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+  });
+
+  it('reads a table of several pages', async () => {
+    const far = hoursFrom(new Date(), 24 * 20);
+    const rows = Array.from({ length: 250 }, (_, i) => ({ partitionKey: 'bulk', rowKey: `sub-${i}`, resource: 'users', expirationDateTime: far }));
+    for (let i = 0; i < rows.length; i += 100) {
+      await harness.subscriptionsTable.submitTransaction(rows.slice(i, i + 100).map((row) => ['create', row]));
+    }
+    await run();
+    expect((await harness.runs())[0]).toMatchObject({ checked: 250, due: 0, outcome: 'succeeded' });
+  });
+
+  it('is partial, not failed, when every due subscription turned out to be gone', async () => {
+    await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
+    await run();
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', expired: 1, renewed: 0 });
+  });
+
+  it('warns when the host schedules the next run elsewhere than WEBSITE_TIME_ZONE says', async () => {
+    const timer = { ...harness.timer(), scheduleStatus: { last: '', lastUpdated: '', next: '2099-01-01T09:00:00+00:00' } };
+    await renewSubscriptions(timer, harness.context('renewSubscriptions'));
+    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('this plan may ignore WEBSITE_TIME_ZONE'));
+  });
+});

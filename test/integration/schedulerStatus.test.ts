@@ -126,6 +126,25 @@ describe('answers 503 so an uptime monitor alerts', () => {
     expect(await problems()).toContainEqual(expect.stringMatching(/^The last renewal run \(started .*\) failed: .*managed identity/));
   });
 
+  it('when the last finished run failed, even while a newer run is still going', async () => {
+    await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 5) });
+    process.env.AZURE_CLIENT_ID = randomUUID();
+    await expect(runTimer()).rejects.toThrow(/AZURE_CLIENT_ID/);
+    process.env.AZURE_CLIENT_ID = harness.env.AZURE_CLIENT_ID;
+    await harness.runsTable.createEntity({ partitionKey: 'run', rowKey: '0000000000000-newer', trigger: 'timer', startedAt: NOW, outcome: 'running' });
+
+    expect(await problems()).toContainEqual(expect.stringMatching(/^The last renewal run \(started .*\) failed/));
+  });
+
+  it('when a run never finished (stopped by a timeout or a restart)', async () => {
+    await runTimer();
+    const stuckAt = new Date(NOW.getTime() + HOUR);
+    await harness.runsTable.createEntity({ partitionKey: 'run', rowKey: '0000000000000-stuck', trigger: 'timer', startedAt: stuckAt, outcome: 'running' });
+    vi.setSystemTime(new Date(stuckAt.getTime() + 2 * HOUR + 1000));
+
+    expect(await problems()).toEqual([`The renewal run started at ${stuckAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`]);
+  });
+
   it('when no run has finished for more than 26 hours', async () => {
     await runTimer();
     vi.setSystemTime(new Date(NOW.getTime() + 26 * HOUR + 1000));
@@ -169,6 +188,18 @@ describe('answers 503 so an uptime monitor alerts', () => {
       expect(answer.jsonBody.problems).toEqual([expect.stringMatching(/^Configuration error: TABLES_CONNECTION_STRING: /)]);
       expect(JSON.stringify(answer.jsonBody)).not.toContain('c2VjcmV0');
       expect(harness.messages().join('\n')).not.toContain('c2VjcmV0');
+    } finally {
+      process.env.TABLES_CONNECTION_STRING = harness.env.TABLES_CONNECTION_STRING;
+    }
+  });
+
+  it('when the connection string is one the storage SDK cannot use, naming the setting', async () => {
+    process.env.TABLES_CONNECTION_STRING = 'AccountName=foo;AccountKey=c2VjcmV0';
+    try {
+      const answer = await status();
+      expect(answer.status).toBe(503);
+      expect(answer.jsonBody.problems).toEqual([expect.stringMatching(/^Configuration error: TABLES_CONNECTION_STRING: could not be read/)]);
+      expect(JSON.stringify(answer.jsonBody)).not.toContain('c2VjcmV0');
     } finally {
       process.env.TABLES_CONNECTION_STRING = harness.env.TABLES_CONNECTION_STRING;
     }

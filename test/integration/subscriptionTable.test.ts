@@ -61,6 +61,17 @@ describe('writing a renewal with a stale ETag', () => {
     expect(row.lastErrorStatus).toBeUndefined();
   });
 
+  it('does not record a failure over a concurrent run that renewed it first', async () => {
+    const subscription = await stored('renewed-first', hoursFrom(now, 5));
+    await changedBehindOurBack('renewed-first', hoursFrom(now, 70));
+
+    await table.recordFailure(subscription, { at: now, statusCode: 429, code: 'TooManyRequests', message: 'x' });
+
+    const row = await client.getEntity('default', 'renewed-first');
+    expect(row.lastErrorStatus).toBeUndefined();
+    expect(row.consecutiveFailures).toBeUndefined();
+  });
+
   it('records a failure on a fresh read when the row changed for another reason', async () => {
     const subscription = await stored('conflict', hoursFrom(now, 5));
     await client.updateEntity({ partitionKey: 'default', rowKey: 'conflict', note: 'edited by hand' }, 'Merge');

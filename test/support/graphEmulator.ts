@@ -15,12 +15,16 @@ export interface EmulatedSubscription {
   applicationId: string;
 }
 
-/** A canned answer for requests that match, used `times` times (Infinity: until removed). */
+/**
+ * A canned answer for requests that match, used `times` times (Infinity: until removed). With
+ * `delayMs` the answer comes that much later; without `status` the request is then served normally.
+ */
 export interface Fault {
   method?: string;
   /** Matches the subscription id in the path, when set. */
   subscriptionId?: string;
-  status: number;
+  status?: number;
+  delayMs?: number;
   headers?: Record<string, string>;
   code?: string;
   message?: string;
@@ -155,7 +159,11 @@ export class GraphEmulator {
     const fault = this.faults.find((f) => (!f.method || f.method === method) && (!f.subscriptionId || f.subscriptionId === id) && f.times > 0);
     if (fault) {
       fault.times--;
-      return error(fault.status, fault.code ?? codeFor(fault.status), fault.message ?? 'Injected fault.', fault.headers);
+      if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (response.destroyed) return;
+      if (fault.status !== undefined) {
+        return error(fault.status, fault.code ?? codeFor(fault.status), fault.message ?? 'Injected fault.', fault.headers);
+      }
     }
     if (body.invalid) return error(400, 'BadRequest', 'Unable to read JSON request payload.');
 

@@ -17,6 +17,8 @@ export interface LogLine {
  */
 export class Harness {
   readonly logs: LogLine[] = [];
+  /** process.env as the harness left it, restored before each test. */
+  private readonly baseline = { ...process.env };
 
   private constructor(
     readonly graph: GraphEmulator,
@@ -58,7 +60,9 @@ export class Harness {
   async reset(): Promise<void> {
     this.graph.reset();
     this.logs.length = 0;
-    Object.assign(process.env, this.env);
+    // Settings a test changed or added go back to what the harness set.
+    for (const name of Object.keys(process.env)) if (!(name in this.baseline)) delete process.env[name];
+    Object.assign(process.env, this.baseline);
     for (const table of [this.subscriptionsTable, this.runsTable]) {
       for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
     }

@@ -76,6 +76,28 @@ describe('configuration', () => {
     expect(error.message.startsWith(`${setting}: `)).toBe(true);
   });
 
+  it('refuses a margin shorter than the interval between runs, and says why', () => {
+    expect(errorFor({ ...base, RENEWAL_MARGIN_HOURS: '12' }).message).toBe(
+      'RENEWAL_MARGIN_HOURS: "12" is not valid: use a number from 24 to 720 (default 36); less than the 24 h between two runs would leave a subscription a single chance to be renewed.',
+    );
+  });
+
+  it('refuses a lifetime that would not reach the next run', () => {
+    expect(errorFor({ ...base, RENEWAL_LIFETIME_HOURS: '24' }).message).toMatch(/must outlive the 24 h until the next run/);
+  });
+
+  it('refuses a table endpoint that carries a SAS token', () => {
+    const error = errorFor({ TABLES_ENDPOINT: 'https://acct.table.core.windows.net/?sv=2024&sig=c2VjcmV0' });
+    expect(error.setting).toBe('TABLES_ENDPOINT');
+    expect(error.message).not.toContain('c2VjcmV0');
+  });
+
+  it('refuses a connection string the storage SDK cannot use', () => {
+    const error = errorFor({ TABLES_CONNECTION_STRING: 'AccountName=foo;AccountKey=c2VjcmV0' });
+    expect(error.message).toMatch(/^TABLES_CONNECTION_STRING: could not be read as a storage connection string/);
+    expect(error.message).not.toContain('c2VjcmV0');
+  });
+
   it('maps the Windows time zone id to the IANA zone the status computes with', () => {
     expect(loadConfig({ ...base, WEBSITE_TIME_ZONE: 'Romance Standard Time' }).schedule.timeZone).toBe('Europe/Paris');
     expect(loadConfig({ ...base, WEBSITE_TIME_ZONE: 'Europe/Paris' }).schedule.timeZone).toBe('Europe/Paris');

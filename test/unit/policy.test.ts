@@ -30,10 +30,21 @@ describe('which subscriptions are due', () => {
   });
 
   it('leaves every subscription that first becomes due a later check with 12 h to spare', () => {
-    // Not due at the previous run means it outlives (this run + margin); the next run comes one day later.
-    const notDueAtPreviousRun = plus(now, 36 * HOUR);
-    expect(isDue(notDueAtPreviousRun, now, 36)).toBe(false);
-    expect(notDueAtPreviousRun.getTime() - nextRun.getTime()).toBeGreaterThanOrEqual(12 * HOUR);
+    // Daily runs R0, R1, R2; a run evaluates isDue against the run after it.
+    const r0 = at('2026-02-15T08:00:00Z');
+    const r1 = plus(r0, DAY);
+    const r2 = plus(r1, DAY);
+    let firstDueAtR1 = 0;
+    for (let t = r0.getTime(); t < r0.getTime() + 4 * DAY; t += 10 * MINUTE) {
+      const expiration = new Date(t);
+      const dueAtR0 = isDue(expiration, r1, 36);
+      const dueAtR1 = isDue(expiration, r2, 36);
+      if (dueAtR0 || !dueAtR1) continue;
+      firstDueAtR1++;
+      // If R1's renewal fails, R2 still comes before the expiration, with 12 h to spare.
+      expect(expiration.getTime() - r2.getTime(), expiration.toISOString()).toBeGreaterThanOrEqual(12 * HOUR);
+    }
+    expect(firstDueAtR1).toBe((24 * 60) / 10);
   });
 });
 

@@ -27,6 +27,18 @@ describe('reading a subscription row', () => {
     expect(row.ok && row.subscription.expirationDateTime).toEqual(new Date('2026-02-17T14:00:00Z'));
   });
 
+  it('reads a failure count stored as Int64 or as a whole Double', () => {
+    const int64 = toStoredRow({ ...valid, consecutiveFailures: { value: '3', type: 'Int64' } });
+    expect(int64.ok && int64.subscription.consecutiveFailures).toBe(3);
+    const double = toStoredRow({ ...valid, consecutiveFailures: 2 });
+    expect(double.ok && double.subscription.consecutiveFailures).toBe(2);
+  });
+
+  it('reads the state whatever its case', () => {
+    const row = toStoredRow({ ...valid, state: 'Expired' });
+    expect(row.ok && row.subscription.state).toBe('expired');
+  });
+
   it('names an empty RowKey', () => expect(problem({ ...valid, rowKey: '' })).toMatch(/RowKey/));
   it('names a missing resource', () => expect(problem({ ...valid, resource: undefined })).toMatch(/^resource is missing/));
   it('names a resource of the wrong type', () => expect(problem({ ...valid, resource: 42 })).toMatch(/^resource/));
