@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Config } from './config';
 import { createGraphClient } from './graph/client';
-import { createCredential, describeIdentity, GraphTokens } from './graph/credential';
+import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { GraphSubscriptions } from './graph/subscriptions';
 import { RunTable } from './storage/runTable';
 import { SubscriptionTable } from './storage/subscriptionTable';
@@ -27,7 +27,12 @@ export function servicesFor(config: Config): Services {
 
   let credential: TokenCredential | undefined;
   const sharedCredential = () => (credential ??= createCredential(config));
-  const tokens = new GraphTokens(sharedCredential(), `${config.graph.baseUrl}/.default`, describeIdentity(config));
+  const tokens = new GraphTokens(
+    sharedCredential(),
+    `${config.graph.baseUrl}/.default`,
+    describeIdentity(config),
+    identityAdvice(config),
+  );
   const services: Services = {
     config,
     subscriptions: new SubscriptionTable(createTableClient(config.storage, config.subscriptionsTable, sharedCredential)),

@@ -33,6 +33,13 @@ export function createCredential(settings: IdentitySettings): TokenCredential {
   );
 }
 
+/** What to check when `settings`' identity gives no token. */
+export function identityAdvice(settings: IdentitySettings): string {
+  return settings.managedIdentityEndpoint
+    ? 'Check that this identity exists, is attached to the Function App, and that AZURE_CLIENT_ID holds its client id.'
+    : 'Sign in with `az login` (or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET); in Azure the managed identity is used instead.';
+}
+
 /** Names the identity in words a person can check in the portal. */
 export function describeIdentity(settings: IdentitySettings): string {
   if (!settings.managedIdentityEndpoint) {
@@ -59,6 +66,7 @@ export class GraphTokens {
     private readonly credential: TokenCredential,
     private readonly scope: string,
     private readonly identity: string,
+    private readonly advice: string,
     private readonly timeoutMs = TOKEN_TIMEOUT_MS,
   ) {}
 
@@ -80,26 +88,22 @@ export class GraphTokens {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new CredentialError(`No Microsoft Graph token within ${this.timeoutMs / 1000} s from ${this.identity}. ${this.advice()}`)),
+        () => reject(new CredentialError(`No Microsoft Graph token within ${this.timeoutMs / 1000} s from ${this.identity}. ${this.advice}`)),
         this.timeoutMs,
       );
     });
     try {
       const token = await Promise.race([this.credential.getToken(this.scope), timeout]);
-      if (!token) throw new CredentialError(`${this.identity} returned no token for ${this.scope}. ${this.advice()}`);
+      if (!token) throw new CredentialError(`${this.identity} returned no token for ${this.scope}. ${this.advice}`);
       this.cached = { token: token.token, expiresAt: token.expiresOnTimestamp };
       return token.token;
     } catch (error) {
       if (error instanceof CredentialError) throw error;
       const reason = error instanceof Error ? firstLine(error.message) : String(error);
-      throw new CredentialError(`Could not get a Microsoft Graph token from ${this.identity}: ${reason} ${this.advice()}`);
+      throw new CredentialError(`Could not get a Microsoft Graph token from ${this.identity}: ${reason} ${this.advice}`);
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private advice(): string {
-    return 'Check that this identity exists, is attached to the Function App, and that AZURE_CLIENT_ID holds its client id.';
   }
 }
 
