@@ -29,6 +29,10 @@ param grantGraphPermissions string = 'true'
 @description('Graph host: https://graph.microsoft.com, or a national cloud.')
 param graphBaseUrl string = 'https://graph.microsoft.com'
 
+@secure()
+@description('Function key the availability test calls the status endpoint with. The preprovision hook makes one per azd environment; the postdeploy hook puts it on the app.')
+param availabilityTestKey string
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -102,7 +106,8 @@ module function 'app/function.bicep' = {
     tags: tags
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     appInsightsConnectionString: monitoring.outputs.connectionString
     clientStateUri: vault.outputs.clientStateUri
@@ -129,9 +134,9 @@ module alerts 'app/alerts.bicep' = {
     tags: tags
     resourceToken: resourceToken
     appInsightsName: monitoring.outputs.appInsightsName
-    functionAppName: function.outputs.name
     statusUrl: function.outputs.statusUrl
     alertEmail: alertEmail
+    availabilityTestKey: availabilityTestKey
   }
 }
 

@@ -3,20 +3,15 @@ param location string
 param tags object
 param resourceToken string
 param appInsightsName string
-param functionAppName string
 param statusUrl string
 param alertEmail string
 
 @secure()
-@description('Function key the availability test calls the status endpoint with; a new one each deployment.')
-param availabilityKey string = newGuid()
+@description('Function key the availability test sends; set on the app by the postdeploy hook (a key cannot be made reliably before the host runs).')
+param availabilityTestKey string
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
-}
-
-resource site 'Microsoft.Web/sites@2024-04-01' existing = {
-  name: functionAppName
 }
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
@@ -45,7 +40,7 @@ var logAlerts = [
     query: '''
 traces
 | where (message has '"event":"runFinished"' and message has '"outcome":"failed"')
-    or message startswith "Renewal check could not run"
+    or message has '"event":"runNotStarted"'
 '''
   }
   {
@@ -108,15 +103,6 @@ resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   }
 ]
 
-// A host key of its own for the availability test, so revoking it touches nothing else.
-resource availabilityTestKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
-  name: '${site.name}/default/availability-test'
-  properties: {
-    name: 'availability-test'
-    value: availabilityKey
-  }
-}
-
 // Calls the status endpoint every 5 minutes from three European locations; 503 (anything wrong) fails it.
 resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'webt-status-${resourceToken}'
@@ -141,7 +127,7 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
       RequestUrl: statusUrl
       HttpVerb: 'GET'
       Headers: [
-        { key: 'x-functions-key', value: availabilityKey }
+        { key: 'x-functions-key', value: availabilityTestKey }
       ]
     }
     ValidationRules: {
@@ -150,7 +136,6 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
       SSLCertRemainingLifetimeCheck: 7
     }
   }
-  dependsOn: [availabilityTestKey]
 }
 
 resource statusAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {

@@ -7,7 +7,8 @@ param location string
 param tags object
 param identityId string
 param identityClientId string
-param storageAccountName string
+param blobEndpoint string
+param queueEndpoint string
 param tableEndpoint string
 param appInsightsConnectionString string
 param clientStateUri string
@@ -47,8 +48,12 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       appSettings: [
         { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
         { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }
+        // The package is a ready-to-run bundle (dist/index.js): nothing to build or install on the server.
+        { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'false' }
         // Host storage through the managed identity: no connection string, no key.
-        { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
+        { name: 'AzureWebJobsStorage__blobServiceUri', value: blobEndpoint }
+        { name: 'AzureWebJobsStorage__queueServiceUri', value: queueEndpoint }
+        { name: 'AzureWebJobsStorage__tableServiceUri', value: tableEndpoint }
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
         // The app's own settings (README, Configuration).

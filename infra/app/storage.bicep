@@ -37,4 +37,7 @@ resource runsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-
 }
 
 output name string = account.name
+// Service URIs rather than the account name alone: right in every cloud (national clouds have other suffixes).
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table

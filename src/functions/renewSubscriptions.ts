@@ -1,6 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../redact';
+import { eventLine } from '../renewal/events';
 import { runRenewal } from '../renewal/run';
 import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/schedule';
 import { servicesFor } from '../wiring';
@@ -40,7 +41,7 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
     if (error instanceof RunFailedError) throw error;
     // The run has logged and recorded what it could; a thrown error marks the invocation failed in Application Insights.
     const message = redact(error instanceof Error ? error.message : String(error));
-    context.error(`Renewal check could not run: ${message}`);
+    context.error(eventLine(`Renewal check could not run: ${message}`, { event: 'runNotStarted', error: message }));
     throw new Error(message);
   }
 }

@@ -6,8 +6,8 @@ import { readStatus } from '../renewal/status';
 import { servicesFor } from '../wiring';
 
 const MAX_HOURS = 24 * 365;
-// host.json allows a run one hour (functionTimeout); twice that and it was surely stopped.
-const ABANDONED_RUN_HOURS = 2;
+/** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
+export const ABANDONED_RUN_HOURS = 2;
 
 /** GET /api/webhooks/scheduler/status: the seed's status, plus counts and problems; 503 when anything is wrong. */
 export async function schedulerStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -7,7 +7,8 @@ import { redact } from '../redact';
  * `parse_json(extract(@"\| (\{.*\})$", 1, message))` (see queries/). Redacted like every log line.
  */
 export function eventLine(sentence: string, event: RenewalEvent): string {
-  return redact(`${sentence} | ${JSON.stringify(event)}`);
+  // Queries take the first " | {" as the start of the fields: the sentence must not contain one.
+  return redact(`${sentence.replaceAll(' | {', ' |{')} | ${JSON.stringify(event)}`);
 }
 
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
@@ -15,6 +16,7 @@ export type RenewalEvent =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
   | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; expired: number; invalid: number; deferred: number; nextRunAt: string; error?: string }
   | { event: 'budgetExhausted'; runId: string; deferred: number }
+  | { event: 'runNotStarted'; error: string }
   | { event: 'noneDue'; runId: string; checked: number; horizon: string }
   | { event: 'dueFound'; runId: string; due: number }
   | { event: 'rowMalformed'; runId: string; partitionKey: string; rowKey: string; problem: string }

@@ -1,20 +1,24 @@
+import { app } from '@azure/functions';
 import { findIana } from 'windows-iana';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, SETTINGS } from '../../src/config';
 import { appSettings, bicepFiles, readRepoFile } from '../support/bicep';
 
 // The infra and the code drift apart silently: no Bicep compiler or Azure here, so these tests
 // read both and fail when they disagree.
 const functionBicep = readRepoFile('infra/app/function.bicep');
-const settings = appSettings(functionBicep);
+const settings = await appSettings(functionBicep);
 const allInfra = bicepFiles().map((file) => ({ file, text: readRepoFile(file) }));
 
 /** Settings the platform or the host reads, not our config module. */
 const PLATFORM_SETTINGS = [
   'FUNCTIONS_EXTENSION_VERSION',
   'FUNCTIONS_WORKER_RUNTIME',
-  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__credential',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
   'AzureWebJobsStorage__clientId',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
@@ -26,7 +30,8 @@ const PLATFORM_SETTINGS = [
 const deployed: Record<string, string> = {
   tableEndpoint: 'https://stabc123.table.core.windows.net/',
   identityClientId: '6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b',
-  storageAccountName: 'stabc123',
+  blobEndpoint: 'https://stabc123.blob.core.windows.net/',
+  queueEndpoint: 'https://stabc123.queue.core.windows.net/',
   graphBaseUrl: 'https://graph.microsoft.com',
 };
 
@@ -37,6 +42,11 @@ function resolved(expression: string): string {
 }
 
 describe('app settings the infra sets', () => {
+  it('are read from the syntax tree, however they are laid out', async () => {
+    const sample = "resource s 'x@1' = {\n  properties: {\n    appSettings: [\n      { name: 'A', value: a }\n      {\n        name: 'B'\n        value: 'b-${c}'\n      }\n    ]\n  }\n}\n";
+    expect(await appSettings(sample)).toEqual(new Map([['A', 'a'], ['B', "'b-${c}'"]]));
+  });
+
   it('give the config module a valid configuration (identity-based tables, the user-assigned identity)', () => {
     const env = Object.fromEntries([...settings].map(([name, value]) => [name, resolved(value)]));
     const config = loadConfig({ ...env, IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token' });
@@ -82,7 +92,7 @@ describe('the time zone', () => {
 describe('secrets', () => {
   const secureParams = allInfra.flatMap(({ text }) => [...text.matchAll(/@secure\(\)\s*(?:@\w+\([^)]*\)\s*)*param (\w+)/g)].map((m) => m[1]!));
 
-  it('has secure parameters to check', () => expect(secureParams).toEqual(expect.arrayContaining(['webhookClientState', 'availabilityKey'])));
+  it('has secure parameters to check', () => expect(secureParams).toEqual(expect.arrayContaining(['webhookClientState', 'availabilityTestKey'])));
 
   it.each(bicepFiles())('%s outputs nothing derived from a secret, a key or a connection string', (file) => {
     const text = readRepoFile(file);
@@ -158,7 +168,12 @@ describe('monitoring', () => {
   });
 
   it('checks the status endpoint at the route the function registers, expecting 200', async () => {
-    expect(functionBicep).toMatch(/statusUrl string = 'https:\/\/\$\{site\.properties\.defaultHostName\}\/api\/webhooks\/scheduler\/status'/);
+    const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
+    await import('../../src/functions/schedulerStatus');
+    const route = http.mock.calls.find(([name]) => name === 'schedulerStatus')![1].route;
+    // host.json keeps the default "api" route prefix.
+    expect(JSON.parse(readRepoFile('host.json')).extensions?.http?.routePrefix).toBeUndefined();
+    expect(functionBicep).toContain(`statusUrl string = 'https://\${site.properties.defaultHostName}/api/${route}'`);
     expect(alerts).toMatch(/ExpectedHttpStatusCode: 200/);
     expect(alerts).toMatch(/key: 'x-functions-key'/);
   });
@@ -166,6 +181,19 @@ describe('monitoring', () => {
   it('tags the app for azd with the service name azure.yaml deploys', () => {
     expect(readRepoFile('azure.yaml')).toMatch(/services:\n {2}api:\n[\s\S]*host: function/);
     expect(functionBicep).toMatch(/'azd-service-name': 'api'/);
+  });
+
+  it("lets a run use its whole budget inside host.json's functionTimeout, and calls a run abandoned only after it", async () => {
+    const { ABANDONED_RUN_HOURS } = await import('../../src/functions/schedulerStatus');
+    const [hours, minutes, seconds] = String(JSON.parse(readRepoFile('host.json')).functionTimeout).split(':').map(Number);
+    const timeoutMs = ((hours! * 60 + minutes!) * 60 + seconds!) * 1000;
+    const { MAX_RETRY_AFTER_MS } = await import('../../src/graph/retry');
+    const defaults = loadConfig({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true' });
+    // The budget stops new renewals; one already started may take every attempt, each up to the
+    // request timeout plus the longest Retry-After it waits for.
+    const inFlightMs = defaults.graph.maxAttempts * (defaults.graph.timeoutMs + MAX_RETRY_AFTER_MS);
+    expect(defaults.renewal.runBudgetMs + inFlightMs).toBeLessThanOrEqual(timeoutMs);
+    expect(ABANDONED_RUN_HOURS * 3_600_000).toBeGreaterThan(timeoutMs);
   });
 
   it('never samples away warnings, errors, exceptions or requests (host.json)', () => {

@@ -14,10 +14,28 @@ export function bicepFiles(): string[] {
   return ['infra/main.bicep', ...app.map((file) => `infra/app/${file}`)];
 }
 
-/** The app settings a Bicep file sets, as written: `{ name: 'X', value: <expression> }`. */
-export function appSettings(bicep: string): Map<string, string> {
+/**
+ * The app settings a Bicep file sets, read from its syntax tree: every `{ name: 'X', value: <expression> }`
+ * in an `appSettings` array, however it is laid out. Throws on an entry whose name is not a plain string.
+ */
+export async function appSettings(source: string): Promise<Map<string, string>> {
+  const tree = (await bicepParser()).parse(source);
   const settings = new Map<string, string>();
-  for (const match of bicep.matchAll(/\{\s*name:\s*'([^']+)',\s*value:\s*(.+?)\s*\}\s*$/gm)) settings.set(match[1]!, match[2]!);
+  const visit = (node: BicepNode) => {
+    if (node.type === 'object_property' && node.namedChildren[0]?.text === 'appSettings') {
+      for (const entry of node.namedChildren[1]?.namedChildren ?? []) {
+        if (entry?.type !== 'object') continue;
+        const properties = new Map(
+          entry.namedChildren.filter((p) => p?.type === 'object_property').map((p) => [p!.namedChildren[0]!.text, p!.namedChildren[1]!.text]),
+        );
+        const name = /^'([^'$]+)'$/.exec(properties.get('name') ?? '')?.[1];
+        if (!name) throw new Error(`An app setting without a plain name: ${entry.text}`);
+        settings.set(name, properties.get('value') ?? '');
+      }
+    }
+    for (const child of node.namedChildren) if (child) visit(child);
+  };
+  if (tree) visit(tree.rootNode);
   return settings;
 }
 
@@ -28,18 +46,14 @@ export interface SyntaxError {
 }
 
 /**
- * Syntax errors in a Bicep file, from the tree-sitter-bicep grammar (WebAssembly: nothing to build).
- * The grammar (1.1.0) predates the `extension` statement, so that one statement is blanked first.
+ * Syntax errors in a Bicep file, from the tree-sitter-bicep grammar. Syntax only: it does not know
+ * resource types, property names or functions. The grammar (1.1.0) predates the `extension`
+ * statement, so that one statement is blanked first.
  */
 export async function bicepSyntaxErrors(source: string): Promise<SyntaxError[]> {
-  const { Parser, Language } = await import('web-tree-sitter');
-  await Parser.init();
-  const wasm = createRequire(import.meta.url).resolve('tree-sitter-bicep/tree-sitter-bicep.wasm');
-  const parser = new Parser();
-  parser.setLanguage(await Language.load(wasm));
-  const tree = parser.parse(source.replace(/^extension \w+$/gm, (line) => ' '.repeat(line.length)));
+  const tree = (await bicepParser()).parse(source.replace(/^extension \w+$/gm, (line) => ' '.repeat(line.length)));
   const errors: SyntaxError[] = [];
-  const walk = (node: NonNullable<typeof tree>['rootNode']) => {
+  const walk = (node: BicepNode) => {
     if (node.type === 'ERROR' || node.isMissing) {
       errors.push({ line: node.startPosition.row + 1, column: node.startPosition.column + 1, text: node.text.slice(0, 80) });
     }
@@ -47,4 +61,23 @@ export async function bicepSyntaxErrors(source: string): Promise<SyntaxError[]> 
   };
   if (tree) walk(tree.rootNode);
   return errors;
+}
+
+type BicepParser = Awaited<ReturnType<typeof createParser>>;
+type BicepNode = NonNullable<ReturnType<BicepParser['parse']>>['rootNode'];
+let parser: Promise<BicepParser> | undefined;
+
+/** The tree-sitter-bicep grammar, as WebAssembly: nothing to compile. */
+function bicepParser(): Promise<BicepParser> {
+  parser ??= createParser();
+  return parser;
+}
+
+async function createParser() {
+  const { Parser, Language } = await import('web-tree-sitter');
+  await Parser.init();
+  const wasm = createRequire(import.meta.url).resolve('tree-sitter-bicep/tree-sitter-bicep.wasm');
+  const created = new Parser();
+  created.setLanguage(await Language.load(wasm));
+  return created;
 }

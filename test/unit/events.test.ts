@@ -27,6 +27,11 @@ describe('event lines', () => {
     });
   });
 
+  it('keeps the fields findable when the sentence itself contains " | {"', () => {
+    const line = eventLine('Graph said: bad | {"x":1}', { event: 'runNotStarted', error: 'e' });
+    expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', error: 'e' });
+  });
+
   it('redacts a secret that reached an error message', () => {
     const line = eventLine('Renewal run failed', {
       event: 'runFinished',

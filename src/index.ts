@@ -1,0 +1,5 @@
+// The deployable entry: one bundle (dist/index.js) that registers every function, so the host
+// loads a single file and the package needs no node_modules. The handlers are exported too, so a
+// test can run the very bundle that is deployed.
+export { renewSubscriptions } from './functions/renewSubscriptions';
+export { schedulerStatus } from './functions/schedulerStatus';

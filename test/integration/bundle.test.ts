@@ -1,0 +1,35 @@
+import { beforeAll, expect, it } from 'vitest';
+import { buildBundle, runInPackage } from '../support/bundle';
+import { HOUR, hoursFrom, storeSubscription } from '../support/fixtures';
+import { useHarness } from '../support/useHarness';
+
+// The bundle that is deployed, not the sources, renews against the emulators: in a folder of its
+// own with no node_modules, driven through its exported handlers with a bare invocation context.
+const harness = useHarness();
+let dir: string;
+beforeAll(async () => {
+  dir = await buildBundle();
+});
+
+const script = `
+const app = require('./dist/index.js');
+const log = (level) => (...args) => console.log(JSON.stringify({ level, message: args.join(' ') }));
+const context = { info: log('information'), warn: log('warning'), error: log('error'), log: log('information') };
+(async () => {
+  await app.renewSubscriptions({ isPastDue: false, schedule: { adjustForDST: true } }, context);
+  const answer = await app.schedulerStatus({ query: new URLSearchParams('hours=48') }, context);
+  console.log(JSON.stringify({ status: answer.status, body: answer.jsonBody }));
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+it('renews a due subscription and answers the status, from the deployable bundle', async () => {
+  const now = new Date();
+  const id = await storeSubscription(harness, { expiresAt: hoursFrom(now, 6) });
+
+  const { stdout } = await runInPackage(dir, script);
+
+  expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  expect(lines).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^Webhook renewed successfully/) }));
+  expect(lines.at(-1)).toMatchObject({ status: 200, body: { success: true, last_run: { outcome: 'succeeded', renewed: 1 } } });
+});
