@@ -39,8 +39,8 @@ var logAlerts = [
     threshold: 0
     query: '''
 traces
-| where (message has '"event":"runFinished"' and message has '"outcome":"failed"')
-    or message has '"event":"runNotStarted"'
+| where (message contains '"event":"runFinished"' and message contains '"outcome":"failed"')
+    or message contains '"event":"runNotStarted"'
 '''
   }
   {
@@ -54,7 +54,7 @@ traces
     query: '''
 traces
 | where timestamp > ago(26h)
-| where message has '"event":"runFinished"'
+| where message contains '"event":"runFinished"'
 '''
   }
   {

@@ -97,6 +97,7 @@ export class GraphEmulator {
     this.requests.length = 0;
     this.faults.length = 0;
     this.latencyMs = 0;
+    this.pageSize = 100;
     this.clock = () => new Date();
   }
 

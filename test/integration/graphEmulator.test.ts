@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/useHarness';
+import { HOUR, INBOX, MINUTE } from '../support/fixtures';
+
+// The emulator is what every other test trusts to behave like Graph: its rules get tests of their own.
+const harness = useHarness();
+
+async function token(): Promise<string> {
+  const { identity, graph } = harness;
+  const url = `${identity.endpoint}?api-version=2019-08-01&resource=${encodeURIComponent(graph.baseUrl)}&client_id=${identity.clientId}`;
+  const response = await fetch(url, { headers: { 'x-identity-header': identity.header } });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function graph(method: string, path: string, body?: unknown, bearer?: string | null) {
+  const auth = bearer === null ? {} : { Authorization: `Bearer ${bearer ?? (await token())}` };
+  const response = await fetch(`${harness.graph.baseUrl}/v1.0${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...auth },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+const inMinutes = (minutes: number) => new Date(Date.now() + minutes * MINUTE).toISOString();
+const subscription = (minutes: number, resource = INBOX) => ({
+  changeType: 'created',
+  notificationUrl: 'https://contoso.example/api/notifications',
+  resource,
+  expirationDateTime: inMinutes(minutes),
+  clientState: 'secret-client-state',
+});
+
+describe('the Graph emulator', () => {
+  it('creates a subscription and never echoes its client state', async () => {
+    const created = await graph('POST', '/subscriptions', subscription(60));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ resource: INBOX, clientState: null });
+    expect(created.headers.get('request-id')).toBeTruthy();
+  });
+
+  it("refuses an Outlook expiration past 4,230 minutes with Graph's error shape", async () => {
+    const refused = await graph('POST', '/subscriptions', subscription(4231));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'ExtensionError',
+      message: 'Subscription expiration can only be 4230 minutes in the future.',
+      innerError: { 'request-id': expect.any(String), date: expect.any(String) },
+    });
+  });
+
+  it('answers 404 ResourceNotFound for an expired, deleted or unknown subscription', async () => {
+    const expired = harness.graph.add({ id: 'expired', resource: INBOX, expirationDateTime: new Date(Date.now() - HOUR) });
+    expect((await graph('PATCH', `/subscriptions/${expired.id}`, { expirationDateTime: inMinutes(60) })).body.error.code).toBe('ResourceNotFound');
+    const created = await graph('POST', '/subscriptions', subscription(60));
+    expect((await graph('DELETE', `/subscriptions/${created.body.id}`)).status).toBe(204);
+    expect((await graph('GET', `/subscriptions/${created.body.id}`)).status).toBe(404);
+    expect((await graph('GET', '/subscriptions/unknown')).status).toBe(404);
+  });
+
+  it('pages the list with an absolute https @odata.nextLink', async () => {
+    harness.graph.pageSize = 2;
+    for (let i = 0; i < 5; i++) await graph('POST', '/subscriptions', subscription(60));
+    const first = await graph('GET', '/subscriptions');
+    expect(first.body.value).toHaveLength(2);
+    expect(first.body['@odata.nextLink']).toMatch(/^https:\/\/localhost:\d+\/v1\.0\/subscriptions\?\$skiptoken=2$/);
+    const last = await graph('GET', '/subscriptions?$skiptoken=4');
+    expect(last.body.value).toHaveLength(1);
+    expect(last.body['@odata.nextLink']).toBeUndefined();
+  });
+
+  it('wants a bearer token from the identity endpoint, for its own audience', async () => {
+    expect((await graph('GET', '/subscriptions', undefined, null)).body.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Access token is empty.' });
+    expect((await graph('GET', '/subscriptions', undefined, 'forged')).status).toBe(401);
+  });
+
+  it('answers an injected 429 with its Retry-After', async () => {
+    harness.graph.inject({ method: 'GET', status: 429, headers: { 'Retry-After': '7' }, times: 1 });
+    const throttled = await graph('GET', '/subscriptions');
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('7');
+    expect((await graph('GET', '/subscriptions')).status).toBe(200);
+  });
+});
