@@ -13,7 +13,7 @@ async function token(): Promise<string> {
 }
 
 async function graph(method: string, path: string, body?: unknown, bearer?: string | null) {
-  const auth = bearer === null ? {} : { Authorization: `Bearer ${bearer ?? (await token())}` };
+  const auth: Record<string, string> = bearer === null ? {} : { Authorization: `Bearer ${bearer ?? (await token())}` };
   const response = await fetch(`${harness.graph.baseUrl}/v1.0${path}`, {
     method,
     headers: { 'Content-Type': 'application/json', ...auth },
