@@ -1,11 +1,11 @@
-import { CredentialError, GraphRequestError } from '../graph/errors';
 import { redact } from '../redact';
 import { forEachConcurrently } from './concurrently';
 import { eventLine } from './events';
 import type { Log, RunHistory, SubscriptionRenewer, SubscriptionStore } from './ports';
-import { isDue, keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
+import { isDue, type RenewalPolicy } from './policy';
+import { renewSubscription } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
-import type { RenewalFailure, StoredSubscription } from './subscription';
+import type { StoredSubscription } from './subscription';
 
 export interface RenewalRunInput {
   store: SubscriptionStore;
@@ -16,8 +16,9 @@ export interface RenewalRunInput {
   concurrency: number;
   trigger: RunTrigger;
   isPastDue: boolean;
-  /** The next scheduled run after this one, and the one after it (for the interval between runs). */
+  /** The next scheduled run after this one. */
   nextRunAt: Date;
+  /** Time between two scheduled runs, to tell which resources the schedule cannot keep alive. */
   intervalMs: number;
   /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
   now: () => Date;
@@ -104,7 +105,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
       async (subscription) => {
         started++;
         try {
-          const outcome = await renewOne(subscription, runId, input);
+          const outcome = await renewSubscription(subscription, runId, input);
           totals[outcome]++;
         } catch (error) {
           // Only a credential problem gets here: every other renewal would fail the same way.
@@ -131,102 +132,6 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
       log.error(`Could not record the failed run ${runId}: ${redact((recordError as Error).message)}`);
     }
     throw fatal;
-  }
-}
-
-type RenewalOutcome = 'renewed' | 'failed' | 'expired';
-
-async function renewOne(subscription: StoredSubscription, runId: string, input: RenewalRunInput): Promise<RenewalOutcome> {
-  const { store, graph, log, policy } = input;
-  const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
-  const fields = {
-    runId,
-    subscriptionId: subscription.id,
-    resource: subscription.resource,
-    oldExpiration: subscription.expirationDateTime.toISOString(),
-  };
-  const now = input.now();
-  const target = renewalTarget(subscription.resource, now, policy.lifetimeHours);
-  if (!target.lifetime.known) {
-    log.warn(
-      eventLine(
-        `Unknown resource type for ${label}: assuming Graph's most conservative maximum lifetime (${target.lifetime.maxMinutes} minutes).`,
-        { event: 'unknownResource', ...fields, maxMinutes: target.lifetime.maxMinutes },
-      ),
-    );
-  }
-  const problem = keepAliveProblem(subscription.resource, input.intervalMs, policy.lifetimeHours);
-  if (problem) {
-    log.warn(eventLine(`Webhook will expire before the next run (${label}): ${problem}`, { event: 'cannotKeepAlive', ...fields, problem }));
-  }
-
-  let renewed: { expirationDateTime: Date };
-  try {
-    renewed = await graph.renew(subscription.id, target.expiration);
-  } catch (error) {
-    if (error instanceof CredentialError) throw error;
-    const failure = toFailure(error, input.now());
-    if (failure.statusCode === 404) {
-      log.error(
-        eventLine(
-          `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted and must be recreated; notifications are being lost.`,
-          { event: 'subscriptionGone', ...fields, outcome: 'expired', statusCode: 404, code: failure.code },
-        ),
-      );
-      await recordSafely(() => store.markExpired(subscription, failure), label, log);
-      return 'expired';
-    }
-    log.error(
-      eventLine(`Webhook renewal failed (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message}`, {
-        event: 'renewalFailed',
-        ...fields,
-        outcome: 'failed',
-        statusCode: failure.statusCode,
-        code: failure.code,
-      }),
-    );
-    await recordSafely(() => store.recordFailure(subscription, failure), label, log);
-    return 'failed';
-  }
-
-  const newExpiration = renewed.expirationDateTime.toISOString();
-  try {
-    const saved = await store.saveRenewal(subscription, renewed.expirationDateTime, input.now());
-    const kept = saved === 'newer-kept' ? ' (a concurrent run had already stored a later one)' : '';
-    log.info(
-      eventLine(`Webhook renewed successfully. New expiration: ${newExpiration} (${label})${kept}`, {
-        event: 'subscriptionRenewed',
-        ...fields,
-        outcome: 'renewed',
-        newExpiration,
-        concurrentRunWasFirst: saved === 'newer-kept',
-      }),
-    );
-    return 'renewed';
-  } catch (error) {
-    // Graph has the new expiration; the table keeps the old one, which only makes the next run renew early.
-    log.error(
-      eventLine(
-        `Webhook renewed on Graph until ${newExpiration} but the table could not be updated (${label}): ${(error as Error).message}`,
-        { event: 'tableWriteFailed', ...fields, outcome: 'failed', newExpiration },
-      ),
-    );
-    return 'failed';
-  }
-}
-
-function toFailure(error: unknown, at: Date): RenewalFailure {
-  if (error instanceof GraphRequestError) {
-    return { at, statusCode: error.statusCode, code: error.code, message: redact(error.message) };
-  }
-  return { at, statusCode: 0, code: 'Unexpected', message: redact(error instanceof Error ? error.message : String(error)) };
-}
-
-async function recordSafely(write: () => Promise<void>, label: string, log: Log): Promise<void> {
-  try {
-    await write();
-  } catch (error) {
-    log.error(`Could not record the failure on the table (${label}): ${redact((error as Error).message)}`);
   }
 }
 

@@ -1,0 +1,113 @@
+import { isDue, keepAliveProblem } from './policy';
+import type { StatusSettings } from './status';
+import type { StoredRow, StoredSubscription } from './subscription';
+
+const HOUR_MS = 3_600_000;
+// A status body stays readable (and small) however many rows are broken: name the first few.
+const MAX_NAMED_PER_PROBLEM = 20;
+const MAX_LISTED_EXPIRING = 1000;
+
+/** Counts and names, page by page, what the status reports about the stored subscriptions. */
+export class SubscriptionCensus {
+  private total = 0;
+  private active = 0;
+  private dueBeforeNextRun = 0;
+  private soonest: StoredSubscription | undefined;
+  private readonly expired: string[] = [];
+  private readonly failing: string[] = [];
+  private readonly invalid: string[] = [];
+  private readonly doomed: string[] = [];
+  private readonly expiringSoon: StoredSubscription[] = [];
+  private expiringCount = 0;
+
+  constructor(
+    private readonly now: Date,
+    private readonly nextRunAt: Date,
+    private readonly intervalMs: number,
+    private readonly settings: Pick<StatusSettings, 'marginHours' | 'lifetimeHours'>,
+    private readonly hours: number | undefined,
+  ) {}
+
+  add(rows: StoredRow[]): void {
+    for (const row of rows) {
+      this.total++;
+      if (!row.ok) {
+        this.invalid.push(`Row ${row.partitionKey}/${row.rowKey} of the subscriptions table is malformed: ${row.problem}`);
+        continue;
+      }
+      this.addSubscription(row.subscription);
+    }
+  }
+
+  private addSubscription(subscription: StoredSubscription): void {
+    const label = `Subscription ${subscription.id} (${subscription.resource})`;
+    const expiresAt = subscription.expirationDateTime;
+    if (this.hours !== undefined && expiresAt.getTime() <= this.now.getTime() + this.hours * HOUR_MS) {
+      this.expiringCount++;
+      if (this.expiringSoon.length < MAX_LISTED_EXPIRING) this.expiringSoon.push(subscription);
+    }
+    if (subscription.state === 'expired' || expiresAt.getTime() <= this.now.getTime()) {
+      this.expired.push(
+        `${label} expired${subscription.state === 'expired' ? ' (Graph no longer has it)' : ''} at ${expiresAt.toISOString()}: it can no longer be renewed and must be recreated.`,
+      );
+      return;
+    }
+    this.active++;
+    if (!this.soonest || expiresAt.getTime() < this.soonest.expirationDateTime.getTime()) this.soonest = subscription;
+    if (isDue(expiresAt, this.nextRunAt, this.settings.marginHours)) this.dueBeforeNextRun++;
+    if (subscription.consecutiveFailures > 0) {
+      const last = subscription.lastFailure;
+      const detail = last ? `: last status ${last.statusCode} ${last.code} at ${last.at.toISOString()}` : '';
+      this.failing.push(
+        `${label} failed its last ${subscription.consecutiveFailures} renewal attempt(s)${detail}; it expires at ${expiresAt.toISOString()}.`,
+      );
+    }
+    const problem = keepAliveProblem(subscription.resource, this.intervalMs, this.settings.lifetimeHours);
+    if (problem) this.doomed.push(`${label}: ${problem}`);
+  }
+
+  counts() {
+    return {
+      total: this.total,
+      active: this.active,
+      due_before_next_run: this.dueBeforeNextRun,
+      expired: this.expired.length,
+      failing: this.failing.length,
+      invalid: this.invalid.length,
+      cannot_be_kept_alive: this.doomed.length,
+      soonest_expiration: this.soonest
+        ? {
+            id: this.soonest.id,
+            resource: this.soonest.resource,
+            expiration_date_time: this.soonest.expirationDateTime.toISOString(),
+          }
+        : null,
+    };
+  }
+
+  expiring() {
+    const listed = [...this.expiringSoon].sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime());
+    return {
+      hours: this.hours,
+      count: this.expiringCount,
+      truncated: this.expiringCount > listed.length,
+      subscriptions: listed.map((subscription) => ({
+        id: subscription.id,
+        resource: subscription.resource,
+        state: subscription.state,
+        expiration_date_time: subscription.expirationDateTime.toISOString(),
+        hours_left: Math.round(((subscription.expirationDateTime.getTime() - this.now.getTime()) / HOUR_MS) * 10) / 10,
+        consecutive_failures: subscription.consecutiveFailures,
+      })),
+    };
+  }
+
+  problems(): string[] {
+    return [this.expired, this.failing, this.invalid, this.doomed].flatMap(named);
+  }
+}
+
+function named(messages: string[]): string[] {
+  if (messages.length <= MAX_NAMED_PER_PROBLEM) return messages;
+  return [...messages.slice(0, MAX_NAMED_PER_PROBLEM), `... and ${messages.length - MAX_NAMED_PER_PROBLEM} more like these.`];
+}
