@@ -1,4 +1,3 @@
-import type { TokenCredential } from '@azure/identity';
 import type { Config } from './config';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
@@ -25,18 +24,18 @@ export function servicesFor(config: Config): Services {
   const key = JSON.stringify(config);
   if (built?.key === key) return built.services;
 
-  let credential: TokenCredential | undefined;
-  const sharedCredential = () => (credential ??= createCredential(config));
+  // One credential for Graph and, with TABLES_ENDPOINT, for the tables.
+  const credential = createCredential(config);
   const tokens = new GraphTokens(
-    sharedCredential(),
+    credential,
     `${config.graph.baseUrl}/.default`,
     describeIdentity(config),
     identityAdvice(config),
   );
   const services: Services = {
     config,
-    subscriptions: new SubscriptionTable(createTableClient(config.storage, config.subscriptionsTable, sharedCredential)),
-    runs: new RunTable(createTableClient(config.storage, config.runsTable, sharedCredential)),
+    subscriptions: new SubscriptionTable(createTableClient(config.storage, config.subscriptionsTable, credential)),
+    runs: new RunTable(createTableClient(config.storage, config.runsTable, credential)),
     graph: new GraphSubscriptions(
       createGraphClient(config.graph.baseUrl, () => tokens.get()),
       tokens,

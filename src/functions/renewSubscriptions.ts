@@ -3,7 +3,7 @@ import { loadConfig } from '../config';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import { runRenewal } from '../renewal/run';
-import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/schedule';
+import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from '../renewal/schedule';
 import { servicesFor } from '../wiring';
 
 // A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
@@ -19,8 +19,10 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
     const { config } = services;
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
     const now = new Date();
-    const nextRunAt = nextRunAfter(new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS), config.schedule.cron, config.schedule.timeZone);
-    warnIfHostDisagrees(timer, nextRunAt, config.schedule.timeZone, context);
+    const { cron, timeZone } = config.schedule;
+    const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
+    const nextRunAt = nextRunAfter(lookFrom, cron, timeZone);
+    warnIfHostDisagrees(timer, nextRunAt, timeZone, context);
     const result = await runRenewal({
       store: services.subscriptions,
       graph: services.graph,
@@ -31,7 +33,7 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
       trigger: 'timer',
       isPastDue: timer.isPastDue,
       nextRunAt,
-      intervalMs: nextRunAfter(nextRunAt, config.schedule.cron, config.schedule.timeZone).getTime() - nextRunAt.getTime(),
+      intervalMs: runIntervalMs(cron, timeZone, lookFrom),
       now: () => new Date(),
       deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
     });

@@ -1,7 +1,7 @@
 import { SubscriptionCensus } from './census';
 import type { RunHistory, SubscriptionStore } from './ports';
 import type { RunRecord } from './runRecord';
-import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from './schedule';
+import { describeOffset, nextRunAfter, runIntervalMs, toZonedIso, utcOffsetAt } from './schedule';
 
 const HOUR_MS = 3_600_000;
 
@@ -37,7 +37,7 @@ export interface StatusReport {
 export async function readStatus(input: StatusInput): Promise<StatusReport> {
   const { settings, now } = input;
   const nextRunAt = nextRunAfter(now, settings.cron, settings.timeZone);
-  const intervalMs = nextRunAfter(nextRunAt, settings.cron, settings.timeZone).getTime() - nextRunAt.getTime();
+  const intervalMs = runIntervalMs(settings.cron, settings.timeZone, now);
   const census = new SubscriptionCensus(now, nextRunAt, intervalMs, settings, input.hours);
   for await (const page of input.store.pages()) census.add(page);
   const [lastRun, lastFinished] = await Promise.all([input.runs.latest(), input.runs.latestFinished()]);

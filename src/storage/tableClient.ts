@@ -8,9 +8,9 @@ export type StorageConfig =
   | { kind: 'endpoint'; endpoint: string };
 
 /** A client for `table`, by connection string (Azurite, account keys) or by endpoint and identity. */
-export function createTableClient(storage: StorageConfig, table: string, credential: () => TokenCredential): TableClient {
+export function createTableClient(storage: StorageConfig, table: string, credential: TokenCredential): TableClient {
   if (storage.kind === 'endpoint') {
-    return new TableClient(storage.endpoint, table, credential(), {
+    return new TableClient(storage.endpoint, table, credential, {
       allowInsecureConnection: new URL(storage.endpoint).protocol === 'http:',
     });
   }
