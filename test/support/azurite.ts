@@ -14,10 +14,17 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
-/** Starts Azurite's table service in a child process; `port` 0 picks a free one. */
-export async function startAzurite(port = 0): Promise<Azurite> {
+export interface AzuriteOptions {
+  port?: number;
+  /** With a certificate Azurite speaks HTTPS and also accepts Entra bearer tokens. */
+  tls?: { certPath: string; keyPath: string };
+}
+
+/** Starts Azurite's table service in a child process; port 0 (the default) picks a free one. */
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const script = fileURLToPath(new URL('./azuriteTableServer.cjs', import.meta.url));
-  const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [script, String(options.port ?? 0), options.tls?.certPath ?? '', options.tls?.keyPath ?? ''];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   const line = await firstLine(child);
@@ -27,7 +34,7 @@ export async function startAzurite(port = 0): Promise<Azurite> {
   return {
     url,
     port: actualPort,
-    connectionString: connectionStringFor(actualPort),
+    connectionString: connectionStringFor(actualPort, options.tls ? 'https' : 'http'),
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -36,8 +43,13 @@ export async function startAzurite(port = 0): Promise<Azurite> {
   };
 }
 
-export function connectionStringFor(port: number): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`;
+export function connectionStringFor(port: number, protocol: 'http' | 'https' = 'http'): string {
+  return `DefaultEndpointsProtocol=${protocol};AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};TableEndpoint=${protocol}://127.0.0.1:${port}/${ACCOUNT};`;
+}
+
+/** The table endpoint of the emulator's account, for identity-based access (TABLES_ENDPOINT). */
+export function tableEndpointFor(azurite: Azurite): string {
+  return `${azurite.url}/${ACCOUNT}`;
 }
 
 async function firstLine(child: ChildProcess): Promise<string | undefined> {

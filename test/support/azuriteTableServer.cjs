@@ -1,14 +1,19 @@
 // Runs Azurite's table service in a child process of its own: in memory, on a free loopback port,
 // without the CLI's telemetry. Prints one JSON line with the URL, then serves until SIGTERM.
 // (Loaded in the test process, Azurite patches `require` for Application Insights; here it cannot.)
+// Arguments: port (0 for a free one), and optionally a certificate and key: then it speaks HTTPS
+// and accepts Entra bearer tokens (Azurite's "basic" OAuth), as well as the account key.
 const TableServer = require('azurite/dist/src/table/TableServer').default;
 const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
 
-const port = Number(process.argv[2] ?? 0);
+const [port = '0', certPath = '', keyPath = ''] = process.argv.slice(2);
+const https = certPath !== '' && keyPath !== '';
 const config = new TableConfiguration(
-  '127.0.0.1', port, undefined, undefined,
+  '127.0.0.1', Number(port), undefined, undefined,
   false, false, undefined, undefined, // no debug log, no access log
-  false, false, '', '', '', undefined, false,
+  false, false, certPath, keyPath, '',
+  https ? 'basic' : undefined, // OAuth needs HTTPS
+  false,
   true, // in-memory persistence
 );
 const server = new TableServer(config);

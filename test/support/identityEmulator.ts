@@ -22,6 +22,7 @@ export class IdentityEmulator {
   /** What each token request asked for. */
   readonly asked: { resource: string | null; clientId: string | null; headerMatched: boolean }[] = [];
   tokenLifetimeSeconds = 3600;
+  readonly tenantId = randomUUID();
 
   private constructor(
     private readonly server: Server,
@@ -44,6 +45,26 @@ export class IdentityEmulator {
   /** The environment App Service gives a function app with this identity. */
   environment(): Record<string, string> {
     return { IDENTITY_ENDPOINT: this.endpoint, IDENTITY_HEADER: this.header, AZURE_CLIENT_ID: this.clientId };
+  }
+
+  /**
+   * A token shaped like Entra ID's (a JWT with aud, iss, iat, nbf, exp), so that Azurite's OAuth check
+   * accepts it for storage. Unsigned: the emulators trust it by lookup in `tokens`, not by signature.
+   */
+  private jwt(resource: string, clientId: string, expiresAt: Date): string {
+    const now = Math.floor(Date.now() / 1000);
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      aud: resource,
+      iss: `https://sts.windows.net/${this.tenantId}/`,
+      iat: now,
+      nbf: now - 60,
+      exp: Math.floor(expiresAt.getTime() / 1000),
+      appid: clientId,
+      oid: randomUUID(),
+      jti: randomBytes(8).toString('hex'),
+    };
+    return `${part({ typ: 'JWT', alg: 'RS256' })}.${part(claims)}.${randomBytes(32).toString('base64url')}`;
   }
 
   stop(): Promise<void> {
@@ -72,8 +93,8 @@ export class IdentityEmulator {
     if (!this.clientIds.has(clientId) && clientId !== 'system-assigned') {
       return fail(400, 'Unable to load the proper Managed Identity.');
     }
-    const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.tokenLifetimeSeconds * 1000);
+    const token = this.jwt(resource, clientId, expiresAt);
     this.tokens.set(token, { resource, clientId, expiresAt });
     response.writeHead(200, { 'Content-Type': 'application/json' });
     response.end(
