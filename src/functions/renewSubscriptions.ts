@@ -2,7 +2,7 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
-import { runRenewal } from '../renewal/run';
+import { runRenewal, type RenewalRunInput } from '../renewal/run';
 import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from '../renewal/schedule';
 import { servicesFor } from '../wiring';
 
@@ -14,38 +14,47 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
   if (timer.isPastDue) {
     context.warn('Timer is past due: a scheduled check was missed (app stopped or restarting); checking now.');
   }
+  let input: RenewalRunInput;
   try {
-    const services = servicesFor(loadConfig());
-    const { config } = services;
-    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-    const now = new Date();
-    const { cron, timeZone } = config.schedule;
-    const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
-    const nextRunAt = nextRunAfter(lookFrom, cron, timeZone);
-    warnIfHostDisagrees(timer, nextRunAt, timeZone, context);
-    const result = await runRenewal({
-      store: services.subscriptions,
-      graph: services.graph,
-      runs: services.runs,
-      log: context,
-      policy: config.renewal,
-      concurrency: config.renewal.concurrency,
-      trigger: 'timer',
-      isPastDue: timer.isPastDue,
-      nextRunAt,
-      intervalMs: runIntervalMs(cron, timeZone, lookFrom),
-      now: () => new Date(),
-      deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
-    });
-    // A failed run marks the invocation failed too, so Application Insights counts it as a failure.
-    if (result.outcome === 'failed') throw new RunFailedError(result.error ?? 'no subscription could be renewed');
+    input = await prepareRun(timer, context);
   } catch (error) {
-    if (error instanceof RunFailedError) throw error;
-    // The run has logged and recorded what it could; a thrown error marks the invocation failed in Application Insights.
+    // Nothing ran: say why (a setting, the tables, the clock), and fail the invocation.
     const message = redact(error instanceof Error ? error.message : String(error));
     context.error(eventLine(`Renewal check could not run: ${message}`, { event: 'runNotStarted', error: message }));
     throw new Error(message);
   }
+  // From here the run logs and records its own outcome, failures included.
+  const result = await runRenewal(input).catch((error: unknown) => {
+    throw new Error(redact(error instanceof Error ? error.message : String(error)));
+  });
+  // A failed run marks the invocation failed too, so Application Insights counts it as a failure.
+  if (result.outcome === 'failed') throw new Error(`Renewal run failed: ${result.error ?? 'no subscription could be renewed'}`);
+}
+
+/** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
+async function prepareRun(timer: Timer, context: InvocationContext): Promise<RenewalRunInput> {
+  const services = servicesFor(loadConfig());
+  const { config } = services;
+  await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+  const now = new Date();
+  const { cron, timeZone } = config.schedule;
+  const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
+  const nextRunAt = nextRunAfter(lookFrom, cron, timeZone);
+  warnIfHostDisagrees(timer, nextRunAt, timeZone, context);
+  return {
+    store: services.subscriptions,
+    graph: services.graph,
+    runs: services.runs,
+    log: context,
+    policy: config.renewal,
+    concurrency: config.renewal.concurrency,
+    trigger: 'timer',
+    isPastDue: timer.isPastDue,
+    nextRunAt,
+    intervalMs: runIntervalMs(cron, timeZone, lookFrom),
+    now: () => new Date(),
+    deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
+  };
 }
 
 /**
@@ -62,10 +71,6 @@ function warnIfHostDisagrees(timer: Timer, nextRunAt: Date, timeZone: string, co
     `The host schedules the next check at ${new Date(hostNext).toISOString()}, but WEBSITE_TIME_ZONE (${timeZone}) puts it at ` +
       `${nextRunAt.toISOString()}: this plan may ignore WEBSITE_TIME_ZONE (Linux Consumption and Flex Consumption run timers in UTC).`,
   );
-}
-
-class RunFailedError extends Error {
-  override readonly name = 'RunFailedError';
 }
 
 app.timer(RENEWAL_FUNCTION_NAME, {

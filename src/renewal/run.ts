@@ -36,7 +36,14 @@ export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
 export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResult> {
   const { store, runs, log, policy } = input;
   const startedAt = input.now();
-  const runId = await runs.start({ trigger: input.trigger, startedAt, isPastDue: input.isPastDue });
+  let runId: string;
+  try {
+    runId = await runs.start({ trigger: input.trigger, startedAt, isPastDue: input.isPastDue });
+  } catch (error) {
+    const message = redact((error as Error).message);
+    log.error(eventLine(`Renewal check could not run: the run history could not be written: ${message}`, { event: 'runNotStarted', error: message }));
+    throw error;
+  }
   const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0, deferred: 0 };
   let fatal: Error | undefined;
 
