@@ -21,6 +21,8 @@ describe('the deployed package', () => {
     'local.settings.json',
     '.azure/dev/.env',
     'dist/index.js.map',
+    'package-lock.json',
+    '.funcignore',
   ])('leaves out %s', (file) => {
     expect(rules.ignores(file)).toBe(true);
   });
