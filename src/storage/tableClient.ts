@@ -36,7 +36,3 @@ function usesLoopbackHttp(connectionString: string): boolean {
 export function isConflict(error: unknown): boolean {
   return (error as { statusCode?: number })?.statusCode === 412;
 }
-
-export function isNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number })?.statusCode === 404;
-}
