@@ -21,8 +21,8 @@ export type RenewalEvent =
   | { event: 'dueFound'; runId: string; due: number }
   | { event: 'rowMalformed'; runId: string; partitionKey: string; rowKey: string; problem: string }
   | ({ event: 'subscriptionRenewed'; outcome: 'renewed'; newExpiration: string; concurrentRunWasFirst: boolean } & SubscriptionFields)
-  | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string } & SubscriptionFields)
-  | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string } & SubscriptionFields)
+  | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
+  | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
   | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration: string } & SubscriptionFields)
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields);

@@ -51,7 +51,7 @@ export async function renewSubscription(
       log.error(
         eventLine(
           `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted and must be recreated; notifications are being lost.`,
-          { event: 'subscriptionGone', ...fields, outcome: 'expired', statusCode: 404, code: failure.code },
+          { event: 'subscriptionGone', ...fields, outcome: 'expired', statusCode: 404, code: failure.code, requestId: failure.requestId },
         ),
       );
       await recordSafely(() => store.markExpired(subscription, failure), label, log);
@@ -64,6 +64,7 @@ export async function renewSubscription(
         outcome: 'failed',
         statusCode: failure.statusCode,
         code: failure.code,
+        requestId: failure.requestId,
       }),
     );
     await recordSafely(() => store.recordFailure(subscription, failure), label, log);
@@ -98,7 +99,7 @@ export async function renewSubscription(
 
 function toFailure(error: unknown, at: Date): RenewalFailure {
   if (error instanceof GraphRequestError) {
-    return { at, statusCode: error.statusCode, code: error.code, message: redact(error.message) };
+    return { at, statusCode: error.statusCode, code: error.code, message: redact(error.message), requestId: error.requestId };
   }
   return { at, statusCode: 0, code: 'Unexpected', message: redact(error instanceof Error ? error.message : String(error)) };
 }

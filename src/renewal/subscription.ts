@@ -23,6 +23,8 @@ export interface RenewalFailure {
   statusCode: number;
   code: string;
   message: string;
+  /** Graph's request-id, which Microsoft support asks for. */
+  requestId?: string;
 }
 
 /** A table row that could not be read as a subscription, with what is wrong with it. */

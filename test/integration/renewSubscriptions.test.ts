@@ -75,6 +75,9 @@ describe('when Graph fails', () => {
       expect.stringMatching(new RegExp(`renewal failed \\(subscription ${broken}, resource ${escape(INBOX)}, status 503, code ServiceUnavailable\\)`)),
     );
     expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', due: 4, renewed: 3, failed: 1 });
+    // Graph's request-id travels with the failure, for a support ticket.
+    const failure = harness.messages('error').find((m) => m.includes('"event":"renewalFailed"'))!;
+    expect(JSON.parse(/\| (\{.*\})$/.exec(failure)![1]!).requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('counts failures across runs and clears them on the next success', async () => {
