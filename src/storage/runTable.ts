@@ -3,6 +3,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { RunHistory } from '../renewal/ports';
 import type { RunOutcome, RunRecord, RunStart, RunTotals, RunTrigger } from '../renewal/runRecord';
 import { readDate } from './subscriptionRow';
+import { createTableOnce } from './tableClient';
 
 const PARTITION = 'run';
 // RowKeys sort ascending; counting down from a far-future time puts the newest run first.
@@ -28,11 +29,12 @@ interface RunEntity {
 
 /** The run-history table: one row per run, newest first. */
 export class RunTable implements RunHistory {
-  constructor(private readonly table: TableClient) {}
-
-  async ensureExists(): Promise<void> {
-    await this.table.createTable();
+  constructor(private readonly table: TableClient) {
+    this.ensureExists = createTableOnce(table);
   }
+
+  /** Creates the table when it does not exist yet (once per process). */
+  readonly ensureExists: () => Promise<void>;
 
   async start(run: RunStart): Promise<string> {
     const rowKey = `${String(FAR_FUTURE_MS - run.startedAt.getTime()).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;

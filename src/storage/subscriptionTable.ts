@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { SubscriptionStore } from '../renewal/ports';
 import type { RenewalFailure, StoredRow, StoredSubscription } from '../renewal/subscription';
 import { failureProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
-import { isConflict } from './tableClient';
+import { createTableOnce, isConflict } from './tableClient';
 
 const PAGE_SIZE = 100;
 // Enough for any real contention (a timer run and a manual run); a row that keeps changing is a bug.
@@ -10,12 +10,12 @@ const MAX_WRITE_ATTEMPTS = 5;
 
 /** The subscriptions table (README, "Table schema"). */
 export class SubscriptionTable implements SubscriptionStore {
-  constructor(private readonly table: TableClient) {}
-
-  /** Creates the table when it does not exist yet. */
-  async ensureExists(): Promise<void> {
-    await this.table.createTable();
+  constructor(private readonly table: TableClient) {
+    this.ensureExists = createTableOnce(table);
   }
+
+  /** Creates the table when it does not exist yet (once per process). */
+  readonly ensureExists: () => Promise<void>;
 
   async *pages(): AsyncIterable<StoredRow[]> {
     for await (const page of this.table.listEntities<SubscriptionEntity>().byPage({ maxPageSize: PAGE_SIZE })) {

@@ -36,3 +36,17 @@ function usesLoopbackHttp(connectionString: string): boolean {
 export function isConflict(error: unknown): boolean {
   return (error as { statusCode?: number })?.statusCode === 412;
 }
+
+/**
+ * Creates the table when it does not exist, once per client: every timer run and every status call
+ * (the availability test makes three every five minutes) would otherwise pay a round trip for it.
+ * A failed attempt is forgotten, so the next call tries again.
+ */
+export function createTableOnce(table: TableClient): () => Promise<void> {
+  let created: Promise<void> | undefined;
+  return () =>
+    (created ??= table.createTable().catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    }));
+}
