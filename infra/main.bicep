@@ -29,6 +29,12 @@ param grantGraphPermissions string = 'true'
 @description('Graph host: https://graph.microsoft.com, or a national cloud.')
 param graphBaseUrl string = 'https://graph.microsoft.com'
 
+@description('The consumer\'s endpoint that receives change notifications (https), used when a registration names none. Empty: each registration names its own.')
+param notificationUrl string = ''
+
+@description('Object id of the mailbox whose Inbox a registration without a resource watches (the seed\'s setting). Empty: each registration names a resource.')
+param graphUserId string = ''
+
 @secure()
 @description('Function key the availability test calls the status endpoint with. The preprovision hook makes one per azd environment; the postdeploy hook puts it on the app.')
 param availabilityTestKey string
@@ -112,6 +118,8 @@ module function 'app/function.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     clientStateUri: vault.outputs.clientStateUri
     graphBaseUrl: graphBaseUrl
+    notificationUrl: notificationUrl
+    graphUserId: graphUserId
   }
   // The app starts with identity-based settings: its roles must exist first.
   dependsOn: [rbac]

@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { findIana } from 'windows-iana';
 import { isLoopback } from './loopback';
+import { treatAsSecret } from './redact';
 import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
 import type { StorageConfig } from './storage/tableClient';
 
@@ -35,6 +36,19 @@ export interface Config {
   status: {
     maxRunAgeHours: number;
   };
+  webhook: WebhookConfig;
+}
+
+/** What creating subscriptions and checking lifecycle notifications take. */
+export interface WebhookConfig {
+  /** Sent to Graph with each new subscription and expected back in every notification. A secret. */
+  clientState: string | undefined;
+  /** Where Graph delivers change notifications for subscriptions registered without a URL of their own. */
+  notificationUrl: string | undefined;
+  /** This app's lifecycle endpoint (/api/webhooks/lifecycle), given to every new subscription. */
+  lifecycleUrl: string | undefined;
+  /** The mailbox a registration without a resource watches (the seed's setting). */
+  userId: string | undefined;
 }
 
 /** A setting is missing or malformed; the message names it and says what to put there. */
@@ -71,6 +85,10 @@ export const SETTINGS = [
   'STATUS_MAX_RUN_AGE_HOURS',
   'WEBSITE_TIME_ZONE',
   `AzureWebJobs.${RENEWAL_FUNCTION_NAME}.Disabled`,
+  'WEBHOOK_CLIENT_STATE',
+  'WEBHOOK_NOTIFICATION_URL',
+  'WEBHOOK_LIFECYCLE_URL',
+  'GRAPH_USER_ID',
 ] as const;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -102,7 +120,72 @@ export function loadConfig(env: Env = process.env): Config {
     status: {
       maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),
     },
+    webhook: readWebhook(env),
   };
+}
+
+/** Only the webhook settings: what the lifecycle endpoint needs, without the rest (or its imports). */
+export function readWebhook(env: Env = process.env): WebhookConfig {
+  return {
+    clientState: readClientState(env),
+    notificationUrl: readWebhookUrl(env, 'WEBHOOK_NOTIFICATION_URL', 'https://contoso.example/api/notifications'),
+    lifecycleUrl: readWebhookUrl(env, 'WEBHOOK_LIFECYCLE_URL', 'https://<app>.azurewebsites.net/api/webhooks/lifecycle'),
+    userId: readUserId(env),
+  };
+}
+
+// Graph's limit (facts.md); the value is a secret, so no message ever quotes it.
+const MAX_CLIENT_STATE = 128;
+const MIN_CLIENT_STATE = 16;
+
+function readClientState(env: Env): string | undefined {
+  const value = env.WEBHOOK_CLIENT_STATE;
+  if (!present(value)) return undefined;
+  if (/^@Microsoft\.KeyVault\(/i.test(value.trim())) {
+    throw new ConfigError(
+      'WEBHOOK_CLIENT_STATE',
+      'is an unresolved Key Vault reference: the app cannot read the secret. Check that its identity has "Key Vault Secrets User" on the vault and that the secret exists (portal: the setting shows a red "Key Vault Reference" status).',
+    );
+  }
+  if (value.length < MIN_CLIENT_STATE) {
+    // It is what tells Graph's notifications from forged ones: a short one can be guessed.
+    throw new ConfigError('WEBHOOK_CLIENT_STATE', `is ${value.length} characters long; use a random value of ${MIN_CLIENT_STATE} to ${MAX_CLIENT_STATE} characters, e.g. from "openssl rand -hex 32".`);
+  }
+  if (value.length > MAX_CLIENT_STATE) {
+    throw new ConfigError('WEBHOOK_CLIENT_STATE', `is ${value.length} characters long; Graph accepts at most ${MAX_CLIENT_STATE}. Use a random value of 32 to 128 characters.`);
+  }
+  if (value !== value.trim()) {
+    throw new ConfigError('WEBHOOK_CLIENT_STATE', 'starts or ends with white space, which is easy to lose when copying it: remove it.');
+  }
+  treatAsSecret(value);
+  return value;
+}
+
+function readWebhookUrl(env: Env, setting: string, example: string): string | undefined {
+  const value = env[setting];
+  if (!present(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(setting, `"${value.trim().slice(0, 200)}" is not a URL; use an absolute https URL, e.g. ${example}`);
+  }
+  // Graph delivers notifications only to https endpoints.
+  if (url.protocol !== 'https:') {
+    throw new ConfigError(setting, `must be an https URL: Graph only delivers notifications over https (got "${url.protocol}").`);
+  }
+  return url.toString();
+}
+
+function readUserId(env: Env): string | undefined {
+  const value = env.GRAPH_USER_ID;
+  if (!present(value)) return undefined;
+  const id = value.trim();
+  // facts.md: identify users by object id; a user principal name also works in Graph paths.
+  if (!GUID.test(id) && !/^[^@\s/]+@[^@\s/]+\.[^@\s/]+$/.test(id)) {
+    throw new ConfigError('GRAPH_USER_ID', `"${id.slice(0, 100)}" is not a user: use the mailbox owner's object id (a GUID), or their user principal name.`);
+  }
+  return id;
 }
 
 function present(value: string | undefined): value is string {

@@ -3,3 +3,11 @@
 // test can run the very bundle that is deployed.
 export { renewSubscriptions } from './functions/renewSubscriptions';
 export { schedulerStatus } from './functions/schedulerStatus';
+export { lifecycleNotifications } from './functions/lifecycleNotifications';
+export {
+  adoptSubscriptions,
+  listSubscriptions,
+  registerSubscription,
+  removeSubscription,
+  renewSubscriptionsNow,
+} from './functions/subscriptionOperations';

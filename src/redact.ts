@@ -7,7 +7,17 @@ const SECRETS: [RegExp, string][] = [
   [/(x-identity-header"?\s*[:=]\s*"?)[^"\s,}]+/gi, '$1[redacted]'],
 ];
 
+// Secrets known by value (the client state): they have no pattern to recognise them by.
+const knownSecrets = new Set<string>();
+
+/** From now on, `redact` replaces `value` wherever it appears. */
+export function treatAsSecret(value: string): void {
+  if (value !== '') knownSecrets.add(value);
+}
+
 /** `message` with any secret-looking value replaced, for logs and responses. */
 export function redact(message: string): string {
-  return SECRETS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), message);
+  let text = SECRETS.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement), message);
+  for (const secret of knownSecrets) text = text.split(secret).join('[redacted]');
+  return text;
 }

@@ -1,4 +1,8 @@
 import type { Config } from './config';
+import type { Log } from './renewal/ports';
+import type { RenewalRunInput } from './renewal/run';
+import type { RunTrigger } from './renewal/runRecord';
+import { nextRunAfter, runIntervalMs } from './renewal/schedule';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { GraphSubscriptions } from './graph/subscriptions';
@@ -44,4 +48,33 @@ export function servicesFor(config: Config): Services {
   };
   built = { key, services };
   return services;
+}
+
+// A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
+const EARLY_FIRE_TOLERANCE_MS = 60_000;
+
+/** Everything a renewal run needs, from the services and the schedule; the timer and manual runs share it. */
+export function runInputFor(
+  services: Services,
+  log: Log,
+  run: { trigger: RunTrigger; isPastDue: boolean; force?: boolean; subscriptionId?: string },
+): RenewalRunInput {
+  const { config } = services;
+  const now = new Date();
+  const { cron, timeZone } = config.schedule;
+  const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
+  return {
+    store: services.subscriptions,
+    graph: services.graph,
+    runs: services.runs,
+    log,
+    policy: config.renewal,
+    concurrency: config.renewal.concurrency,
+    ...run,
+    nextRunAt: nextRunAfter(lookFrom, cron, timeZone),
+    intervalMs: runIntervalMs(cron, timeZone, lookFrom),
+    now: () => new Date(),
+    clientState: config.webhook.clientState,
+    deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
+  };
 }

@@ -13,6 +13,10 @@ param tableEndpoint string
 param appInsightsConnectionString string
 param clientStateUri string
 param graphBaseUrl string
+@description('The consumer\'s own endpoint that receives change notifications; the default for registrations. Empty: each registration names one.')
+param notificationUrl string = ''
+@description('Object id of the mailbox a registration without a resource watches (its Inbox). Empty: each registration names a resource.')
+param graphUserId string = ''
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -65,6 +69,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         // Linux takes an IANA name (Windows would take 'Romance Standard Time').
         { name: 'WEBSITE_TIME_ZONE', value: 'Europe/Paris' }
         { name: 'WEBHOOK_CLIENT_STATE', value: '@Microsoft.KeyVault(SecretUri=${clientStateUri})' }
+        // This app's own lifecycle endpoint: every subscription it creates names it (it cannot be added later).
+        { name: 'WEBHOOK_LIFECYCLE_URL', value: 'https://${name}.azurewebsites.net/api/webhooks/lifecycle' }
+        { name: 'WEBHOOK_NOTIFICATION_URL', value: notificationUrl }
+        { name: 'GRAPH_USER_ID', value: graphUserId }
         // Telemetry authenticated with the managed identity (the component refuses keys).
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

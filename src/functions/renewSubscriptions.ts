@@ -3,11 +3,8 @@ import { loadConfig } from '../config';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import { runRenewal, type RenewalRunInput } from '../renewal/run';
-import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from '../renewal/schedule';
-import { servicesFor } from '../wiring';
-
-// A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
-const EARLY_FIRE_TOLERANCE_MS = 60_000;
+import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/schedule';
+import { runInputFor, servicesFor } from '../wiring';
 
 /** The daily check: renews every stored subscription that would expire before the next check plus the margin. */
 export async function renewSubscriptions(timer: Timer, context: InvocationContext): Promise<void> {
@@ -34,27 +31,10 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
 async function prepareRun(timer: Timer, context: InvocationContext): Promise<RenewalRunInput> {
   const services = servicesFor(loadConfig());
-  const { config } = services;
   await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-  const now = new Date();
-  const { cron, timeZone } = config.schedule;
-  const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
-  const nextRunAt = nextRunAfter(lookFrom, cron, timeZone);
-  warnIfHostDisagrees(timer, nextRunAt, timeZone, context);
-  return {
-    store: services.subscriptions,
-    graph: services.graph,
-    runs: services.runs,
-    log: context,
-    policy: config.renewal,
-    concurrency: config.renewal.concurrency,
-    trigger: 'timer',
-    isPastDue: timer.isPastDue,
-    nextRunAt,
-    intervalMs: runIntervalMs(cron, timeZone, lookFrom),
-    now: () => new Date(),
-    deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
-  };
+  const input = runInputFor(services, context, { trigger: 'timer', isPastDue: timer.isPastDue });
+  warnIfHostDisagrees(timer, input.nextRunAt, services.config.schedule.timeZone, context);
+  return input;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface RetryOptions {
   gate?: ThrottleGate;
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** Which failures are worth another try; default: throttling, 5xx and no answer. */
+  retryable?: (error: GraphRequestError) => boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
     } catch (thrown) {
       if (thrown instanceof CredentialError) throw thrown;
       const error = toGraphRequestError(thrown);
-      if (!isRetryable(error) || attempt >= options.maxAttempts) throw error;
+      if (!(options.retryable ?? isRetryable)(error) || attempt >= options.maxAttempts) throw error;
       const delay = retryDelayMs(attempt, error.retryAfter, options.baseDelayMs, now());
       if (delay > MAX_RETRY_AFTER_MS) throw error;
       if (error.statusCode === 429 && options.gate) options.gate.hold(delay);

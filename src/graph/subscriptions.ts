@@ -1,5 +1,5 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { SubscriptionRenewer } from '../renewal/ports';
+import type { GraphSubscription, NewSubscription, SubscriptionGraph } from '../renewal/ports';
 import type { GraphTokens } from './credential';
 import { CredentialError, GraphRequestError } from './errors';
 import { withRetry, type RetryOptions } from './retry';
@@ -10,8 +10,21 @@ export interface GraphSubscriptionsOptions extends RetryOptions {
   timeoutMs: number;
 }
 
+/** A subscription as Graph returns it (the fields we use). */
+interface SubscriptionResource {
+  id?: string;
+  resource?: string;
+  changeType?: string;
+  notificationUrl?: string;
+  lifecycleNotificationUrl?: string | null;
+  expirationDateTime?: string;
+  includeResourceData?: boolean | null;
+  encryptionCertificateId?: string | null;
+  latestSupportedTlsVersion?: string | null;
+}
+
 /** Subscription operations on Graph (`/subscriptions`). */
-export class GraphSubscriptions implements SubscriptionRenewer {
+export class GraphSubscriptions implements SubscriptionGraph {
   private readonly gate = new ThrottleGate();
 
   constructor(
@@ -21,34 +34,119 @@ export class GraphSubscriptions implements SubscriptionRenewer {
   ) {}
 
   async renew(id: string, expiration: Date): Promise<{ expirationDateTime: Date }> {
-    // Fetch the token first: a credential problem is a CredentialError of its own, not a Graph failure.
-    await this.tokens.get();
-    const patch = () =>
-      withRetry(
-        () => this.send(`/subscriptions/${encodeURIComponent(id)}`, { expirationDateTime: expiration.toISOString() }),
-        { ...this.options, gate: this.gate },
-      );
-    let body: { expirationDateTime?: string };
-    try {
-      body = await patch();
-    } catch (error) {
-      if (!(error instanceof GraphRequestError && error.statusCode === 401)) throw error;
-      // Graph refused the token (revoked, or issued before a permission change): get a new one, once.
-      this.tokens.invalidate();
-      await this.tokens.get();
-      body = await patch();
-    }
-    const stored = body?.expirationDateTime ? new Date(body.expirationDateTime) : expiration;
-    return { expirationDateTime: Number.isNaN(stored.getTime()) ? expiration : stored };
+    const body = await this.call<SubscriptionResource>((signal) =>
+      this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).patch({ expirationDateTime: expiration.toISOString() }),
+    );
+    return { expirationDateTime: readExpiration(body?.expirationDateTime) ?? expiration };
   }
 
-  private async send(path: string, payload: unknown): Promise<{ expirationDateTime?: string }> {
+  async create(subscription: NewSubscription): Promise<GraphSubscription> {
+    const body = await this.call<SubscriptionResource>(
+      (signal) => this.client.api('/subscriptions').options({ signal }).post(creationBody(subscription)),
+      // Only a 429 is sure not to have created anything; after a timeout or a 5xx it may exist, and a
+      // second POST would make a duplicate. The caller finds and adopts it on its next attempt instead.
+      (error) => error.statusCode === 429,
+    );
+    const created = toGraphSubscription(body);
+    if (!created) throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the creation without a subscription id.');
+    return created;
+  }
+
+  /** GET /subscriptions, every page (`@odata.nextLink`): the subscriptions this app owns. */
+  async *list(): AsyncIterable<GraphSubscription> {
+    let next: string | undefined = '/subscriptions';
+    while (next) {
+      const path: string = next;
+      const page = await this.call<{ value?: SubscriptionResource[]; '@odata.nextLink'?: string }>((signal) =>
+        this.client.api(path).options({ signal }).get(),
+      );
+      for (const item of page?.value ?? []) {
+        const subscription = toGraphSubscription(item);
+        if (subscription) yield subscription;
+      }
+      next = page?.['@odata.nextLink'];
+    }
+  }
+
+  /** DELETE /subscriptions/{id}; 'notFound' when Graph no longer has it (nothing left to delete). */
+  async remove(id: string): Promise<'deleted' | 'notFound'> {
     try {
-      return await this.client.api(path).options({ signal: AbortSignal.timeout(this.options.timeoutMs) }).patch(payload);
+      await this.call((signal) => this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).delete());
+      return 'deleted';
+    } catch (error) {
+      if (error instanceof GraphRequestError && error.statusCode === 404) return 'notFound';
+      throw error;
+    }
+  }
+
+  /**
+   * One Graph call with the run's retry policy and throttle gate. A 401 gets a new token, once:
+   * Graph refused the token (revoked, or issued before a permission change).
+   */
+  private async call<T>(send: (signal: AbortSignal) => Promise<T>, retryable?: RetryOptions['retryable']): Promise<T> {
+    // Fetch the token first: a credential problem is a CredentialError of its own, not a Graph failure.
+    await this.tokens.get();
+    const attempt = () =>
+      withRetry(() => this.unwrap(() => send(AbortSignal.timeout(this.options.timeoutMs))), {
+        ...this.options,
+        gate: this.gate,
+        ...(retryable ? { retryable } : {}),
+      });
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof GraphRequestError && error.statusCode === 401)) throw error;
+      this.tokens.invalidate();
+      await this.tokens.get();
+      return attempt();
+    }
+  }
+
+  private async unwrap<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
     } catch (error) {
       // The client wraps what the token callback threw; unwrap ours so it is not taken for a network error.
       if ((error as { code?: string })?.code === 'CredentialError') throw new CredentialError((error as Error).message);
       throw error;
     }
   }
+}
+
+function readExpiration(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function toGraphSubscription(item: SubscriptionResource | undefined): GraphSubscription | undefined {
+  const expirationDateTime = readExpiration(item?.expirationDateTime);
+  if (!item?.id || !item.resource || !expirationDateTime) return undefined;
+  return {
+    id: item.id,
+    expirationDateTime,
+    resource: item.resource,
+    changeType: item.changeType ?? '',
+    notificationUrl: item.notificationUrl ?? '',
+    lifecycleNotificationUrl: item.lifecycleNotificationUrl ?? undefined,
+    includeResourceData: item.includeResourceData ?? undefined,
+    encryptionCertificateId: item.encryptionCertificateId ?? undefined,
+    latestSupportedTlsVersion: item.latestSupportedTlsVersion ?? undefined,
+  };
+}
+
+/** The POST body: the definition, the expiration and the client state; unset optional fields are left out. */
+function creationBody(subscription: NewSubscription): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    changeType: subscription.changeType,
+    notificationUrl: subscription.notificationUrl,
+    resource: subscription.resource,
+    expirationDateTime: subscription.expirationDateTime.toISOString(),
+    clientState: subscription.clientState,
+  };
+  for (const field of ['lifecycleNotificationUrl', 'encryptionCertificate', 'encryptionCertificateId', 'latestSupportedTlsVersion'] as const) {
+    if (subscription[field]) body[field] = subscription[field];
+  }
+  if (subscription.includeResourceData !== undefined) body.includeResourceData = subscription.includeResourceData;
+  return body;
 }

@@ -14,7 +14,7 @@ export function eventLine(sentence: string, event: RenewalEvent): string {
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
 export type RenewalEvent =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
-  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; expired: number; invalid: number; deferred: number; nextRunAt: string; error?: string }
+  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; recreated: number; expired: number; skipped: number; invalid: number; deferred: number; nextRunAt: string; error?: string }
   | { event: 'budgetExhausted'; runId: string; deferred: number }
   | { event: 'runNotStarted'; error: string }
   | { event: 'noneDue'; runId: string; checked: number; horizon: string }
@@ -23,7 +23,15 @@ export type RenewalEvent =
   | ({ event: 'subscriptionRenewed'; outcome: 'renewed'; newExpiration: string; concurrentRunWasFirst: boolean } & SubscriptionFields)
   | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
   | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
-  | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration: string } & SubscriptionFields)
+  | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration?: string } & SubscriptionFields)
+  | ({ event: 'subscriptionSkipped' } & SubscriptionFields)
+  | ({ event: 'recreateFailed'; statusCode: number; code: string; requestId?: string } & Omit<SubscriptionFields, 'oldExpiration'>)
+  | ({ event: 'subscriptionRecreated'; newSubscriptionId: string; newExpiration: string; adopted: boolean; lostSince: string } & Omit<SubscriptionFields, 'oldExpiration'>)
+  | { event: 'lifecycleReceived'; invocationId: string; subscriptionId: string; lifecycleEvent: string }
+  | { event: 'lifecycleIgnored'; invocationId: string; subscriptionId?: string; reason: string }
+  | { event: 'notificationsMissed'; invocationId: string; subscriptionId: string; resource: string }
+  | { event: 'subscriptionRegistered'; subscriptionId: string; resource: string; expiration: string; adopted: boolean }
+  | { event: 'subscriptionRemoved'; subscriptionId: string; resource: string; onGraph: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields);
 

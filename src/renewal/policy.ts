@@ -58,3 +58,46 @@ export function keepAliveProblem(resource: string, intervalMs: number, lifetimeH
       : `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind} subscription, which is`;
   return `${limit} shorter than the ${hours} h between two scheduled runs: this schedule cannot keep it alive.`;
 }
+
+/**
+ * How long a run or request holds a row while it renews or recreates it: longer than the worst
+ * Graph call with its retries, so a second run never works on the same row at once; short enough
+ * that a worker killed halfway delays the row only until the next check.
+ */
+export const LEASE_MINUTES = 10;
+
+/** What a stored subscription needs from a run, if anything. */
+export type Work = 'renew' | 'recreate' | undefined;
+
+/**
+ * Renew when due (or forced, or Graph asked for reauthorization); recreate once Graph lost it (404,
+ * or a subscriptionRemoved lifecycle event). A forced run renews every active subscription.
+ */
+export function workFor(
+  subscription: { state: 'active' | 'expired'; expirationDateTime: Date; pendingLifecycleEvent?: string },
+  nextRunAt: Date,
+  marginHours: number,
+  force = false,
+): Work {
+  if (subscription.state === 'expired' || subscription.pendingLifecycleEvent === 'subscriptionRemoved') return 'recreate';
+  if (force || subscription.pendingLifecycleEvent === 'reauthorizationRequired') return 'renew';
+  return isDue(subscription.expirationDateTime, nextRunAt, marginHours) ? 'renew' : undefined;
+}
+
+/**
+ * True when a subscription on Graph is the one `definition` describes (to find one a crashed
+ * attempt created). Graph may echo the resource with a leading slash and the change types reordered.
+ */
+export function matchesDefinition(
+  candidate: { resource: string; changeType: string; notificationUrl: string; lifecycleNotificationUrl?: string },
+  definition: { resource: string; changeType: string; notificationUrl: string; lifecycleNotificationUrl?: string },
+): boolean {
+  const resource = (value: string) => value.trim().replace(/^\//, '').toLowerCase();
+  const changes = (value: string) => value.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+  return (
+    resource(candidate.resource) === resource(definition.resource) &&
+    changes(candidate.changeType) === changes(definition.changeType) &&
+    candidate.notificationUrl === definition.notificationUrl &&
+    (candidate.lifecycleNotificationUrl ?? '') === (definition.lifecycleNotificationUrl ?? '')
+  );
+}

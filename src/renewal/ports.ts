@@ -1,4 +1,4 @@
-import type { RenewalFailure, StoredRow, StoredSubscription } from './subscription';
+import type { PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
 
 /** The subscription table, as the renewal run needs it. */
@@ -12,14 +12,57 @@ export interface SubscriptionStore {
   saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date): Promise<'saved' | 'newer-kept'>;
   /** Records a failed renewal on the row without touching its expiration. */
   recordFailure(subscription: StoredSubscription, failure: RenewalFailure): Promise<void>;
-  /** Marks a row whose subscription Graph no longer has; its definition stays for recreation. */
-  markExpired(subscription: StoredSubscription, failure: RenewalFailure): Promise<void>;
+  /** The row for a Graph subscription id, in whichever partition it is. */
+  find(id: string): Promise<StoredSubscription | undefined>;
+  /**
+   * Takes the row's lease until `until`, so no other run or request works on it meanwhile. Resolves
+   * with the leased row, or undefined when another worker holds it or `stillWanted` says its change
+   * made ours pointless.
+   */
+  claim(subscription: StoredSubscription, until: Date, stillWanted: (current: StoredSubscription) => boolean): Promise<StoredSubscription | undefined>;
+  /** Gives a lease back without other changes. */
+  release(subscription: StoredSubscription): Promise<void>;
+  /** Notes, before POST /subscriptions, that a creation is under way (see `recreateStartedAt`). */
+  beginRecreate(subscription: StoredSubscription, at: Date): Promise<StoredSubscription>;
+  /**
+   * Marks the row expired (Graph no longer has its subscription) with the failure; its definition
+   * stays for the next attempt. `mayHaveCreated` false clears the in-progress mark (Graph made nothing).
+   */
+  recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void>;
+  /** Replaces the row of a lost subscription by the row of its successor, in one table transaction. */
+  replace(old: StoredSubscription, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date): Promise<void>;
+  /** Stores a subscription just created or adopted. */
+  insert(partitionKey: string, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date): Promise<void>;
+  /** Deletes the row. */
+  remove(subscription: StoredSubscription): Promise<void>;
+  /** Records a lifecycle event that leaves work to do (done by the next renewal if not at once). */
+  recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void>;
+  /** Records that Graph reported missed notifications. */
+  recordMissed(subscription: StoredSubscription, at: Date): Promise<void>;
 }
 
-/** Graph, as the renewal run needs it. */
-export interface SubscriptionRenewer {
-  /** PATCH /subscriptions/{id}; resolves with the expiration Graph stored. */
+/** A subscription as Graph describes it. */
+export interface GraphSubscription extends SubscriptionDefinition {
+  id: string;
+  expirationDateTime: Date;
+}
+
+/** What POST /subscriptions takes. */
+export interface NewSubscription extends SubscriptionDefinition {
+  expirationDateTime: Date;
+  clientState: string;
+}
+
+/** Graph's /subscriptions, as this app uses it. */
+export interface SubscriptionGraph {
+  /** PATCH /subscriptions/{id}; resolves with the expiration Graph stored. Also reauthorizes. */
   renew(id: string, expiration: Date): Promise<{ expirationDateTime: Date }>;
+  /** POST /subscriptions; Graph validates the notification URLs before it answers. */
+  create(subscription: NewSubscription): Promise<GraphSubscription>;
+  /** GET /subscriptions, all pages. */
+  list(): AsyncIterable<GraphSubscription>;
+  /** DELETE /subscriptions/{id}. */
+  remove(id: string): Promise<'deleted' | 'notFound'>;
 }
 
 /** The run-history table. */

@@ -1,24 +1,42 @@
-import { CredentialError, GraphRequestError } from '../graph/errors';
+import { CredentialError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from './events';
-import type { Log } from './ports';
-import { keepAliveProblem, renewalTarget } from './policy';
-import type { RenewalRunInput } from './run';
-import type { RenewalFailure, StoredSubscription } from './subscription';
+import { toFailure } from './failure';
+import type { Log, SubscriptionGraph, SubscriptionStore } from './ports';
+import { keepAliveProblem, LEASE_MINUTES, renewalTarget, type RenewalPolicy } from './policy';
+import { recreateSubscription } from './recreateSubscription';
+import type { StoredSubscription } from './subscription';
 
-/** What became of one due subscription; the run counts each. */
-export type RenewalOutcome = 'renewed' | 'failed' | 'expired';
+/** What renewing or recreating one subscription needs: the timer, a manual run and a lifecycle event share it. */
+export interface RenewalContext {
+  store: SubscriptionStore;
+  graph: SubscriptionGraph;
+  log: Log;
+  policy: RenewalPolicy;
+  /** Time between two scheduled runs, to tell which resources the schedule cannot keep alive. */
+  intervalMs: number;
+  /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
+  now: () => Date;
+  /** WEBHOOK_CLIENT_STATE, which new subscriptions are created with; recreation fails clearly without it. */
+  clientState: string | undefined;
+}
+
+/** What became of one subscription; the run counts each. */
+export type RenewalOutcome = 'renewed' | 'recreated' | 'failed' | 'expired' | 'skipped';
 
 /**
- * Renews one due subscription and records the outcome on its row. Only a CredentialError escapes
- * (every other renewal would fail the same way); any other failure is recorded and reported.
+ * Renews (PATCH) or recreates one subscription and records the outcome on its row. It first takes the
+ * row's lease, so a timer run, a manual run and a lifecycle event never work on it at once; a row
+ * another worker holds or has just renewed is skipped. Only a CredentialError escapes (every other
+ * subscription would fail the same way); any other failure is recorded and reported.
  */
 export async function renewSubscription(
   subscription: StoredSubscription,
   runId: string,
-  input: RenewalRunInput,
+  context: RenewalContext,
+  work: 'renew' | 'recreate',
 ): Promise<RenewalOutcome> {
-  const { store, graph, log, policy } = input;
+  const { store, graph, log, policy } = context;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
   const fields = {
     runId,
@@ -26,8 +44,25 @@ export async function renewSubscription(
     resource: subscription.resource,
     oldExpiration: subscription.expirationDateTime.toISOString(),
   };
-  const now = input.now();
-  const target = renewalTarget(subscription.resource, now, policy.lifetimeHours);
+
+  let leased: StoredSubscription | undefined;
+  try {
+    const until = new Date(context.now().getTime() + LEASE_MINUTES * 60_000);
+    leased = await store.claim(subscription, until, (current) => unchangedSince(subscription, current));
+  } catch (error) {
+    log.error(eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact((error as Error).message)}`, { event: 'tableWriteFailed', ...fields, outcome: 'failed' }));
+    return 'failed';
+  }
+  if (!leased) {
+    log.info(
+      eventLine(`Webhook skipped: another run or request is renewing it, or just did (${label}).`, { event: 'subscriptionSkipped', ...fields }),
+    );
+    return 'skipped';
+  }
+  if (work === 'recreate') return recreateSubscription(leased, runId, context);
+
+  const now = context.now();
+  const target = renewalTarget(leased.resource, now, policy.lifetimeHours);
   if (!target.lifetime.known) {
     log.warn(
       eventLine(
@@ -36,26 +71,25 @@ export async function renewSubscription(
       ),
     );
   }
-  const problem = keepAliveProblem(subscription.resource, input.intervalMs, policy.lifetimeHours);
+  const problem = keepAliveProblem(leased.resource, context.intervalMs, policy.lifetimeHours);
   if (problem) {
     log.warn(eventLine(`Webhook will expire before the next run (${label}): ${problem}`, { event: 'cannotKeepAlive', ...fields, problem }));
   }
 
   let renewed: { expirationDateTime: Date };
   try {
-    renewed = await graph.renew(subscription.id, target.expiration);
+    renewed = await graph.renew(leased.id, target.expiration);
   } catch (error) {
     if (error instanceof CredentialError) throw error;
-    const failure = toFailure(error, input.now());
+    const failure = toFailure(error, context.now());
     if (failure.statusCode === 404) {
       log.error(
         eventLine(
-          `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted and must be recreated; notifications are being lost.`,
+          `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted; recreating it from its stored definition.`,
           { event: 'subscriptionGone', ...fields, outcome: 'expired', statusCode: 404, code: failure.code, requestId: failure.requestId },
         ),
       );
-      await recordSafely(() => store.markExpired(subscription, failure), label, log);
-      return 'expired';
+      return recreateSubscription(leased, runId, context);
     }
     log.error(
       eventLine(`Webhook renewal failed (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message}`, {
@@ -67,13 +101,13 @@ export async function renewSubscription(
         requestId: failure.requestId,
       }),
     );
-    await recordSafely(() => store.recordFailure(subscription, failure), label, log);
+    await recordSafely(() => store.recordFailure(leased, failure), label, log);
     return 'failed';
   }
 
   const newExpiration = renewed.expirationDateTime.toISOString();
   try {
-    const saved = await store.saveRenewal(subscription, renewed.expirationDateTime, input.now());
+    const saved = await store.saveRenewal(leased, renewed.expirationDateTime, context.now());
     const kept = saved === 'newer-kept' ? ' (a concurrent run had already stored a later one)' : '';
     log.info(
       eventLine(`Webhook renewed successfully. New expiration: ${newExpiration} (${label})${kept}`, {
@@ -89,7 +123,7 @@ export async function renewSubscription(
     // Graph has the new expiration; the table keeps the old one, which only makes the next run renew early.
     log.error(
       eventLine(
-        `Webhook renewed on Graph until ${newExpiration} but the table could not be updated (${label}): ${(error as Error).message}`,
+        `Webhook renewed on Graph until ${newExpiration} but the table could not be updated (${label}): ${redact((error as Error).message)}`,
         { event: 'tableWriteFailed', ...fields, outcome: 'failed', newExpiration },
       ),
     );
@@ -97,11 +131,14 @@ export async function renewSubscription(
   }
 }
 
-function toFailure(error: unknown, at: Date): RenewalFailure {
-  if (error instanceof GraphRequestError) {
-    return { at, statusCode: error.statusCode, code: error.code, message: redact(error.message), requestId: error.requestId };
-  }
-  return { at, statusCode: 0, code: 'Unexpected', message: redact(error instanceof Error ? error.message : String(error)) };
+/** Nobody renewed, recreated or expired the row since it was read: the work is still ours to do. */
+function unchangedSince(read: StoredSubscription, current: StoredSubscription): boolean {
+  return (
+    current.id === read.id &&
+    current.state === read.state &&
+    current.expirationDateTime.getTime() === read.expirationDateTime.getTime() &&
+    current.pendingLifecycleEvent === read.pendingLifecycleEvent
+  );
 }
 
 async function recordSafely(write: () => Promise<void>, label: string, log: Log): Promise<void> {

@@ -1,29 +1,25 @@
 import { redact } from '../redact';
 import { forEachConcurrently } from './concurrently';
 import { eventLine } from './events';
-import type { Log, RunHistory, SubscriptionRenewer, SubscriptionStore } from './ports';
-import { isDue, type RenewalPolicy } from './policy';
-import { renewSubscription } from './renewSubscription';
+import type { RunHistory, SubscriptionStore } from './ports';
+import { workFor } from './policy';
+import { renewSubscription, type RenewalContext } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
-import type { StoredSubscription } from './subscription';
+import type { StoredRow, StoredSubscription } from './subscription';
 
-export interface RenewalRunInput {
-  store: SubscriptionStore;
-  graph: SubscriptionRenewer;
+export interface RenewalRunInput extends RenewalContext {
   runs: RunHistory;
-  log: Log;
-  policy: RenewalPolicy;
   concurrency: number;
   trigger: RunTrigger;
   isPastDue: boolean;
   /** The next scheduled run after this one. */
   nextRunAt: Date;
-  /** Time between two scheduled runs, to tell which resources the schedule cannot keep alive. */
-  intervalMs: number;
-  /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
-  now: () => Date;
   /** No renewal starts after this: the rest waits for the next run, rather than the host killing this one. */
   deadline: Date;
+  /** Renew every active subscription, due or not (a manual "renew now"). */
+  force?: boolean;
+  /** Only this subscription (a manual "renew now" of one). */
+  subscriptionId?: string;
 }
 
 export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
@@ -44,7 +40,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.error(eventLine(`Renewal check could not run: the run history could not be written: ${message}`, { event: 'runNotStarted', error: message }));
     throw error;
   }
-  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0, deferred: 0 };
+  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, recreated: 0, expired: 0, skipped: 0, invalid: 0, deferred: 0 };
   let fatal: Error | undefined;
 
   const finish = async (): Promise<RenewalRunResult> => {
@@ -53,7 +49,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     await runs.finish(runId, result);
     const sentence =
       `Renewal run ${result.outcome}: ${totals.checked} checked, ${totals.due} due, ${totals.renewed} renewed, ` +
-      `${totals.failed} failed, ${totals.expired} expired, ${totals.invalid} malformed, ${totals.deferred} deferred. ` +
+      `${totals.failed} failed, ${totals.recreated} recreated, ${totals.expired} expired, ${totals.skipped} skipped, ` +
+      `${totals.invalid} malformed, ${totals.deferred} deferred. ` +
       `Next check at ${input.nextRunAt.toISOString()}.`;
     const line = eventLine(sentence, {
       event: 'runFinished',
@@ -70,8 +67,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
 
   try {
     log.info(eventLine('Checking for expiring webhooks...', { event: 'runStarted', runId, trigger: input.trigger, isPastDue: input.isPastDue }));
-    const due: StoredSubscription[] = [];
-    for await (const page of store.pages()) {
+    const due: { subscription: StoredSubscription; work: 'renew' | 'recreate' }[] = [];
+    for await (const page of rowsFor(store, input.subscriptionId)) {
       for (const row of page) {
         if (!row.ok) {
           totals.invalid++;
@@ -88,8 +85,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
         }
         totals.checked++;
         const subscription = row.subscription;
-        if (subscription.state === 'expired') continue;
-        if (isDue(subscription.expirationDateTime, input.nextRunAt, policy.marginHours)) due.push(subscription);
+        const work = workFor(subscription, input.nextRunAt, policy.marginHours, input.force);
+        if (work) due.push({ subscription, work });
       }
     }
     totals.due = due.length;
@@ -109,10 +106,10 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     await forEachConcurrently(
       due,
       input.concurrency,
-      async (subscription) => {
+      async ({ subscription, work }) => {
         started++;
         try {
-          const outcome = await renewSubscription(subscription, runId, input);
+          const outcome = await renewSubscription(subscription, runId, input, work);
           totals[outcome]++;
         } catch (error) {
           // Only a credential problem gets here: every other renewal would fail the same way.
@@ -142,9 +139,20 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
   }
 }
 
+/** Every row a page at a time, or the one row a manual run names (an unknown id is an error). */
+async function* rowsFor(store: SubscriptionStore, subscriptionId: string | undefined): AsyncIterable<StoredRow[]> {
+  if (subscriptionId === undefined) {
+    yield* store.pages();
+    return;
+  }
+  const subscription = await store.find(subscriptionId);
+  if (!subscription) throw new Error(`No stored subscription has the id ${subscriptionId}: list them to see the ids.`);
+  yield [{ ok: true, subscription }];
+}
+
 function outcomeOf(totals: Omit<RunTotals, 'finishedAt' | 'outcome'>, fatal: Error | undefined): RunTotals['outcome'] {
   if (fatal) return 'failed';
-  if (totals.renewed === 0 && (totals.failed > 0 || totals.deferred > 0)) return 'failed';
+  if (totals.renewed + totals.recreated === 0 && (totals.failed > 0 || totals.deferred > 0)) return 'failed';
   if (totals.failed > 0 || totals.expired > 0 || totals.invalid > 0 || totals.deferred > 0) return 'partial';
   return 'succeeded';
 }

@@ -1,5 +1,5 @@
 /** What started a run: the daily timer, or a person (manual renewal, the demo). */
-export type RunTrigger = 'timer' | 'manual' | 'demo';
+export type RunTrigger = 'timer' | 'manual' | 'demo' | 'lifecycle';
 
 /** `partial`: some subscriptions could not be renewed; `failed`: the run itself could not do its work. */
 export type RunOutcome = 'running' | 'succeeded' | 'partial' | 'failed';
@@ -19,8 +19,12 @@ export interface RunTotals {
   due: number;
   renewed: number;
   failed: number;
-  /** Subscriptions Graph answered 404 for during this run. */
+  /** Subscriptions Graph lost (404, subscriptionRemoved) that are now replaced by a new one. */
+  recreated: number;
+  /** Subscriptions Graph lost that could not be recreated in this run (the row says why). */
   expired: number;
+  /** Due rows another run or request was renewing, or had just renewed: left to it. */
+  skipped: number;
   /** Rows that could not be read as subscriptions. */
   invalid: number;
   /** Due subscriptions left for the next run because the run's time budget ran out. */

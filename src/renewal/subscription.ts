@@ -1,3 +1,24 @@
+/**
+ * What Graph needs to create a subscription again (POST /subscriptions), kept on the row so that a
+ * subscription Graph lost can be recreated. The client state is not here: it is a secret and comes
+ * from the WEBHOOK_CLIENT_STATE setting, never from the table.
+ */
+export interface SubscriptionDefinition {
+  resource: string;
+  changeType: string;
+  notificationUrl: string;
+  /** Where Graph sends lifecycle notifications; can only be set when a subscription is created. */
+  lifecycleNotificationUrl?: string;
+  includeResourceData?: boolean;
+  /** Base64 public certificate Graph encrypts resource data with (not a secret), and its id. */
+  encryptionCertificate?: string;
+  encryptionCertificateId?: string;
+  latestSupportedTlsVersion?: string;
+}
+
+/** Lifecycle events (change-notifications-lifecycle-events.md) that leave work to do on the row. */
+export type PendingLifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved';
+
 /** A subscription as the table stores it: the Graph id, what it watches, and what we last learned. */
 export interface StoredSubscription {
   /** Table partition; the row stays in it for its whole life (recreation replaces it in place). */
@@ -5,6 +26,14 @@ export interface StoredSubscription {
   /** Graph subscription id (the table's RowKey). */
   id: string;
   resource: string;
+  /** The rest of the definition; rows written by hand may lack it, and then cannot be recreated. */
+  changeType?: string;
+  notificationUrl?: string;
+  lifecycleNotificationUrl?: string;
+  includeResourceData?: boolean;
+  encryptionCertificate?: string;
+  encryptionCertificateId?: string;
+  latestSupportedTlsVersion?: string;
   expirationDateTime: Date;
   /** `expired` once Graph answered 404 for it: renewing can no longer help, it must be recreated. */
   state: 'active' | 'expired';
@@ -12,6 +41,20 @@ export interface StoredSubscription {
   consecutiveFailures: number;
   lastRenewedAt?: Date;
   lastFailure?: RenewalFailure;
+  /** A run or request is working on this row until then; others leave it alone (no double renewal). */
+  leaseUntil?: Date;
+  /**
+   * Set just before POST /subscriptions: if it is still set on the next attempt, the previous one may
+   * have created a subscription before it could record it, so that one is looked for and adopted.
+   */
+  recreateStartedAt?: Date;
+  /** The id of the subscription this one was recreated to replace, and when. */
+  replaces?: string;
+  recreatedAt?: Date;
+  /** A lifecycle event received and not yet acted on; the next run acts on it if the first try did not. */
+  pendingLifecycleEvent?: PendingLifecycleEvent;
+  /** Graph said notifications were missed: the consumer must resync (delta query). */
+  lastMissedAt?: Date;
   /** Opaque table version, for optimistic concurrency. */
   etag: string;
 }
@@ -35,3 +78,24 @@ export interface MalformedRow {
 }
 
 export type StoredRow = { ok: true; subscription: StoredSubscription } | ({ ok: false } & MalformedRow);
+
+/** The definition a stored subscription can be recreated from, or what is missing for that. */
+export function definitionOf(subscription: StoredSubscription): SubscriptionDefinition | { missing: string } {
+  if (!subscription.changeType) return { missing: 'changeType' };
+  if (!subscription.notificationUrl) return { missing: 'notificationUrl' };
+  return {
+    resource: subscription.resource,
+    changeType: subscription.changeType,
+    notificationUrl: subscription.notificationUrl,
+    lifecycleNotificationUrl: subscription.lifecycleNotificationUrl,
+    includeResourceData: subscription.includeResourceData,
+    encryptionCertificate: subscription.encryptionCertificate,
+    encryptionCertificateId: subscription.encryptionCertificateId,
+    latestSupportedTlsVersion: subscription.latestSupportedTlsVersion,
+  };
+}
+
+/** True while another worker holds the row's lease. */
+export function isLeased(subscription: StoredSubscription, now: Date): boolean {
+  return subscription.leaseUntil !== undefined && subscription.leaseUntil.getTime() > now.getTime();
+}

@@ -21,7 +21,9 @@ interface RunEntity {
   due?: number;
   renewed?: number;
   failed?: number;
+  recreated?: number;
   expired?: number;
+  skipped?: number;
   invalid?: number;
   deferred?: number;
   error?: string;
@@ -85,7 +87,9 @@ function toRunRecord(entity: RunEntity): RunRecord {
     due: entity.due,
     renewed: entity.renewed,
     failed: entity.failed,
+    recreated: entity.recreated,
     expired: entity.expired,
+    skipped: entity.skipped,
     invalid: entity.invalid,
     deferred: entity.deferred,
     error: entity.error || undefined,

@@ -1,4 +1,4 @@
-import type { RenewalFailure, StoredRow } from '../renewal/subscription';
+import type { PendingLifecycleEvent, RenewalFailure, StoredRow, SubscriptionDefinition } from '../renewal/subscription';
 
 /** A subscription row as the table holds it (see README, "Table schema"). */
 export interface SubscriptionEntity {
@@ -55,17 +55,30 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
   if (failures === undefined) {
     return malformed('consecutiveFailures must be a whole number, 0 or more.');
   }
+  const definition = readDefinition(entity);
+  if (typeof definition === 'string') return malformed(definition);
+  const pending = entity.pendingLifecycleEvent;
+  if (pending !== undefined && pending !== '' && pending !== 'reauthorizationRequired' && pending !== 'subscriptionRemoved') {
+    return malformed(`pendingLifecycleEvent "${String(pending)}" is not "reauthorizationRequired", "subscriptionRemoved" or empty.`);
+  }
   return {
     ok: true,
     subscription: {
       partitionKey: entity.partitionKey,
       id: entity.rowKey,
       resource: entity.resource.trim(),
+      ...definition,
       expirationDateTime: expiration,
       state,
       consecutiveFailures: failures,
       lastRenewedAt: readDate(entity.lastRenewedAt),
       lastFailure: readFailure(entity),
+      leaseUntil: readDate(entity.leaseUntil),
+      recreateStartedAt: readDate(entity.recreateStartedAt),
+      replaces: typeof entity.replaces === 'string' && entity.replaces !== '' ? entity.replaces : undefined,
+      recreatedAt: readDate(entity.recreatedAt),
+      pendingLifecycleEvent: pending ? (pending as PendingLifecycleEvent) : undefined,
+      lastMissedAt: readDate(entity.lastMissedAt),
       etag: entity.etag ?? '*',
     },
   };
@@ -101,3 +114,60 @@ export function failureProperties(failure: RenewalFailure) {
     lastErrorMessage: failure.message.slice(0, 1000),
   };
 }
+
+const TEXT_FIELDS = [
+  'changeType',
+  'notificationUrl',
+  'lifecycleNotificationUrl',
+  'encryptionCertificate',
+  'encryptionCertificateId',
+  'latestSupportedTlsVersion',
+] as const;
+
+/** The optional definition fields: absent or empty is fine (the row can still be renewed), another type is not. */
+function readDefinition(entity: SubscriptionEntity): Partial<SubscriptionDefinition> | string {
+  const definition: Partial<SubscriptionDefinition> = {};
+  for (const field of TEXT_FIELDS) {
+    const value = entity[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') return `${field} must be text.`;
+    definition[field] = value.trim();
+  }
+  const include = entity.includeResourceData;
+  if (include !== undefined && include !== null && include !== '') {
+    if (typeof include === 'boolean') definition.includeResourceData = include;
+    else if (include === 'true' || include === 'false') definition.includeResourceData = include === 'true';
+    else return 'includeResourceData must be true or false.';
+  }
+  return definition;
+}
+
+/** The row properties that hold a definition (the partition and RowKey aside). */
+export function definitionProperties(definition: SubscriptionDefinition): Record<string, unknown> {
+  const properties: Record<string, unknown> = {
+    resource: definition.resource,
+    changeType: definition.changeType,
+    notificationUrl: definition.notificationUrl,
+  };
+  for (const field of ['lifecycleNotificationUrl', 'encryptionCertificate', 'encryptionCertificateId', 'latestSupportedTlsVersion'] as const) {
+    if (definition[field]) properties[field] = definition[field];
+  }
+  if (definition.includeResourceData !== undefined) properties.includeResourceData = definition.includeResourceData;
+  return properties;
+}
+
+/** The row properties a subscription created (or adopted) on Graph gets; its id is the RowKey. */
+export function newRowProperties(
+  definition: SubscriptionDefinition,
+  created: { id: string; expirationDateTime: Date },
+  at: Date,
+): Record<string, unknown> {
+  return {
+    ...definitionProperties(definition),
+    expirationDateTime: created.expirationDateTime,
+    state: 'active',
+    consecutiveFailures: 0,
+    lastRenewedAt: at,
+  };
+}
+

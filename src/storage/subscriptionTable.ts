@@ -1,12 +1,20 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { SubscriptionStore } from '../renewal/ports';
-import type { RenewalFailure, StoredRow, StoredSubscription } from '../renewal/subscription';
-import { failureProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import type {
+  PendingLifecycleEvent,
+  RenewalFailure,
+  StoredRow,
+  StoredSubscription,
+  SubscriptionDefinition,
+} from '../renewal/subscription';
+import { failureProperties, newRowProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
 import { createTableOnce, isConflict } from './tableClient';
 
 const PAGE_SIZE = 100;
 // Enough for any real contention (a timer run and a manual run); a row that keeps changing is a bug.
 const MAX_WRITE_ATTEMPTS = 5;
+// Merge cannot delete a property: an empty string is how a date or a mark is cleared.
+const CLEARED = '';
 
 /** The subscriptions table (README, "Table schema"). */
 export class SubscriptionTable implements SubscriptionStore {
@@ -26,7 +34,15 @@ export class SubscriptionTable implements SubscriptionStore {
   async saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date): Promise<'saved' | 'newer-kept'> {
     const saved = await this.mergeWithRetry(
       subscription,
-      () => ({ expirationDateTime: expiration, lastRenewedAt: at, state: 'active', consecutiveFailures: 0 }),
+      // A PATCH also reauthorizes: a pending reauthorizationRequired is dealt with.
+      () => ({
+        expirationDateTime: expiration,
+        lastRenewedAt: at,
+        state: 'active',
+        consecutiveFailures: 0,
+        leaseUntil: CLEARED,
+        pendingLifecycleEvent: CLEARED,
+      }),
       // Another run stored this or a later expiration meanwhile: an expiration never moves backwards.
       (current) => current.expirationDateTime.getTime() >= expiration.getTime(),
     );
@@ -36,46 +52,133 @@ export class SubscriptionTable implements SubscriptionStore {
   async recordFailure(subscription: StoredSubscription, failure: RenewalFailure): Promise<void> {
     await this.mergeWithRetry(
       subscription,
-      (current) => ({ ...failureProperties(failure), consecutiveFailures: current.consecutiveFailures + 1 }),
+      (current) => ({ ...failureProperties(failure), consecutiveFailures: current.consecutiveFailures + 1, leaseUntil: CLEARED }),
       (current) => renewedMeanwhile(subscription, current, failure.at),
     );
   }
 
-  async markExpired(subscription: StoredSubscription, failure: RenewalFailure): Promise<void> {
+  async find(id: string): Promise<StoredSubscription | undefined> {
+    // RowKey alone spans partitions; a Graph id is unique, so at most one row matches.
+    for await (const entity of this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: odata`RowKey eq ${id}` } })) {
+      const row = toStoredRow(entity);
+      if (!row.ok) throw new Error(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
+      return row.subscription;
+    }
+    return undefined;
+  }
+
+  async claim(
+    subscription: StoredSubscription,
+    until: Date,
+    stillWanted: (current: StoredSubscription) => boolean,
+  ): Promise<StoredSubscription | undefined> {
+    const now = new Date();
+    const busy = (row: StoredSubscription) => row.leaseUntil !== undefined && row.leaseUntil.getTime() > now.getTime();
+    if (busy(subscription)) return undefined;
+    const written = await this.mergeWithRetry(
+      subscription,
+      () => ({ leaseUntil: until }),
+      (current) => busy(current) || !stillWanted(current),
+    );
+    return written ? { ...written.row, leaseUntil: until, etag: written.etag } : undefined;
+  }
+
+  async release(subscription: StoredSubscription): Promise<void> {
+    await this.mergeWithRetry(subscription, () => ({ leaseUntil: CLEARED }), () => false);
+  }
+
+  async beginRecreate(subscription: StoredSubscription, at: Date): Promise<StoredSubscription> {
+    const written = await this.mergeWithRetry(subscription, () => ({ recreateStartedAt: at }), () => false);
+    return { ...written!.row, recreateStartedAt: at, etag: written!.etag };
+  }
+
+  async recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void> {
     await this.mergeWithRetry(
       subscription,
       (current) => ({
         ...failureProperties(failure),
         state: 'expired',
-        expiredAt: failure.at,
+        ...(current.state === 'expired' ? {} : { expiredAt: failure.at }),
         consecutiveFailures: current.consecutiveFailures + 1,
+        leaseUntil: CLEARED,
+        ...(mayHaveCreated ? {} : { recreateStartedAt: CLEARED }),
       }),
-      (current) => renewedMeanwhile(subscription, current, failure.at),
+      () => false,
     );
+  }
+
+  async replace(
+    old: StoredSubscription,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+  ): Promise<void> {
+    // One transaction (same partition): the old row goes and its successor arrives together, or
+    // neither does. A transaction's delete takes no ETag (SDK); the caller's lease keeps other runs off.
+    await this.table.submitTransaction([
+      ['delete', { partitionKey: old.partitionKey, rowKey: old.id }],
+      [
+        'create',
+        {
+          partitionKey: old.partitionKey,
+          rowKey: created.id,
+          ...newRowProperties(definition, created, at),
+          replaces: old.id,
+          recreatedAt: at,
+          ...(old.lastMissedAt ? { lastMissedAt: old.lastMissedAt } : {}),
+        },
+      ],
+    ]);
+  }
+
+  async insert(
+    partitionKey: string,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+  ): Promise<void> {
+    await this.table.createEntity({ partitionKey, rowKey: created.id, ...newRowProperties(definition, created, at) });
+  }
+
+  async remove(subscription: StoredSubscription): Promise<void> {
+    try {
+      await this.table.deleteEntity(subscription.partitionKey, subscription.id);
+    } catch (error) {
+      if ((error as { statusCode?: number })?.statusCode !== 404) throw error;
+    }
+  }
+
+  async recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void> {
+    await this.mergeWithRetry(subscription, () => ({ pendingLifecycleEvent: event, lastLifecycleEventAt: at }), () => false);
+  }
+
+  async recordMissed(subscription: StoredSubscription, at: Date): Promise<void> {
+    await this.mergeWithRetry(subscription, () => ({ lastMissedAt: at, lastLifecycleEventAt: at }), () => false);
   }
 
   /**
    * Merges `properties` under the row's ETag. On a conflict it re-reads the row and tries again,
-   * unless `outdated` says the other writer's change makes ours pointless. Returns whether it wrote.
+   * unless `outdated` says the other writer's change makes ours pointless. Returns the row it wrote
+   * over and the new ETag, or undefined when it did not write.
    */
   private async mergeWithRetry(
     subscription: StoredSubscription,
     properties: (current: StoredSubscription) => Record<string, unknown>,
     outdated: (current: StoredSubscription) => boolean,
-  ): Promise<boolean> {
+  ): Promise<{ row: StoredSubscription; etag: string } | undefined> {
     let current = subscription;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.table.updateEntity(
+        const response = await this.table.updateEntity(
           { partitionKey: current.partitionKey, rowKey: current.id, ...properties(current) },
           'Merge',
           { etag: current.etag },
         );
-        return true;
+        return { row: current, etag: response.etag ?? '*' };
       } catch (error) {
         if (!isConflict(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
         current = await this.reread(current);
-        if (outdated(current)) return false;
+        if (outdated(current)) return undefined;
       }
     }
   }

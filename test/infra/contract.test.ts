@@ -22,8 +22,6 @@ const PLATFORM_SETTINGS = [
   'AzureWebJobsStorage__clientId',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
-  // Read by the lifecycle endpoint (issue 3); provisioned now so the secret exists from day one.
-  'WEBHOOK_CLIENT_STATE',
 ];
 
 /** What Azure would put in each setting, for the expressions the Bicep computes at deployment. */
@@ -33,9 +31,14 @@ const deployed: Record<string, string> = {
   blobEndpoint: 'https://stabc123.blob.core.windows.net/',
   queueEndpoint: 'https://stabc123.queue.core.windows.net/',
   graphBaseUrl: 'https://graph.microsoft.com',
+  name: 'func-abc123',
+  notificationUrl: 'https://consumer.contoso.example/api/notifications',
+  graphUserId: '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11',
 };
 
 function resolved(expression: string): string {
+  // App Service puts the secret itself in a setting that holds a Key Vault reference.
+  if (expression.startsWith("'@Microsoft.KeyVault(")) return 'a-client-state-as-the-vault-holds-it-0123456789';
   const literal = /^'([^']*)'$/.exec(expression);
   if (literal) return literal[1]!.replace(/\$\{(\w+)\}/g, (_, name: string) => deployed[name] ?? `<${name}>`);
   return deployed[expression] ?? `<${expression}>`;
@@ -53,6 +56,18 @@ describe('app settings the infra sets', () => {
     expect(config.storage).toEqual({ kind: 'endpoint', endpoint: 'https://stabc123.table.core.windows.net' });
     expect(config.managedIdentityClientId).toBe(deployed.identityClientId);
     expect(config.schedule.timeZone).toBe('Europe/Paris');
+    expect(config.webhook).toMatchObject({
+      clientState: expect.any(String),
+      lifecycleUrl: 'https://func-abc123.azurewebsites.net/api/webhooks/lifecycle',
+    });
+  });
+
+  it('point new subscriptions at the lifecycle route the app registers', async () => {
+    const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
+    await import('../../src/functions/lifecycleNotifications');
+    const route = http.mock.calls.find(([name]) => name === 'lifecycleNotifications')![1].route;
+    http.mockRestore();
+    expect(new URL(resolved(settings.get('WEBHOOK_LIFECYCLE_URL')!)).pathname).toBe(`/api/${route}`);
   });
 
   it('are each either one of ours (README table) or one the platform reads: no typos', () => {

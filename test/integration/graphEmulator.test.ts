@@ -26,7 +26,7 @@ async function graph(method: string, path: string, body?: unknown, bearer?: stri
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * MINUTE).toISOString();
 const subscription = (minutes: number, resource = INBOX) => ({
   changeType: 'created',
-  notificationUrl: 'https://contoso.example/api/notifications',
+  notificationUrl: harness.host.notificationUrl,
   resource,
   expirationDateTime: inMinutes(minutes),
   clientState: 'secret-client-state',
@@ -73,6 +73,33 @@ describe('the Graph emulator', () => {
   it('wants a bearer token from the identity endpoint, for its own audience', async () => {
     expect((await graph('GET', '/subscriptions', undefined, null)).body.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Access token is empty.' });
     expect((await graph('GET', '/subscriptions', undefined, 'forged')).status).toBe(401);
+  });
+
+  it('validates the notification URL before it creates anything, as Graph does', async () => {
+    const created = await graph('POST', '/subscriptions', subscription(60));
+    expect(created.status).toBe(201);
+    const [validation] = harness.graph.deliveries;
+    expect(validation).toMatchObject({ url: harness.host.notificationUrl, kind: 'validation', status: 200 });
+
+    harness.host.consumer = 'wrong-token';
+    const refused = await graph('POST', '/subscriptions', subscription(60));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'ValidationError', message: expect.stringMatching(/^Subscription validation request failed/) });
+    expect(harness.graph.subscriptions.size).toBe(1);
+  });
+
+  it('never sends a validation request off loopback', async () => {
+    const refused = await graph('POST', '/subscriptions', { ...subscription(60), notificationUrl: 'https://contoso.example/api/notifications' });
+    expect(refused.status).toBe(400);
+    expect(harness.graph.deliveries).toEqual([expect.objectContaining({ status: 0 })]);
+  });
+
+  it('reauthorizes with 204, and notes a reauthorize and a PATCH within 10 minutes of each other', async () => {
+    const created = await graph('POST', '/subscriptions', subscription(60));
+    expect((await graph('POST', `/subscriptions/${created.body.id}/reauthorize`)).status).toBe(204);
+    expect(harness.graph.violations).toEqual([]);
+    await graph('PATCH', `/subscriptions/${created.body.id}`, { expirationDateTime: inMinutes(120) });
+    expect(harness.graph.violations).toEqual([`PATCH of ${created.body.id} within 10 minutes of a reauthorize`]);
   });
 
   it('answers an injected 429 with its Retry-After', async () => {

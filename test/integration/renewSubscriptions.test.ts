@@ -92,27 +92,30 @@ describe('when Graph fails', () => {
     expect(await harness.row(id)).toMatchObject({ consecutiveFailures: 0, state: 'active' });
   });
 
-  it('marks a subscription Graph no longer has as expired, keeping its definition', async () => {
+  it('marks a subscription Graph no longer has and cannot recreate as expired, keeping its definition', async () => {
     const now = new Date();
     const gone = await storeSubscription(harness, { expiresAt: hoursFrom(now, -2), onGraph: false });
+    harness.host.consumer = 'refuses';
 
     await run();
 
     expect(await harness.row(gone)).toMatchObject({
       state: 'expired',
-      lastErrorStatus: 404,
-      lastErrorCode: 'ResourceNotFound',
+      lastErrorStatus: 400,
+      lastErrorCode: 'ValidationError',
       resource: INBOX,
       changeType: 'created',
-      notificationUrl: 'https://contoso.example/api/notifications',
+      notificationUrl: harness.host.notificationUrl,
       expirationDateTime: hoursFrom(now, -2),
     });
     expect(harness.messages('error')).toContainEqual(expect.stringContaining(`no longer exists on Graph (subscription ${gone}`));
+    expect(harness.messages('error')).toContainEqual(expect.stringContaining('Graph could not validate the notification URL'));
 
-    // An expired row is not sent to Graph again: only recreation can help it.
+    // An expired row is not sent to Graph as a PATCH again: only recreation can help it, tried each run.
     harness.graph.requests.length = 0;
     await run();
     expect(harness.graph.patches(gone)).toHaveLength(0);
+    expect(harness.graph.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 
   it('does not ask Graph for more than its maximum, so Graph never refuses a renewal', async () => {
@@ -147,7 +150,7 @@ describe('bad rows', () => {
 });
 
 describe('runs', () => {
-  it('two runs at once both finish, and neither loses the other’s update', async () => {
+  it('two runs at once renew each subscription once, and neither loses the other’s update', async () => {
     const now = new Date();
     const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
     harness.graph.latencyMs = 20;
@@ -161,9 +164,12 @@ describe('runs', () => {
       expect(row.expirationDateTime).toEqual(onGraph);
       expect(row).toMatchObject({ consecutiveFailures: 0, state: 'active' });
     }
+    // Each row is leased by the run that gets to it first; the other leaves it alone.
+    for (const id of ids) expect(harness.graph.patches(id)).toHaveLength(1);
     const runs = await harness.runs();
     expect(runs).toHaveLength(2);
-    expect(runs.every((r) => r.outcome === 'succeeded' && r.renewed === 6)).toBe(true);
+    expect(runs.every((r) => r.outcome === 'succeeded' && (r.renewed as number) + (r.skipped as number) === 6)).toBe(true);
+    expect(runs.reduce((sum, r) => sum + (r.renewed as number), 0)).toBe(6);
   });
 
   it('records every run, newest first', async () => {
@@ -270,8 +276,9 @@ describe('staying inside Graph limits and the run budget', () => {
     expect((await harness.runs())[0]).toMatchObject({ checked: 250, due: 0, outcome: 'succeeded' });
   });
 
-  it('is partial, not failed, when every due subscription turned out to be gone', async () => {
+  it('is partial, not failed, when every due subscription turned out to be gone for good', async () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
+    harness.host.consumer = 'refuses';
     await run();
     expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', expired: 1, renewed: 0 });
   });

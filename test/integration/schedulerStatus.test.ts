@@ -103,8 +103,9 @@ describe('answers 503 so an uptime monitor alerts', () => {
     return answer.jsonBody.problems as string[];
   };
 
-  it('when a subscription has expired', async () => {
+  it('when a subscription has expired and could not be recreated', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, -1), onGraph: false });
+    harness.host.consumer = 'refuses';
     await runTimer();
     expect(await problems()).toEqual([expect.stringMatching(new RegExp(`^Subscription ${id} .*expired \\(Graph no longer has it\\).*recreated`))]);
   });

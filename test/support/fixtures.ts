@@ -22,13 +22,23 @@ export interface SubscriptionFixture {
 export async function storeSubscription(harness: Harness, fixture: SubscriptionFixture): Promise<string> {
   const id = fixture.id ?? randomUUID();
   const resource = fixture.resource ?? INBOX;
-  if (fixture.onGraph !== false) harness.graph.add({ id, resource, expirationDateTime: fixture.expiresAt });
+  if (fixture.onGraph !== false) {
+    harness.graph.add({
+      id,
+      resource,
+      expirationDateTime: fixture.expiresAt,
+      notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL,
+      lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
+      clientState: harness.env.WEBHOOK_CLIENT_STATE,
+    });
+  }
   await harness.subscriptionsTable.createEntity({
     partitionKey: fixture.partitionKey ?? 'default',
     rowKey: id,
     resource,
     changeType: 'created',
-    notificationUrl: 'https://contoso.example/api/notifications',
+    notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL,
+    lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
     expirationDateTime: fixture.expiresAt,
     ...fixture.row,
   });

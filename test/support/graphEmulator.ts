@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IssuedToken } from './identityEmulator';
 
@@ -10,9 +10,24 @@ export interface EmulatedSubscription {
   resource: string;
   changeType: string;
   notificationUrl: string;
+  lifecycleNotificationUrl?: string;
+  includeResourceData?: boolean;
+  encryptionCertificateId?: string;
+  latestSupportedTlsVersion?: string;
   expirationDateTime: Date;
   clientState?: string;
   applicationId: string;
+  /** When it was last PATCHed or reauthorized (Graph's clock), to catch both within 10 minutes. */
+  lastPatchAt?: Date;
+  lastReauthorizeAt?: Date;
+}
+
+/** What the emulator sent to a notification or lifecycle URL, and what came back. */
+export interface Delivery {
+  url: string;
+  kind: 'validation' | 'lifecycle';
+  status: number;
+  body: string;
 }
 
 /**
@@ -25,6 +40,8 @@ export interface Fault {
   subscriptionId?: string;
   status?: number;
   delayMs?: number;
+  /** Serve the request after the delay even if the client gave up waiting: Graph did the work, the answer was lost. */
+  completeAnyway?: boolean;
   headers?: Record<string, string>;
   code?: string;
   message?: string;
@@ -68,6 +85,13 @@ export class GraphEmulator {
   latencyMs = 0;
   pageSize = 100;
   readonly applicationId = randomUUID();
+  readonly tenantId = randomUUID();
+  /** Validation requests and lifecycle notifications sent, in order. */
+  readonly deliveries: Delivery[] = [];
+  /** Breaches of Graph's rules by the client, e.g. a reauthorize and a PATCH within 10 minutes. */
+  readonly violations: string[] = [];
+  /** Graph waits this long for a validation answer (10 s); tests may shorten it. */
+  validationTimeoutMs = 10_000;
 
   private constructor(
     private readonly server: Server,
@@ -96,6 +120,9 @@ export class GraphEmulator {
     this.subscriptions.clear();
     this.requests.length = 0;
     this.faults.length = 0;
+    this.deliveries.length = 0;
+    this.violations.length = 0;
+    this.validationTimeoutMs = 10_000;
     this.latencyMs = 0;
     this.pageSize = 100;
     this.clock = () => new Date();
@@ -134,6 +161,7 @@ export class GraphEmulator {
 
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       const requestId = randomUUID();
+      if (response.destroyed) return;
       response.writeHead(status, {
         'request-id': requestId,
         'client-request-id': (request.headers['client-request-id'] as string) ?? requestId,
@@ -153,7 +181,7 @@ export class GraphEmulator {
       return error(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     }
 
-    const match = /^\/v1\.0\/subscriptions(?:\/([^/]+))?$/.exec(url.pathname);
+    const match = /^\/v1\.0\/subscriptions(?:\/([^/]+))?(\/reauthorize)?$/.exec(url.pathname);
     if (!match) return error(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop()}'.`);
     const id = match[1] ? decodeURIComponent(match[1]) : undefined;
 
@@ -161,7 +189,7 @@ export class GraphEmulator {
     if (fault) {
       fault.times--;
       if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-      if (response.destroyed) return;
+      if (response.destroyed && !fault.completeAnyway) return;
       if (fault.status !== undefined) {
         return error(fault.status, fault.code ?? codeFor(fault.status), fault.message ?? 'Injected fault.', fault.headers);
       }
@@ -170,13 +198,19 @@ export class GraphEmulator {
 
     if (method === 'GET' && !id) return this.list(url, send);
     if (!id) {
-      if (method === 'POST') return this.create(body.value, send, error);
+      if (method === 'POST') return await this.create(body.value, send, error);
       return error(405, 'Request_BadRequest', `Method ${method} is not allowed on subscriptions.`);
     }
     const subscription = this.subscriptions.get(id);
     // Graph deletes a subscription once it expires: from then on it is not found.
     const alive = subscription && subscription.expirationDateTime.getTime() > this.clock().getTime() ? subscription : undefined;
     if (!alive) return error(404, 'ResourceNotFound', 'The object was not found.');
+    if (match[2]) {
+      if (method !== 'POST') return error(405, 'Request_BadRequest', `Method ${method} is not allowed on reauthorize.`);
+      this.checkTenMinuteRule(alive, 'reauthorize', alive.lastPatchAt);
+      alive.lastReauthorizeAt = this.clock();
+      return send(204);
+    }
     if (method === 'GET') return send(200, this.view(alive));
     if (method === 'DELETE') {
       this.subscriptions.delete(id);
@@ -189,13 +223,15 @@ export class GraphEmulator {
       }
       const problem = this.checkExpiration(requested, alive.resource);
       if (problem) return error(400, problem.code, problem.message);
+      this.checkTenMinuteRule(alive, 'PATCH', alive.lastReauthorizeAt);
       alive.expirationDateTime = new Date(requested);
+      alive.lastPatchAt = this.clock();
       return send(200, this.view(alive));
     }
     return error(405, 'Request_BadRequest', `Method ${method} is not allowed on a subscription.`);
   }
 
-  private create(value: unknown, send: (s: number, p?: unknown) => void, error: (s: number, c: string, m: string) => void): void {
+  private async create(value: unknown, send: (s: number, p?: unknown) => void, error: (s: number, c: string, m: string) => void): Promise<void> {
     const input = (value ?? {}) as Record<string, unknown>;
     for (const field of ['changeType', 'notificationUrl', 'resource', 'expirationDateTime']) {
       if (typeof input[field] !== 'string' || input[field] === '') {
@@ -207,15 +243,105 @@ export class GraphEmulator {
     }
     const problem = this.checkExpiration(input.expirationDateTime as string, input.resource as string);
     if (problem) return error(400, problem.code, problem.message);
+    for (const field of ['notificationUrl', 'lifecycleNotificationUrl']) {
+      const target = input[field];
+      if (target === undefined) continue;
+      if (typeof target !== 'string' || !target.startsWith('https://')) {
+        return error(400, 'InvalidRequest', `The ${field} must be an https URL.`);
+      }
+      // Graph validates each endpoint before it creates anything (notificationurl-validation.md).
+      if (!(await this.validate(target))) {
+        return error(400, 'ValidationError', 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.');
+      }
+    }
     const created = this.add({
       id: randomUUID(),
       resource: input.resource as string,
       changeType: input.changeType as string,
       notificationUrl: input.notificationUrl as string,
+      lifecycleNotificationUrl: input.lifecycleNotificationUrl as string | undefined,
+      includeResourceData: input.includeResourceData as boolean | undefined,
+      encryptionCertificateId: input.encryptionCertificateId as string | undefined,
+      latestSupportedTlsVersion: (input.latestSupportedTlsVersion as string | undefined) ?? 'v1_2',
       expirationDateTime: new Date(input.expirationDateTime as string),
       clientState: input.clientState as string | undefined,
     });
     send(201, this.view(created));
+  }
+
+  /**
+   * Graph's validation request: POST {url}?validationToken=... (text/plain); valid when the answer is
+   * 200, text/plain, with the decoded token as body, within 10 s. The token is Graph's own wording,
+   * spaces and colons included, so a handler that forgets to decode it fails.
+   */
+  private async validate(url: string): Promise<boolean> {
+    const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()} <b>&'"</b>`;
+    const target = new URL(url);
+    // Tests never leave loopback: anything else fails validation without a request.
+    if (!['localhost', '127.0.0.1', '[::1]'].includes(target.hostname)) {
+      this.deliveries.push({ url, kind: 'validation', status: 0, body: '' });
+      return false;
+    }
+    target.searchParams.set('validationToken', token);
+    const answer = await this.post(target, '', 'text/plain; charset=utf-8');
+    this.deliveries.push({ url, kind: 'validation', status: answer.status, body: answer.body });
+    return answer.status === 200 && /^text\/plain/i.test(answer.contentType) && answer.body === token;
+  }
+
+  /**
+   * Sends a lifecycle notification for subscription `id` to its lifecycleNotificationUrl, as Graph
+   * does; `subscriptionRemoved` first removes the subscription. Resolves with the endpoint's answer.
+   */
+  async sendLifecycle(
+    id: string,
+    lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed',
+    options: { clientState?: string } = {},
+  ): Promise<{ status: number; body: string }> {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription?.lifecycleNotificationUrl) throw new Error(`Subscription ${id} has no lifecycleNotificationUrl.`);
+    if (lifecycleEvent === 'subscriptionRemoved') this.subscriptions.delete(id);
+    const payload = {
+      value: [
+        {
+          subscriptionId: id,
+          subscriptionExpirationDateTime: subscription.expirationDateTime.toISOString(),
+          tenantId: this.tenantId,
+          clientState: options.clientState ?? subscription.clientState ?? null,
+          lifecycleEvent,
+          ...(lifecycleEvent === 'missed' ? { resource: subscription.resource } : {}),
+          organizationId: this.tenantId,
+        },
+      ],
+    };
+    const answer = await this.post(new URL(subscription.lifecycleNotificationUrl), JSON.stringify(payload), 'application/json; charset=utf-8');
+    this.deliveries.push({ url: subscription.lifecycleNotificationUrl, kind: 'lifecycle', status: answer.status, body: answer.body });
+    return answer;
+  }
+
+  private post(url: URL, body: string, contentType: string): Promise<{ status: number; contentType: string; body: string }> {
+    return new Promise((resolve) => {
+      const request = httpsRequest(
+        url,
+        { method: 'POST', headers: { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) }, timeout: this.validationTimeoutMs },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }),
+          );
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error('timeout')));
+      request.on('error', () => resolve({ status: 0, contentType: '', body: '' }));
+      request.end(body);
+    });
+  }
+
+  /** Graph's lifecycle guidance: never a reauthorize and a PATCH for one subscription within 10 minutes. */
+  private checkTenMinuteRule(subscription: EmulatedSubscription, now: 'PATCH' | 'reauthorize', otherAt: Date | undefined): void {
+    if (otherAt && this.clock().getTime() - otherAt.getTime() < 10 * 60_000) {
+      this.violations.push(`${now} of ${subscription.id} within 10 minutes of a ${now === 'PATCH' ? 'reauthorize' : 'PATCH'}`);
+    }
   }
 
   private list(url: URL, send: (s: number, p?: unknown) => void): void {
@@ -253,9 +379,12 @@ export class GraphEmulator {
       changeType: subscription.changeType,
       clientState: null,
       notificationUrl: subscription.notificationUrl,
+      lifecycleNotificationUrl: subscription.lifecycleNotificationUrl ?? null,
+      includeResourceData: subscription.includeResourceData ?? null,
+      encryptionCertificateId: subscription.encryptionCertificateId ?? null,
       expirationDateTime: subscription.expirationDateTime.toISOString().replace('.000Z', 'Z'),
       creatorId: subscription.applicationId,
-      latestSupportedTlsVersion: 'v1_2',
+      latestSupportedTlsVersion: subscription.latestSupportedTlsVersion ?? 'v1_2',
     };
   }
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { format } from 'node:util';
 import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from '@azure/functions';
+import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
+import { FunctionHost } from './functionHost';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';
 
@@ -20,6 +22,9 @@ export class Harness {
   /** process.env as the harness left it, restored before each test. */
   private readonly baseline = { ...process.env };
 
+  /** Where the Graph emulator reaches the app's lifecycle endpoint and the consumer's notification URL. */
+  host!: FunctionHost;
+
   private constructor(
     readonly graph: GraphEmulator,
     readonly identity: IdentityEmulator,
@@ -37,6 +42,8 @@ export class Harness {
     const identity = await IdentityEmulator.start();
     const graph = await GraphEmulator.start({ certPath, keyPath, tokens: identity.tokens });
     const suffix = randomBytes(4).toString('hex');
+    let harness!: Harness;
+    const host = await FunctionHost.start({ certPath, keyPath, context: (name) => harness.context(name) });
     const env: Record<string, string> = {
       TABLES_CONNECTION_STRING: connectionString,
       SUBSCRIPTIONS_TABLE: `subscriptions${suffix}`,
@@ -45,12 +52,16 @@ export class Harness {
       GRAPH_RETRY_BASE_SECONDS: '0.01',
       GRAPH_TIMEOUT_SECONDS: '5',
       WEBSITE_TIME_ZONE: 'Europe/Paris',
+      WEBHOOK_CLIENT_STATE: randomBytes(24).toString('base64url'),
+      WEBHOOK_NOTIFICATION_URL: host.notificationUrl,
+      WEBHOOK_LIFECYCLE_URL: host.route('webhooks/lifecycle', lifecycleNotifications),
       ...identity.environment(),
       ...settings,
     };
     Object.assign(process.env, env);
     const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
-    const harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), env);
+    harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), env);
+    harness.host = host;
     await harness.subscriptionsTable.createTable();
     await harness.runsTable.createTable();
     return harness;
@@ -59,6 +70,7 @@ export class Harness {
   /** Empties the tables, the emulator and the captured logs, and restores the settings. */
   async reset(): Promise<void> {
     this.graph.reset();
+    this.host.consumer = 'valid';
     this.logs.length = 0;
     // Settings a test changed or added go back to what the harness set.
     for (const name of Object.keys(process.env)) if (!(name in this.baseline)) delete process.env[name];
@@ -71,7 +83,7 @@ export class Harness {
   async stop(): Promise<void> {
     for (const name of Object.keys(this.env)) delete process.env[name];
     await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable()]);
-    await Promise.all([this.graph.stop(), this.identity.stop()]);
+    await Promise.all([this.graph.stop(), this.identity.stop(), this.host.stop()]);
   }
 
   /** An invocation context whose log lines land in `logs`, as Application Insights traces would. */

@@ -1,0 +1,73 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+
+/** Far above any batch Graph sends; a body past it is refused before it is parsed. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Graph's validation tokens are short opaque strings; a longer one is not Graph. */
+const MAX_TOKEN_CHARS = 4096;
+
+/**
+ * POST /api/webhooks/lifecycle: Graph's lifecycle notifications (reauthorizationRequired,
+ * subscriptionRemoved, missed). Anonymous, since Graph calls it: each notification's client state is
+ * the check. The validation handshake is answered here, before anything heavy is loaded, well within
+ * Graph's 10 s even on a cold start; notifications load the rest on first use.
+ */
+export async function lifecycleNotifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const token = request.query.get('validationToken');
+  if (token !== null) {
+    if (token.length > MAX_TOKEN_CHARS) return refuse(400, `validationToken is longer than ${MAX_TOKEN_CHARS} characters.`);
+    // Echo the decoded token as plain text, never as HTML: it is opaque and may hold anything.
+    return {
+      status: 200,
+      body: token,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' },
+    };
+  }
+
+  const contentType = request.headers.get('content-type') ?? '';
+  if (contentType !== '' && !/^application\/(.+\+)?json\b/i.test(contentType.trim())) {
+    return refuse(415, 'lifecycle notifications are JSON: send Content-Type: application/json.');
+  }
+  const text = await readLimited(request, MAX_BODY_BYTES);
+  if (text === undefined) return refuse(400, `the body is over ${MAX_BODY_BYTES} bytes.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return refuse(400, 'the body is not valid JSON.');
+  }
+  // Loaded here, not at the top: the SDKs behind it are what a cold start would otherwise wait for.
+  const { handleLifecycle } = await import('../lifecycle/handleLifecycle.js');
+  return handleLifecycle(body, context);
+}
+
+function refuse(status: number, error: string): HttpResponseInit {
+  return { status, jsonBody: { success: false, error }, headers: { 'Cache-Control': 'no-store' } };
+}
+
+/** The body as text, or undefined once it passes `limit` bytes (read no further than that). */
+async function readLimited(request: HttpRequest, limit: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) return undefined;
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+app.http('lifecycleNotifications', {
+  route: 'webhooks/lifecycle',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: lifecycleNotifications,
+});

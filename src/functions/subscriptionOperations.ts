@@ -1,0 +1,80 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { ConfigError, loadConfig } from '../config';
+import { OperationError } from '../operations/operationError';
+import { adopt, list, register, remove, renewNow } from '../operations/operations';
+import { redact } from '../redact';
+import { servicesFor, type Services } from '../wiring';
+
+/**
+ * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
+ * renew now. Thin: they read the request and call src/operations, which the CLI calls too.
+ */
+type Operation = (services: Services, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+export const registerSubscription = operation(async (services, request, context) => {
+  const body = await readJson(request);
+  const result = await register(services, body, context);
+  return { status: 201, jsonBody: { success: true, ...result } };
+});
+
+export const listSubscriptions = operation(async (services) => ({ status: 200, jsonBody: { success: true, ...(await list(services)) } }));
+
+export const adoptSubscriptions = operation(async (services, request, context) => {
+  const partitionKey = request.query.get('partitionKey') ?? undefined;
+  return { status: 200, jsonBody: { success: true, ...(await adopt(services, context, partitionKey)) } };
+});
+
+export const removeSubscription = operation(async (services, request, context) => {
+  const id = request.params.id ?? '';
+  return { status: 200, jsonBody: { success: true, ...(await remove(services, id, context)) } };
+});
+
+export const renewSubscriptionsNow = operation(async (services, request, context) => {
+  const body = (await readJson(request)) ?? {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new OperationError(400, 'The request body must be a JSON object, e.g. {"id": "...", "force": true}.');
+  const { id, force, ...rest } = body as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new OperationError(400, `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`);
+  if (id !== undefined && (typeof id !== 'string' || id.trim() === '')) throw new OperationError(400, 'id must be a subscription id (a string).');
+  if (force !== undefined && typeof force !== 'boolean') throw new OperationError(400, 'force must be true or false.');
+  const result = await renewNow(services, context, { id: id?.trim(), force });
+  // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
+  return { status: result.outcome === 'failed' ? 502 : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
+});
+
+function operation(handler: Operation): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request, context) => {
+    try {
+      return withNoStore(await handler(servicesFor(loadConfig()), request, context));
+    } catch (error) {
+      if (error instanceof OperationError) return failure(error.status, redact(error.message));
+      if (error instanceof ConfigError) return failure(503, `Configuration error: ${error.message}`);
+      const message = redact(error instanceof Error ? error.message : String(error));
+      context.error(`Operation ${context.functionName} failed: ${message}`);
+      return failure(500, `The operation failed: ${message}`);
+    }
+  };
+}
+
+async function readJson(request: HttpRequest): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new OperationError(400, 'The request body is not valid JSON.');
+  }
+}
+
+function failure(status: number, error: string): HttpResponseInit {
+  return withNoStore({ status, jsonBody: { success: false, error } });
+}
+
+function withNoStore(response: HttpResponseInit): HttpResponseInit {
+  return { ...response, headers: { 'Cache-Control': 'no-store', ...response.headers } };
+}
+
+app.http('registerSubscription', { route: 'webhooks/subscriptions', methods: ['POST'], authLevel: 'function', handler: registerSubscription });
+app.http('listSubscriptions', { route: 'webhooks/subscriptions', methods: ['GET'], authLevel: 'function', handler: listSubscriptions });
+app.http('adoptSubscriptions', { route: 'webhooks/subscriptions/adopt', methods: ['POST'], authLevel: 'function', handler: adoptSubscriptions });
+app.http('renewSubscriptionsNow', { route: 'webhooks/subscriptions/renew', methods: ['POST'], authLevel: 'function', handler: renewSubscriptionsNow });
+app.http('removeSubscription', { route: 'webhooks/subscriptions/{id}', methods: ['DELETE'], authLevel: 'function', handler: removeSubscription });

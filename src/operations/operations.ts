@@ -1,0 +1,201 @@
+import { CredentialError, GraphRequestError } from '../graph/errors';
+import { redact } from '../redact';
+import { eventLine } from '../renewal/events';
+import type { GraphSubscription, Log } from '../renewal/ports';
+import { renewalTarget } from '../renewal/policy';
+import { runRenewal, type RenewalRunResult } from '../renewal/run';
+import type { StoredSubscription, SubscriptionDefinition } from '../renewal/subscription';
+import { runInputFor, type Services } from '../wiring';
+import { OperationError } from './operationError';
+import { readRegistration } from './registration';
+
+/**
+ * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
+ * renew now. Each answers with plain data; no client state or token is ever part of it.
+ */
+
+/** A subscription as the operations show it. */
+export interface SubscriptionView {
+  id: string;
+  partitionKey: string;
+  resource: string;
+  changeType: string | null;
+  notificationUrl: string | null;
+  lifecycleNotificationUrl: string | null;
+  expirationDateTime: string;
+  state: string;
+  consecutiveFailures: number;
+  lastRenewedAt: string | null;
+  lastError: string | null;
+  replaces: string | null;
+  recreatedAt: string | null;
+  pendingLifecycleEvent: string | null;
+  lastMissedAt: string | null;
+}
+
+export function viewOf(subscription: StoredSubscription): SubscriptionView {
+  const failure = subscription.lastFailure;
+  return {
+    id: subscription.id,
+    partitionKey: subscription.partitionKey,
+    resource: subscription.resource,
+    changeType: subscription.changeType ?? null,
+    notificationUrl: subscription.notificationUrl ?? null,
+    lifecycleNotificationUrl: subscription.lifecycleNotificationUrl ?? null,
+    expirationDateTime: subscription.expirationDateTime.toISOString(),
+    state: subscription.state,
+    consecutiveFailures: subscription.consecutiveFailures,
+    lastRenewedAt: subscription.lastRenewedAt?.toISOString() ?? null,
+    lastError: failure ? `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}` : null,
+    replaces: subscription.replaces ?? null,
+    recreatedAt: subscription.recreatedAt?.toISOString() ?? null,
+    pendingLifecycleEvent: subscription.pendingLifecycleEvent ?? null,
+    lastMissedAt: subscription.lastMissedAt?.toISOString() ?? null,
+  };
+}
+
+/** Creates a subscription on Graph (Graph validates the notification URL first) and stores it. */
+export async function register(services: Services, input: unknown, log: Log): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
+  const { config, graph, subscriptions } = services;
+  const clientState = config.webhook.clientState;
+  if (!clientState) throw new OperationError(503, 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
+  const { definition, partitionKey, warnings } = readRegistration(input, config.webhook);
+  await subscriptions.ensureExists();
+  const now = new Date();
+  const target = renewalTarget(definition.resource, now, config.renewal.lifetimeHours);
+  const created = await graphCall(() => graph.create({ ...definition, expirationDateTime: target.expiration, clientState }), 'create the subscription');
+  try {
+    await subscriptions.insert(partitionKey, definition, created, now);
+  } catch (error) {
+    throw new OperationError(
+      503,
+      `Graph created subscription ${created.id}, but the table could not store it (${redact((error as Error).message)}): run "adopt" to store it.`,
+    );
+  }
+  log.info(
+    eventLine(`Webhook registered: subscription ${created.id}, resource ${definition.resource}, valid until ${created.expirationDateTime.toISOString()}.`, {
+      event: 'subscriptionRegistered',
+      subscriptionId: created.id,
+      resource: definition.resource,
+      expiration: created.expirationDateTime.toISOString(),
+      adopted: false,
+    }),
+  );
+  const stored = await subscriptions.find(created.id);
+  return { subscription: viewOf(stored!), warnings };
+}
+
+export interface AdoptionReport {
+  adopted: SubscriptionView[];
+  alreadyStored: number;
+  /** Active rows Graph did not list: the next run finds them gone (404) and recreates them. */
+  missingOnGraph: { id: string; resource: string; expirationDateTime: string }[];
+}
+
+/**
+ * Stores the subscriptions this app has on Graph that the table does not know (GET /subscriptions,
+ * every page), and reports rows whose subscription Graph no longer lists. Graph never returns a
+ * subscription's client state: adopt only subscriptions created with WEBHOOK_CLIENT_STATE, or their
+ * lifecycle notifications will be ignored.
+ */
+export async function adopt(services: Services, log: Log, partitionKey = 'default'): Promise<AdoptionReport> {
+  const { graph, subscriptions } = services;
+  await subscriptions.ensureExists();
+  const report: AdoptionReport = { adopted: [], alreadyStored: 0, missingOnGraph: [] };
+  const onGraph = new Set<string>();
+  const now = new Date();
+  await graphCall(async () => {
+    for await (const subscription of graph.list()) {
+      onGraph.add(subscription.id);
+      if (await subscriptions.find(subscription.id)) {
+        report.alreadyStored++;
+        continue;
+      }
+      await subscriptions.insert(partitionKey, definitionFrom(subscription), subscription, now);
+      const stored = await subscriptions.find(subscription.id);
+      report.adopted.push(viewOf(stored!));
+      log.info(
+        eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
+          event: 'subscriptionRegistered',
+          subscriptionId: subscription.id,
+          resource: subscription.resource,
+          expiration: subscription.expirationDateTime.toISOString(),
+          adopted: true,
+        }),
+      );
+    }
+  }, 'list the subscriptions');
+  for await (const page of subscriptions.pages()) {
+    for (const row of page) {
+      if (!row.ok || row.subscription.state !== 'active' || onGraph.has(row.subscription.id)) continue;
+      const { id, resource, expirationDateTime } = row.subscription;
+      report.missingOnGraph.push({ id, resource, expirationDateTime: expirationDateTime.toISOString() });
+    }
+  }
+  return report;
+}
+
+function definitionFrom(subscription: GraphSubscription): SubscriptionDefinition {
+  const { id: _id, expirationDateTime: _expiration, ...definition } = subscription;
+  return { ...definition, resource: definition.resource.replace(/^\//, '') };
+}
+
+/** Every stored subscription, with malformed rows reported apart. */
+export async function list(services: Services): Promise<{ subscriptions: SubscriptionView[]; malformed: { partitionKey: string; rowKey: string; problem: string }[] }> {
+  await services.subscriptions.ensureExists();
+  const result: Awaited<ReturnType<typeof list>> = { subscriptions: [], malformed: [] };
+  for await (const page of services.subscriptions.pages()) {
+    for (const row of page) {
+      if (row.ok) result.subscriptions.push(viewOf(row.subscription));
+      else result.malformed.push({ partitionKey: row.partitionKey, rowKey: row.rowKey, problem: row.problem });
+    }
+  }
+  return result;
+}
+
+/** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
+export async function remove(services: Services, id: string, log: Log): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
+  const { graph, subscriptions } = services;
+  await subscriptions.ensureExists();
+  const row = await subscriptions.find(id);
+  const onGraph = await graphCall(() => graph.remove(id), 'delete the subscription');
+  if (!row && onGraph === 'notFound') throw new OperationError(404, `No subscription ${id}, neither stored nor on Graph.`);
+  if (row) await subscriptions.remove(row);
+  log.info(
+    eventLine(`Webhook removed: subscription ${id}${row ? `, resource ${row.resource}` : ''} (on Graph: ${onGraph}).`, {
+      event: 'subscriptionRemoved',
+      subscriptionId: id,
+      resource: row?.resource ?? '',
+      onGraph,
+    }),
+  );
+  return { id, onGraph, row: row ? 'deleted' : 'notFound' };
+}
+
+/**
+ * The seed's manual renewal: one subscription or all, `force` to renew even what is not due. It is a
+ * run like the timer's (recorded in the run history), and shares its row leases: a manual run and a
+ * timer run at the same time never renew one subscription twice.
+ */
+export async function renewNow(services: Services, log: Log, options: { id?: string; force?: boolean }): Promise<RenewalRunResult> {
+  await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+  if (options.id !== undefined && !(await services.subscriptions.find(options.id))) {
+    throw new OperationError(404, `No stored subscription has the id ${options.id}: list them to see the ids.`);
+  }
+  const input = runInputFor(services, log, { trigger: 'manual', isPastDue: false, force: options.force === true, subscriptionId: options.id });
+  return runRenewal(input);
+}
+
+/** Runs a Graph call; its failure becomes an OperationError that says what Graph answered. */
+async function graphCall<T>(call: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CredentialError) throw new OperationError(503, error.message);
+    if (error instanceof GraphRequestError) {
+      const status = error.statusCode === 0 ? 'no answer' : `status ${error.statusCode}`;
+      throw new OperationError(502, `Graph could not ${what} (${status}, ${error.code}): ${redact(error.message)}`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,112 @@
+import type { WebhookConfig } from '../config';
+import type { SubscriptionDefinition } from '../renewal/subscription';
+import { OperationError } from './operationError';
+
+/** What a registration asks for; everything but the resource has a default from the settings. */
+export interface Registration {
+  definition: SubscriptionDefinition;
+  partitionKey: string;
+  /** Worth telling the caller, e.g. that no lifecycle URL was set. */
+  warnings: string[];
+}
+
+const FIELDS = new Set([
+  'resource',
+  'changeType',
+  'notificationUrl',
+  'lifecycleNotificationUrl',
+  'includeResourceData',
+  'encryptionCertificate',
+  'encryptionCertificateId',
+  'latestSupportedTlsVersion',
+  'partitionKey',
+]);
+const CHANGE_TYPES = new Set(['created', 'updated', 'deleted']);
+const TLS_VERSIONS = new Set(['v1_0', 'v1_1', 'v1_2', 'v1_3']);
+// Characters the table service refuses in a key, and control characters.
+const BAD_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Checks a registration request and fills in the defaults: the seed's resource (new mail in
+ * GRAPH_USER_ID's Inbox), changeType "created", WEBHOOK_NOTIFICATION_URL and WEBHOOK_LIFECYCLE_URL.
+ * Each error names the field and what it takes.
+ */
+export function readRegistration(input: unknown, webhook: WebhookConfig): Registration {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new OperationError(400, 'The request body must be a JSON object.');
+  const body = input as Record<string, unknown>;
+  if ('clientState' in body) {
+    throw new OperationError(400, 'clientState is not accepted here: subscriptions are created with WEBHOOK_CLIENT_STATE, which never leaves the app settings.');
+  }
+  const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw new OperationError(400, `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. Accepted: ${[...FIELDS].join(', ')}.`);
+  }
+  const text = (field: string): string | undefined => {
+    const value = body[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw new OperationError(400, `${field} must be a string.`);
+    return value.trim() === '' ? undefined : value.trim();
+  };
+  const warnings: string[] = [];
+
+  const resource = text('resource') ?? (webhook.userId ? `users/${webhook.userId}/mailFolders('Inbox')/messages` : undefined);
+  if (!resource) throw new OperationError(400, 'resource is missing: give one (e.g. users/{user-id}/messages), or set GRAPH_USER_ID to watch that mailbox\'s Inbox.');
+
+  const changeType = text('changeType') ?? 'created';
+  const changes = changeType.split(',').map((part) => part.trim());
+  if (changes.some((part) => !CHANGE_TYPES.has(part))) {
+    throw new OperationError(400, `changeType "${changeType.slice(0, 60)}" is not valid: use created, updated, deleted, or several separated by commas.`);
+  }
+
+  const notificationUrl = httpsUrl('notificationUrl', text('notificationUrl') ?? webhook.notificationUrl, 'WEBHOOK_NOTIFICATION_URL');
+  if (!notificationUrl) throw new OperationError(400, 'notificationUrl is missing: give one, or set WEBHOOK_NOTIFICATION_URL.');
+  const lifecycleNotificationUrl = httpsUrl('lifecycleNotificationUrl', text('lifecycleNotificationUrl') ?? webhook.lifecycleUrl, 'WEBHOOK_LIFECYCLE_URL');
+  if (!lifecycleNotificationUrl) {
+    warnings.push('No lifecycleNotificationUrl (WEBHOOK_LIFECYCLE_URL is not set): Graph cannot warn this app before it removes the subscription, and it cannot be added later.');
+  }
+
+  const include = body.includeResourceData;
+  if (include !== undefined && typeof include !== 'boolean') throw new OperationError(400, 'includeResourceData must be true or false.');
+  const encryptionCertificate = text('encryptionCertificate');
+  const encryptionCertificateId = text('encryptionCertificateId');
+  if (include === true && (!encryptionCertificate || !encryptionCertificateId)) {
+    throw new OperationError(400, 'includeResourceData needs encryptionCertificate (the base64 public certificate) and encryptionCertificateId.');
+  }
+  const latestSupportedTlsVersion = text('latestSupportedTlsVersion');
+  if (latestSupportedTlsVersion && !TLS_VERSIONS.has(latestSupportedTlsVersion)) {
+    throw new OperationError(400, `latestSupportedTlsVersion must be one of ${[...TLS_VERSIONS].join(', ')}.`);
+  }
+
+  const partitionKey = text('partitionKey') ?? 'default';
+  if (partitionKey.length > 255 || BAD_KEY.test(partitionKey)) {
+    throw new OperationError(400, 'partitionKey must be at most 255 characters, without / \\ # ? or control characters.');
+  }
+
+  return {
+    definition: {
+      resource: resource.replace(/^\//, ''),
+      changeType: changes.join(','),
+      notificationUrl,
+      ...(lifecycleNotificationUrl ? { lifecycleNotificationUrl } : {}),
+      ...(include !== undefined ? { includeResourceData: include } : {}),
+      ...(encryptionCertificate ? { encryptionCertificate } : {}),
+      ...(encryptionCertificateId ? { encryptionCertificateId } : {}),
+      ...(latestSupportedTlsVersion ? { latestSupportedTlsVersion } : {}),
+    },
+    partitionKey,
+    warnings,
+  };
+}
+
+function httpsUrl(field: string, value: string | undefined, setting: string): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OperationError(400, `${field} "${value.slice(0, 200)}" is not an absolute URL (default: ${setting}).`);
+  }
+  if (url.protocol !== 'https:') throw new OperationError(400, `${field} must be an https URL: Graph only delivers notifications over https.`);
+  return url.toString();
+}

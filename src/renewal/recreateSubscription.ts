@@ -1,0 +1,146 @@
+import { CredentialError } from '../graph/errors';
+import { redact } from '../redact';
+import { eventLine } from './events';
+import { toFailure } from './failure';
+import { matchesDefinition, renewalTarget } from './policy';
+import type { RenewalContext } from './renewSubscription';
+import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
+
+export type RecreateOutcome = 'recreated' | 'expired';
+
+/**
+ * Creates a new subscription from the stored definition of one Graph lost (404, subscriptionRemoved),
+ * then puts its row in the old row's place in one transaction. The caller holds the row's lease.
+ *
+ * No duplicates: the row is marked before POST /subscriptions; an attempt that finds the mark (the
+ * previous one died, or lost its answer, between POST and the table write) first looks on Graph for
+ * the subscription that attempt made and adopts it.
+ */
+export async function recreateSubscription(
+  subscription: StoredSubscription,
+  runId: string,
+  context: RenewalContext,
+): Promise<RecreateOutcome> {
+  const { store, graph, log } = context;
+  const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
+  const fields = { runId, subscriptionId: subscription.id, resource: subscription.resource };
+  const fail = async (row: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean, advice: string): Promise<RecreateOutcome> => {
+    log.error(
+      eventLine(`Webhook could not be recreated (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message} ${advice}`, {
+        event: 'recreateFailed',
+        ...fields,
+        statusCode: failure.statusCode,
+        code: failure.code,
+        requestId: failure.requestId,
+      }),
+    );
+    try {
+      await store.recordRecreateFailure(row, failure, mayHaveCreated);
+    } catch (error) {
+      log.error(`Could not record the failed recreation on the table (${label}): ${redact((error as Error).message)}`);
+    }
+    return 'expired';
+  };
+
+  const definition = definitionOf(subscription);
+  if ('missing' in definition) {
+    return fail(
+      subscription,
+      { at: context.now(), statusCode: 0, code: 'DefinitionIncomplete', message: `The row has no ${definition.missing}.` },
+      false,
+      `Add ${definition.missing} to the row (README, "Table schema"), or register the subscription again.`,
+    );
+  }
+  if (!context.clientState) {
+    return fail(
+      subscription,
+      { at: context.now(), statusCode: 0, code: 'ClientStateMissing', message: 'WEBHOOK_CLIENT_STATE is not set.' },
+      false,
+      'Set WEBHOOK_CLIENT_STATE (README, "Configuration"): subscriptions are created with it, and lifecycle notifications are checked against it.',
+    );
+  }
+
+  try {
+    const adopted = subscription.recreateStartedAt ? await findOrphan(definition, context) : undefined;
+    if (adopted) {
+      await store.replace(subscription, definition, adopted, context.now());
+      report(subscription, adopted, true, fields, label, context);
+      return 'recreated';
+    }
+  } catch (error) {
+    if (error instanceof CredentialError) throw error;
+    return fail(subscription, toFailure(error, context.now()), true, 'Looking for the subscription an earlier attempt created failed; the next attempt looks again.');
+  }
+
+  const now = context.now();
+  const marked = await store.beginRecreate(subscription, now);
+  const target = renewalTarget(definition.resource, now, context.policy.lifetimeHours);
+  let created;
+  try {
+    created = await graph.create({ ...definition, expirationDateTime: target.expiration, clientState: context.clientState });
+  } catch (error) {
+    if (error instanceof CredentialError) throw error;
+    const failure = toFailure(error, context.now());
+    // No answer, or a server error: Graph may have created it; the next attempt looks before it creates.
+    const mayHaveCreated = failure.statusCode === 0 || failure.statusCode >= 500;
+    const advice = /validation/i.test(failure.message)
+      ? `Graph could not validate the notification URL (${definition.notificationUrl}${definition.lifecycleNotificationUrl ? ` or ${definition.lifecycleNotificationUrl}` : ''}): it must answer Graph's validation request within 10 s. The definition is kept; the next run tries again.`
+      : 'The definition is kept; the next run tries again.';
+    return fail(marked, failure, mayHaveCreated, advice);
+  }
+  try {
+    await store.replace(marked, definition, created, context.now());
+  } catch (error) {
+    // The mark stays on the old row: the next attempt finds this subscription on Graph and adopts it.
+    const message = redact((error as Error).message);
+    log.error(
+      eventLine(
+        `Webhook recreated on Graph as ${created.id} but the table could not be updated (${label}): ${message} The next run adopts it.`,
+        { event: 'tableWriteFailed', ...fields, oldExpiration: subscription.expirationDateTime.toISOString(), outcome: 'failed', newExpiration: created.expirationDateTime.toISOString() },
+      ),
+    );
+    return 'expired';
+  }
+  report(subscription, created, false, fields, label, context);
+  return 'recreated';
+}
+
+/** A subscription on Graph with this definition that no row knows: what an interrupted attempt created. */
+async function findOrphan(
+  definition: SubscriptionDefinition,
+  context: RenewalContext,
+): Promise<{ id: string; expirationDateTime: Date } | undefined> {
+  let best: { id: string; expirationDateTime: Date } | undefined;
+  const now = context.now().getTime();
+  for await (const candidate of context.graph.list()) {
+    if (candidate.expirationDateTime.getTime() <= now || !matchesDefinition(candidate, definition)) continue;
+    if (await context.store.find(candidate.id)) continue;
+    if (!best || candidate.expirationDateTime > best.expirationDateTime) best = candidate;
+  }
+  return best;
+}
+
+function report(
+  old: StoredSubscription,
+  created: { id: string; expirationDateTime: Date },
+  adopted: boolean,
+  fields: { runId: string; subscriptionId: string; resource: string },
+  label: string,
+  context: RenewalContext,
+): void {
+  // A warning, not information: notifications sent while it was gone are lost for good.
+  context.log.warn(
+    eventLine(
+      `Webhook recreated (${label}): replaced by ${created.id}, valid until ${created.expirationDateTime.toISOString()}` +
+        `${adopted ? ' (adopted the one an interrupted attempt had created)' : ''}. Notifications since it was lost are missing: the consumer must resync (delta query).`,
+      {
+        event: 'subscriptionRecreated',
+        ...fields,
+        newSubscriptionId: created.id,
+        newExpiration: created.expirationDateTime.toISOString(),
+        adopted,
+        lostSince: (old.lastFailure?.at ?? old.expirationDateTime).toISOString(),
+      },
+    ),
+  );
+}
