@@ -122,3 +122,41 @@ describe('configuration', () => {
     expect(config.managedIdentityClientId).toBe('6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b');
   });
 });
+
+describe('webhook settings', () => {
+  const secret = 'a3f1c9e0b7d24c5e8f6a1b2c3d4e5f60';
+
+  it('are all optional: renewal alone needs none of them', () => {
+    expect(loadConfig(base).webhook).toEqual({ clientState: undefined, notificationUrl: undefined, lifecycleUrl: undefined, userId: undefined });
+  });
+
+  it('take a client state of 16 to 128 characters, https URLs and a user id', () => {
+    const config = loadConfig({
+      ...base,
+      WEBHOOK_CLIENT_STATE: secret,
+      WEBHOOK_NOTIFICATION_URL: 'https://consumer.contoso.example/api/notifications',
+      WEBHOOK_LIFECYCLE_URL: 'https://func-abc.azurewebsites.net/api/webhooks/lifecycle',
+      GRAPH_USER_ID: 'someone@contoso.example',
+    });
+    expect(config.webhook).toMatchObject({ clientState: secret, userId: 'someone@contoso.example' });
+  });
+
+  it.each([
+    ['WEBHOOK_CLIENT_STATE', 'x'.repeat(129), /129 characters long; Graph accepts at most 128/],
+    ['WEBHOOK_CLIENT_STATE', 'short', /use a random value of 16 to 128 characters/],
+    ['WEBHOOK_CLIENT_STATE', `${secret} `, /white space/],
+    ['WEBHOOK_CLIENT_STATE', '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/clientstate/)', /unresolved Key Vault reference.*Key Vault Secrets User/],
+    ['WEBHOOK_NOTIFICATION_URL', 'http://consumer.example/hook', /must be an https URL/],
+    ['WEBHOOK_LIFECYCLE_URL', 'not a url', /is not a URL/],
+    ['GRAPH_USER_ID', 'Inbox', /is not a user: use the mailbox owner's object id/],
+  ])('%s="%s" is refused with a message naming it', (setting, value, message) => {
+    const error = errorFor({ ...base, [setting]: value });
+    expect(error.setting).toBe(setting);
+    expect(error.message).toMatch(message);
+  });
+
+  it('never quotes the client state in an error, whatever is wrong with it', () => {
+    const long = `${secret}${secret}${secret}${secret}${secret}`;
+    expect(errorFor({ ...base, WEBHOOK_CLIENT_STATE: long }).message).not.toContain(secret);
+  });
+});

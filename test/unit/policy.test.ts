@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDue, keepAliveProblem, renewalTarget, SAFETY_MARGIN_MINUTES } from '../../src/renewal/policy';
+import { isDue, keepAliveProblem, matchesDefinition, renewalTarget, SAFETY_MARGIN_MINUTES, workFor } from '../../src/renewal/policy';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -90,5 +90,39 @@ describe('resources a daily schedule cannot keep alive', () => {
 
   it('has nothing to say about Outlook mail on a daily schedule', () => {
     expect(keepAliveProblem('users/abc/messages', DAY, 72)).toBeUndefined();
+  });
+});
+
+describe('what a stored subscription needs', () => {
+  const nextRun = at('2026-02-16T08:00:00Z');
+  const active = (hours: number, pendingLifecycleEvent?: string) => ({ state: 'active' as const, expirationDateTime: plus(nextRun, hours * HOUR), pendingLifecycleEvent });
+
+  it('renews what is due, and nothing else unless forced', () => {
+    expect(workFor(active(10), nextRun, 36)).toBe('renew');
+    expect(workFor(active(40), nextRun, 36)).toBeUndefined();
+    expect(workFor(active(40), nextRun, 36, true)).toBe('renew');
+  });
+
+  it('renews what Graph asked to reauthorize, due or not', () => {
+    expect(workFor(active(60, 'reauthorizationRequired'), nextRun, 36)).toBe('renew');
+  });
+
+  it('recreates what Graph lost, even when forced to renew', () => {
+    expect(workFor({ ...active(-5), state: 'expired' }, nextRun, 36, true)).toBe('recreate');
+    expect(workFor(active(60, 'subscriptionRemoved'), nextRun, 36)).toBe('recreate');
+  });
+});
+
+describe('telling the subscription an interrupted attempt created', () => {
+  const definition = { resource: "users/a/mailFolders('Inbox')/messages", changeType: 'created,updated', notificationUrl: 'https://c.example/n', lifecycleNotificationUrl: 'https://a.example/l' };
+
+  it('matches what Graph echoes: a leading slash, another case, change types reordered', () => {
+    expect(matchesDefinition({ ...definition, resource: "/Users/a/mailFolders('Inbox')/messages", changeType: 'updated,created' }, definition)).toBe(true);
+  });
+
+  it('tells apart another URL, another lifecycle URL or another resource', () => {
+    expect(matchesDefinition({ ...definition, notificationUrl: 'https://c.example/other' }, definition)).toBe(false);
+    expect(matchesDefinition({ ...definition, lifecycleNotificationUrl: undefined }, definition)).toBe(false);
+    expect(matchesDefinition({ ...definition, resource: 'users/b/messages' }, definition)).toBe(false);
   });
 });

@@ -48,3 +48,43 @@ describe('reading a subscription row', () => {
   it('names an unknown state', () => expect(problem({ ...valid, state: 'paused' })).toMatch(/state "paused"/));
   it('names a bad failure count', () => expect(problem({ ...valid, consecutiveFailures: -1 })).toMatch(/consecutiveFailures/));
 });
+
+describe('reading a subscription row’s definition and marks', () => {
+  const full = {
+    ...valid,
+    changeType: 'created,updated',
+    notificationUrl: 'https://consumer.example/hook',
+    lifecycleNotificationUrl: 'https://app.example/api/webhooks/lifecycle',
+    includeResourceData: 'false',
+    latestSupportedTlsVersion: 'v1_2',
+    replaces: 'old-id',
+    recreatedAt: new Date('2026-02-16T09:00:00Z'),
+    pendingLifecycleEvent: 'reauthorizationRequired',
+    leaseUntil: '',
+  };
+
+  it('reads what a recreation needs, and the trail', () => {
+    const row = toStoredRow(full);
+    expect(row.ok && row.subscription).toMatchObject({
+      changeType: 'created,updated',
+      notificationUrl: 'https://consumer.example/hook',
+      includeResourceData: false,
+      replaces: 'old-id',
+      pendingLifecycleEvent: 'reauthorizationRequired',
+      leaseUntil: undefined,
+    });
+  });
+
+  it('still reads a row without a definition (it can be renewed, not recreated)', () => {
+    expect(toStoredRow(valid).ok).toBe(true);
+  });
+
+  it.each([
+    ['changeType', 7, /^changeType must be text/],
+    ['notificationUrl', true, /^notificationUrl must be text/],
+    ['includeResourceData', 'maybe', /^includeResourceData must be true or false/],
+    ['pendingLifecycleEvent', 'paused', /^pendingLifecycleEvent "paused"/],
+  ])('names %s of the wrong type', (field, value, message) => {
+    expect(problem({ ...full, [field]: value })).toMatch(message);
+  });
+});

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { hoursFrom, storeSubscription } from '../support/fixtures';
+import { useHarness } from '../support/useHarness';
+
+const USER = '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11';
+const harness = useHarness({ GRAPH_USER_ID: USER });
+
+/** `npm run ops -- ...`, as a user runs it: a process of its own, with the same settings. */
+async function ops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/cli.ts', ...args], {
+      env: process.env,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the ops CLI', () => {
+  it('registers, lists, renews and removes a subscription', async () => {
+    const registered = await ops('register', '--change-type', 'created,updated');
+    expect(registered.code).toBe(0);
+    const { subscription } = JSON.parse(registered.stdout);
+    expect(subscription).toMatchObject({ resource: `users/${USER}/mailFolders('Inbox')/messages`, changeType: 'created,updated' });
+    expect(harness.graph.subscriptions.get(subscription.id)?.clientState).toBe(harness.env.WEBHOOK_CLIENT_STATE);
+
+    const listed = JSON.parse((await ops('list')).stdout);
+    expect(listed.subscriptions.map((s: { id: string }) => s.id)).toEqual([subscription.id]);
+
+    const renewed = await ops('renew', subscription.id, '--force');
+    expect(renewed.code).toBe(0);
+    expect(JSON.parse(renewed.stdout)).toMatchObject({ outcome: 'succeeded', renewed: 1 });
+    expect(harness.graph.patches(subscription.id)).toHaveLength(1);
+
+    expect(JSON.parse((await ops('remove', subscription.id)).stdout)).toMatchObject({ onGraph: 'deleted', row: 'deleted' });
+    expect(harness.graph.subscriptions.size).toBe(0);
+
+    // Nothing it printed holds the client state.
+    for (const output of [registered, renewed]) expect(output.stdout + output.stderr).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
+  }, 120_000);
+
+  it('adopts what Graph has and the table does not', async () => {
+    await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
+    harness.graph.add({ id: 'made-elsewhere', resource: 'users/x/events', expirationDateTime: hoursFrom(new Date(), 40) });
+    const adopted = await ops('adopt');
+    expect(JSON.parse(adopted.stdout)).toMatchObject({ adopted: [{ id: 'made-elsewhere' }], alreadyStored: 1, missingOnGraph: [] });
+  }, 60_000);
+
+  it('explains bad usage (exit 2) and bad settings (exit 1)', async () => {
+    const usage = await ops('renwe');
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('error: unknown command "renwe".\nusage: npm run ops -- <command>') });
+
+    process.env.WEBHOOK_NOTIFICATION_URL = 'http://insecure.example/hook';
+    const settings = await ops('list');
+    expect(settings).toMatchObject({ code: 1, stderr: expect.stringContaining('WEBHOOK_NOTIFICATION_URL: must be an https URL') });
+  }, 60_000);
+});

@@ -1,0 +1,199 @@
+import { HttpRequest } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
+import {
+  adoptSubscriptions,
+  listSubscriptions,
+  registerSubscription,
+  removeSubscription,
+  renewSubscriptionsNow,
+} from '../../src/functions/subscriptionOperations';
+import { HOUR, hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
+import { useHarness } from '../support/useHarness';
+
+const USER = '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11';
+const harness = useHarness({ GRAPH_USER_ID: USER });
+
+type Handler = typeof registerSubscription;
+async function call(handler: Handler, method: string, path: string, body?: unknown, params: Record<string, string> = {}) {
+  const request = new HttpRequest({
+    method,
+    url: `http://localhost:7071/api/${path}`,
+    params,
+    ...(body === undefined ? {} : { body: { string: typeof body === 'string' ? body : JSON.stringify(body) } }),
+  });
+  const answer = await handler(request, harness.context('operations'));
+  // No answer ever carries the client state.
+  expect(JSON.stringify(answer.jsonBody)).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
+  return answer as { status: number; jsonBody: Record<string, any> };
+}
+
+describe('register', () => {
+  it('creates the seed’s subscription from the settings alone: new mail in GRAPH_USER_ID’s Inbox', async () => {
+    const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
+
+    expect(answer.status).toBe(201);
+    const [created] = [...harness.graph.subscriptions.values()];
+    expect(created).toMatchObject({
+      resource: `users/${USER}/mailFolders('Inbox')/messages`,
+      changeType: 'created',
+      notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL,
+      lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
+      clientState: harness.env.WEBHOOK_CLIENT_STATE,
+    });
+    // Graph validated both endpoints before creating it.
+    expect(harness.graph.deliveries.map((d) => [d.url, d.status])).toEqual([
+      [harness.env.WEBHOOK_NOTIFICATION_URL, 200],
+      [harness.env.WEBHOOK_LIFECYCLE_URL, 200],
+    ]);
+    expect(answer.jsonBody).toMatchObject({ success: true, warnings: [], subscription: { id: created!.id, state: 'active', partitionKey: 'default' } });
+    expect(await harness.row(created!.id)).toMatchObject({ resource: created!.resource, changeType: 'created', expirationDateTime: created!.expirationDateTime });
+    // Within Outlook's maximum, as every renewal.
+    expect(created!.expirationDateTime.getTime()).toBeLessThanOrEqual(Date.now() + 4230 * 60_000);
+  });
+
+  it('takes the resource, change types and partition it is given', async () => {
+    const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions', {
+      resource: '/users/someone@contoso.example/events',
+      changeType: 'created,updated',
+      partitionKey: 'calendars',
+      latestSupportedTlsVersion: 'v1_2',
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.jsonBody.subscription).toMatchObject({ resource: 'users/someone@contoso.example/events', changeType: 'created,updated', partitionKey: 'calendars' });
+  });
+
+  it.each([
+    [{ changeType: 'read' }, /changeType "read" is not valid/],
+    [{ notificationUrl: 'http://plain.example/hook' }, /notificationUrl must be an https URL/],
+    [{ clientState: 'mine' }, /clientState is not accepted here/],
+    [{ colour: 'blue' }, /Unknown field\(s\): colour/],
+    [{ includeResourceData: true }, /includeResourceData needs encryptionCertificate/],
+    [{ partitionKey: 'a/b' }, /partitionKey must be/],
+    ['[1,', /not valid JSON/],
+  ])('refuses %j with 400 and says what is wrong', async (body, message) => {
+    const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions', body);
+    expect(answer.status).toBe(400);
+    expect(answer.jsonBody.error).toMatch(message);
+    expect(harness.graph.requests).toHaveLength(0);
+  });
+
+  it('says why Graph refused, and stores nothing, when the notification URL fails validation', async () => {
+    harness.host.consumer = 'refuses';
+    const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
+    expect(answer.status).toBe(502);
+    expect(answer.jsonBody.error).toMatch(/^Graph could not create the subscription \(status 400, ValidationError\): Subscription validation request failed/);
+    expect((await call(listSubscriptions, 'GET', 'webhooks/subscriptions')).jsonBody.subscriptions).toEqual([]);
+  });
+
+  it('needs GRAPH_USER_ID or a resource', async () => {
+    delete process.env.GRAPH_USER_ID;
+    const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
+    expect(answer).toMatchObject({ status: 400, jsonBody: { error: expect.stringContaining('set GRAPH_USER_ID') } });
+  });
+});
+
+describe('adopt', () => {
+  it('stores what Graph has and the table does not, page after page, and reports rows Graph lost', async () => {
+    harness.graph.pageSize = 2;
+    const known = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
+    const lost = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 20), onGraph: false });
+    const unknown = ['u1', 'u2', 'u3'].map((id) =>
+      harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(new Date(), 30), changeType: 'created,updated', lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL }),
+    );
+
+    const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt');
+
+    expect(answer.status).toBe(200);
+    expect(answer.jsonBody.adopted.map((s: { id: string }) => s.id).sort()).toEqual(['u1', 'u2', 'u3']);
+    expect(answer.jsonBody).toMatchObject({ alreadyStored: 1, missingOnGraph: [{ id: lost, resource: INBOX }] });
+    expect(await harness.row('u2')).toMatchObject({ changeType: 'created,updated', lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL, expirationDateTime: unknown[1]!.expirationDateTime });
+    // Four subscriptions, two a page: the second page came from @odata.nextLink.
+    expect(harness.graph.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
+    expect(await harness.row(known)).toMatchObject({ rowKey: known });
+
+    // Adopting again changes nothing.
+    expect((await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt')).jsonBody).toMatchObject({ adopted: [], alreadyStored: 4 });
+  });
+});
+
+describe('list and remove', () => {
+  it('lists every row, malformed ones apart', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
+    await storeSubscription(harness, { id: 'broken', expiresAt: hoursFrom(new Date(), 40), row: { expirationDateTime: 'tomorrow' } });
+    const answer = await call(listSubscriptions, 'GET', 'webhooks/subscriptions');
+    expect(answer.jsonBody.subscriptions).toEqual([expect.objectContaining({ id, resource: INBOX, state: 'active', lastError: null })]);
+    expect(answer.jsonBody.malformed).toEqual([expect.objectContaining({ rowKey: 'broken', problem: expect.stringContaining('expirationDateTime is not a date') })]);
+  });
+
+  it('deletes on Graph, then the row', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
+    const answer = await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id });
+    expect(answer.jsonBody).toMatchObject({ success: true, onGraph: 'deleted', row: 'deleted' });
+    expect(harness.graph.subscriptions.has(id)).toBe(false);
+    await expect(harness.row(id)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('still removes the row when Graph no longer has the subscription, and says 404 when neither has it', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40), onGraph: false });
+    expect((await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).jsonBody).toMatchObject({ onGraph: 'notFound', row: 'deleted' });
+    expect((await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).status).toBe(404);
+  });
+
+  it('keeps the row when Graph refuses the deletion', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
+    harness.graph.inject({ method: 'DELETE', status: 403, times: 1, message: 'Insufficient privileges.' });
+    const answer = await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id });
+    expect(answer).toMatchObject({ status: 502, jsonBody: { error: expect.stringContaining('status 403') } });
+    expect(await harness.row(id)).toMatchObject({ rowKey: id });
+  });
+});
+
+describe('renew now', () => {
+  it('renews one subscription even when it is not due, with force', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60) });
+    const other = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60) });
+
+    const answer = await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id, force: true });
+
+    expect(answer.status).toBe(200);
+    expect(answer.jsonBody.run).toMatchObject({ outcome: 'succeeded', renewed: 1, checked: 1 });
+    expect(harness.graph.patches(id)).toHaveLength(1);
+    expect(harness.graph.patches(other)).toHaveLength(0);
+    expect((await harness.runs())[0]).toMatchObject({ trigger: 'manual' });
+  });
+
+  it('renews only what is due without force, and everything with it', async () => {
+    const due = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
+    const later = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60) });
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew')).jsonBody.run).toMatchObject({ renewed: 1 });
+    expect(harness.graph.patches(later)).toHaveLength(0);
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: true })).jsonBody.run).toMatchObject({ renewed: 2 });
+    expect(harness.graph.patches(due)).toHaveLength(2);
+  });
+
+  it('answers 404 for an id it does not store, 400 for a malformed request', async () => {
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id: 'nope' })).status).toBe(404);
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: 'yes' })).status).toBe(400);
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id: 'x', all: true })).status).toBe(400);
+  });
+
+  it('and the timer at the same time renew each subscription once, and lose no write', async () => {
+    const ids = await Promise.all([2, 3, 4, 5].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })));
+    harness.graph.latencyMs = 25;
+
+    await Promise.all([
+      renewSubscriptions(harness.timer(), harness.context('renewSubscriptions')),
+      call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: true }),
+    ]);
+
+    for (const id of ids) {
+      expect(harness.graph.patches(id)).toHaveLength(1);
+      expect((await harness.row(id)).expirationDateTime).toEqual(harness.graph.subscriptions.get(id)!.expirationDateTime);
+    }
+    const runs = await harness.runs();
+    expect(runs.reduce((sum, r) => sum + (r.renewed as number), 0)).toBe(4);
+    expect(runs.every((r) => r.outcome === 'succeeded')).toBe(true);
+    expect(Date.now() - (runs[0]!.startedAt as Date).getTime()).toBeLessThan(HOUR);
+  });
+});
