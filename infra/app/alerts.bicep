@@ -59,7 +59,7 @@ traces
   }
   {
     name: 'subscription-expired-or-failing'
-    description: 'A subscription expired (Graph answered 404), failed to renew, or cannot be kept alive.'
+    description: 'A subscription was lost (Graph answered 404) or recreated, could not be recreated, missed notifications, failed to renew, or cannot be kept alive.'
     severity: 2
     evaluationFrequency: 'PT15M'
     windowSize: 'PT15M'
@@ -67,7 +67,7 @@ traces
     threshold: 0
     query: '''
 traces
-| where message matches regex @'"event":"(subscriptionGone|renewalFailed|tableWriteFailed|rowMalformed|cannotKeepAlive)"'
+| where message matches regex @'"event":"(subscriptionGone|recreateFailed|subscriptionRecreated|notificationsMissed|renewalFailed|tableWriteFailed|rowMalformed|cannotKeepAlive)"'
 '''
   }
 ]

@@ -33,6 +33,10 @@ export class GraphSubscriptions implements SubscriptionGraph {
     private readonly options: GraphSubscriptionsOptions,
   ) {}
 
+  async ready(): Promise<void> {
+    await this.tokens.get();
+  }
+
   async renew(id: string, expiration: Date): Promise<{ expirationDateTime: Date }> {
     const body = await this.call<SubscriptionResource>((signal) =>
       this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).patch({ expirationDateTime: expiration.toISOString() }),

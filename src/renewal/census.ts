@@ -17,6 +17,8 @@ export class SubscriptionCensus {
   private readonly failing: string[] = [];
   private readonly invalid: string[] = [];
   private readonly doomed: string[] = [];
+  private readonly missed: string[] = [];
+  private recentlyRecreated = 0;
   private readonly expiringSoon: StoredSubscription[] = [];
   private expiringCount = 0;
 
@@ -46,9 +48,18 @@ export class SubscriptionCensus {
       this.expiringCount++;
       if (this.expiringSoon.length < MAX_LISTED_EXPIRING) this.expiringSoon.push(subscription);
     }
+    const lastDay = this.now.getTime() - 24 * HOUR_MS;
+    if (subscription.recreatedAt && subscription.recreatedAt.getTime() > lastDay) this.recentlyRecreated++;
+    if (subscription.lastMissedAt && subscription.lastMissedAt.getTime() > lastDay) {
+      this.missed.push(
+        `${label}: Graph reported missed change notifications at ${subscription.lastMissedAt.toISOString()}; the consumer must resync (delta query).`,
+      );
+    }
     if (subscription.state === 'expired' || expiresAt.getTime() <= this.now.getTime()) {
+      const last = subscription.lastFailure;
+      const why = last ? ` (last error: status ${last.statusCode} ${last.code}: ${last.message})` : '';
       this.expired.push(
-        `${label} expired${subscription.state === 'expired' ? ' (Graph no longer has it)' : ''} at ${expiresAt.toISOString()}: it can no longer be renewed and must be recreated.`,
+        `${label} expired${subscription.state === 'expired' ? ' (Graph no longer has it)' : ''} at ${expiresAt.toISOString()} and has not been recreated${why}; each run tries again.`,
       );
       return;
     }
@@ -75,6 +86,8 @@ export class SubscriptionCensus {
       failing: this.failing.length,
       invalid: this.invalid.length,
       cannot_be_kept_alive: this.doomed.length,
+      recreated_last_24h: this.recentlyRecreated,
+      missed_notifications_last_24h: this.missed.length,
       soonest_expiration: this.soonest
         ? {
             id: this.soonest.id,
@@ -103,7 +116,7 @@ export class SubscriptionCensus {
   }
 
   problems(): string[] {
-    return [this.expired, this.failing, this.invalid, this.doomed].flatMap(named);
+    return [this.expired, this.failing, this.invalid, this.doomed, this.missed].flatMap(named);
   }
 }
 

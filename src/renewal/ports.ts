@@ -55,6 +55,8 @@ export interface NewSubscription extends SubscriptionDefinition {
 
 /** Graph's /subscriptions, as this app uses it. */
 export interface SubscriptionGraph {
+  /** Gets a token: a credential problem shows before any row is touched. Throws a CredentialError. */
+  ready(): Promise<void>;
   /** PATCH /subscriptions/{id}; resolves with the expiration Graph stored. Also reauthorizes. */
   renew(id: string, expiration: Date): Promise<{ expirationDateTime: Date }>;
   /** POST /subscriptions; Graph validates the notification URLs before it answers. */

@@ -101,6 +101,13 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     }
     log.info(eventLine(`Found ${due.length} webhook(s) to renew`, { event: 'dueFound', runId, due: due.length }));
 
+    // One token request before any lane starts: without a token, every renewal would fail the same way.
+    try {
+      await input.graph.ready();
+    } catch (error) {
+      fatal = error as Error;
+      return await finish();
+    }
     let started = 0;
     const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
     await forEachConcurrently(

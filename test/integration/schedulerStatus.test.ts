@@ -70,6 +70,8 @@ describe('a healthy scheduler', () => {
       failing: 0,
       invalid: 0,
       cannot_be_kept_alive: 0,
+      recreated_last_24h: 0,
+      missed_notifications_last_24h: 0,
       soonest_expiration: { id: 'added-after-the-run', resource: expect.any(String), expiration_date_time: hoursFrom(NOW, 2).toISOString() },
     });
     expect(soonest).not.toBe('added-after-the-run');
@@ -107,7 +109,15 @@ describe('answers 503 so an uptime monitor alerts', () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, -1), onGraph: false });
     harness.host.consumer = 'refuses';
     await runTimer();
-    expect(await problems()).toEqual([expect.stringMatching(new RegExp(`^Subscription ${id} .*expired \\(Graph no longer has it\\).*recreated`))]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(new RegExp(`^Subscription ${id} .*expired \\(Graph no longer has it\\).*has not been recreated \\(last error: status 400 ValidationError: .*\\); each run tries again\\.$`)),
+    ]);
+  });
+
+  it('when Graph reported missed notifications in the last day', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 60), row: { lastMissedAt: hoursFrom(NOW, -2) } });
+    await runTimer();
+    expect(await problems()).toEqual([expect.stringMatching(new RegExp(`^Subscription ${id} .*missed change notifications .*resync \\(delta query\\)`))]);
   });
 
   it('when a subscription keeps failing', async () => {
