@@ -44,11 +44,13 @@ async function demo(certPath: string, keyPath: string): Promise<void> {
       { label: 'expires in 6 h', resource: mailbox(1), expiresAt: new Date(now + 6 * HOUR) },
       { label: 'expires in 30 h', resource: mailbox(2), expiresAt: new Date(now + 30 * HOUR) },
       { label: 'expires in 3 days (70 h, near Outlook\'s maximum)', resource: mailbox(3), expiresAt: new Date(now + 70 * HOUR) },
-      { label: 'expired 2 h ago (Graph deleted it)', resource: mailbox(4), expiresAt: new Date(now - 2 * HOUR), onGraph: false },
+      { label: 'expired 2 h ago (Graph deleted it): to be recreated', resource: mailbox(4), expiresAt: new Date(now - 2 * HOUR), onGraph: false },
     ];
     console.log('Stored subscriptions:');
+    const ids: string[] = [];
     for (const subscription of seeded) {
       const id = await storeSubscription(harness, subscription);
+      ids.push(id);
       console.log(`  ${id}  ${subscription.label}, until ${subscription.expiresAt.toISOString()}`);
     }
 
@@ -62,7 +64,12 @@ async function demo(certPath: string, keyPath: string): Promise<void> {
     } catch {
       // The run's own log lines say why; the status below shows it too.
     }
-    const printed = print(0);
+    let printed = print(0);
+
+    console.log(`\nGraph posts a "missed" lifecycle notification for ${ids[1]} to POST /api/webhooks/lifecycle:`);
+    const lifecycle = await harness.graph.sendLifecycle(ids[1]!, 'missed');
+    console.log(`  HTTP ${lifecycle.status}`);
+    printed = print(printed);
 
     console.log('\nGET /api/webhooks/scheduler/status?hours=48');
     const answer = await schedulerStatus(harness.statusRequest('?hours=48'), harness.context('schedulerStatus'));
@@ -71,7 +78,7 @@ async function demo(certPath: string, keyPath: string): Promise<void> {
     console.log(JSON.stringify(answer.jsonBody, null, 2));
     console.log(
       answer.status === 503
-        ? '\n503 is the point: one subscription is gone and must be recreated, so an uptime monitor on this endpoint alerts.'
+        ? '\n503 is the point: Graph lost notifications for one subscription and its consumer must resync, so an uptime monitor on this endpoint alerts.'
         : '\nAll subscriptions are healthy.',
     );
   } finally {
