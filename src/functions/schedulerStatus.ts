@@ -1,9 +1,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { ConfigError, loadConfig } from '../config';
 import { redact } from '../redact';
 import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
 import { readStatus } from '../renewal/status';
-import { servicesFor } from '../wiring';
+
+// Loaded on first use, not with the bundle (see renewSubscriptions.ts).
+const sdk = () => Promise.all([import('../config.js'), import('../wiring.js')]);
 
 const MAX_HOURS = 24 * 365;
 /** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
@@ -14,6 +15,7 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   const hours = parseHours(request.query.get('hours'));
   if (typeof hours === 'string') return answer(400, { success: false, error: hours });
 
+  const [{ ConfigError, loadConfig }, { servicesFor }] = await sdk();
   let services;
   try {
     services = servicesFor(loadConfig());

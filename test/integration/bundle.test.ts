@@ -33,3 +33,27 @@ it('renews a due subscription and answers the status, from the deployable bundle
   expect(lines).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^Webhook renewed successfully/) }));
   expect(lines.at(-1)).toMatchObject({ status: 200, body: { success: true, last_run: { outcome: 'succeeded', renewed: 1 } } });
 });
+
+it('answers Graph’s validation and acts on a lifecycle notification, from the deployable bundle', async () => {
+  const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
+  const payload = JSON.stringify({ value: [{ subscriptionId: id, clientState: harness.env.WEBHOOK_CLIENT_STATE, lifecycleEvent: 'reauthorizationRequired' }] });
+  const lifecycle = `
+const app = require('./dist/index.js');
+const context = { invocationId: 'bundle', info() {}, warn() {}, error: (...args) => console.error(...args), log() {} };
+const request = (query, body) => ({
+  query: new URLSearchParams(query),
+  headers: new Headers({ 'content-type': 'application/json' }),
+  body: body === undefined ? null : new Blob([body]).stream(),
+});
+(async () => {
+  const validation = await app.lifecycleNotifications(request('validationToken=' + encodeURIComponent('<b>hi</b> there')), context);
+  const notification = await app.lifecycleNotifications(request('', ${JSON.stringify(payload)}), context);
+  console.log(JSON.stringify({ validation: { status: validation.status, body: validation.body }, notification: notification.status }));
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+  const { stdout } = await runInPackage(dir, lifecycle);
+
+  expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ validation: { status: 200, body: '<b>hi</b> there' }, notification: 202 });
+  expect(harness.graph.patches(id)).toHaveLength(1);
+});

@@ -1,0 +1,39 @@
+// `npm run build && node scripts/lifecycleColdStart.mjs`: how long a cold process takes to answer
+// Graph's validation request on the lifecycle endpoint (Graph allows 10 s), against `node -e 0`.
+// Each sample is a new process that loads the deployable bundle (dist/index.js) as the Functions
+// host would, calls the real handler with a validation token, and exits: median of 11.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+// A folder of its own, as deployed: the bundle alone, no node_modules to fall back on.
+const dir = mkdtempSync(join(tmpdir(), 'lifecycle-cold-'));
+copyFileSync('dist/index.js', join(dir, 'index.js'));
+
+const answerValidation = `
+const { lifecycleNotifications } = require('./index.js');
+const request = { query: new URLSearchParams('validationToken=' + encodeURIComponent('Validation: cold start')), headers: new Headers() };
+lifecycleNotifications(request, { invocationId: 'cold' }).then((answer) => {
+  if (answer.status !== 200 || answer.body !== 'Validation: cold start') process.exit(1);
+});`;
+
+function median(args) {
+  const samples = [];
+  for (let i = 0; i < 11; i++) {
+    const start = performance.now();
+    execFileSync(process.execPath, args, { cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH } });
+    samples.push(performance.now() - start);
+  }
+  return samples.sort((a, b) => a - b)[5];
+}
+
+try {
+  const baseline = median(['-e', '0']);
+  const validation = median(['-e', answerValidation]);
+  console.log(`node -e 0:                                   ${baseline.toFixed(0)} ms`);
+  console.log(`load the bundle + answer a validation request: ${validation.toFixed(0)} ms (${(validation / baseline).toFixed(2)}x)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
