@@ -63,7 +63,10 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   };
   const graphWork: Promise<unknown>[] = [];
   await forEachConcurrently(parsed.items, TABLE_CONCURRENCY, async (item) => {
-    if (!sameSecret(item.clientState, clientState)) return ignore('its clientState does not match WEBHOOK_CLIENT_STATE.', item.subscriptionId);
+    if (!sameSecret(item.clientState, clientState)) {
+      ignore('its clientState does not match WEBHOOK_CLIENT_STATE.', item.subscriptionId);
+      return;
+    }
     try {
       const next = await record(item, renewal, runId, context, ignore);
       if (next) graphWork.push(next.work);
@@ -88,7 +91,10 @@ async function record(
 ): Promise<{ work: Promise<unknown> } | undefined> {
   const { store } = renewal;
   const subscription = await store.find(item.subscriptionId);
-  if (!subscription) return ignore('no stored subscription has this id (register or adopt it first).', item.subscriptionId), undefined;
+  if (!subscription) {
+    ignore('no stored subscription has this id (register or adopt it first).', item.subscriptionId);
+    return undefined;
+  }
   const now = new Date();
   context.info(
     eventLine(`Lifecycle notification ${item.lifecycleEvent} for subscription ${subscription.id} (resource ${subscription.resource}).`, {
@@ -122,6 +128,7 @@ async function record(
       };
     }
     default:
-      return ignore(`unknown lifecycleEvent "${item.lifecycleEvent.slice(0, 60)}".`, item.subscriptionId), undefined;
+      ignore(`unknown lifecycleEvent "${item.lifecycleEvent.slice(0, 60)}".`, item.subscriptionId);
+      return undefined;
   }
 }
