@@ -15,8 +15,9 @@ param location string
 param alertEmail string
 
 @secure()
+@minLength(16)
 @maxLength(128)
-@description('Client state Graph echoes in every notification (at most 128 characters). Stored in Key Vault only.')
+@description('Client state Graph echoes in every notification (16 to 128 characters, e.g. openssl rand -hex 32). Stored in Key Vault only.')
 param webhookClientState string
 
 @description('Microsoft Graph application permissions granted to the app identity, e.g. Mail.Read or Mail.ReadBasic.')

@@ -37,6 +37,11 @@ export interface Config {
     maxRunAgeHours: number;
   };
   webhook: WebhookConfig;
+  /**
+   * What is wrong with the webhook settings, if anything. Kept apart rather than thrown: a bad client
+   * state must stop registration, recreation and the lifecycle endpoint, never the renewals.
+   */
+  webhookProblem: string | undefined;
 }
 
 /** What creating subscriptions and checking lifecycle notifications take. */
@@ -120,12 +125,23 @@ export function loadConfig(env: Env = process.env): Config {
     status: {
       maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),
     },
-    webhook: readWebhook(env),
+    ...readWebhookOrProblem(env),
   };
 }
 
-/** Only the webhook settings: what the lifecycle endpoint needs, without the rest (or its imports). */
-export function readWebhook(env: Env = process.env): WebhookConfig {
+const NO_WEBHOOK: WebhookConfig = { clientState: undefined, notificationUrl: undefined, lifecycleUrl: undefined, userId: undefined };
+
+function readWebhookOrProblem(env: Env): Pick<Config, 'webhook' | 'webhookProblem'> {
+  try {
+    return { webhook: readWebhook(env), webhookProblem: undefined };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { webhook: NO_WEBHOOK, webhookProblem: error.message };
+  }
+}
+
+/** The webhook settings; throws a ConfigError naming the first one that is wrong. */
+function readWebhook(env: Env): WebhookConfig {
   return {
     clientState: readClientState(env),
     notificationUrl: readWebhookUrl(env, 'WEBHOOK_NOTIFICATION_URL', 'https://contoso.example/api/notifications'),

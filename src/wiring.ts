@@ -1,10 +1,13 @@
 import type { Config } from './config';
 import type { Log } from './renewal/ports';
+import { leaseMs } from './renewal/policy';
+import type { RenewalContext } from './renewal/renewSubscription';
 import type { RenewalRunInput } from './renewal/run';
 import type { RunTrigger } from './renewal/runRecord';
 import { nextRunAfter, runIntervalMs } from './renewal/schedule';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
+import { MAX_RETRY_AFTER_MS } from './graph/retry';
 import { GraphSubscriptions } from './graph/subscriptions';
 import { RunTable } from './storage/runTable';
 import { SubscriptionTable } from './storage/subscriptionTable';
@@ -64,17 +67,28 @@ export function runInputFor(
   const { cron, timeZone } = config.schedule;
   const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
   return {
-    store: services.subscriptions,
-    graph: services.graph,
+    ...renewalContextFor(services, log),
     runs: services.runs,
-    log,
-    policy: config.renewal,
     concurrency: config.renewal.concurrency,
     ...run,
     nextRunAt: nextRunAfter(lookFrom, cron, timeZone),
-    intervalMs: runIntervalMs(cron, timeZone, lookFrom),
+    deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
+  };
+}
+
+/** What renewing or recreating one subscription needs; runs and lifecycle notifications share it. */
+export function renewalContextFor(services: Services, log: Log): RenewalContext {
+  const { config } = services;
+  const lookFrom = new Date(Date.now() + EARLY_FIRE_TOLERANCE_MS);
+  return {
+    store: services.subscriptions,
+    graph: services.graph,
+    log,
+    policy: config.renewal,
+    intervalMs: runIntervalMs(config.schedule.cron, config.schedule.timeZone, lookFrom),
     now: () => new Date(),
     clientState: config.webhook.clientState,
-    deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
+    webhookProblem: config.webhookProblem,
+    leaseMs: leaseMs(config.graph, MAX_RETRY_AFTER_MS),
   };
 }

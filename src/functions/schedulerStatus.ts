@@ -42,6 +42,7 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
         lifetimeHours: config.renewal.lifetimeHours,
         maxRunAgeHours: config.status.maxRunAgeHours,
         abandonedRunHours: ABANDONED_RUN_HOURS,
+        configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
       },
     });
     return answer(report.healthy ? 200 : 503, report.body);

@@ -4,8 +4,7 @@ import { redact } from '../redact';
 import { forEachConcurrently } from '../renewal/concurrently';
 import { eventLine } from '../renewal/events';
 import { renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
-import { runIntervalMs } from '../renewal/schedule';
-import { servicesFor, type Services } from '../wiring';
+import { renewalContextFor, servicesFor, type Services } from '../wiring';
 import { keep } from './backlog';
 import { parseNotifications, type LifecycleItem } from './payload';
 import { sameSecret } from './sameSecret';
@@ -13,6 +12,10 @@ import { sameSecret } from './sameSecret';
 /** Graph wants a 2xx within 3 s; answer by then, and let longer work (a recreation) go on. */
 export const ANSWER_WITHIN_MS = 2000;
 const TABLE_CONCURRENCY = 8;
+const MAX_NAMED_IGNORED = 10;
+// A run holds a row for the length of one Graph call, usually well under a second.
+const BUSY_RETRIES = 5;
+const BUSY_RETRY_MS = 2000;
 
 /**
  * Acts on a batch of lifecycle notifications. Each item must carry our client state and name a
@@ -25,15 +28,19 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   const parsed = parseNotifications(body);
   if (typeof parsed === 'string') return { status: 400, jsonBody: { success: false, error: parsed } };
   const runId = `lifecycle-${context.invocationId}`;
-  const ignore = (reason: string, subscriptionId?: string) =>
+  // Anyone can post here: name the first few items ignored, then only count them.
+  let ignored = 0;
+  const ignore = (reason: string, subscriptionId?: string) => {
+    if (++ignored > MAX_NAMED_IGNORED) return;
     context.warn(
-      eventLine(`Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId})` : ''}: ${reason}`, {
+      eventLine(`Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId.slice(0, 100)})` : ''}: ${reason}`, {
         event: 'lifecycleIgnored',
         invocationId: context.invocationId,
-        subscriptionId,
+        subscriptionId: subscriptionId?.slice(0, 100),
         reason,
       }),
     );
+  };
   for (const rejected of parsed.rejected) ignore(`item ${rejected.index} has ${rejected.reason}.`, rejected.subscriptionId);
 
   let services: Services;
@@ -48,21 +55,15 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   }
   const clientState = services.config.webhook.clientState;
   if (!clientState) {
-    context.error('Lifecycle notifications ignored: WEBHOOK_CLIENT_STATE is not set, so none can be verified. Set it to the client state the subscriptions were created with.');
-    return { status: 202 };
+    // 503, not 202: once the setting is fixed, a notification Graph sends again can still be acted on.
+    const problem = services.config.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set';
+    context.error(`Lifecycle notifications cannot be verified: ${problem}. Set WEBHOOK_CLIENT_STATE to the client state the subscriptions were created with.`);
+    return { status: 503, jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
   }
 
-  const renewal: RenewalContext = {
-    store: services.subscriptions,
-    graph: services.graph,
-    log: context,
-    policy: services.config.renewal,
-    intervalMs: runIntervalMs(services.config.schedule.cron, services.config.schedule.timeZone, new Date()),
-    now: () => new Date(),
-    clientState,
-  };
+  const renewal = renewalContextFor(services, context);
   const graphWork: Promise<unknown>[] = [];
-  await forEachConcurrently(parsed.items, TABLE_CONCURRENCY, async (item) => {
+  const recording = forEachConcurrently(parsed.items, TABLE_CONCURRENCY, async (item) => {
     if (!sameSecret(item.clientState, clientState)) {
       ignore('its clientState does not match WEBHOOK_CLIENT_STATE.', item.subscriptionId);
       return;
@@ -75,10 +76,34 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
     }
   });
 
-  const all = Promise.allSettled(graphWork);
+  // Recording first (the row is what makes the work survive this instance), then the Graph work; the
+  // answer goes out when both are done or after ANSWER_WITHIN_MS, whichever comes first.
+  const all = recording
+    .then(() => {
+      if (ignored > MAX_NAMED_IGNORED) {
+        context.warn(`Lifecycle notifications: ${ignored - MAX_NAMED_IGNORED} more item(s) ignored in this request (not named).`);
+      }
+      return Promise.allSettled(graphWork);
+    })
+    .catch((error: unknown) => context.error(`Lifecycle notifications could not all be handled: ${redact((error as Error).message)}`));
   keep(all);
   await Promise.race([all, new Promise((resolve) => setTimeout(resolve, ANSWER_WITHIN_MS).unref())]);
   return { status: 202 };
+}
+
+/**
+ * Does what the row's pending lifecycle event asks for. When another worker holds the row (a run
+ * renewing it), it waits for the lease to be given back and looks again: a renewal settles a
+ * reauthorization, not a removal, which is then recreated here rather than at the next run.
+ */
+async function actOnPending(id: string, runId: string, renewal: RenewalContext): Promise<void> {
+  for (let attempt = 1; attempt <= BUSY_RETRIES; attempt++) {
+    const row = await renewal.store.find(id);
+    if (!row?.pendingLifecycleEvent) return;
+    const work = row.pendingLifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
+    if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped') return;
+    await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+  }
 }
 
 /** Records what `item` asks for on its row; resolves with the Graph work that follows, if any (not awaited). */
@@ -117,12 +142,9 @@ async function record(
     case 'reauthorizationRequired':
     case 'subscriptionRemoved': {
       await store.recordPending(subscription, item.lifecycleEvent, now);
-      const pending = await store.find(subscription.id);
-      if (!pending) return undefined;
-      const work = item.lifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
       return {
-        work: renewSubscription(pending, runId, renewal, work).catch((error: unknown) => {
-          // A credential problem: the pending mark stays for the next run.
+        work: actOnPending(subscription.id, runId, renewal).catch((error: unknown) => {
+          // A credential or table problem: the pending mark stays for the next run.
           context.error(`Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`);
         }),
       };

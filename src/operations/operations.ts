@@ -2,12 +2,12 @@ import { CredentialError, GraphRequestError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
-import { renewalTarget } from '../renewal/policy';
+import { matchesDefinition, renewalTarget } from '../renewal/policy';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
-import type { StoredSubscription, SubscriptionDefinition } from '../renewal/subscription';
-import { runInputFor, type Services } from '../wiring';
+import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
+import { renewalContextFor, runInputFor, type Services } from '../wiring';
 import { OperationError } from './operationError';
-import { readRegistration } from './registration';
+import { readPartitionKey, readRegistration } from './registration';
 
 /**
  * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
@@ -57,13 +57,14 @@ export function viewOf(subscription: StoredSubscription): SubscriptionView {
 /** Creates a subscription on Graph (Graph validates the notification URL first) and stores it. */
 export async function register(services: Services, input: unknown, log: Log): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
   const { config, graph, subscriptions } = services;
+  if (config.webhookProblem) throw new OperationError(503, `Configuration error: ${config.webhookProblem}`);
   const clientState = config.webhook.clientState;
   if (!clientState) throw new OperationError(503, 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
   const { definition, partitionKey, warnings } = readRegistration(input, config.webhook);
   await subscriptions.ensureExists();
   const now = new Date();
   const target = renewalTarget(definition.resource, now, config.renewal.lifetimeHours);
-  const created = await graphCall(() => graph.create({ ...definition, expirationDateTime: target.expiration, clientState }), 'create the subscription');
+  const created = await graphCall(() => graph.create({ ...definition, expirationDateTime: target.expiration, clientState }), 'create the subscription', true);
   try {
     await subscriptions.insert(partitionKey, definition, created, now);
   } catch (error) {
@@ -87,6 +88,8 @@ export async function register(services: Services, input: unknown, log: Log): Pr
 
 export interface AdoptionReport {
   adopted: SubscriptionView[];
+  /** Subscriptions an interrupted recreation had made, put in the place of the row they replace. */
+  recovered: { id: string; replaces: string }[];
   alreadyStored: number;
   /** Active rows Graph did not list: the next run finds them gone (404) and recreates them. */
   missingOnGraph: { id: string; resource: string; expirationDateTime: string }[];
@@ -94,26 +97,53 @@ export interface AdoptionReport {
 
 /**
  * Stores the subscriptions this app has on Graph that the table does not know (GET /subscriptions,
- * every page), and reports rows whose subscription Graph no longer lists. Graph never returns a
- * subscription's client state: adopt only subscriptions created with WEBHOOK_CLIENT_STATE, or their
- * lifecycle notifications will be ignored.
+ * every page), and reports rows whose subscription Graph no longer lists. One that an interrupted
+ * recreation made takes the place of the row it replaces, as the recreation would have done, rather
+ * than becoming a second row for the same definition. Graph never returns a subscription's client
+ * state: adopt only subscriptions created with WEBHOOK_CLIENT_STATE, or their lifecycle
+ * notifications will be ignored.
  */
 export async function adopt(services: Services, log: Log, partitionKey = 'default'): Promise<AdoptionReport> {
   const { graph, subscriptions } = services;
+  const partition = readPartitionKey(partitionKey);
   await subscriptions.ensureExists();
-  const report: AdoptionReport = { adopted: [], alreadyStored: 0, missingOnGraph: [] };
+  const report: AdoptionReport = { adopted: [], recovered: [], alreadyStored: 0, missingOnGraph: [] };
+
+  // One pass over the table: the ids it holds, the active rows, and the interrupted recreations.
+  const stored = new Set<string>();
+  const active: StoredSubscription[] = [];
+  const interrupted: StoredSubscription[] = [];
+  for await (const page of subscriptions.pages()) {
+    for (const row of page) {
+      if (!row.ok) continue;
+      stored.add(row.subscription.id);
+      if (row.subscription.state === 'active') active.push(row.subscription);
+      if (row.subscription.recreateStartedAt) interrupted.push(row.subscription);
+    }
+  }
+
   const onGraph = new Set<string>();
   const now = new Date();
+  const lease = renewalContextFor(services, log).leaseMs;
   await graphCall(async () => {
     for await (const subscription of graph.list()) {
       onGraph.add(subscription.id);
-      if (await subscriptions.find(subscription.id)) {
+      if (stored.has(subscription.id)) {
         report.alreadyStored++;
         continue;
       }
-      await subscriptions.insert(partitionKey, definitionFrom(subscription), subscription, now);
-      const stored = await subscriptions.find(subscription.id);
-      report.adopted.push(viewOf(stored!));
+      const owner = interrupted.find((row) => {
+        const definition = definitionOf(row);
+        return !('missing' in definition) && matchesDefinition(subscription, definition);
+      });
+      if (owner && (await recover(services, owner, subscription, lease, now))) {
+        interrupted.splice(interrupted.indexOf(owner), 1);
+        report.recovered.push({ id: subscription.id, replaces: owner.id });
+        continue;
+      }
+      await subscriptions.insert(partition, definitionFrom(subscription), subscription, now);
+      const adopted = await subscriptions.find(subscription.id);
+      report.adopted.push(viewOf(adopted!));
       log.info(
         eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
           event: 'subscriptionRegistered',
@@ -125,14 +155,19 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
       );
     }
   }, 'list the subscriptions');
-  for await (const page of subscriptions.pages()) {
-    for (const row of page) {
-      if (!row.ok || row.subscription.state !== 'active' || onGraph.has(row.subscription.id)) continue;
-      const { id, resource, expirationDateTime } = row.subscription;
-      report.missingOnGraph.push({ id, resource, expirationDateTime: expirationDateTime.toISOString() });
-    }
+  for (const row of active) {
+    if (!onGraph.has(row.id)) report.missingOnGraph.push({ id: row.id, resource: row.resource, expirationDateTime: row.expirationDateTime.toISOString() });
   }
   return report;
+}
+
+/** Puts `created` in the place of `row`, whose recreation made it and was interrupted; false when another worker holds the row. */
+async function recover(services: Services, row: StoredSubscription, created: GraphSubscription, leaseMs: number, now: Date): Promise<boolean> {
+  const definition = definitionOf(row) as SubscriptionDefinition;
+  const leased = await services.subscriptions.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
+  if (!leased) return false;
+  await services.subscriptions.replace(leased, definition, created, now);
+  return true;
 }
 
 function definitionFrom(subscription: GraphSubscription): SubscriptionDefinition {
@@ -157,8 +192,17 @@ export async function list(services: Services): Promise<{ subscriptions: Subscri
 export async function remove(services: Services, id: string, log: Log): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
   const { graph, subscriptions } = services;
   await subscriptions.ensureExists();
-  const row = await subscriptions.find(id);
-  const onGraph = await graphCall(() => graph.remove(id), 'delete the subscription');
+  const found = await subscriptions.find(id);
+  // Leased like a renewal, so no run is renewing or recreating it while it goes.
+  const row = found && (await subscriptions.claim(found, new Date(Date.now() + renewalContextFor(services, log).leaseMs), () => true));
+  if (found && !row) throw new OperationError(409, `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
+  let onGraph: 'deleted' | 'notFound';
+  try {
+    onGraph = await graphCall(() => graph.remove(id), 'delete the subscription');
+  } catch (error) {
+    if (row) await subscriptions.release(row).catch(() => undefined);
+    throw error;
+  }
   if (!row && onGraph === 'notFound') throw new OperationError(404, `No subscription ${id}, neither stored nor on Graph.`);
   if (row) await subscriptions.remove(row);
   log.info(
@@ -187,14 +231,18 @@ export async function renewNow(services: Services, log: Log, options: { id?: str
 }
 
 /** Runs a Graph call; its failure becomes an OperationError that says what Graph answered. */
-async function graphCall<T>(call: () => Promise<T>, what: string): Promise<T> {
+async function graphCall<T>(call: () => Promise<T>, what: string, creates = false): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof CredentialError) throw new OperationError(503, error.message);
     if (error instanceof GraphRequestError) {
       const status = error.statusCode === 0 ? 'no answer' : `status ${error.statusCode}`;
-      throw new OperationError(502, `Graph could not ${what} (${status}, ${error.code}): ${redact(error.message)}`);
+      // No answer or a server error: Graph may have created it all the same.
+      const unsure = creates && (error.statusCode === 0 || error.statusCode >= 500)
+        ? ' Graph may have created it anyway: run adopt before registering again, or you may get two.'
+        : '';
+      throw new OperationError(502, `Graph could not ${what} (${status}, ${error.code}): ${redact(error.message)}${unsure}`);
     }
     throw error;
   }

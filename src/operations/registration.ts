@@ -78,10 +78,7 @@ export function readRegistration(input: unknown, webhook: WebhookConfig): Regist
     throw new OperationError(400, `latestSupportedTlsVersion must be one of ${[...TLS_VERSIONS].join(', ')}.`);
   }
 
-  const partitionKey = text('partitionKey') ?? 'default';
-  if (partitionKey.length > 255 || BAD_KEY.test(partitionKey)) {
-    throw new OperationError(400, 'partitionKey must be at most 255 characters, without / \\ # ? or control characters.');
-  }
+  const partitionKey = readPartitionKey(text('partitionKey') ?? 'default');
 
   return {
     definition: {
@@ -109,4 +106,12 @@ function httpsUrl(field: string, value: string | undefined, setting: string): st
   }
   if (url.protocol !== 'https:') throw new OperationError(400, `${field} must be an https URL: Graph only delivers notifications over https.`);
   return url.toString();
+}
+
+/** A table partition key as the table service takes it, or a 400 that says what it takes. */
+export function readPartitionKey(value: string): string {
+  if (value === '' || value.length > 255 || BAD_KEY.test(value)) {
+    throw new OperationError(400, 'partitionKey must be 1 to 255 characters, without / \\ # ? or control characters.');
+  }
+  return value;
 }

@@ -23,7 +23,7 @@ export interface SubscriptionStore {
   /** Gives a lease back without other changes. */
   release(subscription: StoredSubscription): Promise<void>;
   /** Notes, before POST /subscriptions, that a creation is under way (see `recreateStartedAt`). */
-  beginRecreate(subscription: StoredSubscription, at: Date): Promise<StoredSubscription>;
+  beginRecreate(subscription: StoredSubscription, at: Date, leaseUntil: Date): Promise<StoredSubscription>;
   /**
    * Marks the row expired (Graph no longer has its subscription) with the failure; its definition
    * stays for the next attempt. `mayHaveCreated` false clears the in-progress mark (Graph made nothing).

@@ -6,7 +6,7 @@ import { matchesDefinition, renewalTarget } from './policy';
 import type { RenewalContext } from './renewSubscription';
 import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
 
-export type RecreateOutcome = 'recreated' | 'expired';
+export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';
 
 /**
  * Creates a new subscription from the stored definition of one Graph lost (404, subscriptionRemoved),
@@ -54,9 +54,14 @@ export async function recreateSubscription(
   if (!context.clientState) {
     return fail(
       subscription,
-      { at: context.now(), statusCode: 0, code: 'ClientStateMissing', message: 'WEBHOOK_CLIENT_STATE is not set.' },
+      {
+        at: context.now(),
+        statusCode: 0,
+        code: context.webhookProblem ? 'WebhookSettingInvalid' : 'ClientStateMissing',
+        message: context.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set.',
+      },
       false,
-      'Set WEBHOOK_CLIENT_STATE (README, "Configuration"): subscriptions are created with it, and lifecycle notifications are checked against it.',
+      'Fix WEBHOOK_CLIENT_STATE (README, "Configuration"): subscriptions are created with it, and lifecycle notifications are checked against it.',
     );
   }
 
@@ -73,7 +78,13 @@ export async function recreateSubscription(
   }
 
   const now = context.now();
-  const marked = await store.beginRecreate(subscription, now);
+  let marked: StoredSubscription;
+  try {
+    // The lease starts again here: the creation may take the whole of it.
+    marked = await store.beginRecreate(subscription, now, new Date(now.getTime() + context.leaseMs));
+  } catch (error) {
+    return fail(subscription, toFailure(error, context.now()), subscription.recreateStartedAt !== undefined, 'The row could not be marked, so nothing was created; the next run tries again.');
+  }
   const target = renewalTarget(definition.resource, now, context.policy.lifetimeHours);
   let created;
   try {
@@ -91,6 +102,7 @@ export async function recreateSubscription(
   try {
     await store.replace(marked, definition, created, context.now());
   } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return withdraw(subscription, created, fields, label, context);
     // The mark stays on the old row: the next attempt finds this subscription on Graph and adopts it.
     const message = redact((error as Error).message);
     log.error(
@@ -103,6 +115,33 @@ export async function recreateSubscription(
   }
   report(subscription, created, false, fields, label, context);
   return 'recreated';
+}
+
+/**
+ * The row went away while Graph created its successor (someone removed the subscription): the new
+ * one has no row to live in, so it is deleted again rather than left on Graph unseen.
+ */
+async function withdraw(
+  old: StoredSubscription,
+  created: { id: string },
+  fields: { runId: string; subscriptionId: string; resource: string },
+  label: string,
+  context: RenewalContext,
+): Promise<RecreateOutcome> {
+  let outcome = 'deleted it again';
+  try {
+    await context.graph.remove(created.id);
+  } catch (error) {
+    outcome = `could not delete it (${redact((error as Error).message)}): delete ${created.id} with "npm run ops -- remove ${created.id}"`;
+  }
+  context.log.warn(
+    eventLine(`Webhook row removed while it was being recreated (${label}): created ${created.id} on Graph and ${outcome}.`, {
+      event: 'subscriptionSkipped',
+      ...fields,
+      oldExpiration: old.expirationDateTime.toISOString(),
+    }),
+  );
+  return 'skipped';
 }
 
 /** A subscription on Graph with this definition that no row knows: what an interrupted attempt created. */

@@ -3,7 +3,7 @@ import { redact } from '../redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import type { Log, SubscriptionGraph, SubscriptionStore } from './ports';
-import { keepAliveProblem, LEASE_MINUTES, renewalTarget, type RenewalPolicy } from './policy';
+import { keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
 import { recreateSubscription } from './recreateSubscription';
 import type { StoredSubscription } from './subscription';
 
@@ -19,6 +19,10 @@ export interface RenewalContext {
   now: () => Date;
   /** WEBHOOK_CLIENT_STATE, which new subscriptions are created with; recreation fails clearly without it. */
   clientState: string | undefined;
+  /** Why the webhook settings are unusable, when they are (config.webhookProblem). */
+  webhookProblem?: string;
+  /** How long a row is leased for one renewal or recreation (policy.leaseMs). */
+  leaseMs: number;
 }
 
 /** What became of one subscription; the run counts each. */
@@ -47,7 +51,7 @@ export async function renewSubscription(
 
   let leased: StoredSubscription | undefined;
   try {
-    const until = new Date(context.now().getTime() + LEASE_MINUTES * 60_000);
+    const until = new Date(context.now().getTime() + context.leaseMs);
     leased = await store.claim(subscription, until, (current) => unchangedSince(subscription, current));
   } catch (error) {
     log.error(eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact((error as Error).message)}`, { event: 'tableWriteFailed', ...fields, outcome: 'failed' }));

@@ -1,3 +1,4 @@
+import { CredentialError } from '../graph/errors';
 import { redact } from '../redact';
 import { forEachConcurrently } from './concurrently';
 import { eventLine } from './events';
@@ -119,8 +120,14 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
           const outcome = await renewSubscription(subscription, runId, input, work);
           totals[outcome]++;
         } catch (error) {
-          // Only a credential problem gets here: every other renewal would fail the same way.
-          fatal ??= error as Error;
+          // A credential problem ends the run: every other renewal would fail the same way.
+          if (error instanceof CredentialError) {
+            fatal ??= error;
+            return;
+          }
+          // Anything else (a table error) is this subscription's failure alone.
+          totals.failed++;
+          log.error(`Webhook ${work} failed (subscription ${subscription.id}, resource ${subscription.resource}): ${redact((error as Error).message)}`);
         }
       },
       () => fatal !== undefined || outOfTime(),

@@ -16,6 +16,8 @@ export interface StatusSettings {
   maxRunAgeHours: number;
   /** A run still "running" after this long was stopped by the host (longer than functionTimeout). */
   abandonedRunHours: number;
+  /** Settings that are wrong without stopping the renewals (the webhook settings). */
+  configurationProblems?: string[];
 }
 
 export interface StatusInput {
@@ -42,7 +44,11 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
   for await (const page of input.store.pages()) census.add(page);
   const [lastRun, lastFinished] = await Promise.all([input.runs.latest(), input.runs.latestFinished()]);
 
-  const problems = [...schedulerProblems(settings, lastRun, lastFinished, now, nextRunAt), ...census.problems()];
+  const problems = [
+    ...(settings.configurationProblems ?? []).map((problem) => `Configuration error: ${problem}`),
+    ...schedulerProblems(settings, lastRun, lastFinished, now, nextRunAt),
+    ...census.problems(),
+  ];
   const offset = utcOffsetAt(nextRunAt, settings.timeZone);
   const body: Record<string, unknown> = {
     success: problems.length === 0,

@@ -34,14 +34,15 @@ export class SubscriptionTable implements SubscriptionStore {
   async saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date): Promise<'saved' | 'newer-kept'> {
     const saved = await this.mergeWithRetry(
       subscription,
-      // A PATCH also reauthorizes: a pending reauthorizationRequired is dealt with.
-      () => ({
+      // A PATCH also reauthorizes: a pending reauthorizationRequired is dealt with. A subscriptionRemoved
+      // that arrived after the PATCH is not: it stays for whoever recreates the subscription.
+      (current) => ({
         expirationDateTime: expiration,
         lastRenewedAt: at,
         state: 'active',
         consecutiveFailures: 0,
         leaseUntil: CLEARED,
-        pendingLifecycleEvent: CLEARED,
+        ...(current.pendingLifecycleEvent === 'subscriptionRemoved' ? {} : { pendingLifecycleEvent: CLEARED }),
       }),
       // Another run stored this or a later expiration meanwhile: an expiration never moves backwards.
       (current) => current.expirationDateTime.getTime() >= expiration.getTime(),
@@ -87,9 +88,14 @@ export class SubscriptionTable implements SubscriptionStore {
     await this.mergeWithRetry(subscription, () => ({ leaseUntil: CLEARED }), () => false);
   }
 
-  async beginRecreate(subscription: StoredSubscription, at: Date): Promise<StoredSubscription> {
-    const written = await this.mergeWithRetry(subscription, () => ({ recreateStartedAt: at }), () => false);
-    return { ...written!.row, recreateStartedAt: at, etag: written!.etag };
+  async beginRecreate(subscription: StoredSubscription, at: Date, leaseUntil: Date): Promise<StoredSubscription> {
+    // Marked expired too: a worker that dies from here on leaves a row the next run recreates.
+    const written = await this.mergeWithRetry(
+      subscription,
+      (current) => ({ recreateStartedAt: at, leaseUntil, state: 'expired', ...(current.state === 'expired' ? {} : { expiredAt: at }) }),
+      () => false,
+    );
+    return { ...written!.row, state: 'expired', recreateStartedAt: at, leaseUntil, etag: written!.etag };
   }
 
   async recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void> {
@@ -113,6 +119,9 @@ export class SubscriptionTable implements SubscriptionStore {
     created: { id: string; expirationDateTime: Date },
     at: Date,
   ): Promise<void> {
+    // What arrived on the old row while Graph was creating its successor (a `missed`) is kept.
+    const current = toStoredRow(await this.table.getEntity<SubscriptionEntity>(old.partitionKey, old.id));
+    const lastMissedAt = current.ok ? current.subscription.lastMissedAt : old.lastMissedAt;
     // One transaction (same partition): the old row goes and its successor arrives together, or
     // neither does. A transaction's delete takes no ETag (SDK); the caller's lease keeps other runs off.
     await this.table.submitTransaction([
@@ -125,7 +134,7 @@ export class SubscriptionTable implements SubscriptionStore {
           ...newRowProperties(definition, created, at),
           replaces: old.id,
           recreatedAt: at,
-          ...(old.lastMissedAt ? { lastMissedAt: old.lastMissedAt } : {}),
+          ...(lastMissedAt ? { lastMissedAt } : {}),
         },
       ],
     ]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lifecycleNotifications, MAX_BODY_BYTES } from '../../src/functions/lifecycleNotifications';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { settled } from '../../src/lifecycle/backlog';
+import { SubscriptionTable } from '../../src/storage/subscriptionTable';
 import { hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
 import { useHarness } from '../support/useHarness';
 
@@ -17,6 +18,11 @@ function post(body: string, headers: Record<string, string> = { 'content-type': 
 
 const notification = (subscriptionId: string, lifecycleEvent: string, clientState = harness.env.WEBHOOK_CLIENT_STATE) =>
   JSON.stringify({ value: [{ subscriptionId, clientState, lifecycleEvent, tenantId: 't', subscriptionExpirationDateTime: new Date().toISOString() }] });
+
+async function asyncFirst<T>(pages: AsyncIterable<T>): Promise<T> {
+  for await (const page of pages) return page;
+  throw new Error('no page');
+}
 
 async function rows(): Promise<Record<string, any>[]> {
   const all: Record<string, any>[] = [];
@@ -127,6 +133,35 @@ describe('lifecycle notifications from Graph', () => {
     expect(row).toMatchObject({ pendingLifecycleEvent: '', expirationDateTime: harness.graph.subscriptions.get(id)!.expirationDateTime });
   });
 
+  it('recreates a subscription removed while a run was renewing it, once the run lets go of its row', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 5) });
+    // A run holds the row: its PATCH went through, its table write is still to come.
+    const table = new SubscriptionTable(harness.subscriptionsTable);
+    const [row] = (await asyncFirst(table.pages())).map((r) => (r.ok ? r.subscription : undefined));
+    const leased = await table.claim(row!, hoursFrom(new Date(), 1), () => true);
+
+    // Graph removes the subscription and says so; the lifecycle endpoint finds the row busy.
+    expect((await harness.graph.sendLifecycle(id, 'subscriptionRemoved')).status).toBe(202);
+    expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: 'subscriptionRemoved' });
+
+    // The run records its renewal: the removal it did not see is kept, and the lease given back.
+    await table.saveRenewal(leased!, hoursFrom(new Date(), 70), new Date());
+    expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: 'subscriptionRemoved', leaseUntil: '' });
+
+    await settled();
+    const [replacement] = [...harness.graph.subscriptions.values()];
+    expect(await rows()).toEqual([expect.objectContaining({ rowKey: replacement!.id, replaces: id, state: 'active' })]);
+  }, 30_000);
+
+  it('answers 503 and acts on nothing while WEBHOOK_CLIENT_STATE is unusable', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
+    process.env.WEBHOOK_CLIENT_STATE = 'too-short';
+    const answer = await post(notification(id, 'subscriptionRemoved', 'too-short'));
+    expect(answer.status).toBe(503);
+    expect(harness.messages('error')).toContainEqual(expect.stringContaining('Lifecycle notifications cannot be verified: WEBHOOK_CLIENT_STATE: is 9 characters long'));
+    expect(harness.graph.requests).toHaveLength(0);
+  });
+
   it('leaves a reauthorization the app could not do to the next run', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60) });
     harness.graph.inject({ method: 'PATCH', status: 503, times: 4 });
@@ -144,7 +179,7 @@ describe('lifecycle notifications from Graph', () => {
 describe('bad requests', () => {
   const noStack = (body: unknown) => expect(JSON.stringify(body ?? '')).not.toMatch(/\bat .*\.(ts|js):\d+|Error:/);
 
-  it('refuses a body over the limit with 400, without reading it all', async () => {
+  it('refuses a body over the limit with 400', async () => {
     const answer = await post(`{"value":[${'"x",'.repeat(MAX_BODY_BYTES / 4)}"x"]}`);
     expect(answer).toMatchObject({ status: 400, jsonBody: { success: false, error: `the body is over ${MAX_BODY_BYTES} bytes.` } });
     noStack(answer.jsonBody);
@@ -161,5 +196,12 @@ describe('bad requests', () => {
   it('refuses a body that is not JSON with 415', async () => {
     const answer = await post('value=1', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(answer).toMatchObject({ status: 415 });
+  });
+
+  it('names the first ten items it ignores and counts the rest', async () => {
+    const value = Array.from({ length: 25 }, (_, i) => ({ subscriptionId: `forged-${i}`, clientState: 'wrong-wrong-wrong-wrong', lifecycleEvent: 'subscriptionRemoved' }));
+    expect((await post(JSON.stringify({ value }))).status).toBe(202);
+    expect(harness.messages('warning').filter((m) => m.includes('"event":"lifecycleIgnored"'))).toHaveLength(10);
+    expect(harness.messages('warning')).toContainEqual('Lifecycle notifications: 15 more item(s) ignored in this request (not named).');
   });
 });

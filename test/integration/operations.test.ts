@@ -86,6 +86,13 @@ describe('register', () => {
     expect((await call(listSubscriptions, 'GET', 'webhooks/subscriptions')).jsonBody.subscriptions).toEqual([]);
   });
 
+  it('says Graph may have created it when no answer came, so a retry does not make two', async () => {
+    process.env.GRAPH_TIMEOUT_SECONDS = '1';
+    harness.graph.inject({ method: 'POST', delayMs: 1500, completeAnyway: true, times: 1 });
+    const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
+    expect(answer).toMatchObject({ status: 502, jsonBody: { error: expect.stringContaining('Graph may have created it anyway: run adopt before registering again') } });
+  });
+
   it('needs GRAPH_USER_ID or a resource', async () => {
     delete process.env.GRAPH_USER_ID;
     const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
@@ -117,6 +124,40 @@ describe('adopt', () => {
   });
 });
 
+describe('adopt after an interrupted recreation', () => {
+  it('puts the subscription the recreation made in the old row’s place, so no second one is created', async () => {
+    const old = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), -1),
+      onGraph: false,
+      row: { state: 'expired', recreateStartedAt: hoursFrom(new Date(), -0.2) },
+    });
+    const made = harness.graph.add({
+      id: 'made-by-the-interrupted-attempt',
+      resource: INBOX,
+      expirationDateTime: hoursFrom(new Date(), 60),
+      notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL,
+      lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
+    });
+
+    const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt');
+
+    expect(answer.jsonBody).toMatchObject({ adopted: [], recovered: [{ id: made.id, replaces: old }], missingOnGraph: [] });
+    expect(await harness.row(made.id)).toMatchObject({ replaces: old, state: 'active' });
+    await expect(harness.row(old)).rejects.toMatchObject({ statusCode: 404 });
+
+    // The next run has nothing to recreate.
+    await renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
+    expect(harness.graph.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    expect(harness.graph.subscriptions.size).toBe(1);
+  });
+
+  it('refuses a partition key the table would refuse, with 400', async () => {
+    const request = new HttpRequest({ method: 'POST', url: 'http://localhost:7071/api/webhooks/subscriptions/adopt?partitionKey=a%2Fb' });
+    const answer = await adoptSubscriptions(request, harness.context('operations'));
+    expect(answer).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^partitionKey must be/) } });
+  });
+});
+
 describe('list and remove', () => {
   it('lists every row, malformed ones apart', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
@@ -140,12 +181,20 @@ describe('list and remove', () => {
     expect((await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).status).toBe(404);
   });
 
+  it('waits for a run that holds the row, with 409', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40), row: { leaseUntil: hoursFrom(new Date(), 0.2) } });
+    const answer = await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id });
+    expect(answer).toMatchObject({ status: 409, jsonBody: { error: expect.stringContaining('is being renewed or recreated right now') } });
+    expect(harness.graph.subscriptions.has(id)).toBe(true);
+  });
+
   it('keeps the row when Graph refuses the deletion', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
     harness.graph.inject({ method: 'DELETE', status: 403, times: 1, message: 'Insufficient privileges.' });
     const answer = await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id });
     expect(answer).toMatchObject({ status: 502, jsonBody: { error: expect.stringContaining('status 403') } });
-    expect(await harness.row(id)).toMatchObject({ rowKey: id });
+    // The row stays, and its lease is given back so the next run can renew it.
+    expect(await harness.row(id)).toMatchObject({ rowKey: id, leaseUntil: '' });
   });
 });
 

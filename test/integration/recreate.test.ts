@@ -101,11 +101,12 @@ describe('a subscription Graph lost', () => {
   });
 
   it('is adopted after a crash between POST and the table write', async () => {
-    // The state such a crash leaves: the row marked, and Graph holding a subscription no row names.
+    // The state such a crash leaves: the row marked and expired, its lease lapsed, and Graph holding
+    // a subscription no row names.
     const id = await storeSubscription(harness, {
       expiresAt: hoursFrom(new Date(), -1),
       onGraph: false,
-      row: { state: 'expired', recreateStartedAt: hoursFrom(new Date(), -0.5) },
+      row: { state: 'expired', recreateStartedAt: hoursFrom(new Date(), -0.5), leaseUntil: hoursFrom(new Date(), -0.1) },
     });
     const orphan = harness.graph.add({
       id: 'created-before-the-crash',
@@ -138,7 +139,42 @@ describe('a subscription Graph lost', () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
     await run();
     expect(await harness.row(id)).toMatchObject({ state: 'expired', lastErrorCode: 'ClientStateMissing' });
-    expect(harness.messages('error')).toContainEqual(expect.stringContaining('Set WEBHOOK_CLIENT_STATE'));
+    expect(harness.messages('error')).toContainEqual(expect.stringContaining('WEBHOOK_CLIENT_STATE is not set. Fix WEBHOOK_CLIENT_STATE'));
     expect(harness.graph.subscriptions.size).toBe(0);
+  });
+
+  it('is deleted again on Graph when its row is removed while Graph creates it', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
+    harness.graph.inject({ method: 'POST', delayMs: 300, times: 1 });
+
+    const running = run();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await harness.subscriptionsTable.deleteEntity('default', id);
+    await running;
+
+    expect(harness.graph.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expect(harness.graph.subscriptions.size).toBe(0);
+    expect(await rows()).toEqual([]);
+    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('Webhook row removed while it was being recreated'));
+  });
+
+  it('fails only that subscription when its row cannot be written, and renews the others', async () => {
+    // An interrupted recreation: the run first lists Graph, and meanwhile the row disappears.
+    const broken = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), -1),
+      onGraph: false,
+      row: { state: 'expired', recreateStartedAt: hoursFrom(new Date(), -1) },
+    });
+    const healthy = await Promise.all([2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })));
+    harness.graph.inject({ method: 'GET', delayMs: 300, times: 1 });
+    process.env.RENEWAL_CONCURRENCY = '1';
+
+    const running = run();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await harness.subscriptionsTable.deleteEntity('default', broken);
+    await running;
+
+    for (const id of healthy) expect(harness.graph.patches(id)).toHaveLength(1);
+    expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', renewed: 2, expired: 1 });
   });
 });

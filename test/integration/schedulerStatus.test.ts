@@ -114,6 +114,14 @@ describe('answers 503 so an uptime monitor alerts', () => {
     ]);
   });
 
+  it('when a webhook setting is unusable, while renewals go on', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 5) });
+    process.env.WEBHOOK_CLIENT_STATE = '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/clientstate/)';
+    await runTimer();
+    expect(harness.graph.patches(id)).toHaveLength(1);
+    expect(await problems()).toEqual([expect.stringMatching(/^Configuration error: WEBHOOK_CLIENT_STATE: is an unresolved Key Vault reference/)]);
+  });
+
   it('when Graph reported missed notifications in the last day', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 60), row: { lastMissedAt: hoursFrom(NOW, -2) } });
     await runTimer();

@@ -127,7 +127,10 @@ describe('webhook settings', () => {
   const secret = 'a3f1c9e0b7d24c5e8f6a1b2c3d4e5f60';
 
   it('are all optional: renewal alone needs none of them', () => {
-    expect(loadConfig(base).webhook).toEqual({ clientState: undefined, notificationUrl: undefined, lifecycleUrl: undefined, userId: undefined });
+    expect(loadConfig(base)).toMatchObject({
+      webhook: { clientState: undefined, notificationUrl: undefined, lifecycleUrl: undefined, userId: undefined },
+      webhookProblem: undefined,
+    });
   });
 
   it('take a client state of 16 to 128 characters, https URLs and a user id', () => {
@@ -149,14 +152,16 @@ describe('webhook settings', () => {
     ['WEBHOOK_NOTIFICATION_URL', 'http://consumer.example/hook', /must be an https URL/],
     ['WEBHOOK_LIFECYCLE_URL', 'not a url', /is not a URL/],
     ['GRAPH_USER_ID', 'Inbox', /is not a user: use the mailbox owner's object id/],
-  ])('%s="%s" is refused with a message naming it', (setting, value, message) => {
-    const error = errorFor({ ...base, [setting]: value });
-    expect(error.setting).toBe(setting);
-    expect(error.message).toMatch(message);
+  ])('%s="%s" is refused with a message naming it, and the renewals still get their configuration', (setting, value, message) => {
+    const config = loadConfig({ ...base, [setting]: value });
+    expect(config.webhookProblem).toMatch(new RegExp(`^${setting}: `));
+    expect(config.webhookProblem).toMatch(message);
+    expect(config.webhook.clientState).toBeUndefined();
+    expect(config.renewal.marginHours).toBe(36);
   });
 
   it('never quotes the client state in an error, whatever is wrong with it', () => {
     const long = `${secret}${secret}${secret}${secret}${secret}`;
-    expect(errorFor({ ...base, WEBHOOK_CLIENT_STATE: long }).message).not.toContain(secret);
+    expect(loadConfig({ ...base, WEBHOOK_CLIENT_STATE: long }).webhookProblem).not.toContain(secret);
   });
 });
