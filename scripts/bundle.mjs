@@ -11,6 +11,10 @@ const result = await build({
   format: 'cjs',
   outfile,
   external: ['@azure/functions-core'],
+  // ESM dependencies (@azure/storage-common) call createRequire(import.meta.url), which a CommonJS
+  // bundle has no value for: give it this file's own URL.
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundleUrl' },
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',

@@ -3,3 +3,5 @@
 // test can run the very bundle that is deployed.
 export { renewSubscriptions } from './functions/renewSubscriptions';
 export { schedulerStatus } from './functions/schedulerStatus';
+export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
+export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';

@@ -2,6 +2,8 @@ import type { Config } from './config';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { GraphSubscriptions } from './graph/subscriptions';
+import { WriteRateLimiter } from './graph/writeRate';
+import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
 import { RunTable } from './storage/runTable';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
@@ -12,6 +14,8 @@ export interface Services {
   subscriptions: SubscriptionTable;
   runs: RunTable;
   graph: GraphSubscriptions;
+  /** Where a run hands what it has no time for; undefined when the host's storage is not configured. */
+  renewalQueue: RenewalQueue | undefined;
 }
 
 let built: { key: string; services: Services } | undefined;
@@ -39,8 +43,15 @@ export function servicesFor(config: Config): Services {
     graph: new GraphSubscriptions(
       createGraphClient(config.graph.baseUrl, () => tokens.get()),
       tokens,
-      { timeoutMs: config.graph.timeoutMs, maxAttempts: config.graph.maxAttempts, baseDelayMs: config.graph.retryBaseMs },
+      {
+        timeoutMs: config.graph.timeoutMs,
+        maxAttempts: config.graph.maxAttempts,
+        baseDelayMs: config.graph.retryBaseMs,
+        // One per process: the timer run and the queue messages this instance handles share Graph's ceiling.
+        writeRate: new WriteRateLimiter({ writesPerWindow: config.graph.writesPerWindow, windowMs: config.graph.writeWindowMs }),
+      },
     ),
+    renewalQueue: config.queue ? createRenewalQueue(config.queue, credential) : undefined,
   };
   built = { key, services };
   return services;

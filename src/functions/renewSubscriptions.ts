@@ -3,11 +3,8 @@ import { loadConfig } from '../config';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import { runRenewal, type RenewalRunInput } from '../renewal/run';
-import { nextRunAfter, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from '../renewal/schedule';
+import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, scheduleFrom } from '../renewal/schedule';
 import { servicesFor } from '../wiring';
-
-// A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
-const EARLY_FIRE_TOLERANCE_MS = 60_000;
 
 /** The daily check: renews every stored subscription that would expire before the next check plus the margin. */
 export async function renewSubscriptions(timer: Timer, context: InvocationContext): Promise<void> {
@@ -38,8 +35,7 @@ async function prepareRun(timer: Timer, context: InvocationContext): Promise<Ren
   await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
   const now = new Date();
   const { cron, timeZone } = config.schedule;
-  const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
-  const nextRunAt = nextRunAfter(lookFrom, cron, timeZone);
+  const { nextRunAt, intervalMs } = scheduleFrom(now, cron, timeZone);
   warnIfHostDisagrees(timer, nextRunAt, timeZone, context);
   return {
     store: services.subscriptions,
@@ -51,9 +47,11 @@ async function prepareRun(timer: Timer, context: InvocationContext): Promise<Ren
     trigger: 'timer',
     isPastDue: timer.isPastDue,
     nextRunAt,
-    intervalMs: runIntervalMs(cron, timeZone, lookFrom),
+    intervalMs,
     now: () => new Date(),
     deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
+    mailboxConcurrency: config.renewal.mailboxConcurrency,
+    handOff: services.renewalQueue,
   };
 }
 

@@ -6,6 +6,9 @@ import { keepAliveProblem, renewalTarget } from './policy';
 import type { RenewalRunInput } from './run';
 import type { RenewalFailure, StoredSubscription } from './subscription';
 
+/** What one renewal needs of the run (the queue-triggered function gives the same). */
+export type RenewalContext = Pick<RenewalRunInput, 'store' | 'graph' | 'log' | 'policy' | 'intervalMs' | 'now'>;
+
 /** What became of one due subscription; the run counts each. */
 export type RenewalOutcome = 'renewed' | 'failed' | 'expired';
 
@@ -16,7 +19,7 @@ export type RenewalOutcome = 'renewed' | 'failed' | 'expired';
 export async function renewSubscription(
   subscription: StoredSubscription,
   runId: string,
-  input: RenewalRunInput,
+  input: RenewalContext,
 ): Promise<RenewalOutcome> {
   const { store, graph, log, policy } = input;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;

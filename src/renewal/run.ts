@@ -1,7 +1,8 @@
 import { redact } from '../redact';
-import { forEachConcurrently } from './concurrently';
+import { forEachWithinLimits } from './concurrently';
 import { eventLine } from './events';
-import type { Log, RunHistory, SubscriptionRenewer, SubscriptionStore } from './ports';
+import { mailboxOf } from './mailbox';
+import type { Log, RenewalHandOff, RunHistory, SubscriptionRenewer, SubscriptionStore } from './ports';
 import { isDue, type RenewalPolicy } from './policy';
 import { renewSubscription } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
@@ -22,14 +23,19 @@ export interface RenewalRunInput {
   intervalMs: number;
   /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
   now: () => Date;
-  /** No renewal starts after this: the rest waits for the next run, rather than the host killing this one. */
+  /** No renewal starts after this: the rest goes to the queue (or waits for the next run), rather than the host killing this one. */
   deadline: Date;
+  /** Renewals in flight at once per mailbox (Outlook's limit is 4); unset: only `concurrency` applies. */
+  mailboxConcurrency?: number;
+  /** Takes the due subscriptions this run has no time for; without it they wait for the next run. */
+  handOff?: RenewalHandOff;
 }
 
 export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
 
 /**
- * One renewal run: reads every stored subscription, renews those the policy says are due, records
+ * One renewal run: reads the stored subscriptions that may be due (a server-side filter, so the cost
+ * follows the number due, not the number stored), renews those the policy says are due, records
  * each outcome on its row and the run's totals in the run history. A failing subscription never
  * stops the others; only a problem that would fail them all (no token) ends the run early.
  */
@@ -44,7 +50,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.error(eventLine(`Renewal check could not run: the run history could not be written: ${message}`, { event: 'runNotStarted', error: message }));
     throw error;
   }
-  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0, deferred: 0 };
+  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, expired: 0, invalid: 0, deferred: 0, queued: 0 };
   let fatal: Error | undefined;
 
   const finish = async (): Promise<RenewalRunResult> => {
@@ -53,7 +59,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     await runs.finish(runId, result);
     const sentence =
       `Renewal run ${result.outcome}: ${totals.checked} checked, ${totals.due} due, ${totals.renewed} renewed, ` +
-      `${totals.failed} failed, ${totals.expired} expired, ${totals.invalid} malformed, ${totals.deferred} deferred. ` +
+      `${totals.failed} failed, ${totals.expired} expired, ${totals.invalid} malformed, ${totals.deferred} deferred, ${totals.queued} queued. ` +
       `Next check at ${input.nextRunAt.toISOString()}.`;
     const line = eventLine(sentence, {
       event: 'runFinished',
@@ -71,7 +77,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
   try {
     log.info(eventLine('Checking for expiring webhooks...', { event: 'runStarted', runId, trigger: input.trigger, isPastDue: input.isPastDue }));
     const due: StoredSubscription[] = [];
-    for await (const page of store.pages()) {
+    const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000);
+    for await (const page of store.duePages(horizon)) {
       for (const row of page) {
         if (!row.ok) {
           totals.invalid++;
@@ -94,23 +101,24 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     }
     totals.due = due.length;
     if (due.length === 0) {
-      const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000).toISOString();
-      const sentence =
-        totals.checked === 0
-          ? 'No webhooks need renewal (no subscriptions are stored)'
-          : `No webhooks need renewal (every active one is valid beyond ${horizon})`;
-      log.info(eventLine(sentence, { event: 'noneDue', runId, checked: totals.checked, horizon }));
+      const sentence = `No webhooks need renewal (every active one is valid beyond ${horizon.toISOString()})`;
+      log.info(eventLine(sentence, { event: 'noneDue', runId, checked: totals.checked, horizon: horizon.toISOString() }));
       return await finish();
     }
     log.info(eventLine(`Found ${due.length} webhook(s) to renew`, { event: 'dueFound', runId, due: due.length }));
 
-    let started = 0;
     const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
-    await forEachConcurrently(
+    // Items start in mailbox order, not table order: what is left is whatever was not started.
+    const notStarted = new Set(due);
+    await forEachWithinLimits(
       due,
-      input.concurrency,
+      {
+        limit: input.concurrency,
+        perKey: input.mailboxConcurrency ?? input.concurrency,
+        keyOf: (subscription) => mailboxOf(subscription.resource),
+      },
       async (subscription) => {
-        started++;
+        notStarted.delete(subscription);
         try {
           const outcome = await renewSubscription(subscription, runId, input);
           totals[outcome]++;
@@ -121,15 +129,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
       },
       () => fatal !== undefined || outOfTime(),
     );
-    if (!fatal && started < due.length) {
-      totals.deferred = due.length - started;
-      log.warn(
-        eventLine(
-          `Run time budget used up: ${totals.deferred} due webhook(s) left for the next run (RENEWAL_RUN_BUDGET_MINUTES).`,
-          { event: 'budgetExhausted', runId, deferred: totals.deferred },
-        ),
-      );
-    }
+    if (!fatal && notStarted.size > 0) await handOffRest([...notStarted], runId, totals, input);
     return await finish();
   } catch (error) {
     fatal ??= error as Error;
@@ -142,6 +142,49 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
   }
 }
 
+/**
+ * The budget is used up: hands what was not started to the queue, where the queue-triggered function
+ * renews it (and the platform scales that out), or leaves it for the next run when there is no queue
+ * or it cannot be reached. Nothing was half-written: these were never started.
+ */
+async function handOffRest(
+  left: StoredSubscription[],
+  runId: string,
+  totals: { deferred: number; queued: number },
+  input: RenewalRunInput,
+): Promise<void> {
+  const { log } = input;
+  let queued = 0;
+  let problem: string | undefined;
+  if (input.handOff) {
+    try {
+      queued = await input.handOff.send(left, runId);
+    } catch (error) {
+      problem = redact((error as Error).message);
+    }
+  }
+  totals.queued = queued;
+  totals.deferred = left.length - queued;
+  if (queued > 0) {
+    log.warn(
+      eventLine(
+        `Run time budget used up: ${queued} due webhook(s) handed to the renewal queue ${input.handOff!.queueName} (RENEWAL_RUN_BUDGET_MINUTES).`,
+        { event: 'budgetExhausted', runId, deferred: totals.deferred, queued },
+      ),
+    );
+  }
+  if (totals.deferred > 0) {
+    const why = problem ? ` (the renewal queue could not take them: ${problem})` : '';
+    const line = eventLine(
+      `Run time budget used up: ${totals.deferred} due webhook(s) left for the next run (RENEWAL_RUN_BUDGET_MINUTES)${why}.`,
+      { event: 'budgetExhausted', runId, deferred: totals.deferred, queued, ...(problem ? { error: problem } : {}) },
+    );
+    if (problem) log.error(line);
+    else log.warn(line);
+  }
+}
+
+/** Subscriptions handed to the queue are not counted against the run: the queue renews them. */
 function outcomeOf(totals: Omit<RunTotals, 'finishedAt' | 'outcome'>, fatal: Error | undefined): RunTotals['outcome'] {
   if (fatal) return 'failed';
   if (totals.renewed === 0 && (totals.failed > 0 || totals.deferred > 0)) return 'failed';

@@ -116,6 +116,7 @@ function describeRun(run: RunRecord) {
     expired: run.expired ?? null,
     invalid: run.invalid ?? null,
     deferred: run.deferred ?? null,
+    queued: run.queued ?? null,
     ...(run.error ? { error: run.error } : {}),
   };
 }

@@ -24,6 +24,7 @@ interface RunEntity {
   expired?: number;
   invalid?: number;
   deferred?: number;
+  queued?: number;
   error?: string;
 }
 
@@ -88,6 +89,7 @@ function toRunRecord(entity: RunEntity): RunRecord {
     expired: entity.expired,
     invalid: entity.invalid,
     deferred: entity.deferred,
+    queued: entity.queued,
     error: entity.error || undefined,
   };
 }
