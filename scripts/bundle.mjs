@@ -16,6 +16,7 @@ const result = await build({
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__bundleUrl' },
   sourcemap: true,
+  minify: true,
   metafile: true,
   logLevel: 'warning',
 });

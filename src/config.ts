@@ -1,4 +1,3 @@
-import { TableClient } from '@azure/data-tables';
 import { findIana } from 'windows-iana';
 import { isLoopback } from './loopback';
 import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
@@ -250,15 +249,8 @@ function readStorage(env: Env): StorageConfig {
         'is not a storage connection string (expected "UseDevelopmentStorage=true" or one with AccountName/TableEndpoint).',
       );
     }
-    try {
-      // The SDK's own parser: what passes here, the app can connect with.
-      TableClient.fromConnectionString(value, 'validation');
-    } catch {
-      throw new ConfigError(
-        'TABLES_CONNECTION_STRING',
-        'could not be read as a storage connection string: copy it whole from the portal (Access keys), or use "UseDevelopmentStorage=true" for Azurite.',
-      );
-    }
+    // The SDK's own parser checks the rest when the client is built (wiring.ts): loading the SDK here
+    // would put it on every function's start-up path.
     return { kind: 'connectionString', connectionString: value };
   }
   throw new ConfigError(

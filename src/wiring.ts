@@ -1,4 +1,4 @@
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { GraphSubscriptions } from './graph/subscriptions';
@@ -7,6 +7,7 @@ import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
 import { RunTable } from './storage/runTable';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
+import type { TokenCredential } from '@azure/identity';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {
@@ -19,6 +20,21 @@ export interface Services {
 }
 
 let built: { key: string; services: Services } | undefined;
+
+/**
+ * A table client; a connection string the storage SDK's own parser refuses is a ConfigError naming
+ * the setting (what passes here, the app can connect with). The value holds a key: never echoed.
+ */
+function tableClient(config: Config, table: string, credential: TokenCredential) {
+  try {
+    return createTableClient(config.storage, table, credential);
+  } catch {
+    throw new ConfigError(
+      'TABLES_CONNECTION_STRING',
+      'could not be read as a storage connection string: copy it whole from the portal (Access keys), or use "UseDevelopmentStorage=true" for Azurite.',
+    );
+  }
+}
 
 /**
  * Builds the clients for `config`, or returns those already built for the same configuration, so
@@ -38,8 +54,8 @@ export function servicesFor(config: Config): Services {
   );
   const services: Services = {
     config,
-    subscriptions: new SubscriptionTable(createTableClient(config.storage, config.subscriptionsTable, credential)),
-    runs: new RunTable(createTableClient(config.storage, config.runsTable, credential)),
+    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential)),
+    runs: new RunTable(tableClient(config, config.runsTable, credential)),
     graph: new GraphSubscriptions(
       createGraphClient(config.graph.baseUrl, () => tokens.get()),
       tokens,

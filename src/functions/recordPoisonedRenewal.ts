@@ -2,7 +2,6 @@ import { app, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
 import { parseQueuedRenewal, QUEUE_MAX_ATTEMPTS } from '../renewal/queuedRenewal';
 import { recordPoisoned } from '../renewal/renewQueued';
-import { servicesFor } from '../wiring';
 import { queuedRenewalInput } from './renewQueuedSubscription';
 
 /**
@@ -15,6 +14,7 @@ export async function recordPoisonedRenewal(message: unknown, context: Invocatio
     context.error('Renewal poison queue message ignored: it does not hold a subscription row\'s keys.');
     return;
   }
+  const { servicesFor } = await import('../wiring.js');
   await recordPoisoned(queued, QUEUE_MAX_ATTEMPTS, queuedRenewalInput(servicesFor(loadConfig()), context));
 }
 

@@ -4,7 +4,7 @@ import { redact } from '../redact';
 import { parseQueuedRenewal } from '../renewal/queuedRenewal';
 import { renewQueued, type QueuedRenewalInput } from '../renewal/renewQueued';
 import { scheduleFrom } from '../renewal/schedule';
-import { servicesFor, type Services } from '../wiring';
+import type { Services } from '../wiring';
 
 /**
  * Renews one subscription a run handed to the renewal queue because its time budget ran out. The
@@ -18,7 +18,11 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
     context.error('Renewal queue message ignored: it does not hold a subscription row\'s keys.');
     return;
   }
-  const outcome = await renewQueued(queued, queuedRenewalInput(servicesFor(loadConfig()), context)).catch((error: unknown) => {
+  const outcome = await (async () => {
+    // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
+    const { servicesFor } = await import('../wiring.js');
+    return renewQueued(queued, queuedRenewalInput(servicesFor(loadConfig()), context));
+  })().catch((error: unknown) => {
     throw new Error(redact(error instanceof Error ? error.message : String(error)));
   });
   // Recorded on the row already; failing the invocation lets the queue try again, then the poison queue.

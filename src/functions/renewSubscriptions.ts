@@ -4,7 +4,6 @@ import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import { runRenewal, type RenewalRunInput } from '../renewal/run';
 import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, scheduleFrom } from '../renewal/schedule';
-import { servicesFor } from '../wiring';
 
 /** The daily check: renews every stored subscription that would expire before the next check plus the margin. */
 export async function renewSubscriptions(timer: Timer, context: InvocationContext): Promise<void> {
@@ -30,6 +29,8 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
 
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
 async function prepareRun(timer: Timer, context: InvocationContext): Promise<RenewalRunInput> {
+  // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (README, Cold start).
+  const { servicesFor } = await import('../wiring.js');
   const services = servicesFor(loadConfig());
   const { config } = services;
   await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);

@@ -3,7 +3,6 @@ import { ConfigError, loadConfig } from '../config';
 import { redact } from '../redact';
 import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
 import { readStatus } from '../renewal/status';
-import { servicesFor } from '../wiring';
 
 const MAX_HOURS = 24 * 365;
 /** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
@@ -16,7 +15,8 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
 
   let services;
   try {
-    services = servicesFor(loadConfig());
+    // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
+    services = (await import('../wiring.js')).servicesFor(loadConfig());
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     context.error(`Configuration error: ${message}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
+import { servicesFor } from '../../src/wiring';
 
 const AZURITE = 'UseDevelopmentStorage=true';
 const base = { TABLES_CONNECTION_STRING: AZURITE };
@@ -99,8 +100,15 @@ describe('configuration', () => {
     expect(error.message).not.toContain('c2VjcmV0');
   });
 
-  it('refuses a connection string the storage SDK cannot use', () => {
-    const error = errorFor({ TABLES_CONNECTION_STRING: 'AccountName=foo;AccountKey=c2VjcmV0' });
+  it('refuses a connection string the storage SDK cannot use, when the clients are built', () => {
+    let error: ConfigError | undefined;
+    try {
+      servicesFor(loadConfig({ TABLES_CONNECTION_STRING: 'AccountName=foo;AccountKey=c2VjcmV0' }));
+    } catch (thrown) {
+      error = thrown as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    if (!error) return;
     expect(error.message).toMatch(/^TABLES_CONNECTION_STRING: could not be read as a storage connection string/);
     expect(error.message).not.toContain('c2VjcmV0');
   });
