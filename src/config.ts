@@ -155,7 +155,7 @@ function readRenewal(env: Env, timeZone: string): Config['renewal'] {
     marginHours,
     lifetimeHours,
     runBudgetMs:
-      readNumber(env, 'RENEWAL_RUN_BUDGET_MINUTES', 50, {
+      readNumber(env, 'RENEWAL_RUN_BUDGET_MINUTES', 45, {
         min: 0.01,
         max: 1440,
         reason: "keep it under host.json's functionTimeout so the host never kills a run halfway",

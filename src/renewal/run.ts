@@ -8,6 +8,12 @@ import { renewSubscription } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
 import type { StoredSubscription } from './subscription';
 
+/**
+ * Time kept after the budget for handing what is left to the queue (16 sends in flight: thousands of
+ * messages take seconds); the budget's default leaves it inside host.json's functionTimeout.
+ */
+export const HAND_OFF_ALLOWANCE_MS = 5 * 60_000;
+
 export interface RenewalRunInput {
   store: SubscriptionStore;
   graph: SubscriptionRenewer;
