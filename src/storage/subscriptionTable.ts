@@ -14,7 +14,11 @@ const MAX_WRITE_ATTEMPTS = 5;
 
 /** The subscriptions table (README, "Table schema"). */
 export class SubscriptionTable implements SubscriptionStore {
-  constructor(private readonly table: TableClient) {
+  /** `duePageSize`: rows a page when reading due rows (the service's maximum unless a test says less). */
+  constructor(
+    private readonly table: TableClient,
+    private readonly duePageSize = DUE_PAGE_SIZE,
+  ) {
     this.ensureExists = createTableOnce(table);
   }
 
@@ -48,7 +52,7 @@ export class SubscriptionTable implements SubscriptionStore {
     ];
     for (const pass of passes) {
       const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: pass.filter } });
-      for await (const page of entities.byPage({ maxPageSize: DUE_PAGE_SIZE })) {
+      for await (const page of entities.byPage({ maxPageSize: this.duePageSize })) {
         const rows = page.filter((entity) => pass.keep(entity.expirationDateTime)).map((entity) => toStoredRow(entity));
         if (rows.length > 0) yield rows;
       }
