@@ -23,7 +23,7 @@ function panel(title: string, bars: Bar[], y: number): { svg: string; height: nu
     parts.push(
       `<text x="${left - 8}" y="${top + 13}" text-anchor="end">${esc(bar.label)}</text>`,
       `<rect x="${left}" y="${top}" width="${length.toFixed(1)}" height="${BAR_H}" fill="${bar.colour}"/>`,
-      `<text x="${left + length + 6}" y="${top + 13}">${esc(bar.text)}</text>`,
+      `<text x="${(left + length + 6).toFixed(1)}" y="${top + 13}">${esc(bar.text)}</text>`,
     );
   });
   return { svg: parts.join('\n'), height: 24 + bars.length * (BAR_H + 6) + 16 };
