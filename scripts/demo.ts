@@ -35,7 +35,7 @@ async function demo(certPath: string, keyPath: string): Promise<void> {
   const { HOUR, storeSubscription } = await import('../test/support/fixtures');
   const { Harness } = await import('../test/support/harness');
 
-  const azurite = await startAzurite();
+  const azurite = await startAzurite({ queues: true });
   const harness = await Harness.start({}, { connectionString: azurite.connectionString, certPath, keyPath });
   try {
     const now = Date.now();

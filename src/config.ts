@@ -1,4 +1,3 @@
-import { TableClient } from '@azure/data-tables';
 import { findIana } from 'windows-iana';
 import { isLoopback } from './loopback';
 import { treatAsSecret } from './redact';
@@ -15,6 +14,9 @@ export interface Config {
     timeoutMs: number;
     maxAttempts: number;
     retryBaseMs: number;
+    /** Graph's ceiling on subscription writes per app per tenant: this many per window. */
+    writesPerWindow: number;
+    writeWindowMs: number;
   };
   /** Client id of the user-assigned managed identity; undefined means system-assigned or a developer credential. */
   managedIdentityClientId: string | undefined;
@@ -26,7 +28,11 @@ export interface Config {
     lifetimeHours: number;
     /** How long a run may start renewals; below host.json's functionTimeout (one hour). */
     runBudgetMs: number;
+    /** Renewals in flight at once per mailbox (Outlook allows 4 concurrent requests per app per mailbox). */
+    mailboxConcurrency: number;
   };
+  /** Where a run hands the due subscriptions it has no time for; undefined: they wait for the next run. */
+  queue: QueueConfig | undefined;
   schedule: {
     cron: string;
     /** IANA name used to compute the next run; the Functions host runs timers in this zone. */
@@ -54,6 +60,12 @@ export interface WebhookConfig {
   lifecycleUrl: string | undefined;
   /** The mailbox a registration without a resource watches (the seed's setting). */
   userId: string | undefined;
+}
+
+/** The host's storage (AzureWebJobsStorage), where the queue-triggered function reads the hand-off queue. */
+export interface QueueConfig {
+  storage: { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
+  name: string;
 }
 
 /** A setting is missing or malformed; the message names it and says what to put there. */
@@ -94,6 +106,12 @@ export const SETTINGS = [
   'WEBHOOK_NOTIFICATION_URL',
   'WEBHOOK_LIFECYCLE_URL',
   'GRAPH_USER_ID',
+  'RENEWAL_MAILBOX_CONCURRENCY',
+  'GRAPH_WRITES_PER_WINDOW',
+  'GRAPH_WRITE_WINDOW_SECONDS',
+  'RENEWAL_QUEUE',
+  'AzureWebJobsStorage',
+  'AzureWebJobsStorage__queueServiceUri',
 ] as const;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -113,6 +131,9 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: readNumber(env, 'GRAPH_TIMEOUT_SECONDS', 30, { min: 1, max: 300 }) * 1000,
       maxAttempts: readNumber(env, 'GRAPH_MAX_ATTEMPTS', 4, { min: 1, max: 10, integer: true }),
       retryBaseMs: readNumber(env, 'GRAPH_RETRY_BASE_SECONDS', 1, { min: 0, max: 60 }) * 1000,
+      // Subscription writes: 1,000 per 20 s per app per tenant (Graph throttling limits, facts.md).
+      writesPerWindow: readNumber(env, 'GRAPH_WRITES_PER_WINDOW', 1000, { min: 20, max: 100_000, integer: true }),
+      writeWindowMs: readNumber(env, 'GRAPH_WRITE_WINDOW_SECONDS', 20, { min: 0.1, max: 3600 }) * 1000,
     },
     managedIdentityClientId: readClientId(env),
     managedIdentityEndpoint: [env.IDENTITY_ENDPOINT, env.MSI_ENDPOINT].find(present)?.trim(),
@@ -126,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),
     },
     ...readWebhookOrProblem(env),
+    queue: readQueue(env),
   };
 }
 
@@ -227,16 +249,66 @@ function readRenewal(env: Env, timeZone: string): Config['renewal'] {
     reason: `a renewal must outlive the ${intervalHours} h until the next run`,
   });
   return {
-    concurrency: readNumber(env, 'RENEWAL_CONCURRENCY', 4, { min: 1, max: 64, integer: true }),
+    // Overall; the per-mailbox limit is what keeps Outlook from throttling, this one bounds sockets and memory.
+    concurrency: readNumber(env, 'RENEWAL_CONCURRENCY', 16, { min: 1, max: 64, integer: true }),
     marginHours,
     lifetimeHours,
     runBudgetMs:
-      readNumber(env, 'RENEWAL_RUN_BUDGET_MINUTES', 50, {
+      readNumber(env, 'RENEWAL_RUN_BUDGET_MINUTES', 45, {
         min: 0.01,
         max: 1440,
         reason: "keep it under host.json's functionTimeout so the host never kills a run halfway",
       }) * 60_000,
+    mailboxConcurrency: readNumber(env, 'RENEWAL_MAILBOX_CONCURRENCY', 4, {
+      min: 1,
+      max: 4,
+      integer: true,
+      reason: 'Outlook allows 4 concurrent requests per app per mailbox; more are throttled',
+    }),
   };
+}
+
+// Queue names: 3-63 lowercase letters, digits and single hyphens; room left for the host's "-poison".
+const QUEUE_NAME = /^(?=.{3,56}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * The hand-off queue lives in the host's own storage (AzureWebJobsStorage), because that is where the
+ * queue trigger reads it: a connection string (Azurite, keys) or the identity-based queue service URI.
+ * Neither set: no hand-off, a run out of time leaves the rest for the next run.
+ */
+function readQueue(env: Env): QueueConfig | undefined {
+  const value = env.RENEWAL_QUEUE;
+  const name = present(value) ? value.trim() : 'subscription-renewals';
+  if (!QUEUE_NAME.test(name)) {
+    throw new ConfigError(
+      'RENEWAL_QUEUE',
+      `"${name}" is not a valid queue name: use 3 to 56 lowercase letters, digits and single hyphens (the host adds "-poison" for its poison queue).`,
+    );
+  }
+  const endpoint = env['AzureWebJobsStorage__queueServiceUri'];
+  if (present(endpoint)) {
+    let url: URL;
+    try {
+      url = new URL(endpoint.trim());
+    } catch {
+      throw new ConfigError('AzureWebJobsStorage__queueServiceUri', 'is not a URL; put the queue service endpoint there, e.g. https://<account>.queue.core.windows.net');
+    }
+    if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+      throw new ConfigError('AzureWebJobsStorage__queueServiceUri', 'must use https (http is only accepted for a loopback emulator).');
+    }
+    return { name, storage: { kind: 'endpoint', endpoint: url.toString().replace(/\/$/, '') } };
+  }
+  const connectionString = env['AzureWebJobsStorage'];
+  if (!present(connectionString)) return undefined;
+  const trimmed = connectionString.trim();
+  // The value holds an account key: never echo it in the message.
+  if (trimmed !== 'UseDevelopmentStorage=true' && !/(^|;)\s*(AccountName|QueueEndpoint)\s*=/i.test(trimmed)) {
+    throw new ConfigError(
+      'AzureWebJobsStorage',
+      'is not a storage connection string (expected "UseDevelopmentStorage=true" or one with AccountName/QueueEndpoint).',
+    );
+  }
+  return { name, storage: { kind: 'connectionString', connectionString: trimmed } };
 }
 
 function readStorage(env: Env): StorageConfig {
@@ -276,15 +348,8 @@ function readStorage(env: Env): StorageConfig {
         'is not a storage connection string (expected "UseDevelopmentStorage=true" or one with AccountName/TableEndpoint).',
       );
     }
-    try {
-      // The SDK's own parser: what passes here, the app can connect with.
-      TableClient.fromConnectionString(value, 'validation');
-    } catch {
-      throw new ConfigError(
-        'TABLES_CONNECTION_STRING',
-        'could not be read as a storage connection string: copy it whole from the portal (Access keys), or use "UseDevelopmentStorage=true" for Azurite.',
-      );
-    }
+    // The SDK's own parser checks the rest when the client is built (wiring.ts): loading the SDK here
+    // would put it on every function's start-up path.
     return { kind: 'connectionString', connectionString: value };
   }
   throw new ConfigError(

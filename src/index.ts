@@ -11,3 +11,5 @@ export {
   removeSubscription,
   renewSubscriptionsNow,
 } from './functions/subscriptionOperations';
+export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
+export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';

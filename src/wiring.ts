@@ -1,17 +1,21 @@
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import type { Log } from './renewal/ports';
 import { leaseMs } from './renewal/policy';
 import type { RenewalContext } from './renewal/renewSubscription';
 import type { RenewalRunInput } from './renewal/run';
 import type { RunTrigger } from './renewal/runRecord';
-import { nextRunAfter, runIntervalMs } from './renewal/schedule';
+import type { QueuedRenewalInput } from './renewal/renewQueued';
+import { scheduleFrom } from './renewal/schedule';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { MAX_RETRY_AFTER_MS } from './graph/retry';
 import { GraphSubscriptions } from './graph/subscriptions';
+import { WriteRateLimiter } from './graph/writeRate';
+import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
 import { RunTable } from './storage/runTable';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
+import type { TokenCredential } from '@azure/identity';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {
@@ -19,9 +23,26 @@ export interface Services {
   subscriptions: SubscriptionTable;
   runs: RunTable;
   graph: GraphSubscriptions;
+  /** Where a run hands what it has no time for; undefined when the host's storage is not configured. */
+  renewalQueue: RenewalQueue | undefined;
 }
 
 let built: { key: string; services: Services } | undefined;
+
+/**
+ * A table client; a connection string the storage SDK's own parser refuses is a ConfigError naming
+ * the setting (what passes here, the app can connect with). The value holds a key: never echoed.
+ */
+function tableClient(config: Config, table: string, credential: TokenCredential) {
+  try {
+    return createTableClient(config.storage, table, credential);
+  } catch {
+    throw new ConfigError(
+      'TABLES_CONNECTION_STRING',
+      'could not be read as a storage connection string: copy it whole from the portal (Access keys), or use "UseDevelopmentStorage=true" for Azurite.',
+    );
+  }
+}
 
 /**
  * Builds the clients for `config`, or returns those already built for the same configuration, so
@@ -41,20 +62,24 @@ export function servicesFor(config: Config): Services {
   );
   const services: Services = {
     config,
-    subscriptions: new SubscriptionTable(createTableClient(config.storage, config.subscriptionsTable, credential)),
-    runs: new RunTable(createTableClient(config.storage, config.runsTable, credential)),
+    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential)),
+    runs: new RunTable(tableClient(config, config.runsTable, credential)),
     graph: new GraphSubscriptions(
       createGraphClient(config.graph.baseUrl, () => tokens.get()),
       tokens,
-      { timeoutMs: config.graph.timeoutMs, maxAttempts: config.graph.maxAttempts, baseDelayMs: config.graph.retryBaseMs },
+      {
+        timeoutMs: config.graph.timeoutMs,
+        maxAttempts: config.graph.maxAttempts,
+        baseDelayMs: config.graph.retryBaseMs,
+        // One per process: the timer run and the queue messages this instance handles share Graph's ceiling.
+        writeRate: new WriteRateLimiter({ writesPerWindow: config.graph.writesPerWindow, windowMs: config.graph.writeWindowMs }),
+      },
     ),
+    renewalQueue: config.queue ? createRenewalQueue(config.queue, credential) : undefined,
   };
   built = { key, services };
   return services;
 }
-
-// A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
-const EARLY_FIRE_TOLERANCE_MS = 60_000;
 
 /** Everything a renewal run needs, from the services and the schedule; the timer and manual runs share it. */
 export function runInputFor(
@@ -64,31 +89,36 @@ export function runInputFor(
 ): RenewalRunInput {
   const { config } = services;
   const now = new Date();
-  const { cron, timeZone } = config.schedule;
-  const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
   return {
     ...renewalContextFor(services, log),
     runs: services.runs,
     concurrency: config.renewal.concurrency,
+    mailboxConcurrency: config.renewal.mailboxConcurrency,
+    handOff: services.renewalQueue,
     ...run,
-    nextRunAt: nextRunAfter(lookFrom, cron, timeZone),
+    nextRunAt: scheduleFrom(now, config.schedule.cron, config.schedule.timeZone).nextRunAt,
     deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
   };
 }
 
-/** What renewing or recreating one subscription needs; runs and lifecycle notifications share it. */
+/** What renewing or recreating one subscription needs; runs, queued renewals and lifecycle notifications share it. */
 export function renewalContextFor(services: Services, log: Log): RenewalContext {
   const { config } = services;
-  const lookFrom = new Date(Date.now() + EARLY_FIRE_TOLERANCE_MS);
   return {
     store: services.subscriptions,
     graph: services.graph,
     log,
     policy: config.renewal,
-    intervalMs: runIntervalMs(config.schedule.cron, config.schedule.timeZone, lookFrom),
+    intervalMs: scheduleFrom(new Date(), config.schedule.cron, config.schedule.timeZone).intervalMs,
     now: () => new Date(),
     clientState: config.webhook.clientState,
     webhookProblem: config.webhookProblem,
     leaseMs: leaseMs(config.graph, MAX_RETRY_AFTER_MS),
   };
+}
+
+/** What a queued renewal needs: a renewal's context and the next run as seen now. */
+export function queuedRenewalInputFor(services: Services, log: Log): QueuedRenewalInput {
+  const { cron, timeZone } = services.config.schedule;
+  return { ...renewalContextFor(services, log), nextRunAt: scheduleFrom(new Date(), cron, timeZone).nextRunAt };
 }

@@ -67,7 +67,7 @@ traces
     threshold: 0
     query: '''
 traces
-| where message matches regex @'"event":"(subscriptionGone|recreateFailed|subscriptionRecreated|notificationsMissed|renewalFailed|tableWriteFailed|rowMalformed|cannotKeepAlive)"'
+| where message matches regex @'"event":"(subscriptionGone|recreateFailed|subscriptionRecreated|notificationsMissed|renewalFailed|tableWriteFailed|rowMalformed|cannotKeepAlive|renewalPoisoned)"'
 '''
   }
 ]

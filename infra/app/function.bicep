@@ -66,6 +66,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'RUNS_TABLE', value: 'renewalruns' }
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'GRAPH_BASE_URL', value: graphBaseUrl }
+        // The queue triggers read their queue name from this setting (%RENEWAL_QUEUE%): it must be set.
+        { name: 'RENEWAL_QUEUE', value: 'subscription-renewals' }
         // Linux takes an IANA name (Windows would take 'Romance Standard Time').
         { name: 'WEBSITE_TIME_ZONE', value: 'Europe/Paris' }
         { name: 'WEBHOOK_CLIENT_STATE', value: '@Microsoft.KeyVault(SecretUri=${clientStateUri})' }

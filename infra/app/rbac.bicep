@@ -10,6 +10,8 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   // The subscriptions and run-history tables (TABLES_ENDPOINT), and the host's diagnostic events.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // The renewal queue: the timer run sends to it, the queue triggers read it and its poison queue.
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   // Telemetry to an Application Insights resource with local auth disabled.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   // Resolving the WEBHOOK_CLIENT_STATE Key Vault reference.
@@ -45,6 +47,16 @@ resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     principalId: principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
   }
 }
 

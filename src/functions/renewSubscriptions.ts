@@ -1,12 +1,9 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { loadConfig } from '../config';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import { runRenewal, type RenewalRunInput } from '../renewal/run';
 import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/schedule';
-
-// The SDKs (tables, identity, Graph) load on first use, not with the bundle: every function's cold
-// start, and Graph's 10-second validation of the lifecycle endpoint, would otherwise wait for them.
-const sdk = () => Promise.all([import('../config.js'), import('../wiring.js')]);
 
 /** The daily check: renews every stored subscription that would expire before the next check plus the margin. */
 export async function renewSubscriptions(timer: Timer, context: InvocationContext): Promise<void> {
@@ -32,7 +29,8 @@ export async function renewSubscriptions(timer: Timer, context: InvocationContex
 
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
 async function prepareRun(timer: Timer, context: InvocationContext): Promise<RenewalRunInput> {
-  const [{ loadConfig }, { runInputFor, servicesFor }] = await sdk();
+  // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (README, Cold start).
+  const { runInputFor, servicesFor } = await import('../wiring.js');
   const services = servicesFor(loadConfig());
   await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
   const input = runInputFor(services, context, { trigger: 'timer', isPastDue: timer.isPastDue });

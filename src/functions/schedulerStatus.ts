@@ -1,10 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { ConfigError, loadConfig } from '../config';
 import { redact } from '../redact';
 import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
 import { readStatus } from '../renewal/status';
-
-// Loaded on first use, not with the bundle (see renewSubscriptions.ts).
-const sdk = () => Promise.all([import('../config.js'), import('../wiring.js')]);
 
 const MAX_HOURS = 24 * 365;
 /** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
@@ -15,10 +13,10 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   const hours = parseHours(request.query.get('hours'));
   if (typeof hours === 'string') return answer(400, { success: false, error: hours });
 
-  const [{ ConfigError, loadConfig }, { servicesFor }] = await sdk();
   let services;
   try {
-    services = servicesFor(loadConfig());
+    // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
+    services = (await import('../wiring.js')).servicesFor(loadConfig());
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     context.error(`Configuration error: ${message}`);

@@ -1,5 +1,6 @@
 import { CredentialError, GraphRequestError, toGraphRequestError } from './errors';
 import type { ThrottleGate } from './throttle';
+import type { WriteRateLimiter } from './writeRate';
 
 /** Throttling, transient server errors and no answer at all: worth another try. */
 const RETRYABLE = new Set([0, 429, 500, 502, 503, 504]);
@@ -12,6 +13,8 @@ export interface RetryOptions {
   baseDelayMs: number;
   /** Shared with the other requests of the run: a 429 holds them all. */
   gate?: ThrottleGate;
+  /** Shared by every write of this process: each attempt takes a token; a 429 slows it down. */
+  writeRate?: Pick<WriteRateLimiter, 'acquire' | 'throttled'>;
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
   /** Which failures are worth another try; default: throttling, 5xx and no answer. */
@@ -45,10 +48,12 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
   for (let attempt = 1; ; attempt++) {
     try {
       await options.gate?.pass();
+      await options.writeRate?.acquire();
       return await request();
     } catch (thrown) {
       if (thrown instanceof CredentialError) throw thrown;
       const error = toGraphRequestError(thrown);
+      if (error.statusCode === 429) options.writeRate?.throttled();
       if (!(options.retryable ?? isRetryable)(error) || attempt >= options.maxAttempts) throw error;
       const delay = retryDelayMs(attempt, error.retryAfter, options.baseDelayMs, now());
       if (delay > MAX_RETRY_AFTER_MS) throw error;

@@ -14,9 +14,10 @@ export function eventLine(sentence: string, event: RenewalEvent): string {
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
 export type RenewalEvent =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
-  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; recreated: number; expired: number; skipped: number; invalid: number; deferred: number; nextRunAt: string; error?: string }
-  | { event: 'budgetExhausted'; runId: string; deferred: number }
+  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; recreated: number; expired: number; skipped: number; invalid: number; deferred: number; queued: number; nextRunAt: string; error?: string }
+  | { event: 'budgetExhausted'; runId: string; deferred: number; queued: number; error?: string }
   | { event: 'runNotStarted'; error: string }
+  | { event: 'renewalPoisoned'; runId: string; partitionKey: string; subscriptionId: string; attempts: number; stillDue: boolean }
   | { event: 'noneDue'; runId: string; checked: number; horizon: string }
   | { event: 'dueFound'; runId: string; due: number }
   | { event: 'rowMalformed'; runId: string; partitionKey: string; rowKey: string; problem: string }

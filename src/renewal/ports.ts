@@ -5,6 +5,12 @@ import type { RunRecord, RunStart, RunTotals } from './runRecord';
 export interface SubscriptionStore {
   /** Every row, a page at a time, so a run never holds the whole table. */
   pages(): AsyncIterable<StoredRow[]>;
+  /** The rows that may expire before `horizon` (a superset: check each), a page at a time. */
+  duePages(horizon: Date): AsyncIterable<StoredRow[]>;
+  /** The rows awaiting a recreation (expired) or a lifecycle action, whatever their expiration. */
+  awaitingWork(): AsyncIterable<StoredRow[]>;
+  /** One row by its keys; undefined when it no longer exists. */
+  read(partitionKey: string, rowKey: string): Promise<StoredRow | undefined>;
   /**
    * Writes a renewed expiration. Uses the row's ETag; when another writer got there first it
    * re-reads and never moves the expiration backwards. Returns what ended up stored.
@@ -82,4 +88,11 @@ export interface Log {
   info(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
+}
+
+/** The renewal queue, as a run hands it what it has no time for. */
+export interface RenewalHandOff {
+  readonly queueName: string;
+  /** Queues one message per subscription (its keys and the run's id, nothing else); resolves with how many were queued. */
+  send(subscriptions: readonly Pick<StoredSubscription, 'partitionKey' | 'id'>[], runId: string): Promise<number>;
 }

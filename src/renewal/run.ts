@@ -1,12 +1,20 @@
 import { CredentialError } from '../graph/errors';
 import { redact } from '../redact';
-import { forEachConcurrently } from './concurrently';
+import { forEachWithinLimits } from './concurrently';
 import { eventLine } from './events';
-import type { RunHistory, SubscriptionStore } from './ports';
-import { workFor } from './policy';
+import { handOffRest } from './handOff';
+import { mailboxOf } from './mailbox';
+import type { RenewalHandOff, RunHistory, SubscriptionStore } from './ports';
+import { workFor, type Work } from './policy';
 import { renewSubscription, type RenewalContext } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
 import type { StoredRow, StoredSubscription } from './subscription';
+
+/**
+ * Time kept after the budget for handing what is left to the queue (16 sends in flight: thousands of
+ * messages take seconds); the budget's default leaves it inside host.json's functionTimeout.
+ */
+export const HAND_OFF_ALLOWANCE_MS = 5 * 60_000;
 
 export interface RenewalRunInput extends RenewalContext {
   runs: RunHistory;
@@ -15,18 +23,23 @@ export interface RenewalRunInput extends RenewalContext {
   isPastDue: boolean;
   /** The next scheduled run after this one. */
   nextRunAt: Date;
-  /** No renewal starts after this: the rest waits for the next run, rather than the host killing this one. */
+  /** No renewal starts after this: the rest goes to the queue (or waits for the next run), rather than the host killing this one. */
   deadline: Date;
   /** Renew every active subscription, due or not (a manual "renew now"). */
   force?: boolean;
   /** Only this subscription (a manual "renew now" of one). */
   subscriptionId?: string;
+  /** Renewals in flight at once per mailbox (Outlook's limit is 4); unset: only `concurrency` applies. */
+  mailboxConcurrency?: number;
+  /** Takes the due subscriptions this run has no time for; without it they wait for the next run. */
+  handOff?: RenewalHandOff;
 }
 
 export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
 
 /**
- * One renewal run: reads every stored subscription, renews those the policy says are due, records
+ * One renewal run: reads the stored subscriptions that may be due (a server-side filter, so the cost
+ * follows the number due, not the number stored), renews those the policy says are due, records
  * each outcome on its row and the run's totals in the run history. A failing subscription never
  * stops the others; only a problem that would fail them all (no token) ends the run early.
  */
@@ -41,7 +54,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.error(eventLine(`Renewal check could not run: the run history could not be written: ${message}`, { event: 'runNotStarted', error: message }));
     throw error;
   }
-  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, recreated: 0, expired: 0, skipped: 0, invalid: 0, deferred: 0 };
+  const totals = { checked: 0, due: 0, renewed: 0, failed: 0, recreated: 0, expired: 0, skipped: 0, invalid: 0, deferred: 0, queued: 0 };
   let fatal: Error | undefined;
 
   const finish = async (): Promise<RenewalRunResult> => {
@@ -51,7 +64,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const sentence =
       `Renewal run ${result.outcome}: ${totals.checked} checked, ${totals.due} due, ${totals.renewed} renewed, ` +
       `${totals.failed} failed, ${totals.recreated} recreated, ${totals.expired} expired, ${totals.skipped} skipped, ` +
-      `${totals.invalid} malformed, ${totals.deferred} deferred. ` +
+      `${totals.invalid} malformed, ${totals.deferred} deferred, ${totals.queued} queued. ` +
       `Next check at ${input.nextRunAt.toISOString()}.`;
     const line = eventLine(sentence, {
       event: 'runFinished',
@@ -68,8 +81,11 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
 
   try {
     log.info(eventLine('Checking for expiring webhooks...', { event: 'runStarted', runId, trigger: input.trigger, isPastDue: input.isPastDue }));
-    const due: { subscription: StoredSubscription; work: 'renew' | 'recreate' }[] = [];
-    for await (const page of rowsFor(store, input.subscriptionId)) {
+    const due: StoredSubscription[] = [];
+    const work = new Map<StoredSubscription, Exclude<Work, undefined>>();
+    const seen = new Set<string>();
+    const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000);
+    for await (const page of rowsFor(store, input, horizon)) {
       for (const row of page) {
         if (!row.ok) {
           totals.invalid++;
@@ -84,20 +100,22 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
           );
           continue;
         }
-        totals.checked++;
         const subscription = row.subscription;
-        const work = workFor(subscription, input.nextRunAt, policy.marginHours, input.force);
-        if (work) due.push({ subscription, work });
+        // The due rows and the rows awaiting recreation or a lifecycle action are read apart; one may be both.
+        const key = `${subscription.partitionKey}\u0000${subscription.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        totals.checked++;
+        const needed = workFor(subscription, input.nextRunAt, policy.marginHours, input.force);
+        if (!needed) continue;
+        due.push(subscription);
+        work.set(subscription, needed);
       }
     }
     totals.due = due.length;
     if (due.length === 0) {
-      const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000).toISOString();
-      const sentence =
-        totals.checked === 0
-          ? 'No webhooks need renewal (no subscriptions are stored)'
-          : `No webhooks need renewal (every active one is valid beyond ${horizon})`;
-      log.info(eventLine(sentence, { event: 'noneDue', runId, checked: totals.checked, horizon }));
+      const sentence = `No webhooks need renewal (every active one is valid beyond ${horizon.toISOString()})`;
+      log.info(eventLine(sentence, { event: 'noneDue', runId, checked: totals.checked, horizon: horizon.toISOString() }));
       return await finish();
     }
     log.info(eventLine(`Found ${due.length} webhook(s) to renew`, { event: 'dueFound', runId, due: due.length }));
@@ -109,15 +127,22 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
       fatal = error as Error;
       return await finish();
     }
-    let started = 0;
+
     const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
-    await forEachConcurrently(
+    // Items start in mailbox order, not table order: what is left is whatever was not started.
+    const notStarted = new Set(due);
+    await forEachWithinLimits(
       due,
-      input.concurrency,
-      async ({ subscription, work }) => {
-        started++;
+      {
+        limit: input.concurrency,
+        perKey: input.mailboxConcurrency ?? input.concurrency,
+        keyOf: (subscription) => mailboxOf(subscription.resource),
+      },
+      async (subscription) => {
+        notStarted.delete(subscription);
+        const what = work.get(subscription)!;
         try {
-          const outcome = await renewSubscription(subscription, runId, input, work);
+          const outcome = await renewSubscription(subscription, runId, input, what);
           totals[outcome]++;
         } catch (error) {
           // A credential problem ends the run: every other renewal would fail the same way.
@@ -127,20 +152,12 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
           }
           // Anything else (a table error) is this subscription's failure alone.
           totals.failed++;
-          log.error(`Webhook ${work} failed (subscription ${subscription.id}, resource ${subscription.resource}): ${redact((error as Error).message)}`);
+          log.error(`Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}): ${redact((error as Error).message)}`);
         }
       },
       () => fatal !== undefined || outOfTime(),
     );
-    if (!fatal && started < due.length) {
-      totals.deferred = due.length - started;
-      log.warn(
-        eventLine(
-          `Run time budget used up: ${totals.deferred} due webhook(s) left for the next run (RENEWAL_RUN_BUDGET_MINUTES).`,
-          { event: 'budgetExhausted', runId, deferred: totals.deferred },
-        ),
-      );
-    }
+    if (!fatal && notStarted.size > 0) await handOffRest([...notStarted], runId, totals, input);
     return await finish();
   } catch (error) {
     fatal ??= error as Error;
@@ -153,17 +170,27 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
   }
 }
 
-/** Every row a page at a time, or the one row a manual run names (an unknown id is an error). */
-async function* rowsFor(store: SubscriptionStore, subscriptionId: string | undefined): AsyncIterable<StoredRow[]> {
-  if (subscriptionId === undefined) {
+/**
+ * The rows a run looks at: those that may be due (a server-side filter) and those awaiting a
+ * recreation or a lifecycle action whatever their expiration; every row for a forced run; the one
+ * row a manual run names (an unknown id is an error).
+ */
+async function* rowsFor(store: SubscriptionStore, input: RenewalRunInput, horizon: Date): AsyncIterable<StoredRow[]> {
+  if (input.subscriptionId !== undefined) {
+    const subscription = await store.find(input.subscriptionId);
+    if (!subscription) throw new Error(`No stored subscription has the id ${input.subscriptionId}: list them to see the ids.`);
+    yield [{ ok: true, subscription }];
+    return;
+  }
+  if (input.force) {
     yield* store.pages();
     return;
   }
-  const subscription = await store.find(subscriptionId);
-  if (!subscription) throw new Error(`No stored subscription has the id ${subscriptionId}: list them to see the ids.`);
-  yield [{ ok: true, subscription }];
+  yield* store.duePages(horizon);
+  yield* store.awaitingWork();
 }
 
+/** Subscriptions handed to the queue are not counted against the run: the queue renews them. */
 function outcomeOf(totals: Omit<RunTotals, 'finishedAt' | 'outcome'>, fatal: Error | undefined): RunTotals['outcome'] {
   if (fatal) return 'failed';
   if (totals.renewed + totals.recreated === 0 && (totals.failed > 0 || totals.deferred > 0)) return 'failed';

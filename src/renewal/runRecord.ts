@@ -29,6 +29,8 @@ export interface RunTotals {
   invalid: number;
   /** Due subscriptions left for the next run because the run's time budget ran out. */
   deferred: number;
+  /** Due subscriptions handed to the renewal queue because the run's time budget ran out. */
+  queued: number;
   /** Why the run failed, when it did. */
   error?: string;
 }

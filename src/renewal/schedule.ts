@@ -58,3 +58,12 @@ export function runIntervalMs(cron: string, timeZone: string, after: Date): numb
   const next = nextRunAfter(after, cron, timeZone);
   return nextRunAfter(next, cron, timeZone).getTime() - next.getTime();
 }
+
+// A timer can fire a moment early by the host's clock; looking past it keeps "next run" tomorrow's.
+const EARLY_FIRE_TOLERANCE_MS = 60_000;
+
+/** The next scheduled run as seen from `now`, and the interval that follows it: what a renewal needs to know. */
+export function scheduleFrom(now: Date, cron: string, timeZone: string): { nextRunAt: Date; intervalMs: number } {
+  const lookFrom = new Date(now.getTime() + EARLY_FIRE_TOLERANCE_MS);
+  return { nextRunAt: nextRunAfter(lookFrom, cron, timeZone), intervalMs: runIntervalMs(cron, timeZone, lookFrom) };
+}

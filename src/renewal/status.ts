@@ -124,6 +124,7 @@ function describeRun(run: RunRecord) {
     skipped: run.skipped ?? null,
     invalid: run.invalid ?? null,
     deferred: run.deferred ?? null,
+    queued: run.queued ?? null,
     ...(run.error ? { error: run.error } : {}),
   };
 }

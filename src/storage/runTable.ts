@@ -26,6 +26,7 @@ interface RunEntity {
   skipped?: number;
   invalid?: number;
   deferred?: number;
+  queued?: number;
   error?: string;
 }
 
@@ -92,6 +93,7 @@ function toRunRecord(entity: RunEntity): RunRecord {
     skipped: entity.skipped,
     invalid: entity.invalid,
     deferred: entity.deferred,
+    queued: entity.queued,
     error: entity.error || undefined,
   };
 }

@@ -11,6 +11,10 @@ import { failureProperties, newRowProperties, toStoredRow, type SubscriptionEnti
 import { createTableOnce, isConflict } from './tableClient';
 
 const PAGE_SIZE = 100;
+// The service's maximum: a run reads only due rows, so fewer round trips matter more than page size.
+const DUE_PAGE_SIZE = 1000;
+// A hand-typed string date with a zone offset compares, as text, up to 14 h away from its instant.
+const MAX_ZONE_OFFSET_MS = 14 * 3_600_000;
 // Enough for any real contention (a timer run and a manual run); a row that keeps changing is a bug.
 const MAX_WRITE_ATTEMPTS = 5;
 // Merge cannot delete a property: an empty string is how a date or a mark is cleared.
@@ -18,7 +22,11 @@ const CLEARED = '';
 
 /** The subscriptions table (README, "Table schema"). */
 export class SubscriptionTable implements SubscriptionStore {
-  constructor(private readonly table: TableClient) {
+  /** `duePageSize`: rows a page when reading due rows (the service's maximum unless a test says less). */
+  constructor(
+    private readonly table: TableClient,
+    private readonly duePageSize = DUE_PAGE_SIZE,
+  ) {
     this.ensureExists = createTableOnce(table);
   }
 
@@ -28,6 +36,52 @@ export class SubscriptionTable implements SubscriptionStore {
   async *pages(): AsyncIterable<StoredRow[]> {
     for await (const page of this.table.listEntities<SubscriptionEntity>().byPage({ maxPageSize: PAGE_SIZE })) {
       yield page.map((entity) => toStoredRow(entity));
+    }
+  }
+
+  /**
+   * Rows whose subscription may expire before `horizon`, selected by the service, so a run reads what
+   * is due, not the whole table. Two filters: a DateTime before the horizon; and, for strings typed
+   * by hand (README "Table schema"), one that sorts before the horizon widened by the largest zone
+   * offset, or cannot be a date at all (so a malformed one is reported, not skipped). Each row is
+   * kept by the pass that matches its type (the emulator compares across types, the service does
+   * not), so none is read twice. The caller still checks each row's state and expiration. The app
+   * writes DateTime, so a hand-typed string becomes a DateTime at its first renewal. Rows with no
+   * expiration at all are not read here: the status reports them.
+   */
+  async *duePages(horizon: Date): AsyncIterable<StoredRow[]> {
+    const widened = new Date(horizon.getTime() + MAX_ZONE_OFFSET_MS).toISOString();
+    const passes = [
+      { filter: odata`expirationDateTime lt ${horizon}`, keep: (value: unknown) => value instanceof Date },
+      {
+        filter: odata`expirationDateTime lt ${widened} or expirationDateTime ge ${':'}`,
+        keep: (value: unknown) => typeof value === 'string',
+      },
+    ];
+    for (const pass of passes) {
+      const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: pass.filter } });
+      for await (const page of entities.byPage({ maxPageSize: this.duePageSize })) {
+        const rows = page.filter((entity) => pass.keep(entity.expirationDateTime)).map((entity) => toStoredRow(entity));
+        if (rows.length > 0) yield rows;
+      }
+    }
+  }
+
+  async *awaitingWork(): AsyncIterable<StoredRow[]> {
+    // A property a row lacks matches no comparison, so rows without these are not read.
+    const filter = odata`state eq ${'expired'} or pendingLifecycleEvent gt ${''}`;
+    for await (const page of this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: this.duePageSize })) {
+      if (page.length > 0) yield page.map((entity) => toStoredRow(entity));
+    }
+  }
+
+  /** One row, or undefined when it is gone (deleted since it was queued). */
+  async read(partitionKey: string, rowKey: string): Promise<StoredRow | undefined> {
+    try {
+      return toStoredRow(await this.table.getEntity<SubscriptionEntity>(partitionKey, rowKey));
+    } catch (error) {
+      if ((error as { statusCode?: number })?.statusCode === 404) return undefined;
+      throw error;
     }
   }
 

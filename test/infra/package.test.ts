@@ -7,7 +7,7 @@ import { buildBundle, runInPackage } from '../support/bundle';
 const rules = ignore().add(readRepoFile('.funcignore'));
 
 describe('the deployed package', () => {
-  it.each(['dist/index.js', 'host.json', 'package.json'])('ships %s', (file) => {
+  it.each(['dist/index.js', 'dist/sdk.js', 'host.json', 'package.json'])('ships %s', (file) => {
     expect(rules.ignores(file)).toBe(false);
   });
 
@@ -21,6 +21,7 @@ describe('the deployed package', () => {
     'local.settings.json',
     '.azure/dev/.env',
     'dist/index.js.map',
+    'dist/sdk.js.map',
     'package-lock.json',
     '.funcignore',
   ])('leaves out %s', (file) => {

@@ -57,3 +57,34 @@ const request = (query, body) => ({
   expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ validation: { status: 200, body: '<b>hi</b> there' }, notification: 202 });
   expect(harness.graph.patches(id)).toHaveLength(1);
 });
+
+const handOffScript = `
+const app = require('./dist/index.js');
+const lines = [];
+const log = (level) => (...args) => lines.push({ level, message: args.join(' ') });
+const context = { info: log('information'), warn: log('warning'), error: log('error'), log: log('information') };
+(async () => {
+  await app.renewSubscriptions({ isPastDue: false, schedule: { adjustForDST: true } }, context);
+  console.log(JSON.stringify(lines));
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+it('hands what it has no time for to the renewal queue, and renews it from the queue, from the deployable bundle', async () => {
+  const now = new Date();
+  const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+  harness.graph.latencyMs = 500;
+
+  await runInPackage(dir, handOffScript, { ...process.env, RENEWAL_RUN_BUDGET_MINUTES: '0.02', RENEWAL_CONCURRENCY: '1' });
+
+  harness.graph.latencyMs = 0;
+  const messages = await harness.takeQueuedRenewals();
+  expect(messages.length).toBeGreaterThan(0);
+  const deliver = `
+const app = require('./dist/index.js');
+const context = { info() {}, warn() {}, error: (...args) => console.error(args.join(' ')), log() {} };
+(async () => { for (const message of ${JSON.stringify(messages)}) await app.renewQueuedSubscription(message, context); })()
+  .catch((error) => { console.error(error); process.exit(1); });
+`;
+  await runInPackage(dir, deliver);
+  for (const id of ids) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+});

@@ -110,3 +110,40 @@ describe('the Graph emulator', () => {
     expect((await graph('GET', '/subscriptions')).status).toBe(200);
   });
 });
+
+describe("the Graph emulator's throttling limits (off unless a test sets them)", () => {
+  const patch = (id: string, bearer: string) => graph('PATCH', `/subscriptions/${id}`, { expirationDateTime: inMinutes(120) }, bearer);
+
+  it('answers 429 with Retry-After to a fifth concurrent request for one mailbox, not to another mailbox', async () => {
+    harness.graph.limits = { mailboxConcurrency: 4, concurrencyRetryAfterSeconds: 1 };
+    harness.graph.latencyMs = 200;
+    const other = "users/another-user/mailFolders('Inbox')/messages";
+    const ids = ['a', 'b', 'c', 'd', 'e'].map((id) => harness.graph.add({ id, resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) }).id);
+    harness.graph.add({ id: 'f', resource: other, expirationDateTime: new Date(Date.now() + HOUR) });
+    const bearer = await token();
+
+    const answers = await Promise.all([...ids, 'f'].map((id) => patch(id, bearer)));
+
+    const throttled = answers.filter((a) => a.status === 429);
+    expect(throttled).toHaveLength(1);
+    expect(throttled[0]!.body.error.code).toBe('TooManyRequests');
+    expect(throttled[0]!.headers.get('retry-after')).toBe('1');
+    expect(answers.at(-1)!.status).toBe(200);
+  });
+
+  it('answers 429 to a write over the window, with the time until the window has room, and serves reads', async () => {
+    harness.graph.limits = { writesPerWindow: 3, windowMs: 2000 };
+    const ids = ['a', 'b', 'c', 'd'].map((id) => harness.graph.add({ id, resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) }).id);
+    const bearer = await token();
+
+    for (const id of ids.slice(0, 3)) expect((await patch(id, bearer)).status).toBe(200);
+    const over = await patch(ids[3]!, bearer);
+
+    expect(over.status).toBe(429);
+    const wait = Number(over.headers.get('retry-after'));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(2);
+    expect((await graph('GET', `/subscriptions/${ids[3]}`, undefined, bearer)).status).toBe(200);
+    expect(harness.graph.throttled).toBe(1);
+  });
+});

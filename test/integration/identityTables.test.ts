@@ -12,7 +12,7 @@ let azurite: Azurite;
 let harness: Harness;
 beforeAll(async () => {
   const tls = { certPath: inject('tlsCertPath'), keyPath: inject('tlsKeyPath') };
-  azurite = await startAzurite({ tls });
+  azurite = await startAzurite({ tls, queues: true });
   harness = await Harness.start(
     { TABLES_CONNECTION_STRING: '', TABLES_ENDPOINT: tableEndpointFor(azurite) },
     { connectionString: azurite.connectionString, ...tls },

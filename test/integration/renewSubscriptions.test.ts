@@ -179,7 +179,9 @@ describe('runs', () => {
     const runs = await harness.runs();
     expect(runs).toHaveLength(2);
     expect((runs[0]!.startedAt as Date).getTime()).toBeGreaterThanOrEqual((runs[1]!.startedAt as Date).getTime());
-    expect(runs[0]).toMatchObject({ trigger: 'timer', isPastDue: false, checked: 1 });
+    // The second run reads only what is due: nothing, since the first renewed it.
+    expect(runs[1]).toMatchObject({ trigger: 'timer', isPastDue: false, checked: 1, due: 1, renewed: 1 });
+    expect(runs[0]).toMatchObject({ trigger: 'timer', isPastDue: false, checked: 0, due: 0 });
     expect(runs[0]!.finishedAt).toBeInstanceOf(Date);
   });
 
@@ -245,8 +247,9 @@ describe('staying inside Graph limits and the run budget', () => {
     expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded' });
   });
 
-  it('stops starting renewals when the run budget is used up, and the next run finishes the rest', async () => {
+  it('without a renewal queue, stops starting renewals when the budget is used up, and the next run finishes the rest', async () => {
     Object.assign(process.env, { RENEWAL_RUN_BUDGET_MINUTES: '0.03', RENEWAL_CONCURRENCY: '1' }); // 1.8 s
+    delete process.env.AzureWebJobsStorage;
     harness.graph.latencyMs = 500;
     const now = new Date();
     const ids = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
@@ -254,7 +257,7 @@ describe('staying inside Graph limits and the run budget', () => {
     await run();
 
     const [first] = await harness.runs();
-    expect(first).toMatchObject({ outcome: 'partial' });
+    expect(first).toMatchObject({ outcome: 'partial', queued: 0 });
     expect(first!.renewed as number).toBeGreaterThan(0);
     expect(first!.deferred as number).toBeGreaterThan(0);
     expect((first!.renewed as number) + (first!.deferred as number)).toBe(8);
@@ -266,14 +269,21 @@ describe('staying inside Graph limits and the run budget', () => {
     for (const id of ids) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
   });
 
-  it('reads a table of several pages', async () => {
-    const far = hoursFrom(new Date(), 24 * 20);
-    const rows = Array.from({ length: 250 }, (_, i) => ({ partitionKey: 'bulk', rowKey: `sub-${i}`, resource: 'users', expirationDateTime: far }));
+  it('reads the due rows of a table, and none of the others', async () => {
+    const now = new Date();
+    const far = hoursFrom(now, 24 * 20);
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const due = i % 5 === 0;
+      const id = `sub-${i}`;
+      if (due) harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(now, 6) });
+      return { partitionKey: 'bulk', rowKey: id, resource: due ? INBOX : 'users', expirationDateTime: due ? hoursFrom(now, 6) : far };
+    });
     for (let i = 0; i < rows.length; i += 100) {
       await harness.subscriptionsTable.submitTransaction(rows.slice(i, i + 100).map((row) => ['create', row]));
     }
     await run();
-    expect((await harness.runs())[0]).toMatchObject({ checked: 250, due: 0, outcome: 'succeeded' });
+    // 80 due among 400 (paging itself: subscriptionTable.test.ts): only they are read.
+    expect((await harness.runs())[0]).toMatchObject({ checked: 80, due: 80, renewed: 80, outcome: 'succeeded' });
   });
 
   it('is partial, not failed, when every due subscription turned out to be gone for good', async () => {

@@ -86,3 +86,30 @@ describe('writing a renewal with a stale ETag', () => {
     });
   });
 });
+
+describe('reading the due rows', () => {
+  it('reads every due row once, across pages and both date types, and none of the others', async () => {
+    const paged = TableClient.fromConnectionString(inject('azuriteConnectionString'), `due${randomBytes(4).toString('hex')}`, {
+      allowInsecureConnection: true,
+    });
+    await paged.createTable();
+    try {
+      const horizon = hoursFrom(now, 48);
+      const rows = Array.from({ length: 90 }, (_, i) => {
+        const due = i % 3 === 0;
+        const expiresAt = due ? hoursFrom(now, i % 2 === 0 ? 5 : -5) : hoursFrom(now, 24 * 10);
+        // Every fifth row holds its date as an ISO string, as typed by hand.
+        return { partitionKey: 'p', rowKey: `r${String(i).padStart(2, '0')}`, resource: INBOX, expirationDateTime: i % 5 === 0 ? expiresAt.toISOString() : expiresAt };
+      });
+      await paged.submitTransaction(rows.map((row) => ['create', row]));
+      const pages: string[][] = [];
+      for await (const page of new SubscriptionTable(paged, 7).duePages(horizon)) pages.push(page.map((row) => (row.ok ? row.subscription.id : row.rowKey)));
+
+      expect(pages.length).toBeGreaterThan(3);
+      const read = pages.flat().sort();
+      expect(read).toEqual(rows.filter((_, i) => i % 3 === 0).map((row) => row.rowKey));
+    } finally {
+      await paged.deleteTable();
+    }
+  });
+});

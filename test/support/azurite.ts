@@ -16,25 +16,40 @@ export interface Azurite {
 
 export interface AzuriteOptions {
   port?: number;
+  /** Also start the queue service (in a second child process); the connection string then has its QueueEndpoint. */
+  queues?: boolean;
   /** With a certificate Azurite speaks HTTPS and also accepts Entra bearer tokens. */
   tls?: { certPath: string; keyPath: string };
 }
 
-/** Starts Azurite's table service in a child process; port 0 (the default) picks a free one. */
+/** Starts Azurite's table service (and with `queues`, its queue service) in child processes; port 0 (the default) picks a free one. */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  const script = fileURLToPath(new URL('./azuriteTableServer.cjs', import.meta.url));
-  const args = [script, String(options.port ?? 0), options.tls?.certPath ?? '', options.tls?.keyPath ?? ''];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tables = await startService('./azuriteTableServer.cjs', [String(options.port ?? 0), options.tls?.certPath ?? '', options.tls?.keyPath ?? '']);
+  const queues = options.queues ? await startService('./azuriteQueueServer.cjs', ['0']).catch(async (error: unknown) => {
+    await tables.stop();
+    throw error;
+  }) : undefined;
+  const url = tables.url;
+  const actualPort = Number(new URL(url).port);
+  const queuePort = queues ? Number(new URL(queues.url).port) : undefined;
+  return {
+    url,
+    port: actualPort,
+    connectionString: connectionStringFor(actualPort, options.tls ? 'https' : 'http', queuePort),
+    stop: async () => {
+      await Promise.all([tables.stop(), queues?.stop()]);
+    },
+  };
+}
+
+async function startService(script: string, args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   const line = await firstLine(child);
   if (!line) throw new Error(`Azurite did not start: ${stderr || 'no output'}`);
-  const url = (JSON.parse(line) as { url: string }).url;
-  const actualPort = Number(new URL(url).port);
   return {
-    url,
-    port: actualPort,
-    connectionString: connectionStringFor(actualPort, options.tls ? 'https' : 'http'),
+    url: (JSON.parse(line) as { url: string }).url,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -43,8 +58,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   };
 }
 
-export function connectionStringFor(port: number, protocol: 'http' | 'https' = 'http'): string {
-  return `DefaultEndpointsProtocol=${protocol};AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};TableEndpoint=${protocol}://127.0.0.1:${port}/${ACCOUNT};`;
+export function connectionStringFor(port: number, protocol: 'http' | 'https' = 'http', queuePort?: number): string {
+  const queue = queuePort === undefined ? '' : `QueueEndpoint=http://127.0.0.1:${queuePort}/${ACCOUNT};`;
+  return `DefaultEndpointsProtocol=${protocol};AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};TableEndpoint=${protocol}://127.0.0.1:${port}/${ACCOUNT};${queue}`;
 }
 
 /** The table endpoint of the emulator's account, for identity-based access (TABLES_ENDPOINT). */

@@ -16,15 +16,4 @@ const config = new TableConfiguration(
   false,
   true, // in-memory persistence
 );
-const server = new TableServer(config);
-server.start().then(
-  () => process.stdout.write(`${JSON.stringify({ url: server.getHttpServerAddress() })}\n`),
-  (error) => {
-    process.stderr.write(`Azurite could not start: ${error.message}\n`);
-    process.exit(1);
-  },
-);
-const stop = () => server.close().finally(() => process.exit(0));
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.on('disconnect', stop);
+require('./azuriteServe.cjs')(new TableServer(config));

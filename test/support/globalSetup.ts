@@ -11,12 +11,12 @@ declare module 'vitest' {
   }
 }
 
-/** One Azurite and one loopback certificate for the whole run; test files isolate by table name. */
+/** One Azurite (tables and queues) and one loopback certificate for the whole run; test files isolate by table name. */
 export default async function setup(project: TestProject) {
   const certificate = await createLoopbackCertificate();
   // Read by Node at process start: the test workers, forked after this, trust the emulator's certificate.
   process.env.NODE_EXTRA_CA_CERTS = certificate.certPath;
-  const azurite = await startAzurite();
+  const azurite = await startAzurite({ queues: true });
   project.provide('azuriteConnectionString', azurite.connectionString);
   project.provide('tlsCertPath', certificate.certPath);
   project.provide('tlsKeyPath', certificate.keyPath);

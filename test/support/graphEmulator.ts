@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
@@ -59,6 +60,26 @@ export interface RecordedRequest {
 }
 
 /**
+ * Graph's throttling limits (graph/throttling-limits, facts.md), off unless set. Times can be scaled
+ * down together (the bench runs Graph's 20-second window in 4).
+ */
+export interface GraphLimits {
+  /** Outlook: concurrent requests per app per mailbox (4); one more is answered 429 at once. */
+  mailboxConcurrency?: number;
+  /** Subscription writes (POST, PATCH, DELETE) per app per tenant in any sliding `windowMs` (1,000 per 20 s). */
+  writesPerWindow?: number;
+  windowMs?: number;
+  /** Retry-After sent for a request over the mailbox limit, in seconds (may be fractional when scaled). */
+  concurrencyRetryAfterSeconds?: number;
+}
+
+/** The mailbox a subscription's resource counts against, by the emulator's own reading: users/{id}/... */
+function mailboxOfResource(resource: string | undefined): string | undefined {
+  const match = /^\/?users\/([^/]+)\//i.exec(resource ?? '');
+  return match ? match[1]!.toLowerCase() : undefined;
+}
+
+/**
  * Graph's maximum lifetime per resource, in minutes, as Graph enforces it (a table of the emulator's
  * own, not the product's: a mistake in one must not hide in the other).
  */
@@ -84,6 +105,16 @@ export class GraphEmulator {
   clock: () => Date = () => new Date();
   latencyMs = 0;
   pageSize = 100;
+  limits: GraphLimits = {};
+  /** 429s the limits answered (faults not included). */
+  throttled = 0;
+  /** The most requests seen in flight at once for one mailbox, and overall. */
+  peakMailboxInFlight = 0;
+  peakInFlight = 0;
+  private readonly inFlightPerMailbox = new Map<string, number>();
+  private inFlight = 0;
+  /** When each recent write was accepted (monotonic ms), oldest first. */
+  private readonly writeTimes: number[] = [];
   readonly applicationId = randomUUID();
   readonly tenantId = randomUUID();
   /** Validation requests and lifecycle notifications sent, in order. */
@@ -126,6 +157,13 @@ export class GraphEmulator {
     this.latencyMs = 0;
     this.pageSize = 100;
     this.clock = () => new Date();
+    this.limits = {};
+    this.throttled = 0;
+    this.peakMailboxInFlight = 0;
+    this.peakInFlight = 0;
+    this.inFlightPerMailbox.clear();
+    this.inFlight = 0;
+    this.writeTimes.length = 0;
   }
 
   /** A subscription that exists on Graph, as if created earlier. */
@@ -157,7 +195,6 @@ export class GraphEmulator {
     const issued = token ? this.tokens.get(token) : undefined;
     const authorized = Boolean(issued);
     this.requests.push({ method, path: url.pathname, body: body.value, at: this.clock(), authorized, token });
-    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
 
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       const requestId = randomUUID();
@@ -180,6 +217,63 @@ export class GraphEmulator {
     if (issued.resource.replace(/\/$/, '') !== this.baseUrl) {
       return error(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     }
+
+    const pathId = /^\/v1\.0\/subscriptions\/([^/]+)(?:\/reauthorize)?$/.exec(url.pathname)?.[1];
+    const mailbox = mailboxOfResource(pathId ? this.subscriptions.get(decodeURIComponent(pathId))?.resource : (body.value as { resource?: string } | undefined)?.resource);
+    const limited = this.overLimit(method, mailbox);
+    if (limited) {
+      this.throttled++;
+      return error(429, 'TooManyRequests', limited.message, { 'Retry-After': String(limited.retryAfterSeconds) });
+    }
+    this.enter(mailbox);
+    try {
+      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+      await this.serve(response, url, method, body, send, error);
+    } finally {
+      this.leave(mailbox);
+    }
+  }
+
+  /** Which of Graph's limits this request would break, if any, and how long Graph would ask to wait. */
+  private overLimit(method: string, mailbox: string | undefined): { message: string; retryAfterSeconds: number } | undefined {
+    const { mailboxConcurrency, writesPerWindow, windowMs = 20_000 } = this.limits;
+    if (mailboxConcurrency !== undefined && mailbox !== undefined && (this.inFlightPerMailbox.get(mailbox) ?? 0) >= mailboxConcurrency) {
+      return { message: 'Application is over its MailboxConcurrency limit.', retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds ?? 1 };
+    }
+    if (writesPerWindow !== undefined && method !== 'GET') {
+      const now = performance.now();
+      while (this.writeTimes.length > 0 && this.writeTimes[0]! <= now - windowMs) this.writeTimes.shift();
+      if (this.writeTimes.length >= writesPerWindow) {
+        const wait = (this.writeTimes[0]! + windowMs - now) / 1000;
+        return { message: 'Too many requests: subscription write limit reached for this application.', retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
+      }
+      this.writeTimes.push(now);
+    }
+    return undefined;
+  }
+
+  private enter(mailbox: string | undefined): void {
+    this.peakInFlight = Math.max(this.peakInFlight, ++this.inFlight);
+    if (mailbox === undefined) return;
+    const count = (this.inFlightPerMailbox.get(mailbox) ?? 0) + 1;
+    this.inFlightPerMailbox.set(mailbox, count);
+    this.peakMailboxInFlight = Math.max(this.peakMailboxInFlight, count);
+  }
+
+  private leave(mailbox: string | undefined): void {
+    this.inFlight--;
+    if (mailbox !== undefined) this.inFlightPerMailbox.set(mailbox, this.inFlightPerMailbox.get(mailbox)! - 1);
+  }
+
+  /** Graph's subscription logic, past authentication and the limits. */
+  private async serve(
+    response: ServerResponse,
+    url: URL,
+    method: string,
+    body: { value: unknown; invalid: boolean },
+    send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
+    error: (status: number, code: string, message: string, headers?: Record<string, string>) => void,
+  ): Promise<void> {
 
     const match = /^\/v1\.0\/subscriptions(?:\/([^/]+))?(\/reauthorize)?$/.exec(url.pathname);
     if (!match) return error(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop()}'.`);

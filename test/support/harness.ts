@@ -4,6 +4,9 @@ import { TableClient } from '@azure/data-tables';
 import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from '@azure/functions';
 import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
 import { FunctionHost } from './functionHost';
+import { QueueClient } from '@azure/storage-queue';
+import type { QueuedRenewal } from '../../src/renewal/queuedRenewal';
+import { decodeMessage } from '../../src/storage/renewalQueue';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';
 
@@ -30,6 +33,8 @@ export class Harness {
     readonly identity: IdentityEmulator,
     readonly subscriptionsTable: TableClient,
     readonly runsTable: TableClient,
+    /** The renewal queue (Azurite's queue service), as the queue trigger would read it. */
+    readonly renewalQueue: QueueClient,
     readonly env: Record<string, string>,
   ) {}
 
@@ -48,6 +53,9 @@ export class Harness {
       TABLES_CONNECTION_STRING: connectionString,
       SUBSCRIPTIONS_TABLE: `subscriptions${suffix}`,
       RUNS_TABLE: `renewalruns${suffix}`,
+      // The host's storage, where the renewal queue lives; a queue of its own per harness.
+      AzureWebJobsStorage: connectionString,
+      RENEWAL_QUEUE: `renewals-${suffix}`,
       GRAPH_BASE_URL: graph.baseUrl,
       GRAPH_RETRY_BASE_SECONDS: '0.01',
       GRAPH_TIMEOUT_SECONDS: '5',
@@ -60,7 +68,8 @@ export class Harness {
     };
     Object.assign(process.env, env);
     const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
-    harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), env);
+    const queue = new QueueClient(connectionString, env.RENEWAL_QUEUE!);
+    harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), queue, env);
     harness.host = host;
     await harness.subscriptionsTable.createTable();
     await harness.runsTable.createTable();
@@ -78,11 +87,29 @@ export class Harness {
     for (const table of [this.subscriptionsTable, this.runsTable]) {
       for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
     }
+    if (await this.renewalQueue.exists()) await this.renewalQueue.clearMessages();
+  }
+
+  /**
+   * Takes every message off the renewal queue, decoded, as the Functions host would hand them to the
+   * queue trigger (which does not run in test mode). Undecodable messages come back as undefined.
+   */
+  async takeQueuedRenewals(): Promise<(QueuedRenewal | undefined)[]> {
+    if (!(await this.renewalQueue.exists())) return [];
+    const taken: (QueuedRenewal | undefined)[] = [];
+    for (;;) {
+      const { receivedMessageItems } = await this.renewalQueue.receiveMessages({ numberOfMessages: 32 });
+      if (receivedMessageItems.length === 0) return taken;
+      for (const item of receivedMessageItems) {
+        taken.push(decodeMessage(item.messageText));
+        await this.renewalQueue.deleteMessage(item.messageId, item.popReceipt);
+      }
+    }
   }
 
   async stop(): Promise<void> {
     for (const name of Object.keys(this.env)) delete process.env[name];
-    await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable()]);
+    await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable(), this.renewalQueue.deleteIfExists()]);
     await Promise.all([this.graph.stop(), this.identity.stop(), this.host.stop()]);
   }
 

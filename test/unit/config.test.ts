@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
+import { servicesFor } from '../../src/wiring';
 
 const AZURITE = 'UseDevelopmentStorage=true';
 const base = { TABLES_CONNECTION_STRING: AZURITE };
@@ -21,7 +22,7 @@ describe('configuration', () => {
       subscriptionsTable: 'subscriptions',
       runsTable: 'renewalruns',
       graph: { baseUrl: 'https://graph.microsoft.com', timeoutMs: 30_000, maxAttempts: 4, retryBaseMs: 1000 },
-      renewal: { concurrency: 4, marginHours: 36, lifetimeHours: 72 },
+      renewal: { concurrency: 16, mailboxConcurrency: 4, marginHours: 36, lifetimeHours: 72 },
       schedule: { cron: '0 0 9 * * *', timeZone: 'UTC', timerDisabled: false },
       status: { maxRunAgeHours: 26 },
       managedIdentityClientId: undefined,
@@ -70,6 +71,13 @@ describe('configuration', () => {
     ['AZURE_CLIENT_ID', 'my-identity'],
     ['WEBSITE_TIME_ZONE', 'Paris'],
     ['AzureWebJobs.renewSubscriptions.Disabled', 'maybe'],
+    ['RENEWAL_MAILBOX_CONCURRENCY', '5'],
+    ['GRAPH_WRITES_PER_WINDOW', '0'],
+    ['GRAPH_WRITE_WINDOW_SECONDS', 'twenty'],
+    ['RENEWAL_QUEUE', 'Renewal_Queue'],
+    ['RENEWAL_QUEUE', 'a-queue-name-so-long-that-its-poison-queue-would-not-be-valid'],
+    ['AzureWebJobsStorage', 'not a connection string'],
+    ['AzureWebJobsStorage__queueServiceUri', 'http://acct.queue.core.windows.net'],
   ])('rejects %s=%s with an error that names it', (setting, value) => {
     const error = errorFor({ ...base, [setting]: value });
     expect(error.setting).toBe(setting);
@@ -92,8 +100,15 @@ describe('configuration', () => {
     expect(error.message).not.toContain('c2VjcmV0');
   });
 
-  it('refuses a connection string the storage SDK cannot use', () => {
-    const error = errorFor({ TABLES_CONNECTION_STRING: 'AccountName=foo;AccountKey=c2VjcmV0' });
+  it('refuses a connection string the storage SDK cannot use, when the clients are built', () => {
+    let error: ConfigError | undefined;
+    try {
+      servicesFor(loadConfig({ TABLES_CONNECTION_STRING: 'AccountName=foo;AccountKey=c2VjcmV0' }));
+    } catch (thrown) {
+      error = thrown as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    if (!error) return;
     expect(error.message).toMatch(/^TABLES_CONNECTION_STRING: could not be read as a storage connection string/);
     expect(error.message).not.toContain('c2VjcmV0');
   });
@@ -120,6 +135,23 @@ describe('configuration', () => {
     });
     expect(config.managedIdentityEndpoint).toBe('http://127.0.0.1:41000/msi/token');
     expect(config.managedIdentityClientId).toBe('6a1f9c1e-3b7e-4d5e-9b8e-1c2d3e4f5a6b');
+  });
+
+  it("hands off to a queue in the host's storage when it has one, by connection string or identity", () => {
+    expect(loadConfig(base).queue).toBeUndefined();
+    expect(loadConfig({ ...base, AzureWebJobsStorage: AZURITE }).queue).toEqual({
+      name: 'subscription-renewals',
+      storage: { kind: 'connectionString', connectionString: AZURITE },
+    });
+    expect(
+      loadConfig({ ...base, AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/', RENEWAL_QUEUE: 'renewals' }).queue,
+    ).toEqual({ name: 'renewals', storage: { kind: 'endpoint', endpoint: 'https://acct.queue.core.windows.net' } });
+  });
+
+  it("keeps Graph's write ceiling by default: 1,000 per 20 s, 4 per mailbox", () => {
+    const config = loadConfig(base);
+    expect(config.graph).toMatchObject({ writesPerWindow: 1000, writeWindowMs: 20_000 });
+    expect(config.renewal.mailboxConcurrency).toBe(4);
   });
 });
 

@@ -46,6 +46,7 @@ describe('event lines', () => {
       skipped: 0,
       invalid: 0,
       deferred: 0,
+      queued: 0,
       nextRunAt: '2026-02-18T08:00:00.000Z',
       error: 'connect failed for AccountName=a;AccountKey=c2VjcmV0;',
     });

@@ -1,0 +1,72 @@
+import type { TokenCredential } from '@azure/identity';
+import { QueueClient } from '@azure/storage-queue';
+import type { QueueConfig } from '../config';
+import { forEachConcurrently } from '../renewal/concurrently';
+import type { RenewalHandOff } from '../renewal/ports';
+import type { StoredSubscription } from '../renewal/subscription';
+import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queuedRenewal';
+
+// Messages in flight while handing off: enough to queue thousands in seconds, few enough for one instance.
+const SEND_CONCURRENCY = 16;
+
+/**
+ * The renewal queue in the host's storage: one message per subscription, holding its keys and the
+ * run's id only (no resource, no client state: the row is read again when the message is handled).
+ * Base64, the encoding the Functions queue trigger expects by default (host.json messageEncoding).
+ */
+export class RenewalQueue implements RenewalHandOff {
+  readonly queueName: string;
+  private created: Promise<unknown> | undefined;
+
+  constructor(private readonly queue: QueueClient) {
+    this.queueName = queue.name;
+  }
+
+  async send(subscriptions: readonly Pick<StoredSubscription, 'partitionKey' | 'id'>[], runId: string): Promise<number> {
+    // Once per process; a failed attempt is forgotten so the next hand-off tries again.
+    await (this.created ??= this.queue.createIfNotExists().catch((error: unknown) => {
+      this.created = undefined;
+      throw error;
+    }));
+    let sent = 0;
+    let firstError: unknown;
+    await forEachConcurrently(
+      subscriptions,
+      SEND_CONCURRENCY,
+      async (subscription) => {
+        const message: QueuedRenewal = { partitionKey: subscription.partitionKey, rowKey: subscription.id, runId };
+        try {
+          await this.queue.sendMessage(encodeMessage(message));
+          sent++;
+        } catch (error) {
+          firstError ??= error;
+        }
+      },
+      () => firstError !== undefined,
+    );
+    if (firstError !== undefined && sent === 0) throw firstError;
+    return sent;
+  }
+}
+
+export function encodeMessage(message: QueuedRenewal): string {
+  return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+}
+
+/** A message as the queue holds it (base64 JSON), for tests and tools that read the queue themselves. */
+export function decodeMessage(text: string): QueuedRenewal | undefined {
+  try {
+    return parseQueuedRenewal(JSON.parse(Buffer.from(text, 'base64').toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A client for the renewal queue, by connection string (Azurite, keys) or by endpoint and identity. */
+export function createRenewalQueue(config: QueueConfig, credential: TokenCredential): RenewalQueue {
+  const client =
+    config.storage.kind === 'endpoint'
+      ? new QueueClient(`${config.storage.endpoint}/${config.name}`, credential)
+      : new QueueClient(config.storage.connectionString, config.name);
+  return new RenewalQueue(client);
+}
