@@ -26,6 +26,12 @@ export interface SubscriptionStore {
    * made ours pointless.
    */
   claim(subscription: StoredSubscription, until: Date, stillWanted: (current: StoredSubscription) => boolean): Promise<StoredSubscription | undefined>;
+  /**
+   * Leases rows of one partition (at most 100) in one table transaction: all of them, or none when
+   * any changed since it was read (the caller then leases them one by one). Resolves with the leased
+   * rows. `until` undefined gives leases back.
+   */
+  leaseMany?(rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]>;
   /** Gives a lease back without other changes. */
   release(subscription: StoredSubscription): Promise<void>;
   /** Notes, before POST /subscriptions, that a creation is under way (see `recreateStartedAt`). */

@@ -39,6 +39,8 @@ export async function renewSubscription(
   runId: string,
   context: RenewalContext,
   work: 'renew' | 'recreate',
+  /** The row, already leased for this worker (a run leases rows ahead in batches). */
+  leasedAhead?: StoredSubscription,
 ): Promise<RenewalOutcome> {
   const { store, graph, log, policy } = context;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
@@ -49,12 +51,9 @@ export async function renewSubscription(
     oldExpiration: subscription.expirationDateTime.toISOString(),
   };
 
-  let leased: StoredSubscription | undefined;
-  try {
-    const until = new Date(context.now().getTime() + context.leaseMs);
-    leased = await store.claim(subscription, until, (current) => unchangedSince(subscription, current));
-  } catch (error) {
-    log.error(eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact((error as Error).message)}`, { event: 'tableWriteFailed', ...fields, outcome: 'failed' }));
+  const leased = leasedAhead ?? (await lease(subscription, context));
+  if (leased instanceof Error) {
+    log.error(eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact(leased.message)}`, { event: 'tableWriteFailed', ...fields, outcome: 'failed' }));
     return 'failed';
   }
   if (!leased) {
@@ -132,6 +131,16 @@ export async function renewSubscription(
       ),
     );
     return 'failed';
+  }
+}
+
+/** The row leased for this worker; undefined when another holds it or changed it; the Error when the table failed. */
+async function lease(subscription: StoredSubscription, context: RenewalContext): Promise<StoredSubscription | undefined | Error> {
+  try {
+    const until = new Date(context.now().getTime() + context.leaseMs);
+    return await context.store.claim(subscription, until, (current) => unchangedSince(subscription, current));
+  } catch (error) {
+    return error as Error;
   }
 }
 

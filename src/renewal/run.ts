@@ -3,6 +3,7 @@ import { redact } from '../redact';
 import { forEachWithinLimits } from './concurrently';
 import { eventLine } from './events';
 import { handOffRest } from './handOff';
+import { LeasesAhead } from './leasesAhead';
 import { mailboxOf } from './mailbox';
 import type { RenewalHandOff, RunHistory, SubscriptionStore } from './ports';
 import { workFor, type Work } from './policy';
@@ -81,6 +82,11 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
 
   try {
     log.info(eventLine('Checking for expiring webhooks...', { event: 'runStarted', runId, trigger: input.trigger, isPastDue: input.isPastDue }));
+    // The token is asked for while the table is read (it is only awaited when something is due).
+    const tokenReady = input.graph.ready().then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
     const due: StoredSubscription[] = [];
     const work = new Map<StoredSubscription, Exclude<Work, undefined>>();
     const seen = new Set<string>();
@@ -121,16 +127,16 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.info(eventLine(`Found ${due.length} webhook(s) to renew`, { event: 'dueFound', runId, due: due.length }));
 
     // One token request before any lane starts: without a token, every renewal would fail the same way.
-    try {
-      await input.graph.ready();
-    } catch (error) {
-      fatal = error as Error;
+    const noToken = await tokenReady;
+    if (noToken) {
+      fatal = noToken;
       return await finish();
     }
 
     const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
     // Items start in mailbox order, not table order: what is left is whatever was not started.
     const notStarted = new Set(due);
+    const leases = new LeasesAhead(store, due, input.leaseMs, input.now, (row) => notStarted.has(row));
     await forEachWithinLimits(
       due,
       {
@@ -142,7 +148,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
         notStarted.delete(subscription);
         const what = work.get(subscription)!;
         try {
-          const outcome = await renewSubscription(subscription, runId, input, what);
+          const leased = await leases.take(subscription);
+          const outcome = await renewSubscription(subscription, runId, input, what, leased);
           totals[outcome]++;
         } catch (error) {
           // A credential problem ends the run: every other renewal would fail the same way.
@@ -156,6 +163,10 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
         }
       },
       () => fatal !== undefined || outOfTime(),
+    );
+    // Rows leased ahead and never started go back first: the queue, or the next run, must find them free.
+    await leases.releaseUnstarted().catch((error: unknown) =>
+      log.error(`Could not give back the leases of ${notStarted.size} unstarted row(s); they free themselves in ${Math.round(input.leaseMs / 60_000)} minutes: ${redact((error as Error).message)}`),
     );
     if (!fatal && notStarted.size > 0) await handOffRest([...notStarted], runId, totals, input);
     return await finish();

@@ -138,6 +138,27 @@ export class SubscriptionTable implements SubscriptionStore {
     return written ? { ...written.row, leaseUntil: until, etag: written.etag } : undefined;
   }
 
+  async leaseMany(rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]> {
+    if (rows.length === 0) return [];
+    let response;
+    try {
+      response = await this.table.submitTransaction(
+        rows.map((row) => ['update', { partitionKey: row.partitionKey, rowKey: row.id, leaseUntil: until ?? CLEARED }, 'Merge', { etag: row.etag }]),
+      );
+    } catch (error) {
+      // A row changed since it was read (412), or the service refused the batch: nothing was written.
+      if (isConflict(error) || (error as { statusCode?: number }).statusCode !== undefined) return [];
+      throw error;
+    }
+    // The sub-responses come in the order of the actions, each with its row's new ETag.
+    return Promise.all(
+      rows.map(async (row, index) => {
+        const etag = response.subResponses[index]?.etag ?? (await this.table.getEntity(row.partitionKey, row.id)).etag;
+        return { ...row, leaseUntil: until, etag };
+      }),
+    );
+  }
+
   async release(subscription: StoredSubscription): Promise<void> {
     await this.mergeWithRetry(subscription, () => ({ leaseUntil: CLEARED }), () => false);
   }

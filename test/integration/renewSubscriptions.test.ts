@@ -172,6 +172,29 @@ describe('runs', () => {
     expect(runs.reduce((sum, r) => sum + (r.renewed as number), 0)).toBe(6);
   });
 
+  it('renews every due subscription exactly once, however many share a partition and lanes', async () => {
+    const now = new Date();
+    const ids: string[] = [];
+    for (let partition = 0; partition < 2; partition++) {
+      const rows = Array.from({ length: 100 + partition * 30 }, (_, i) => `p${partition}-${i}`);
+      // A table transaction takes at most 100 rows.
+      for (let from = 0; from < rows.length; from += 100) {
+        await harness.subscriptionsTable.submitTransaction(
+          rows.slice(from, from + 100).map((id, i) => ['create', { partitionKey: `p${partition}`, rowKey: id, resource: `users/u${(from + i) % 40}/messages`, changeType: 'created', notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL, expirationDateTime: hoursFrom(now, 5) }]),
+        );
+      }
+      for (const id of rows) harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(now, 5) });
+      ids.push(...rows);
+    }
+    process.env.RENEWAL_CONCURRENCY = '16';
+    harness.graph.latencyMs = 3;
+
+    await run();
+
+    for (const id of ids) expect(harness.graph.patches(id)).toHaveLength(1);
+    expect((await harness.runs())[0]).toMatchObject({ due: 230, renewed: 230, skipped: 0, failed: 0, outcome: 'succeeded' });
+  });
+
   it('records every run, newest first', async () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
     await run();

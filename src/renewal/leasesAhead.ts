@@ -1,0 +1,85 @@
+import type { SubscriptionStore } from './ports';
+import { isLeased, type StoredSubscription } from './subscription';
+
+// A table transaction holds at most 100 rows, all of one partition.
+const CHUNK = 100;
+
+/**
+ * Leases a run's due rows a partition chunk at a time: one table transaction for up to 100 rows,
+ * rather than one write before each renewal (the table write, not Graph, was what a short run spent
+ * its time on beyond Graph's own limits). A chunk some row of which changed since it was read is not
+ * leased at all, and each of its rows is leased on its own as before. Leases of rows the run never
+ * started are given back at its end, so the renewal queue or the next run is not kept waiting.
+ */
+export class LeasesAhead {
+  private readonly byPartition = new Map<string, StoredSubscription[]>();
+  private readonly leased = new Map<StoredSubscription, StoredSubscription>();
+  private readonly tried = new Set<StoredSubscription>();
+  private readonly claiming = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: SubscriptionStore,
+    rows: readonly StoredSubscription[],
+    private readonly leaseMs: number,
+    private readonly now: () => Date,
+    /** Whether a row is still waiting to be started by the run. */
+    private readonly waiting: (row: StoredSubscription) => boolean,
+  ) {
+    for (const row of rows) {
+      const list = this.byPartition.get(row.partitionKey);
+      if (list) list.push(row);
+      else this.byPartition.set(row.partitionKey, [row]);
+    }
+  }
+
+  /**
+   * The row as leased for this run, or undefined when the renewal must lease it itself (no batch
+   * support, the chunk could not be leased, or the lease taken ahead is already half spent).
+   */
+  async take(subscription: StoredSubscription): Promise<StoredSubscription | undefined> {
+    if (!this.store.leaseMany) return undefined;
+    const key = subscription.partitionKey;
+    for (;;) {
+      // A chunk of this partition being leased may hold this row: its outcome comes first.
+      const inFlight = this.claiming.get(key);
+      if (inFlight) {
+        await inFlight;
+        continue;
+      }
+      if (this.leased.has(subscription) || this.tried.has(subscription)) break;
+      const claim = this.claimChunk(subscription).finally(() => this.claiming.delete(key));
+      this.claiming.set(key, claim);
+      await claim;
+    }
+    const leased = this.leased.get(subscription);
+    this.leased.delete(subscription);
+    if (!leased) return undefined;
+    // Half spent: a renewal from here might outlive it, so the renewal takes a fresh one (same ETag).
+    if (leased.leaseUntil!.getTime() - this.now().getTime() < this.leaseMs / 2) return undefined;
+    return leased;
+  }
+
+  /** Gives back the leases of rows taken ahead that the run did not start (budget used up, no token). */
+  async releaseUnstarted(): Promise<void> {
+    const left = [...this.leased.values()];
+    this.leased.clear();
+    for (const [partitionKey] of this.byPartition) {
+      const rows = left.filter((row) => row.partitionKey === partitionKey);
+      for (let i = 0; i < rows.length; i += CHUNK) await this.store.leaseMany!(rows.slice(i, i + CHUNK), undefined);
+    }
+  }
+
+  private async claimChunk(first: StoredSubscription): Promise<void> {
+    const now = this.now();
+    const chunk = isLeased(first, now) ? [] : [first];
+    this.tried.add(first);
+    for (const row of this.byPartition.get(first.partitionKey) ?? []) {
+      if (chunk.length >= CHUNK) break;
+      if (row === first || this.tried.has(row) || !this.waiting(row) || isLeased(row, now)) continue;
+      chunk.push(row);
+      this.tried.add(row);
+    }
+    const leased = await this.store.leaseMany!(chunk, new Date(now.getTime() + this.leaseMs));
+    leased.forEach((row, index) => this.leased.set(chunk[index]!, row));
+  }
+}
