@@ -33,11 +33,10 @@ export class LeasesAhead {
   }
 
   /**
-   * The row as leased for this run, or undefined when the renewal must lease it itself (no batch
-   * support, the chunk could not be leased, or the lease taken ahead is already half spent).
+   * The row to renew, and whether it is leased for this run already; when it is not (its chunk could
+   * not be leased, or the lease taken ahead is half spent) the renewal leases it itself.
    */
-  async take(subscription: StoredSubscription): Promise<StoredSubscription | undefined> {
-    if (!this.store.leaseMany) return undefined;
+  async take(subscription: StoredSubscription): Promise<{ row: StoredSubscription; leased: boolean }> {
     const key = subscription.partitionKey;
     for (;;) {
       // A chunk of this partition being leased may hold this row: its outcome comes first.
@@ -53,10 +52,11 @@ export class LeasesAhead {
     }
     const leased = this.leased.get(subscription);
     this.leased.delete(subscription);
-    if (!leased) return undefined;
-    // Half spent: a renewal from here might outlive it, so the renewal takes a fresh one (same ETag).
-    if (leased.leaseUntil!.getTime() - this.now().getTime() < this.leaseMs / 2) return undefined;
-    return leased;
+    if (!leased) return { row: subscription, leased: false };
+    // Half spent: a renewal from here might outlive it, so the renewal takes a fresh one. The row's
+    // ETag is the one our lease left, so nobody else can have taken it meanwhile unnoticed.
+    if (leased.leaseUntil!.getTime() - this.now().getTime() < this.leaseMs / 2) return { row: { ...leased, leaseUntil: undefined }, leased: false };
+    return { row: leased, leased: true };
   }
 
   /** Gives back the leases of rows taken ahead that the run did not start (budget used up, no token). */
@@ -65,7 +65,7 @@ export class LeasesAhead {
     this.leased.clear();
     for (const [partitionKey] of this.byPartition) {
       const rows = left.filter((row) => row.partitionKey === partitionKey);
-      for (let i = 0; i < rows.length; i += CHUNK) await this.store.leaseMany!(rows.slice(i, i + CHUNK), undefined);
+      for (let i = 0; i < rows.length; i += CHUNK) await this.store.leaseMany(rows.slice(i, i + CHUNK), undefined);
     }
   }
 
@@ -79,7 +79,7 @@ export class LeasesAhead {
       chunk.push(row);
       this.tried.add(row);
     }
-    const leased = await this.store.leaseMany!(chunk, new Date(now.getTime() + this.leaseMs));
+    const leased = await this.store.leaseMany(chunk, new Date(now.getTime() + this.leaseMs));
     leased.forEach((row, index) => this.leased.set(chunk[index]!, row));
   }
 }

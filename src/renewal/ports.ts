@@ -5,8 +5,11 @@ import type { RunRecord, RunStart, RunTotals } from './runRecord';
 export interface SubscriptionStore {
   /** Every row, a page at a time, so a run never holds the whole table. */
   pages(): AsyncIterable<StoredRow[]>;
-  /** The rows that may expire before `horizon` (a superset: check each), a page at a time. */
-  duePages(horizon: Date): AsyncIterable<StoredRow[]>;
+  /**
+   * The rows that may expire before `horizon` (a superset: check each), a page at a time, as one or
+   * more selections that share no row and can be read at once.
+   */
+  dueSelections(horizon: Date): AsyncIterable<StoredRow[]>[];
   /** The rows awaiting a recreation (expired) or a lifecycle action, whatever their expiration. */
   awaitingWork(): AsyncIterable<StoredRow[]>;
   /** One row by its keys; undefined when it no longer exists. */
@@ -31,7 +34,7 @@ export interface SubscriptionStore {
    * any changed since it was read (the caller then leases them one by one). Resolves with the leased
    * rows. `until` undefined gives leases back.
    */
-  leaseMany?(rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]>;
+  leaseMany(rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]>;
   /** Gives a lease back without other changes. */
   release(subscription: StoredSubscription): Promise<void>;
   /** Notes, before POST /subscriptions, that a creation is under way (see `recreateStartedAt`). */

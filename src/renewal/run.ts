@@ -91,8 +91,12 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const work = new Map<StoredSubscription, Exclude<Work, undefined>>();
     const seen = new Set<string>();
     const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000);
-    for await (const page of rowsFor(store, input, horizon)) {
+    const take = (page: StoredRow[]) => {
       for (const row of page) {
+        // The due rows and the rows awaiting recreation or a lifecycle action are read apart; one may be both.
+        const key = `${row.ok ? row.subscription.partitionKey : row.partitionKey}\u0000${row.ok ? row.subscription.id : row.rowKey}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
         if (!row.ok) {
           totals.invalid++;
           log.error(
@@ -107,17 +111,17 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
           continue;
         }
         const subscription = row.subscription;
-        // The due rows and the rows awaiting recreation or a lifecycle action are read apart; one may be both.
-        const key = `${subscription.partitionKey}\u0000${subscription.id}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
         totals.checked++;
         const needed = workFor(subscription, input.nextRunAt, policy.marginHours, input.force);
         if (!needed) continue;
         due.push(subscription);
         work.set(subscription, needed);
       }
-    }
+    };
+    // The selections are read at once, each page handled as it comes: none waits for another.
+    await Promise.all(sourcesFor(store, input, horizon).map(async (source) => {
+      for await (const page of source) take(page);
+    }));
     totals.due = due.length;
     if (due.length === 0) {
       const sentence = `No webhooks need renewal (every active one is valid beyond ${horizon.toISOString()})`;
@@ -148,8 +152,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
         notStarted.delete(subscription);
         const what = work.get(subscription)!;
         try {
-          const leased = await leases.take(subscription);
-          const outcome = await renewSubscription(subscription, runId, input, what, leased);
+          const { row, leased } = await leases.take(subscription);
+          const outcome = await renewSubscription(row, runId, input, what, leased ? row : undefined);
           totals[outcome]++;
         } catch (error) {
           // A credential problem ends the run: every other renewal would fail the same way.
@@ -186,19 +190,16 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
  * recreation or a lifecycle action whatever their expiration; every row for a forced run; the one
  * row a manual run names (an unknown id is an error).
  */
-async function* rowsFor(store: SubscriptionStore, input: RenewalRunInput, horizon: Date): AsyncIterable<StoredRow[]> {
-  if (input.subscriptionId !== undefined) {
-    const subscription = await store.find(input.subscriptionId);
-    if (!subscription) throw new Error(`No stored subscription has the id ${input.subscriptionId}: list them to see the ids.`);
-    yield [{ ok: true, subscription }];
-    return;
-  }
-  if (input.force) {
-    yield* store.pages();
-    return;
-  }
-  yield* store.duePages(horizon);
-  yield* store.awaitingWork();
+function sourcesFor(store: SubscriptionStore, input: RenewalRunInput, horizon: Date): AsyncIterable<StoredRow[]>[] {
+  if (input.subscriptionId !== undefined) return [only(store, input.subscriptionId)];
+  if (input.force) return [store.pages()];
+  return [...store.dueSelections(horizon), store.awaitingWork()];
+}
+
+async function* only(store: SubscriptionStore, id: string): AsyncIterable<StoredRow[]> {
+  const subscription = await store.find(id);
+  if (!subscription) throw new Error(`No stored subscription has the id ${id}: list them to see the ids.`);
+  yield [{ ok: true, subscription }];
 }
 
 /** Subscriptions handed to the queue are not counted against the run: the queue renews them. */

@@ -50,20 +50,23 @@ export class SubscriptionTable implements SubscriptionStore {
    * expiration at all are not read here: the status reports them.
    */
   async *duePages(horizon: Date): AsyncIterable<StoredRow[]> {
+    for (const selection of this.dueSelections(horizon)) yield* selection;
+  }
+
+  /** The two queries of duePages as separate selections, which a run reads at once. */
+  dueSelections(horizon: Date): AsyncIterable<StoredRow[]>[] {
     const widened = new Date(horizon.getTime() + MAX_ZONE_OFFSET_MS).toISOString();
-    const passes = [
-      { filter: odata`expirationDateTime lt ${horizon}`, keep: (value: unknown) => value instanceof Date },
-      {
-        filter: odata`expirationDateTime lt ${widened} or expirationDateTime ge ${':'}`,
-        keep: (value: unknown) => typeof value === 'string',
-      },
+    return [
+      this.duePass(odata`expirationDateTime lt ${horizon}`, (value) => value instanceof Date),
+      this.duePass(odata`expirationDateTime lt ${widened} or expirationDateTime ge ${':'}`, (value) => typeof value === 'string'),
     ];
-    for (const pass of passes) {
-      const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: pass.filter } });
-      for await (const page of entities.byPage({ maxPageSize: this.duePageSize })) {
-        const rows = page.filter((entity) => pass.keep(entity.expirationDateTime)).map((entity) => toStoredRow(entity));
-        if (rows.length > 0) yield rows;
-      }
+  }
+
+  private async *duePass(filter: string, keep: (value: unknown) => boolean): AsyncIterable<StoredRow[]> {
+    const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter } });
+    for await (const page of entities.byPage({ maxPageSize: this.duePageSize })) {
+      const rows = page.filter((entity) => keep(entity.expirationDateTime)).map((entity) => toStoredRow(entity));
+      if (rows.length > 0) yield rows;
     }
   }
 
