@@ -137,7 +137,8 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       wallMs: figures.wallMs,
       maxRssKb: figures.maxRssKb,
       renewed: Number(record?.renewed ?? 0),
-      failed: Number(record?.failed ?? 0),
+      // Anything due and not renewed counts as a failure here (failed, skipped, expired, left over).
+      failed: Number(record?.due ?? 0) - Number(record?.renewed ?? 0),
       queued: Number(record?.queued ?? 0),
       deferred: Number(record?.deferred ?? 0),
       requests: graph.requests.filter((r) => r.method === 'PATCH').length,

@@ -6,12 +6,11 @@ export interface SubscriptionStore {
   /** Every row, a page at a time, so a run never holds the whole table. */
   pages(): AsyncIterable<StoredRow[]>;
   /**
-   * The rows that may expire before `horizon` (a superset: check each), a page at a time, as one or
-   * more selections that share no row and can be read at once.
+   * The rows that may expire before `horizon`, and those awaiting a recreation or a lifecycle action
+   * (a superset: check each), a page at a time, as selections that can be read at once. A row may
+   * come from more than one.
    */
   dueSelections(horizon: Date): AsyncIterable<StoredRow[]>[];
-  /** The rows awaiting a recreation (expired) or a lifecycle action, whatever their expiration. */
-  awaitingWork(): AsyncIterable<StoredRow[]>;
   /** One row by its keys; undefined when it no longer exists. */
   read(partitionKey: string, rowKey: string): Promise<StoredRow | undefined>;
   /**

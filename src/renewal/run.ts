@@ -93,7 +93,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000);
     const take = (page: StoredRow[]) => {
       for (const row of page) {
-        // The due rows and the rows awaiting recreation or a lifecycle action are read apart; one may be both.
+        // The selections may return one row twice (an expired row with a hand-typed date): count it once.
         const key = `${row.ok ? row.subscription.partitionKey : row.partitionKey}\u0000${row.ok ? row.subscription.id : row.rowKey}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -193,7 +193,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
 function sourcesFor(store: SubscriptionStore, input: RenewalRunInput, horizon: Date): AsyncIterable<StoredRow[]>[] {
   if (input.subscriptionId !== undefined) return [only(store, input.subscriptionId)];
   if (input.force) return [store.pages()];
-  return [...store.dueSelections(horizon), store.awaitingWork()];
+  return store.dueSelections(horizon);
 }
 
 async function* only(store: SubscriptionStore, id: string): AsyncIterable<StoredRow[]> {
