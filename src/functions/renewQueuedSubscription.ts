@@ -25,6 +25,8 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
   });
   // Recorded on the row already; failing the invocation lets the queue try again, then the poison queue.
   if (outcome === 'failed') throw new Error(`Renewal of subscription ${queued.rowKey} failed; the queue will try again.`);
+  // Another worker holds the row: the message comes back later, and finds it renewed or free.
+  if (outcome === 'skipped') throw new Error(`Subscription ${queued.rowKey} is being renewed by another worker; the queue will look again.`);
 }
 
 app.storageQueue('renewQueuedSubscription', {

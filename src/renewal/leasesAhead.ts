@@ -53,20 +53,42 @@ export class LeasesAhead {
     const leased = this.leased.get(subscription);
     this.leased.delete(subscription);
     if (!leased) return { row: subscription, leased: false };
-    // Half spent: a renewal from here might outlive it, so the renewal takes a fresh one. The row's
-    // ETag is the one our lease left, so nobody else can have taken it meanwhile unnoticed.
-    if (leased.leaseUntil!.getTime() - this.now().getTime() < this.leaseMs / 2) return { row: { ...leased, leaseUntil: undefined }, leased: false };
-    return { row: leased, leased: true };
+    const now = this.now();
+    if (leased.leaseUntil!.getTime() - now.getTime() >= this.leaseMs / 2) return { row: leased, leased: true };
+    // Half spent: a renewal from here might outlive it, so the lease is taken again, in full. The
+    // row may have changed meanwhile (a lifecycle event recorded on it); our own lease does not bar us.
+    try {
+      const again = await this.store.claim(
+        { ...leased, leaseUntil: undefined },
+        new Date(now.getTime() + this.leaseMs),
+        (current) => current.expirationDateTime.getTime() === leased.expirationDateTime.getTime(),
+        leased.leaseUntil,
+      );
+      if (again) return { row: again, leased: true };
+    } catch {
+      // The renewal tries to lease it itself, and reports what the table says.
+    }
+    return { row: subscription, leased: false };
   }
 
-  /** Gives back the leases of rows taken ahead that the run did not start (budget used up, no token). */
+  /**
+   * Gives back the leases of rows taken ahead that the run did not start (budget used up, no token):
+   * a chunk at a time, or row by row when a row changed since (the chunk is then refused whole).
+   * Throws, after trying them all, when some could not be given back.
+   */
   async releaseUnstarted(): Promise<void> {
     const left = [...this.leased.values()];
     this.leased.clear();
+    let kept = 0;
     for (const [partitionKey] of this.byPartition) {
       const rows = left.filter((row) => row.partitionKey === partitionKey);
-      for (let i = 0; i < rows.length; i += CHUNK) await this.store.leaseMany(rows.slice(i, i + CHUNK), undefined);
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const chunk = rows.slice(i, i + CHUNK);
+        if ((await this.store.leaseMany(chunk, undefined)).length === chunk.length) continue;
+        for (const row of chunk) await this.store.releaseIfOurs(row, row.leaseUntil!).catch(() => kept++);
+      }
     }
+    if (kept > 0) throw new Error(`${kept} lease(s) could not be given back`);
   }
 
   private async claimChunk(first: StoredSubscription): Promise<void> {

@@ -27,13 +27,21 @@ export interface SubscriptionStore {
    * with the leased row, or undefined when another worker holds it or `stillWanted` says its change
    * made ours pointless.
    */
-  claim(subscription: StoredSubscription, until: Date, stillWanted: (current: StoredSubscription) => boolean): Promise<StoredSubscription | undefined>;
+  claim(
+    subscription: StoredSubscription,
+    until: Date,
+    stillWanted: (current: StoredSubscription) => boolean,
+    /** The end of a lease this worker holds already on the row: not someone else's. */
+    ours?: Date,
+  ): Promise<StoredSubscription | undefined>;
   /**
    * Leases rows of one partition (at most 100) in one table transaction: all of them, or none when
    * any changed since it was read (the caller then leases them one by one). Resolves with the leased
    * rows. `until` undefined gives leases back.
    */
   leaseMany(rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]>;
+  /** Gives back the lease that ends at `ours`, unless another worker's has replaced it. */
+  releaseIfOurs(subscription: StoredSubscription, ours: Date): Promise<void>;
   /** Gives a lease back without other changes. */
   release(subscription: StoredSubscription): Promise<void>;
   /** Notes, before POST /subscriptions, that a creation is under way (see `recreateStartedAt`). */

@@ -1,6 +1,7 @@
 import { eventLine } from './events';
 import { workFor } from './policy';
 import type { QueuedRenewal } from './queuedRenewal';
+import { isLeased } from './subscription';
 import { renewSubscription, type RenewalContext, type RenewalOutcome } from './renewSubscription';
 
 export interface QueuedRenewalInput extends RenewalContext {
@@ -63,7 +64,8 @@ export async function recordPoisoned(message: QueuedRenewal, attempts: number, i
       { event: 'renewalPoisoned', runId: message.runId, partitionKey: message.partitionKey, subscriptionId: message.rowKey, attempts, stillDue },
     ),
   );
-  if (stillDue) {
+  // A worker renewing it right now is left alone: recording the failure would end its lease.
+  if (stillDue && !isLeased(subscription, input.now())) {
     await input.store.recordFailure(subscription, {
       at: input.now(),
       statusCode: 0,

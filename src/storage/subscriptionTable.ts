@@ -131,9 +131,12 @@ export class SubscriptionTable implements SubscriptionStore {
     subscription: StoredSubscription,
     until: Date,
     stillWanted: (current: StoredSubscription) => boolean,
+    ours?: Date,
   ): Promise<StoredSubscription | undefined> {
     const now = new Date();
-    const busy = (row: StoredSubscription) => row.leaseUntil !== undefined && row.leaseUntil.getTime() > now.getTime();
+    // A lease is told apart by its end time: the one `ours` names is this worker's own.
+    const busy = (row: StoredSubscription) =>
+      row.leaseUntil !== undefined && row.leaseUntil.getTime() > now.getTime() && row.leaseUntil.getTime() !== ours?.getTime();
     if (busy(subscription)) return undefined;
     const written = await this.mergeWithRetry(
       subscription,
@@ -150,10 +153,10 @@ export class SubscriptionTable implements SubscriptionStore {
       response = await this.table.submitTransaction(
         rows.map((row) => ['update', { partitionKey: row.partitionKey, rowKey: row.id, leaseUntil: until ?? CLEARED }, 'Merge', { etag: row.etag }]),
       );
-    } catch (error) {
-      // A row changed since it was read (412), or the service refused the batch: nothing was written.
-      if (isConflict(error) || (error as { statusCode?: number }).statusCode !== undefined) return [];
-      throw error;
+    } catch {
+      // A row changed since it was read (412), the service refused the batch, or no answer came:
+      // a transaction is all or nothing, so nothing was written. The caller goes row by row.
+      return [];
     }
     // The sub-responses come in the order of the actions, each with its row's new ETag.
     return Promise.all(
@@ -166,6 +169,15 @@ export class SubscriptionTable implements SubscriptionStore {
 
   async release(subscription: StoredSubscription): Promise<void> {
     await this.mergeWithRetry(subscription, () => ({ leaseUntil: CLEARED }), () => false);
+  }
+
+  async releaseIfOurs(subscription: StoredSubscription, ours: Date): Promise<void> {
+    // Re-read: the row may have changed since it was leased (a lifecycle event); the lease may not.
+    await this.mergeWithRetry(
+      subscription,
+      () => ({ leaseUntil: CLEARED }),
+      (current) => current.leaseUntil?.getTime() !== ours.getTime(),
+    );
   }
 
   async beginRecreate(subscription: StoredSubscription, at: Date, leaseUntil: Date): Promise<StoredSubscription> {
