@@ -18,6 +18,8 @@ describe('the deployed package', () => {
     'scripts/demo.ts',
     'infra/main.bicep',
     'queries/last-runs.kql',
+    'bench/results.json',
+    'bench/chart.svg',
     'local.settings.json',
     '.azure/dev/.env',
     'dist/index.js.map',
