@@ -1,49 +1,47 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { ConfigError, loadConfig } from '../config';
 import { OperationError } from '../operations/operationError';
 import { redact } from '../redact';
 import type { Services } from '../wiring';
 
-// Loaded on first use, not with the bundle (see renewSubscriptions.ts).
-const sdk = () => Promise.all([import('../config.js'), import('../wiring.js')]);
+type Operations = typeof import('../operations/operations.js');
+
+// The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
+const load = () => Promise.all([import('../wiring.js'), import('../operations/operations.js')]);
 
 /**
  * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
  * renew now. Thin: they read the request and call src/operations, which the CLI calls too.
  */
-type Operation = (services: Services, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+type Operation = (services: Services, operations: Operations, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
-export const registerSubscription = operation(async (services, request, context) => {
+export const registerSubscription = operation(async (services, { register }, request, context) => {
   const body = await readJson(request);
-  const { register } = await import('../operations/operations.js');
   const result = await register(services, body, context);
   return { status: 201, jsonBody: { success: true, ...result } };
 });
 
-export const listSubscriptions = operation(async (services) => {
-  const { list } = await import('../operations/operations.js');
+export const listSubscriptions = operation(async (services, { list }) => {
   return { status: 200, jsonBody: { success: true, ...(await list(services)) } };
 });
 
-export const adoptSubscriptions = operation(async (services, request, context) => {
+export const adoptSubscriptions = operation(async (services, { adopt }, request, context) => {
   const partitionKey = request.query.get('partitionKey') ?? undefined;
-  const { adopt } = await import('../operations/operations.js');
   return { status: 200, jsonBody: { success: true, ...(await adopt(services, context, partitionKey)) } };
 });
 
-export const removeSubscription = operation(async (services, request, context) => {
+export const removeSubscription = operation(async (services, { remove }, request, context) => {
   const id = request.params.id ?? '';
-  const { remove } = await import('../operations/operations.js');
   return { status: 200, jsonBody: { success: true, ...(await remove(services, id, context)) } };
 });
 
-export const renewSubscriptionsNow = operation(async (services, request, context) => {
+export const renewSubscriptionsNow = operation(async (services, { renewNow }, request, context) => {
   const body = (await readJson(request)) ?? {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new OperationError(400, 'The request body must be a JSON object, e.g. {"id": "...", "force": true}.');
   const { id, force, ...rest } = body as Record<string, unknown>;
   if (Object.keys(rest).length > 0) throw new OperationError(400, `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`);
   if (id !== undefined && (typeof id !== 'string' || id.trim() === '')) throw new OperationError(400, 'id must be a subscription id (a string).');
   if (force !== undefined && typeof force !== 'boolean') throw new OperationError(400, 'force must be true or false.');
-  const { renewNow } = await import('../operations/operations.js');
   const result = await renewNow(services, context, { id: id?.trim(), force });
   // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
   return { status: result.outcome === 'failed' ? 502 : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
@@ -51,9 +49,9 @@ export const renewSubscriptionsNow = operation(async (services, request, context
 
 function operation(handler: Operation): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const [{ ConfigError, loadConfig }, { servicesFor }] = await sdk();
     try {
-      return withNoStore(await handler(servicesFor(loadConfig()), request, context));
+      const [{ servicesFor }, operations] = await load();
+      return withNoStore(await handler(servicesFor(loadConfig()), operations, request, context));
     } catch (error) {
       if (error instanceof OperationError) return failure(error.status, redact(error.message));
       if (error instanceof ConfigError) return failure(503, `Configuration error: ${error.message}`);
