@@ -8,6 +8,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    reporters: ['default', './test/support/summaryReporter.ts'],
+    reporters: ['default', './test/support/reliabilityReporter.ts', './test/support/summaryReporter.ts'],
   },
 });

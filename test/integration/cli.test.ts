@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
+import { captureOutput } from '../support/reliability/leakWatch';
 import { useHarness } from '../support/useHarness';
 
 const USER = '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11';
@@ -14,9 +15,11 @@ async function ops(...args: string[]): Promise<{ code: number; stdout: string; s
       env: process.env,
       timeout: 60_000,
     });
+    captureOutput('cli', stdout + stderr);
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
+    captureOutput('cli', failed.stdout + failed.stderr);
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }

@@ -28,7 +28,7 @@ it('renews and reports through identity-based table access, with no account key'
   const id = await storeSubscription(harness, { expiresAt: hoursFrom(now, 6) });
 
   await renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
-  const answer = (await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
+  const answer = harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
 
   expect(((await harness.row(id)).expirationDateTime as Date).getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
   expect(answer.status).toBe(200);

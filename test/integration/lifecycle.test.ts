@@ -13,7 +13,7 @@ function post(body: string, headers: Record<string, string> = { 'content-type': 
   return lifecycleNotifications(
     new HttpRequest({ method: 'POST', url: `http://localhost:7071/api/webhooks/lifecycle${query}`, headers, body: { string: body } }),
     harness.context('lifecycleNotifications'),
-  );
+  ).then(harness.answered);
 }
 
 const notification = (subscriptionId: string, lifecycleEvent: string, clientState = harness.env.WEBHOOK_CLIENT_STATE) =>

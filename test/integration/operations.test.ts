@@ -22,7 +22,7 @@ async function call(handler: Handler, method: string, path: string, body?: unkno
     params,
     ...(body === undefined ? {} : { body: { string: typeof body === 'string' ? body : JSON.stringify(body) } }),
   });
-  const answer = await handler(request, harness.context('operations'));
+  const answer = harness.answered(await handler(request, harness.context('operations')));
   // No answer ever carries the client state.
   expect(JSON.stringify(answer.jsonBody)).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
   return answer as { status: number; jsonBody: Record<string, any> };

@@ -16,7 +16,7 @@ afterEach(() => vi.useRealTimers());
 const NOW = new Date('2026-11-28T12:00:00Z'); // 13:00 in Paris, winter
 
 const status = async (query = '') =>
-  (await schedulerStatus(harness.statusRequest(query), harness.context('schedulerStatus'))) as StatusAnswer;
+  harness.answered(await schedulerStatus(harness.statusRequest(query), harness.context('schedulerStatus'))) as StatusAnswer;
 const runTimer = () => renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
 
 describe('a healthy scheduler', () => {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { captureOutput } from './reliability/leakWatch';
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -72,7 +73,9 @@ export class FunctionHost {
       ...(json ? { 'Content-Type': 'application/json' } : {}),
       ...(answer.headers as Record<string, string> | undefined),
     });
-    response.end(json ? JSON.stringify(answer.jsonBody) : (answer.body as string | undefined));
+    const text = json ? JSON.stringify(answer.jsonBody) : (answer.body as string | undefined);
+    captureOutput('response', text ?? '');
+    response.end(text);
   }
 
   private consume(url: URL, response: ServerResponse): void {

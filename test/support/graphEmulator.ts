@@ -43,6 +43,8 @@ export interface Fault {
   delayMs?: number;
   /** Serve the request after the delay even if the client gave up waiting: Graph did the work, the answer was lost. */
   completeAnyway?: boolean;
+  /** Drop the connection without an answer (a reset), after any delay. */
+  reset?: boolean;
   headers?: Record<string, string>;
   code?: string;
   message?: string;
@@ -284,6 +286,10 @@ export class GraphEmulator {
       fault.times--;
       if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (response.destroyed && !fault.completeAnyway) return;
+      if (fault.reset) {
+        response.socket?.destroy();
+        return;
+      }
       if (fault.status !== undefined) {
         return error(fault.status, fault.code ?? codeFor(fault.status), fault.message ?? 'Injected fault.', fault.headers);
       }

@@ -9,6 +9,7 @@ import type { QueuedRenewal } from '../../src/renewal/queuedRenewal';
 import { decodeMessage } from '../../src/storage/renewalQueue';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';
+import { captureOutput, watchConnectionString, watchSecret } from './reliability/leakWatch';
 
 export interface LogLine {
   level: string;
@@ -67,6 +68,9 @@ export class Harness {
       ...settings,
     };
     Object.assign(process.env, env);
+    // The suite's leak check looks for these in everything the app says (test/support/reliability).
+    watchSecret('clientState', env.WEBHOOK_CLIENT_STATE);
+    watchConnectionString(connectionString);
     const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
     const queue = new QueueClient(connectionString, env.RENEWAL_QUEUE!);
     harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), queue, env);
@@ -118,8 +122,19 @@ export class Harness {
     return new InvocationContext({
       functionName,
       invocationId: randomBytes(8).toString('hex'),
-      logHandler: (level, ...args) => this.logs.push({ level, message: format(...args) }),
+      logHandler: (level, ...args) => {
+        const message = format(...args);
+        this.logs.push({ level, message });
+        captureOutput('log', message);
+      },
     });
+  }
+
+  /** Passes an HTTP function's answer through, recording its body for the suite's leak check. */
+  answered<T extends HttpResponseInit>(answer: T): T {
+    const body = answer.jsonBody !== undefined ? JSON.stringify(answer.jsonBody) : typeof answer.body === 'string' ? answer.body : '';
+    captureOutput('response', body);
+    return answer;
   }
 
   timer(isPastDue = false): Timer {

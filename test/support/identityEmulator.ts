@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { watchSecret } from './reliability/leakWatch';
 
 export interface IssuedToken {
   resource: string;
@@ -96,6 +97,7 @@ export class IdentityEmulator {
     const expiresAt = new Date(Date.now() + this.tokenLifetimeSeconds * 1000);
     const token = this.jwt(resource, clientId, expiresAt);
     this.tokens.set(token, { resource, clientId, expiresAt });
+    watchSecret('bearerToken', token);
     response.writeHead(200, { 'Content-Type': 'application/json' });
     response.end(
       JSON.stringify({
