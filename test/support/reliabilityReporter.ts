@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Reporter, TestModule, UserConsoleLog } from 'vitest/node';
+import type { Reporter, TestModule } from 'vitest/node';
+
+type UserConsoleLog = Parameters<NonNullable<Reporter['onUserConsoleLog']>>[0];
 import { recordDirectory } from './reliability/record';
 import { findLeaks, readmeSection, readRecords, reliabilitySection, withSection } from './reliability/report';
 
