@@ -8,6 +8,8 @@ export class GraphRequestError extends Error {
     /** The raw Retry-After header, when Graph sent one (seconds or an HTTP date). */
     readonly retryAfter?: string,
     readonly requestId?: string,
+    /** Graph's clock when it answered (its Date header), to ask again within a limit it measures from its own now. */
+    readonly serverTime?: Date,
   ) {
     super(message);
   }
@@ -46,5 +48,11 @@ export function toGraphRequestError(error: unknown): GraphRequestError {
     message,
     shape.headers?.get('retry-after') ?? undefined,
     shape.requestId ?? undefined,
+    readHttpDate(shape.headers?.get('date')),
   );
+}
+
+function readHttpDate(value: string | null | undefined): Date | undefined {
+  const time = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(time) ? undefined : new Date(time);
 }

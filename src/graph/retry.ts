@@ -41,11 +41,24 @@ export function isRetryable(error: GraphRequestError): boolean {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Runs `request` until it succeeds, fails for good, or runs out of attempts; throws a GraphRequestError. */
+/**
+ * Throttled answers one request may get before it fails, per configured attempt: a 429 is Graph
+ * saying when to come back (the request was not processed), so it does not use up an attempt; this
+ * bounds a storm of them (even with Retry-After: 0).
+ */
+export const THROTTLES_PER_ATTEMPT = 5;
+
+/**
+ * Runs `request` until it succeeds, fails for good, or runs out of attempts; throws a GraphRequestError.
+ * 429s do not count as attempts; their waits together stay within `maxAttempts` times the longest
+ * Retry-After taken, which the row's lease already allows for (policy.leaseMs).
+ */
 export async function withRetry<T>(request: () => Promise<T>, options: RetryOptions): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? (() => new Date());
-  for (let attempt = 1; ; attempt++) {
+  let throttles = 0;
+  let throttledMs = 0;
+  for (let attempt = 1; ; ) {
     try {
       await options.gate?.pass();
       await options.writeRate?.acquire();
@@ -53,12 +66,25 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
     } catch (thrown) {
       if (thrown instanceof CredentialError) throw thrown;
       const error = toGraphRequestError(thrown);
-      if (error.statusCode === 429) options.writeRate?.throttled();
-      if (!(options.retryable ?? isRetryable)(error) || attempt >= options.maxAttempts) throw error;
+      const throttled = error.statusCode === 429;
+      if (throttled) options.writeRate?.throttled();
+      if (!(options.retryable ?? isRetryable)(error)) throw error;
+      if (throttled) {
+        const delay = retryDelayMs(throttles + 1, error.retryAfter, options.baseDelayMs, now());
+        throttles++;
+        throttledMs += delay;
+        if (delay > MAX_RETRY_AFTER_MS || throttledMs > options.maxAttempts * MAX_RETRY_AFTER_MS || throttles > options.maxAttempts * THROTTLES_PER_ATTEMPT) {
+          throw error;
+        }
+        if (options.gate) options.gate.hold(delay);
+        else await sleep(delay);
+        continue;
+      }
+      if (attempt >= options.maxAttempts) throw error;
       const delay = retryDelayMs(attempt, error.retryAfter, options.baseDelayMs, now());
       if (delay > MAX_RETRY_AFTER_MS) throw error;
-      if (error.statusCode === 429 && options.gate) options.gate.hold(delay);
-      else await sleep(delay);
+      await sleep(delay);
+      attempt++;
     }
   }
 }

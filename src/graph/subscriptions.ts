@@ -84,25 +84,35 @@ export class GraphSubscriptions implements SubscriptionGraph {
   }
 
   /**
-   * One Graph call with the run's retry policy and throttle gate. A 401 gets a new token, once:
-   * Graph refused the token (revoked, or issued before a permission change).
+   * One Graph call with the run's retry policy and throttle gate. A 401 is tried once more, with a new
+   * token if the credential gives one: Graph refused the token (revoked, expired early). A managed
+   * identity usually hands back the same cached token (@azure/identity offers no way to skip its
+   * cache), so the error then says so rather than pretend a fresh token was refused.
    */
   private async call<T>(send: (signal: AbortSignal) => Promise<T>, retryable?: RetryOptions['retryable']): Promise<T> {
     // Fetch the token first: a credential problem is a CredentialError of its own, not a Graph failure.
-    await this.tokens.get();
     const attempt = () =>
       withRetry(() => this.unwrap(() => send(AbortSignal.timeout(this.options.timeoutMs))), {
         ...this.options,
         gate: this.gate,
         ...(retryable ? { retryable } : {}),
       });
+    const refused = await this.tokens.get();
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof GraphRequestError && error.statusCode === 401)) throw error;
       this.tokens.invalidate();
-      await this.tokens.get();
-      return attempt();
+      const fresh = (await this.tokens.get()) !== refused;
+      try {
+        return await attempt();
+      } catch (again) {
+        if (!(again instanceof GraphRequestError && again.statusCode === 401)) throw again;
+        const note = fresh
+          ? 'A freshly fetched token was refused too.'
+          : 'The identity handed back the same token (managed-identity tokens are cached for up to 24 hours).';
+        throw new GraphRequestError(401, again.code, `${again.message} ${note}`, again.retryAfter, again.requestId, again.serverTime);
+      }
     }
   }
 

@@ -34,7 +34,8 @@ export type RenewalEvent =
   | { event: 'subscriptionRegistered'; subscriptionId: string; resource: string; expiration: string; adopted: boolean }
   | { event: 'subscriptionRemoved'; subscriptionId: string; resource: string; onGraph: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
-  | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields);
+  | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields)
+  | { event: 'graphMaximumLower'; runId: string; subscriptionId: string; resource: string; maxMinutes: number; requested: string; retry: string; graphTime: string };
 
 interface SubscriptionFields {
   runId: string;

@@ -44,6 +44,24 @@ export function renewalTarget(resource: string, now: Date, lifetimeHours: number
 }
 
 /**
+ * Graph's maximum, in minutes, when it refused an expiration as too far ahead: its 400 says
+ * "Subscription expiration can only be 4230 minutes in the future." (code ExtensionError).
+ */
+export function statedMaximumMinutes(message: string): number | undefined {
+  const minutes = /can only be (\d+) minutes in the future/i.exec(message)?.[1];
+  return minutes === undefined ? undefined : Number(minutes);
+}
+
+/**
+ * The expiration to ask for after such a refusal: within the maximum Graph stated, less the safety
+ * margin, counted from Graph's clock (which may be behind ours), and never beyond the wanted lifetime.
+ */
+export function targetWithinStatedMaximum(maxMinutes: number, graphNow: Date, lifetimeHours: number): Date {
+  const ms = Math.min(lifetimeHours * HOUR_MS, (maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS);
+  return new Date(Math.floor((graphNow.getTime() + ms) / 1000) * 1000);
+}
+
+/**
  * Why this schedule cannot keep a subscription on `resource` alive, or undefined when it can:
  * a renewal must outlive the interval between two runs (presence allows 60 minutes, the schedule is daily).
  */

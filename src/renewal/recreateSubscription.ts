@@ -2,6 +2,7 @@ import { CredentialError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
+import { withinGraphMaximum } from './withinGraphMaximum';
 import { matchesDefinition, renewalTarget } from './policy';
 import type { RenewalContext } from './renewSubscription';
 import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
@@ -74,7 +75,7 @@ export async function recreateSubscription(
     }
   } catch (error) {
     if (error instanceof CredentialError) throw error;
-    return fail(subscription, toFailure(error, context.now()), true, 'Looking for the subscription an earlier attempt created failed; the next attempt looks again.');
+    return fail(subscription, toFailure(error, context.now(), definition.resource), true, 'Looking for the subscription an earlier attempt created failed; the next attempt looks again.');
   }
 
   const now = context.now();
@@ -86,12 +87,18 @@ export async function recreateSubscription(
     return fail(subscription, toFailure(error, context.now()), subscription.recreateStartedAt !== undefined, 'The row could not be marked, so nothing was created; the next run tries again.');
   }
   const target = renewalTarget(definition.resource, now, context.policy.lifetimeHours);
+  const clientState = context.clientState;
   let created;
   try {
-    created = await graph.create({ ...definition, expirationDateTime: target.expiration, clientState: context.clientState });
+    created = await withinGraphMaximum(
+      (expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }),
+      target.expiration,
+      context,
+      { ...fields, resource: definition.resource },
+    );
   } catch (error) {
     if (error instanceof CredentialError) throw error;
-    const failure = toFailure(error, context.now());
+    const failure = toFailure(error, context.now(), definition.resource);
     // No answer, or a server error: Graph may have created it; the next attempt looks before it creates.
     const mayHaveCreated = failure.statusCode === 0 || failure.statusCode >= 500;
     const advice = /validation/i.test(failure.message)

@@ -5,6 +5,7 @@ import { toFailure } from './failure';
 import type { Log, SubscriptionGraph, SubscriptionStore } from './ports';
 import { keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
 import { recreateSubscription } from './recreateSubscription';
+import { withinGraphMaximum } from './withinGraphMaximum';
 import type { StoredSubscription } from './subscription';
 
 /** What renewing or recreating one subscription needs: the timer, a manual run and a lifecycle event share it. */
@@ -81,10 +82,10 @@ export async function renewSubscription(
 
   let renewed: { expirationDateTime: Date };
   try {
-    renewed = await graph.renew(leased.id, target.expiration);
+    renewed = await withinGraphMaximum((expiration) => graph.renew(leased.id, expiration), target.expiration, context, fields);
   } catch (error) {
     if (error instanceof CredentialError) throw error;
-    const failure = toFailure(error, context.now());
+    const failure = toFailure(error, context.now(), leased.resource);
     if (failure.statusCode === 404) {
       log.error(
         eventLine(

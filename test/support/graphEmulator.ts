@@ -202,6 +202,8 @@ export class GraphEmulator {
       const requestId = randomUUID();
       if (response.destroyed) return;
       response.writeHead(status, {
+        // Graph's own clock, as its front door stamps every answer.
+        Date: this.clock().toUTCString(),
         'request-id': requestId,
         'client-request-id': (request.headers['client-request-id'] as string) ?? requestId,
         ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),

@@ -56,6 +56,24 @@ describe('retrying a Graph request', () => {
     expect(outcome).toMatchObject({ statusCode: 503 });
   });
 
+  it('keeps waiting through more 429s than attempts: Graph did not process them', async () => {
+    const { outcome, calls } = await attempts(Array.from({ length: 6 }, () => fail(429, '1')), 3);
+    expect(outcome).toBe('ok');
+    expect(calls).toBe(7);
+  });
+
+  it('ends a storm of 429s after five per attempt, even with Retry-After: 0', async () => {
+    const { outcome, calls } = await attempts(Array.from({ length: 100 }, () => fail(429, '0')), 3);
+    expect(outcome).toMatchObject({ statusCode: 429 });
+    expect(calls).toBe(16);
+  });
+
+  it('ends a storm of 429s once their waits pass what the lease allows for', async () => {
+    const { outcome, waits } = await attempts(Array.from({ length: 10 }, () => fail(429, String(MAX_RETRY_AFTER_MS / 1000))), 2);
+    expect(outcome).toMatchObject({ statusCode: 429 });
+    expect(waits).toEqual([MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS]);
+  });
+
   it('fails rather than stall a run when Graph asks to wait too long', async () => {
     const { calls, outcome } = await attempts([fail(429, String(MAX_RETRY_AFTER_MS / 1000 + 1))]);
     expect(calls).toBe(1);
