@@ -27,6 +27,10 @@ export interface EmulatedSubscription {
 export interface Delivery {
   url: string;
   kind: 'validation' | 'lifecycle';
+  /** When the emulator started sending it (this process's clock). */
+  sentAt: Date;
+  /** The subscription a lifecycle notification is about. */
+  subscriptionId?: string;
   status: number;
   body: string;
 }
@@ -114,6 +118,8 @@ export class GraphEmulator {
   peakMailboxInFlight = 0;
   peakInFlight = 0;
   private readonly inFlightPerMailbox = new Map<string, number>();
+  /** Writes (PATCH, DELETE, reauthorize) in flight per subscription id: two at once is a client bug. */
+  private readonly writesInFlight = new Map<string, number>();
   private inFlight = 0;
   /** When each recent write was accepted (monotonic ms), oldest first. */
   private readonly writeTimes: number[] = [];
@@ -164,6 +170,7 @@ export class GraphEmulator {
     this.peakMailboxInFlight = 0;
     this.peakInFlight = 0;
     this.inFlightPerMailbox.clear();
+    this.writesInFlight.clear();
     this.inFlight = 0;
     this.writeTimes.length = 0;
   }
@@ -230,11 +237,18 @@ export class GraphEmulator {
       return error(429, 'TooManyRequests', limited.message, { 'Retry-After': String(limited.retryAfterSeconds) });
     }
     this.enter(mailbox);
+    const written = pathId && method !== 'GET' ? decodeURIComponent(pathId) : undefined;
+    if (written) {
+      const count = (this.writesInFlight.get(written) ?? 0) + 1;
+      this.writesInFlight.set(written, count);
+      if (count > 1) this.violations.push(`${count} writes to ${written} in flight at once`);
+    }
     try {
       if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
       await this.serve(response, url, method, body, send, error);
     } finally {
       this.leave(mailbox);
+      if (written) this.writesInFlight.set(written, this.writesInFlight.get(written)! - 1);
     }
   }
 
@@ -381,12 +395,13 @@ export class GraphEmulator {
     const target = new URL(url);
     // Tests never leave loopback: anything else fails validation without a request.
     if (!['localhost', '127.0.0.1', '[::1]'].includes(target.hostname)) {
-      this.deliveries.push({ url, kind: 'validation', status: 0, body: '' });
+      this.deliveries.push({ url, kind: 'validation', sentAt: new Date(), status: 0, body: '' });
       return false;
     }
     target.searchParams.set('validationToken', token);
+    const sentAt = new Date();
     const answer = await this.post(target, '', 'text/plain; charset=utf-8');
-    this.deliveries.push({ url, kind: 'validation', status: answer.status, body: answer.body });
+    this.deliveries.push({ url, kind: 'validation', sentAt, status: answer.status, body: answer.body });
     return answer.status === 200 && /^text\/plain/i.test(answer.contentType) && answer.body === token;
   }
 
@@ -415,8 +430,9 @@ export class GraphEmulator {
         },
       ],
     };
+    const sentAt = new Date();
     const answer = await this.post(new URL(subscription.lifecycleNotificationUrl), JSON.stringify(payload), 'application/json; charset=utf-8');
-    this.deliveries.push({ url: subscription.lifecycleNotificationUrl, kind: 'lifecycle', status: answer.status, body: answer.body });
+    this.deliveries.push({ url: subscription.lifecycleNotificationUrl, kind: 'lifecycle', sentAt, subscriptionId: id, status: answer.status, body: answer.body });
     return answer;
   }
 
