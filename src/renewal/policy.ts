@@ -79,9 +79,10 @@ export function keepAliveProblem(resource: string, intervalMs: number, lifetimeH
 
 /**
  * How long a run or request holds a row while it renews or recreates it: longer than the worst
- * Graph call with its retries (every attempt timing out, or waiting the longest Retry-After taken,
- * and all of it twice when a 401 gets a new token), so a second worker never works on the same row
- * at once; at least 10 minutes. A worker killed halfway delays the row until then.
+ * Graph call with its retries (every attempt timing out, plus 429 waits of at most the longest
+ * Retry-After per attempt (graph/retry.ts), and all of it twice when a 401 is tried again), so a
+ * second worker never works on the same row at once; at least 10 minutes. A worker killed halfway
+ * delays the row until then.
  */
 export function leaseMs(graph: { timeoutMs: number; maxAttempts: number }, longestRetryAfterMs: number): number {
   return Math.max(10 * MINUTE_MS, 2 * graph.maxAttempts * (graph.timeoutMs + longestRetryAfterMs));

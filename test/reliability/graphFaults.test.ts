@@ -290,3 +290,41 @@ describe('everything at once', () => {
     expect(await lastRun()).toMatchObject({ outcome: 'succeeded', renewed: 40, failed: 0 });
   }, 60_000);
 });
+
+describe('recreation under faults', () => {
+  const posts = () => harness.graph.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/subscriptions');
+
+  for (const status of [500, 502, 504]) {
+    scenario('graph', `a ${status} after Graph created the successor: not POSTed again, the next run adopts it, no duplicate`, harness, async ({ arranged }) => {
+      const [id] = await due(1);
+      harness.graph.subscriptions.delete(id!);
+      await arranged();
+      harness.graph.inject({ method: 'POST', status: undefined, failAfterWork: status, times: 1 });
+
+      await run();
+      expect(posts()).toHaveLength(1);
+      expect(await harness.row(id!)).toMatchObject({ state: 'expired' });
+
+      await run();
+
+      expect(posts()).toHaveLength(1);
+      const [successor] = [...harness.graph.subscriptions.values()];
+      expect((await harness.row(successor!.id)).replaces).toBe(id);
+      expect(harness.messages('warning')).toContainEqual(expect.stringContaining('adopted'));
+    });
+  }
+
+  scenario('graph', 'a storm of 429s on the creation: retried (Graph created nothing), recreated once', harness, async ({ arranged }) => {
+    const [id] = await due(1);
+    harness.graph.subscriptions.delete(id!);
+    await arranged();
+    harness.graph.inject({ method: 'POST', status: 429, headers: { 'Retry-After': '0' }, times: 6 });
+
+    await run();
+
+    expect(posts()).toHaveLength(7);
+    expect(harness.graph.subscriptions.size).toBe(1);
+    const [successor] = [...harness.graph.subscriptions.values()];
+    expect((await harness.row(successor!.id)).replaces).toBe(id);
+  });
+});

@@ -49,6 +49,8 @@ export interface Fault {
   completeAnyway?: boolean;
   /** Drop the connection without an answer (a reset), after any delay. */
   reset?: boolean;
+  /** Do the work, then answer this error status instead of the result (a gateway timing out on a request that went through). */
+  failAfterWork?: number;
   headers?: Record<string, string>;
   code?: string;
   message?: string;
@@ -311,6 +313,13 @@ export class GraphEmulator {
       }
     }
     if (body.invalid) return error(400, 'BadRequest', 'Unable to read JSON request payload.');
+    if (fault?.failAfterWork !== undefined) {
+      const status = fault.failAfterWork;
+      const answer = error;
+      const failed = () => answer(status, codeFor(status), 'Injected fault after the work was done.');
+      send = failed;
+      error = failed;
+    }
 
     if (method === 'GET' && !id) return this.list(url, send);
     if (!id) {
