@@ -41,7 +41,7 @@ describe('the validation handshake', () => {
   it('passes Graph’s own validation when a subscription names this endpoint', async () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
     await renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
-    expect(harness.graph.deliveries).toContainEqual({ url: harness.env.WEBHOOK_LIFECYCLE_URL, kind: 'validation', status: 200, body: expect.any(String) });
+    expect(harness.graph.deliveries).toContainEqual({ url: harness.env.WEBHOOK_LIFECYCLE_URL, kind: 'validation', sentAt: expect.any(Date), status: 200, body: expect.any(String) });
   });
 });
 
