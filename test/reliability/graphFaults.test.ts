@@ -1,13 +1,11 @@
 import { describe, expect } from 'vitest';
-import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { HOUR, hoursFrom, MINUTE, storeSubscription } from '../support/fixtures';
 import { scenario } from '../support/reliability/invariants';
 import { seededRandom } from '../support/reliability/seededRandom';
 import { useHarness } from '../support/useHarness';
 
 const harness = useHarness();
-/** A timer run; when nothing could be renewed the function throws (the host marks the invocation failed): that is returned. */
-const run = () => renewSubscriptions(harness.timer(), harness.context('renewSubscriptions')).catch((error: Error) => error);
+const run = () => harness.runTimer();
 
 /** Due subscriptions (6 h left), stored and on Graph. */
 async function due(count: number): Promise<string[]> {

@@ -1,6 +1,5 @@
 import { HttpRequest } from '@azure/functions';
 import { describe, expect } from 'vitest';
-import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { removeSubscription, renewSubscriptionsNow } from '../../src/functions/subscriptionOperations';
 import { settled } from '../../src/lifecycle/backlog';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
@@ -11,7 +10,7 @@ import { useHarness } from '../support/useHarness';
 const harness = useHarness();
 const random = seededRandom(6);
 
-const timer = () => renewSubscriptions(harness.timer(), harness.context('renewSubscriptions')).catch((error: Error) => error);
+const timer = () => harness.runTimer();
 
 async function operation(handler: typeof renewSubscriptionsNow, path: string, body: unknown, params: Record<string, string> = {}) {
   const request = new HttpRequest({ method: path.includes('renew') ? 'POST' : 'DELETE', url: `http://localhost:7071/api/${path}`, params, body: { string: JSON.stringify(body) } });

@@ -137,6 +137,22 @@ export class Harness {
     return answer;
   }
 
+  /**
+   * A timer run, as the host invokes it. When nothing could be renewed the function throws (the host
+   * then marks the invocation failed and logs the error's message): the error is returned, and its
+   * message recorded for the suite's leak check like any log line.
+   */
+  async runTimer(isPastDue = false): Promise<Error | undefined> {
+    const { renewSubscriptions } = await import('../../src/functions/renewSubscriptions');
+    try {
+      await renewSubscriptions(this.timer(isPastDue), this.context('renewSubscriptions'));
+      return undefined;
+    } catch (error) {
+      captureOutput('error', (error as Error).message);
+      return error as Error;
+    }
+  }
+
   timer(isPastDue = false): Timer {
     return { isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
   }
