@@ -178,7 +178,7 @@ describe('status query parameters: anything but a number of hours is a 400 that 
     tried.inputs++;
     const answer = await status(query);
     const body = JSON.stringify(answer.jsonBody);
-    if (answer.status >= 500) tried.serverErrors++;
+    if ((answer.status ?? 200) >= 500) tried.serverErrors++;
     if (STACK.test(body)) tried.stackTraces++;
     if (!/^hours .*e\.g\. \?hours=48/.test(answer.jsonBody.error)) tried.unclearErrors++;
     expect(answer.status).toBe(400);

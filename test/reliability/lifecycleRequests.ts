@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { MAX_BODY_BYTES } from '../../src/functions/lifecycleNotifications';
 import { MAX_ITEMS } from '../../src/lifecycle/payload';
+import { nearMisses } from './forgedClientStates';
 
 /** One request the fuzz sends to the lifecycle endpoint. */
 export type LifecycleRequest =
@@ -21,27 +22,6 @@ export type LifecycleRequest =
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const LIFECYCLE_EVENTS = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'] as const;
-
-/** Client states that are almost ours: what a forger who knows part of it, or a careless copy, sends. */
-export function nearMisses(secret: string): string[] {
-  const last = secret.at(-1)!;
-  const swap = (char: string) => (char === 'A' ? 'B' : 'A');
-  return [
-    secret.slice(0, -1) + swap(last),
-    swap(secret[0]!) + secret.slice(1),
-    secret.slice(0, -1),
-    secret.slice(0, 16),
-    `${secret}x`,
-    '',
-    ` ${secret}`,
-    `${secret}\n`,
-    secret.toUpperCase() === secret ? secret.toLowerCase() : secret.toUpperCase(),
-    // Look-alikes: a Cyrillic "а" and a fullwidth digit where the secret has a Latin letter or a digit.
-    secret.replace(/[a-z]/, 'а'),
-    secret.replace(/[0-9A-Za-z]/, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0)),
-    secret.normalize('NFD') + '\u0301',
-  ].filter((state) => state !== secret);
-}
 
 /** Any short string a JSON payload may carry: unicode, lone surrogates, script, injection. */
 const shortText = fc.oneof(
