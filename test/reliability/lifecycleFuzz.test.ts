@@ -35,10 +35,12 @@ describe('the lifecycle endpoint under hostile input', () => {
       const property = fc.asyncProperty(lifecycleRequests(ids, secret), async (request) => {
         tally.inputs++;
         const writesBefore = graphWrites();
+        const logsBefore = harness.logs.length;
         const answer = await send(request);
         // Whatever the request started in the background must be over before Graph is looked at.
         await settled();
         const acted = graphWrites() > writesBefore;
+        const logged = harness.logs.slice(logsBefore).map((line) => line.message);
 
         if (answer.status >= 500 || answer.status < 200) tally.serverErrors++;
         const echoed = request.kind === 'validation' && answer.status === 200;
@@ -51,6 +53,9 @@ describe('the lifecycle endpoint under hostile input', () => {
         expect(echoed || !hasStackTrace(answer.body), 'a stack trace in the answer').toBe(true);
         expect(answer.body.includes(secret), 'the client state in the answer').toBe(false);
         if (answer.status >= 400) expect(clearRefusal(answer.body), `a refusal that says why: ${answer.body.slice(0, 200)}`).toBe(true);
+        // What the caller sent may be named in a warning, never so as to forge or disguise a log line.
+        expect(logged.filter((line) => UNPRINTABLE.test(line)), 'log lines holding control characters').toEqual([]);
+        expect(logged.filter((line) => line.split('| {').length > 2), 'log lines with a forged event').toEqual([]);
         if (request.kind === 'validation') expectValidationAnswer(request.token, answer);
         else expect(acted && !request.genuine, 'acted on Graph without our client state').toBe(false);
       });
@@ -67,6 +72,8 @@ describe('the lifecycle endpoint under hostile input', () => {
     600_000,
   );
 });
+
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** Writes Graph saw: PATCH, POST, DELETE (a lifecycle request may only ever read without acting). */
 function graphWrites(): number {
