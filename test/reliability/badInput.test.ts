@@ -194,9 +194,17 @@ describe('status query parameters: anything but a number of hours is a 400 that 
 });
 
 describe('operations: bad bodies and paths answer 4xx with a message, never a 5xx or a stack', () => {
+  const tried = { inputs: 0, serverErrors: 0, stackTraces: 0, unclearErrors: 0 };
+  afterAll(() => recordInputs({ file, name: 'operation requests', ...tried }));
+
   const call = async (handler: typeof listSubscriptions, method: string, body?: string, params: Record<string, string> = {}) => {
     const request = new HttpRequest({ method, url: 'http://localhost/api/webhooks/subscriptions', params, ...(body === undefined ? {} : { body: { string: body } }) });
-    return harness.answered(await handler(request, harness.context('operations'))) as StatusAnswer;
+    const answer = harness.answered(await handler(request, harness.context('operations'))) as StatusAnswer;
+    tried.inputs++;
+    if ((answer.status ?? 200) >= 500) tried.serverErrors++;
+    if (STACK.test(JSON.stringify(answer.jsonBody))) tried.stackTraces++;
+    if (typeof answer.jsonBody?.error !== 'string' || answer.jsonBody.error.length < 10) tried.unclearErrors++;
+    return answer;
   };
 
   it.each([
@@ -227,7 +235,9 @@ describe('operations: bad bodies and paths answer 4xx with a message, never a 5x
     const answer = await call(removeSubscription, 'DELETE', undefined, { id });
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(answer.status).toBeLessThan(500);
+    expect(answer.jsonBody).toEqual({ success: false, error: expect.any(String) });
     expect(JSON.stringify(answer.jsonBody)).not.toMatch(STACK);
+    expect(harness.graph.requests.filter((request) => request.method !== 'GET' && !request.path.endsWith(`/${encodeURIComponent(id)}`))).toEqual([]);
   });
 });
 
