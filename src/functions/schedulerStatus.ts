@@ -10,7 +10,7 @@ export const ABANDONED_RUN_HOURS = 2;
 
 /** GET /api/webhooks/scheduler/status: the seed's status, plus counts and problems; 503 when anything is wrong. */
 export async function schedulerStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const hours = parseHours(request.query.get('hours'));
+  const hours = parseHours(request.query.getAll('hours'));
   if (typeof hours === 'string') return answer(400, { success: false, error: hours });
 
   let services;
@@ -51,9 +51,12 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   }
 }
 
-/** The `hours` query parameter as a number, undefined when absent, or a message saying what is wrong. */
-export function parseHours(raw: string | null): number | undefined | string {
-  if (raw === null) return undefined;
+/** The `hours` query parameter (every occurrence) as a number, undefined when absent, or a message saying what is wrong. */
+export function parseHours(occurrences: string[]): number | undefined | string {
+  const [raw] = occurrences;
+  if (raw === undefined) return undefined;
+  // ?hours=48&hours=72 is ambiguous: refused rather than guessed.
+  if (occurrences.length > 1) return `hours is given ${occurrences.length} times; give it once, e.g. ?hours=48.`;
   const value = raw.trim();
   const hours = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
   if (!(hours > 0 && hours <= MAX_HOURS)) {

@@ -7,6 +7,7 @@ import { renewSubscription, type RenewalContext } from '../renewal/renewSubscrip
 import { renewalContextFor, servicesFor, type Services } from '../wiring';
 import { keep } from './backlog';
 import { parseNotifications, type LifecycleItem } from './payload';
+import { printable } from './printable';
 import { sameSecret } from './sameSecret';
 
 /** Graph wants a 2xx within 3 s; answer by then, and let longer work (a recreation) go on. */
@@ -30,13 +31,15 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   const runId = `lifecycle-${context.invocationId}`;
   // Anyone can post here: name the first few items ignored, then only count them.
   let ignored = 0;
-  const ignore = (reason: string, subscriptionId?: string) => {
+  const ignore = (reason: string, received?: string) => {
     if (++ignored > MAX_NAMED_IGNORED) return;
+    // Whatever the caller put there, it must not start a line of its own in the log.
+    const subscriptionId = received === undefined ? undefined : printable(received, 100);
     context.warn(
-      eventLine(`Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId.slice(0, 100)})` : ''}: ${reason}`, {
+      eventLine(`Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId})` : ''}: ${reason}`, {
         event: 'lifecycleIgnored',
         invocationId: context.invocationId,
-        subscriptionId: subscriptionId?.slice(0, 100),
+        subscriptionId,
         reason,
       }),
     );
@@ -72,7 +75,7 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
       const next = await record(item, renewal, runId, context, ignore);
       if (next) graphWork.push(next.work);
     } catch (error) {
-      context.error(`Lifecycle notification for subscription ${item.subscriptionId} could not be recorded: ${redact((error as Error).message)}`);
+      context.error(`Lifecycle notification for subscription ${printable(item.subscriptionId, 100)} could not be recorded: ${redact((error as Error).message)}`);
     }
   });
 
@@ -150,7 +153,7 @@ async function record(
       };
     }
     default:
-      ignore(`unknown lifecycleEvent "${item.lifecycleEvent.slice(0, 60)}".`, item.subscriptionId);
+      ignore(`unknown lifecycleEvent "${printable(item.lifecycleEvent, 60)}".`, item.subscriptionId);
       return undefined;
   }
 }

@@ -190,6 +190,8 @@ export async function list(services: Services): Promise<{ subscriptions: Subscri
 
 /** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
 export async function remove(services: Services, id: string, log: Log): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
+  // Without an id the DELETE would go to Graph's /subscriptions collection itself.
+  if (id.trim() === '') throw new OperationError(400, 'The subscription id is missing: give the id of the subscription to remove (list shows them).');
   const { graph, subscriptions } = services;
   await subscriptions.ensureExists();
   const found = await subscriptions.find(id);

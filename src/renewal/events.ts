@@ -7,8 +7,8 @@ import { redact } from '../redact';
  * `parse_json(extract(@"\| (\{.*\})$", 1, message))` (see queries/). Redacted like every log line.
  */
 export function eventLine(sentence: string, event: RenewalEvent): string {
-  // Queries take the first " | {" as the start of the fields: the sentence must not contain one.
-  return redact(`${sentence.replaceAll(' | {', ' |{')} | ${JSON.stringify(event)}`);
+  // Queries take the first "| {" as the start of the fields: the sentence must not contain one.
+  return redact(`${sentence.replaceAll('| {', '|{')} | ${JSON.stringify(event)}`);
 }
 
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */

@@ -57,6 +57,8 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
   }
   const definition = readDefinition(entity);
   if (typeof definition === 'string') return malformed(definition);
+  const written = checkWrittenFields(entity);
+  if (written) return malformed(written);
   const pending = entity.pendingLifecycleEvent;
   if (pending !== undefined && pending !== '' && pending !== 'reauthorizationRequired' && pending !== 'subscriptionRemoved') {
     return malformed(`pendingLifecycleEvent "${String(pending)}" is not "reauthorizationRequired", "subscriptionRemoved" or empty.`);
@@ -102,6 +104,30 @@ function readFailure(entity: SubscriptionEntity): RenewalFailure | undefined {
     code: typeof entity.lastErrorCode === 'string' ? entity.lastErrorCode : 'Unknown',
     message: typeof entity.lastErrorMessage === 'string' ? entity.lastErrorMessage : '',
   };
+}
+
+const WRITTEN_DATES = ['lastRenewedAt', 'leaseUntil', 'recreateStartedAt', 'recreatedAt', 'lastMissedAt', 'lastErrorAt'] as const;
+const WRITTEN_TEXT = ['replaces', 'lastErrorCode', 'lastErrorMessage'] as const;
+
+/**
+ * The properties the app writes, checked like the rest: a value of another type was not written by
+ * the app, and reading it as absent could lose a lease or a recreation under way (a duplicate on
+ * Graph). Absent, null or empty (how the app clears them) is fine.
+ */
+function checkWrittenFields(entity: SubscriptionEntity): string | undefined {
+  const empty = (value: unknown) => value === undefined || value === null || value === '';
+  for (const field of WRITTEN_DATES) {
+    if (!empty(entity[field]) && !readDate(entity[field])) {
+      return `${field} is not a date: use a DateTime, an ISO 8601 string with a zone such as 2026-02-17T15:00:00Z, or leave it empty.`;
+    }
+  }
+  for (const field of WRITTEN_TEXT) {
+    if (!empty(entity[field]) && typeof entity[field] !== 'string') return `${field} must be text, or empty.`;
+  }
+  if (!empty(entity.lastErrorStatus) && readCount(entity.lastErrorStatus) === undefined) {
+    return 'lastErrorStatus must be a whole number (an HTTP status), or empty.';
+  }
+  return undefined;
 }
 
 /** The row properties that record a failure; the expiration is never among them. */

@@ -32,6 +32,11 @@ describe('event lines', () => {
     expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', error: 'e' });
   });
 
+  it('keeps the fields findable when the sentence contains "| {" without a space before it', () => {
+    const line = eventLine('Ignored (subscription x| {"event":"notificationsMissed"})', { event: 'runNotStarted', error: 'e' });
+    expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', error: 'e' });
+  });
+
   it('redacts a secret that reached an error message', () => {
     const line = eventLine('Renewal run failed', {
       event: 'runFinished',

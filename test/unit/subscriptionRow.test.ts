@@ -47,6 +47,18 @@ describe('reading a subscription row', () => {
   it('refuses a date without a zone', () => expect(problem({ ...valid, expirationDateTime: '2026-02-17T15:00:00' })).toMatch(/expirationDateTime/));
   it('names an unknown state', () => expect(problem({ ...valid, state: 'paused' })).toMatch(/state "paused"/));
   it('names a bad failure count', () => expect(problem({ ...valid, consecutiveFailures: -1 })).toMatch(/consecutiveFailures/));
+  it('names a lease that is not a date, rather than reading it as no lease', () =>
+    expect(problem({ ...valid, leaseUntil: 12 })).toMatch(/^leaseUntil is not a date/));
+  it('names a recreation mark that is not a date, rather than creating again without looking', () =>
+    expect(problem({ ...valid, recreateStartedAt: 'soon' })).toMatch(/^recreateStartedAt is not a date/));
+  it('names a recorded failure of the wrong type', () => {
+    expect(problem({ ...valid, lastErrorStatus: 'teapot' })).toMatch(/^lastErrorStatus/);
+    expect(problem({ ...valid, lastErrorMessage: true })).toMatch(/^lastErrorMessage must be text/);
+  });
+  it('reads a mark cleared the way the app clears it (empty) as absent', () => {
+    const row = toStoredRow({ ...valid, leaseUntil: '', recreateStartedAt: '', replaces: '', lastErrorAt: null });
+    expect(row.ok && row.subscription.leaseUntil).toBeUndefined();
+  });
 });
 
 describe('reading a subscription row’s definition and marks', () => {
