@@ -106,26 +106,21 @@ function readFailure(entity: SubscriptionEntity): RenewalFailure | undefined {
   };
 }
 
-const WRITTEN_DATES = ['lastRenewedAt', 'leaseUntil', 'recreateStartedAt', 'recreatedAt', 'lastMissedAt', 'lastErrorAt'] as const;
-const WRITTEN_TEXT = ['replaces', 'lastErrorCode', 'lastErrorMessage'] as const;
-
 /**
- * The properties the app writes, checked like the rest: a value of another type was not written by
- * the app, and reading it as absent could lose a lease or a recreation under way (a duplicate on
- * Graph). Absent, null or empty (how the app clears them) is fine.
+ * The two properties that keep two workers apart and a recreation from making a duplicate, checked
+ * like the definition: the app only ever writes a date there, so anything else was typed by hand,
+ * and reading it as absent could hide a lease or a recreation under way. (The properties that only
+ * inform, lastError*, lastRenewedAt, recreatedAt, lastMissedAt, replaces, are read as absent when
+ * unreadable: refusing the row for them would stop its renewals, and its next write replaces them.)
  */
+const GUARD_DATES = ['leaseUntil', 'recreateStartedAt'] as const;
+
 function checkWrittenFields(entity: SubscriptionEntity): string | undefined {
   const empty = (value: unknown) => value === undefined || value === null || value === '';
-  for (const field of WRITTEN_DATES) {
+  for (const field of GUARD_DATES) {
     if (!empty(entity[field]) && !readDate(entity[field])) {
       return `${field} is not a date: use a DateTime, an ISO 8601 string with a zone such as 2026-02-17T15:00:00Z, or leave it empty.`;
     }
-  }
-  for (const field of WRITTEN_TEXT) {
-    if (!empty(entity[field]) && typeof entity[field] !== 'string') return `${field} must be text, or empty.`;
-  }
-  if (!empty(entity.lastErrorStatus) && readCount(entity.lastErrorStatus) === undefined) {
-    return 'lastErrorStatus must be a whole number (an HTTP status), or empty.';
   }
   return undefined;
 }

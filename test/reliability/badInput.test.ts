@@ -37,8 +37,8 @@ describe('malformed rows: each field the row schema reads, missing and of the wr
     expect(await harness.row(id), 'the malformed row, after').toEqual(before);
   }
 
-  for (const { field, required, wrong } of ROW_FIELDS) {
-    scenario('input', `${field} missing, and of the wrong type (${JSON.stringify(wrong)}), next to good rows`, harness, async ({ arranged }) => {
+  for (const { field, required, wrong, informs } of ROW_FIELDS) {
+    scenario('input', `${field} missing, and of the wrong type (${JSON.stringify(wrong)}), next to good rows${informs ? ': renewed all the same' : ''}`, harness, async ({ arranged }) => {
       const now = new Date();
       const expiresAt = hoursFrom(now, 6);
       const store = (row: Record<string, unknown>) => storeSubscription(harness, { expiresAt, row: { ...COMPLETE_ROW(now), ...row } });
@@ -57,7 +57,13 @@ describe('malformed rows: each field the row schema reads, missing and of the wr
       const namedBy = field === 'expirationDateTime' ? problems : [...harness.messages('error'), ...problems];
       if (required) await expectRefused(missing, field, before.missing, namedBy);
       else expect(harness.graph.patches(missing), `a row without ${field} (optional)`).toHaveLength(1);
-      await expectRefused(wrongType, field, before.wrongType, namedBy);
+      if (informs) {
+        tried.inputs++;
+        expect(harness.graph.patches(wrongType), `a row with an unreadable ${field}`).toHaveLength(1);
+        expect(((await harness.row(wrongType)).expirationDateTime as Date).getTime()).toBe(harness.graph.subscriptions.get(wrongType)!.expirationDateTime.getTime());
+      } else {
+        await expectRefused(wrongType, field, before.wrongType, namedBy);
+      }
     });
   }
 

@@ -1,10 +1,13 @@
 import { hoursFrom } from '../support/fixtures';
 
 /**
- * Every property toStoredRow reads (README "Table schema"), with a value of a type it must refuse.
- * `required`: a row without it cannot be renewed; the others may be absent (or empty, how the app clears them).
+ * Every property toStoredRow reads (README "Table schema"), with a value of the wrong type.
+ * `required`: a row without it cannot be renewed; the others may be absent (or empty, how the app
+ * clears them). `informs`: a wrong value there is read as absent and the row still renewed (refusing
+ * the row would stop its renewals over a note; its next write replaces the value); the row is
+ * refused for a wrong value anywhere else.
  */
-export const ROW_FIELDS: { field: string; required: boolean; wrong: unknown }[] = [
+export const ROW_FIELDS: { field: string; required: boolean; wrong: unknown; informs?: boolean }[] = [
   { field: 'resource', required: true, wrong: 42 },
   { field: 'expirationDateTime', required: true, wrong: true },
   { field: 'state', required: false, wrong: 5 },
@@ -17,16 +20,16 @@ export const ROW_FIELDS: { field: string; required: boolean; wrong: unknown }[] 
   { field: 'latestSupportedTlsVersion', required: false, wrong: 7 },
   { field: 'includeResourceData', required: false, wrong: 'yes' },
   { field: 'pendingLifecycleEvent', required: false, wrong: 3 },
-  { field: 'lastRenewedAt', required: false, wrong: 12 },
+  { field: 'lastRenewedAt', required: false, wrong: 12, informs: true },
   { field: 'leaseUntil', required: false, wrong: 12 },
   { field: 'recreateStartedAt', required: false, wrong: 12 },
-  { field: 'recreatedAt', required: false, wrong: 12 },
-  { field: 'lastMissedAt', required: false, wrong: 12 },
-  { field: 'lastErrorAt', required: false, wrong: 12 },
-  { field: 'lastErrorStatus', required: false, wrong: 'teapot' },
-  { field: 'lastErrorCode', required: false, wrong: 12 },
-  { field: 'lastErrorMessage', required: false, wrong: true },
-  { field: 'replaces', required: false, wrong: 12 },
+  { field: 'recreatedAt', required: false, wrong: 12, informs: true },
+  { field: 'lastMissedAt', required: false, wrong: 12, informs: true },
+  { field: 'lastErrorAt', required: false, wrong: 12, informs: true },
+  { field: 'lastErrorStatus', required: false, wrong: 'teapot', informs: true },
+  { field: 'lastErrorCode', required: false, wrong: 12, informs: true },
+  { field: 'lastErrorMessage', required: false, wrong: true, informs: true },
+  { field: 'replaces', required: false, wrong: 12, informs: true },
 ];
 
 /** A row with every property set as the app writes it, none of which stops a renewal. */

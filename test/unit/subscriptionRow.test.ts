@@ -51,9 +51,10 @@ describe('reading a subscription row', () => {
     expect(problem({ ...valid, leaseUntil: 12 })).toMatch(/^leaseUntil is not a date/));
   it('names a recreation mark that is not a date, rather than creating again without looking', () =>
     expect(problem({ ...valid, recreateStartedAt: 'soon' })).toMatch(/^recreateStartedAt is not a date/));
-  it('names a recorded failure of the wrong type', () => {
-    expect(problem({ ...valid, lastErrorStatus: 'teapot' })).toMatch(/^lastErrorStatus/);
-    expect(problem({ ...valid, lastErrorMessage: true })).toMatch(/^lastErrorMessage must be text/);
+  it('reads an unreadable note (a recorded failure, a date it keeps) as absent: the row is still renewed', () => {
+    const row = toStoredRow({ ...valid, lastErrorStatus: 'teapot', lastErrorMessage: true, lastRenewedAt: 12, replaces: 12 });
+    expect(row.ok).toBe(true);
+    expect(row.ok && row.subscription.replaces).toBeUndefined();
   });
   it('reads a mark cleared the way the app clears it (empty) as absent', () => {
     const row = toStoredRow({ ...valid, leaseUntil: '', recreateStartedAt: '', replaces: '', lastErrorAt: null });
