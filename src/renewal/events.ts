@@ -25,7 +25,7 @@ export type RenewalEvent =
   | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
   | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
   | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration?: string } & SubscriptionFields)
-  | ({ event: 'subscriptionSkipped' } & SubscriptionFields)
+  | ({ event: 'subscriptionSkipped'; leaseUntil?: string } & SubscriptionFields)
   | ({ event: 'recreateFailed'; statusCode: number; code: string; requestId?: string } & Omit<SubscriptionFields, 'oldExpiration'>)
   | ({ event: 'subscriptionRecreated'; newSubscriptionId: string; newExpiration: string; adopted: boolean; lostSince: string } & Omit<SubscriptionFields, 'oldExpiration'>)
   | { event: 'lifecycleReceived'; invocationId: string; subscriptionId: string; lifecycleEvent: string }
