@@ -24,6 +24,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGA
  */
 export function explainTableError(error: unknown, table: string): unknown {
   if (error instanceof TableStorageError || typeof error !== 'object' || error === null) return error;
+  // The identity's own error (no token for the tables) already says what is wrong and what to check.
+  if (/^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError|AuthenticationRequiredError)$/.test(String((error as Error).name))) return error;
   const { statusCode, code, message } = error as { statusCode?: number; code?: string; message?: string };
   const text = String(message ?? '');
   if (statusCode === 404 && (code === 'TableNotFound' || text.includes('TableNotFound'))) {
