@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, vi } from 'vitest';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
-import { listSubscriptions } from '../../src/functions/subscriptionOperations';
+import { adoptSubscriptions, listSubscriptions } from '../../src/functions/subscriptionOperations';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { connectionStringFor, startAzurite, type Azurite } from '../support/azurite';
 import { HOUR, MINUTE, hoursFrom, storeSubscription } from '../support/fixtures';
@@ -11,6 +11,7 @@ import type { Harness, StatusAnswer } from '../support/harness';
 import { scenario } from '../support/reliability/invariants';
 import { useHarness } from '../support/useHarness';
 import { HttpRequest } from '@azure/functions';
+import { TableClient } from '@azure/data-tables';
 
 /** The timer run, as the host starts it; resolves to the error it failed with, if any. */
 function runOf(harness: Harness) {
@@ -59,7 +60,6 @@ const status = statusOf(harness);
 afterEach(() => {
   vi.useRealTimers();
 });
-
 
 describe('the table service stopped mid-run and started again', () => {
   scenario('storage', 'Azurite stops after 1 of 3 renewals were saved: the run says so, and the next run renews the other 2 again', harness, async ({ arranged, checkpoint }) => {
@@ -230,11 +230,11 @@ describe('a table missing', () => {
     noStackNoSecret(JSON.stringify(listed.jsonBody));
 
     // What the message says to do works: the next call creates the table, adopt stores Graph's subscriptions in it.
-    const { adopt } = await import('../../src/operations/operations');
-    const { servicesFor } = await import('../../src/wiring');
-    const { loadConfig } = await import('../../src/config');
-    const report = await adopt(servicesFor(loadConfig()), harness.context('adoptSubscriptions'));
-    expect(report.adopted.map((view) => view.id).sort()).toEqual([...ids].sort());
+    const adopted = harness.answered(
+      (await adoptSubscriptions(new HttpRequest({ method: 'POST', url: 'http://localhost:7071/api/webhooks/subscriptions/adopt' }), harness.context('adoptSubscriptions'))) as StatusAnswer,
+    );
+    expect(adopted.status).toBe(200);
+    expect(adopted.jsonBody.adopted.map((view: { id: string }) => view.id).sort()).toEqual([...ids].sort());
     expect(await run()).toBeUndefined();
     expect(harness.graph.patches().map((patch) => patch.path.split('/').pop()).sort()).toEqual([...ids].sort());
   });
@@ -275,7 +275,7 @@ describe('a table missing', () => {
     await arranged();
     // Settings naming tables nobody created (a new deployment that skipped the infrastructure).
     process.env.RUNS_TABLE = `renewalrunsnew${Date.now()}`;
-    const runs = (await import('@azure/data-tables')).TableClient.fromConnectionString(harness.env.TABLES_CONNECTION_STRING!, process.env.RUNS_TABLE, { allowInsecureConnection: true });
+    const runs = TableClient.fromConnectionString(harness.env.TABLES_CONNECTION_STRING!, process.env.RUNS_TABLE, { allowInsecureConnection: true });
     try {
       expect((await run())?.message).toBeUndefined();
       expect(harness.graph.patches(id)).toHaveLength(1);
