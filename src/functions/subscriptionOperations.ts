@@ -2,6 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { ConfigError, loadConfig } from '../config';
 import { OperationError } from '../operations/operationError';
 import { redact } from '../redact';
+import { TableStorageError } from '../storage/tableStorageError';
 import type { Services } from '../wiring';
 
 type Operations = typeof import('../operations/operations.js');
@@ -55,6 +56,12 @@ function operation(handler: Operation): (request: HttpRequest, context: Invocati
     } catch (error) {
       if (error instanceof OperationError) return failure(error.status, redact(error.message));
       if (error instanceof ConfigError) return failure(503, `Configuration error: ${error.message}`);
+      // The table service down or a table missing: the service is unavailable, not broken (503, as the status endpoint says).
+      if (error instanceof TableStorageError) {
+        const message = redact(error.message);
+        context.error(`Operation ${context.functionName} failed: ${message}`);
+        return failure(503, `The operation failed: ${message}`);
+      }
       const message = redact(error instanceof Error ? error.message : String(error));
       context.error(`Operation ${context.functionName} failed: ${message}`);
       return failure(500, `The operation failed: ${message}`);

@@ -14,7 +14,7 @@ export function eventLine(sentence: string, event: RenewalEvent): string {
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
 export type RenewalEvent =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
-  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; recreated: number; expired: number; skipped: number; invalid: number; deferred: number; queued: number; nextRunAt: string; error?: string }
+  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; recreated: number; expired: number; skipped: number; invalid: number; deferred: number; queued: number; nextRunAt: string; error?: string; recordError?: string }
   | { event: 'budgetExhausted'; runId: string; deferred: number; queued: number; error?: string }
   | { event: 'runNotStarted'; error: string }
   | { event: 'renewalPoisoned'; runId: string; partitionKey: string; subscriptionId: string; attempts: number; stillDue: boolean }
@@ -25,7 +25,7 @@ export type RenewalEvent =
   | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
   | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
   | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration?: string } & SubscriptionFields)
-  | ({ event: 'subscriptionSkipped' } & SubscriptionFields)
+  | ({ event: 'subscriptionSkipped'; leaseUntil?: string } & SubscriptionFields)
   | ({ event: 'recreateFailed'; statusCode: number; code: string; requestId?: string } & Omit<SubscriptionFields, 'oldExpiration'>)
   | ({ event: 'subscriptionRecreated'; newSubscriptionId: string; newExpiration: string; adopted: boolean; lostSince: string } & Omit<SubscriptionFields, 'oldExpiration'>)
   | { event: 'lifecycleReceived'; invocationId: string; subscriptionId: string; lifecycleEvent: string }

@@ -58,8 +58,18 @@ export async function renewSubscription(
     return 'failed';
   }
   if (!leased) {
+    // A lease still running when the row was read may be a dead worker's (a run killed halfway): say
+    // until when, so nobody waits for a renewal that is not coming before then.
+    const heldUntil = subscription.leaseUntil && subscription.leaseUntil.getTime() > context.now().getTime() ? subscription.leaseUntil : undefined;
+    const until = heldUntil
+      ? ` Its lease runs until ${heldUntil.toISOString()}: if the run holding it stopped, the first run after then renews it.`
+      : '';
     log.info(
-      eventLine(`Webhook skipped: another run or request is renewing it, or just did (${label}).`, { event: 'subscriptionSkipped', ...fields }),
+      eventLine(`Webhook skipped: another run or request is renewing it, or just did (${label}).${until}`, {
+        event: 'subscriptionSkipped',
+        ...fields,
+        ...(heldUntil ? { leaseUntil: heldUntil.toISOString() } : {}),
+      }),
     );
     return 'skipped';
   }

@@ -58,15 +58,23 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
   const totals = { checked: 0, due: 0, renewed: 0, failed: 0, recreated: 0, expired: 0, skipped: 0, invalid: 0, deferred: 0, queued: 0 };
   let fatal: Error | undefined;
 
+  let finishing = false;
   const finish = async (): Promise<RenewalRunResult> => {
+    finishing = true;
     const result: RunTotals = { finishedAt: input.now(), outcome: outcomeOf(totals, fatal), ...totals };
     if (fatal) result.error = redact(fatal.message);
-    await runs.finish(runId, result);
+    // The record is written before the line is logged, but a record that cannot be written (the table
+    // service down) must not take the run's own account with it: the line says what was done either way.
+    const unrecorded = await runs.finish(runId, result).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
     const sentence =
       `Renewal run ${result.outcome}: ${totals.checked} checked, ${totals.due} due, ${totals.renewed} renewed, ` +
       `${totals.failed} failed, ${totals.recreated} recreated, ${totals.expired} expired, ${totals.skipped} skipped, ` +
       `${totals.invalid} malformed, ${totals.deferred} deferred, ${totals.queued} queued. ` +
-      `Next check at ${input.nextRunAt.toISOString()}.`;
+      `Next check at ${input.nextRunAt.toISOString()}.` +
+      (unrecorded ? ` The run could not be recorded in the run history (the status shows it as running): ${redact(unrecorded.message)}` : '');
     const line = eventLine(sentence, {
       event: 'runFinished',
       runId,
@@ -74,9 +82,11 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
       ...totals,
       nextRunAt: input.nextRunAt.toISOString(),
       ...(result.error ? { error: result.error } : {}),
+      ...(unrecorded ? { recordError: redact(unrecorded.message) } : {}),
     });
-    if (result.outcome === 'succeeded') log.info(line);
+    if (result.outcome === 'succeeded' && !unrecorded) log.info(line);
     else log.error(line);
+    if (unrecorded) throw unrecorded;
     return { id: runId, startedAt, ...result };
   };
 
@@ -176,10 +186,13 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     return await finish();
   } catch (error) {
     fatal ??= error as Error;
-    try {
-      await finish();
-    } catch (recordError) {
-      log.error(`Could not record the failed run ${runId}: ${redact((recordError as Error).message)}`);
+    // A run whose record could not be written has said so already; any other failure is recorded now.
+    if (!finishing) {
+      try {
+        await finish();
+      } catch (recordError) {
+        log.error(`Could not record the failed run ${runId}: ${redact((recordError as Error).message)}`);
+      }
     }
     throw fatal;
   }

@@ -3,7 +3,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { RunHistory } from '../renewal/ports';
 import type { RunOutcome, RunRecord, RunStart, RunTotals, RunTrigger } from '../renewal/runRecord';
 import { readDate } from './subscriptionRow';
-import { createTableOnce } from './tableClient';
+import { createTableOnce, explainingErrors } from './tableClient';
 
 const PARTITION = 'run';
 // RowKeys sort ascending; counting down from a far-future time puts the newest run first.
@@ -32,11 +32,16 @@ interface RunEntity {
 
 /** The run-history table: one row per run, newest first. */
 export class RunTable implements RunHistory {
-  constructor(private readonly table: TableClient) {
-    this.ensureExists = createTableOnce(table);
+  constructor(table: TableClient) {
+    // Every error names this table and says what to do; a table found missing is created again next time.
+    this.table = explainingErrors(table, () => once.forget());
+    const once = createTableOnce(this.table);
+    this.ensureExists = once;
   }
 
-  /** Creates the table when it does not exist yet (once per process). */
+  private readonly table: TableClient;
+
+  /** Creates the table when it does not exist yet (once per process, and again once found missing). */
   readonly ensureExists: () => Promise<void>;
 
   async start(run: RunStart): Promise<string> {

@@ -8,7 +8,8 @@ import type {
   SubscriptionDefinition,
 } from '../renewal/subscription';
 import { failureProperties, newRowProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
-import { createTableOnce, isConflict } from './tableClient';
+import { createTableOnce, explainingErrors, isConflict } from './tableClient';
+import { TableStorageError } from './tableStorageError';
 
 const PAGE_SIZE = 100;
 // The service's maximum: a run reads only due rows, so fewer round trips matter more than page size.
@@ -24,13 +25,18 @@ const CLEARED = '';
 export class SubscriptionTable implements SubscriptionStore {
   /** `duePageSize`: rows a page when reading due rows (the service's maximum unless a test says less). */
   constructor(
-    private readonly table: TableClient,
+    table: TableClient,
     private readonly duePageSize = DUE_PAGE_SIZE,
   ) {
-    this.ensureExists = createTableOnce(table);
+    // Every error names this table and says what to do; a table found missing is created again next time.
+    this.table = explainingErrors(table, () => once.forget());
+    const once = createTableOnce(this.table);
+    this.ensureExists = once;
   }
 
-  /** Creates the table when it does not exist yet (once per process). */
+  private readonly table: TableClient;
+
+  /** Creates the table when it does not exist yet (once per process, and again once found missing). */
   readonly ensureExists: () => Promise<void>;
 
   async *pages(): AsyncIterable<StoredRow[]> {
@@ -85,7 +91,7 @@ export class SubscriptionTable implements SubscriptionStore {
     try {
       return toStoredRow(await this.table.getEntity<SubscriptionEntity>(partitionKey, rowKey));
     } catch (error) {
-      if ((error as { statusCode?: number })?.statusCode === 404) return undefined;
+      if (isRowNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -106,7 +112,11 @@ export class SubscriptionTable implements SubscriptionStore {
       // Another run stored this or a later expiration meanwhile: an expiration never moves backwards.
       (current) => current.expirationDateTime.getTime() >= expiration.getTime(),
     );
-    return saved ? 'saved' : 'newer-kept';
+    if (saved) return 'saved';
+    // The later expiration stays, but the lease on the row may still be ours: give it back, or a
+    // lifecycle event arriving meanwhile would wait for it to lapse (a failure here only means that wait).
+    if (subscription.leaseUntil) await this.releaseIfOurs(subscription, subscription.leaseUntil).catch(() => undefined);
+    return 'newer-kept';
   }
 
   async recordFailure(subscription: StoredSubscription, failure: RenewalFailure): Promise<void> {
@@ -245,7 +255,7 @@ export class SubscriptionTable implements SubscriptionStore {
     try {
       await this.table.deleteEntity(subscription.partitionKey, subscription.id);
     } catch (error) {
-      if ((error as { statusCode?: number })?.statusCode !== 404) throw error;
+      if (!isRowNotFound(error)) throw error;
     }
   }
 
@@ -290,6 +300,11 @@ export class SubscriptionTable implements SubscriptionStore {
     if (!row.ok) throw new Error(`Row ${subscription.partitionKey}/${subscription.id} became malformed: ${row.problem}`);
     return row.subscription;
   }
+}
+
+/** The row is not there; the table itself missing is not that (the caller must hear of it). */
+function isRowNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number })?.statusCode === 404 && !(error instanceof TableStorageError && error.tableMissing);
 }
 
 /** Marked expired (to be recreated) or holding a lifecycle event to act on. */

@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import { isLoopback } from '../loopback';
+import { explainTableError, TableStorageError } from './tableStorageError';
 
 /** Where the subscription and run tables live: a connection string (Azurite, keys) or an endpoint reached with the managed identity. */
 export type StorageConfig =
@@ -40,13 +41,49 @@ export function isConflict(error: unknown): boolean {
 /**
  * Creates the table when it does not exist, once per client: every timer run and every status call
  * (the availability test makes three every five minutes) would otherwise pay a round trip for it.
- * A failed attempt is forgotten, so the next call tries again.
+ * A failed attempt is forgotten, so the next call tries again; so is a success once the table is
+ * found missing (deleted while this instance was warm), so the next run or request creates it again.
  */
-export function createTableOnce(table: TableClient): () => Promise<void> {
+export function createTableOnce(table: TableClient): (() => Promise<void>) & { forget(): void } {
   let created: Promise<void> | undefined;
-  return () =>
+  const ensure = () =>
     (created ??= table.createTable().catch((error: unknown) => {
       created = undefined;
       throw error;
     }));
+  return Object.assign(ensure, { forget: () => (created = undefined) });
+}
+
+type Paged = AsyncIterableIterator<unknown> & { byPage?: (settings?: unknown) => AsyncIterableIterator<unknown> };
+
+/** Every error the client throws, explained (explainTableError): promises and paged listings alike. */
+export function explainingErrors(client: TableClient, onMissing?: () => void): TableClient {
+  const table = client.tableName;
+  const explain = (error: unknown) => {
+    const explained = explainTableError(error, table);
+    if (explained instanceof TableStorageError && explained.tableMissing) onMissing?.();
+    throw explained;
+  };
+  const iterator = (inner: AsyncIterableIterator<unknown>): AsyncIterableIterator<unknown> => ({
+    next: (...args: [] | [unknown]) => inner.next(...args).catch(explain),
+    return: (value?: unknown) => (inner.return ? inner.return(value).catch(explain) : Promise.resolve({ done: true as const, value })),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  });
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) return result.catch(explain);
+        if (result !== null && typeof result === 'object' && typeof (result as Paged).byPage === 'function') {
+          const paged = result as Paged;
+          return Object.assign(iterator(paged), { byPage: (settings?: unknown) => iterator(paged.byPage!(settings)) });
+        }
+        return result;
+      };
+    },
+  });
 }

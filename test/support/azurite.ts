@@ -20,11 +20,18 @@ export interface AzuriteOptions {
   queues?: boolean;
   /** With a certificate Azurite speaks HTTPS and also accepts Entra bearer tokens. */
   tls?: { certPath: string; keyPath: string };
+  /** Keep the tables in this directory instead of in memory: stopped and started again on the same port, Azurite still has them. */
+  location?: string;
 }
 
 /** Starts Azurite's table service (and with `queues`, its queue service) in child processes; port 0 (the default) picks a free one. */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  const tables = await startService('./azuriteTableServer.cjs', [String(options.port ?? 0), options.tls?.certPath ?? '', options.tls?.keyPath ?? '']);
+  const tables = await startService('./azuriteTableServer.cjs', [
+    String(options.port ?? 0),
+    options.tls?.certPath ?? '',
+    options.tls?.keyPath ?? '',
+    options.location ?? '',
+  ]);
   const queues = options.queues ? await startService('./azuriteQueueServer.cjs', ['0']).catch(async (error: unknown) => {
     await tables.stop();
     throw error;

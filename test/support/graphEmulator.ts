@@ -111,6 +111,12 @@ export class GraphEmulator {
   readonly faults: Fault[] = [];
   /** Graph's clock; defaults to this process's (which tests may fake). */
   clock: () => Date = () => new Date();
+  /**
+   * Called with each authorized request before Graph serves it, and awaited: a test acts at an exact
+   * point of a run (stop the table service at the k-th PATCH, change a row while its PATCH is in flight).
+   * A function it returns runs once Graph has done the work, before the answer goes back.
+   */
+  onRequest: ((request: RecordedRequest) => void | (() => Promise<void>) | Promise<void | (() => Promise<void>)>) | undefined;
   latencyMs = 0;
   pageSize = 100;
   limits: GraphLimits = {};
@@ -167,6 +173,7 @@ export class GraphEmulator {
     this.latencyMs = 0;
     this.pageSize = 100;
     this.clock = () => new Date();
+    this.onRequest = undefined;
     this.limits = {};
     this.throttled = 0;
     this.peakMailboxInFlight = 0;
@@ -205,9 +212,18 @@ export class GraphEmulator {
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const issued = token ? this.tokens.get(token) : undefined;
     const authorized = Boolean(issued);
-    this.requests.push({ method, path: url.pathname, body: body.value, at: this.clock(), authorized, token });
+    const recorded: RecordedRequest = { method, path: url.pathname, body: body.value, at: this.clock(), authorized, token };
+    this.requests.push(recorded);
 
-    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+    let beforeAnswer: (() => Promise<void>) | undefined;
+    let answered: Promise<void> | undefined;
+    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}): void => {
+      const wait = beforeAnswer;
+      beforeAnswer = undefined;
+      if (wait) {
+        answered = wait().then(() => send(status, payload, headers));
+        return;
+      }
       const requestId = randomUUID();
       if (response.destroyed) return;
       response.writeHead(status, {
@@ -238,6 +254,7 @@ export class GraphEmulator {
       this.throttled++;
       return error(429, 'TooManyRequests', limited.message, { 'Retry-After': String(limited.retryAfterSeconds) });
     }
+    if (this.onRequest) beforeAnswer = (await this.onRequest(recorded)) ?? undefined;
     this.enter(mailbox);
     const written = pathId && method !== 'GET' ? decodeURIComponent(pathId) : undefined;
     if (written) {
@@ -248,6 +265,7 @@ export class GraphEmulator {
     try {
       if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
       await this.serve(response, url, method, body, send, error);
+      await answered;
     } finally {
       this.leave(mailbox);
       if (written) this.writesInFlight.set(written, this.writesInFlight.get(written)! - 1);
