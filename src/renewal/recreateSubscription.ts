@@ -109,7 +109,9 @@ export async function recreateSubscription(
   try {
     await store.replace(marked, definition, created, context.now());
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return withdraw(subscription, created, fields, label, context);
+    // The row is gone (removed meanwhile); the whole table missing is a storage failure like any other.
+    const { statusCode, tableMissing } = error as { statusCode?: number; tableMissing?: boolean };
+    if (statusCode === 404 && !tableMissing) return withdraw(subscription, created, fields, label, context);
     // The mark stays on the old row: the next attempt finds this subscription on Graph and adopts it.
     const message = redact((error as Error).message);
     log.error(
