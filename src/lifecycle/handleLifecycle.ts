@@ -14,9 +14,9 @@ import { sameSecret } from './sameSecret';
 export const ANSWER_WITHIN_MS = 2000;
 const TABLE_CONCURRENCY = 8;
 const MAX_NAMED_IGNORED = 10;
-// A run holds a row for the length of one Graph call, usually well under a second.
-const BUSY_RETRIES = 5;
-const BUSY_RETRY_MS = 2000;
+// A run holds a row for the length of one Graph call, usually well under a second: look again soon,
+// then less often, for 10 s in all.
+const BUSY_WAITS_MS = [250, 500, 1000, 2000, 2000, 2000, 2250];
 
 /**
  * Acts on a batch of lifecycle notifications. Each item must carry our client state and name a
@@ -100,12 +100,12 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
  * reauthorization, not a removal, which is then recreated here rather than at the next run.
  */
 async function actOnPending(id: string, runId: string, renewal: RenewalContext): Promise<void> {
-  for (let attempt = 1; attempt <= BUSY_RETRIES; attempt++) {
+  for (const wait of [...BUSY_WAITS_MS, undefined]) {
     const row = await renewal.store.find(id);
     if (!row?.pendingLifecycleEvent) return;
     const work = row.pendingLifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
-    if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped') return;
-    await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped' || wait === undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 

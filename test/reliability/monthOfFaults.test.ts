@@ -23,7 +23,7 @@ const resources = [
 ];
 
 describe('a month of daily checks', () => {
-  scenario('graph', 'thirty days with a seeded mix of failed runs, failing subscriptions and throttling: nothing ever expires', harness, async ({ arranged, checkpoint }) => {
+  scenario('schedule', 'thirty days with a seeded mix of failed runs, failing subscriptions and throttling: nothing ever expires', harness, async ({ arranged, checkpoint }) => {
     const random = seededRandom(31);
     // The write-rate limiter recovers from a 429 in real time (half Graph's ceiling per window), and
     // here a day passes in a second: a window of half a second lets it recover between two days.

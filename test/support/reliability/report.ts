@@ -63,6 +63,7 @@ function mask(text: string, at: number, length: number): string {
 
 const CATEGORY_TITLES: Record<string, string> = {
   graph: 'Graph faults',
+  schedule: 'A month of daily runs under faults',
   storage: 'Storage faults',
   process: 'Aborted runs',
   races: 'Races',
