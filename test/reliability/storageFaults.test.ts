@@ -270,6 +270,33 @@ describe('a table missing', () => {
     expect((await status()).jsonBody.last_run).toMatchObject({ outcome: 'succeeded', renewed: 1 });
   });
 
+  scenario('storage', 'the subscriptions table deleted while Graph creates a lost subscription again: what Graph created is kept, and adopt brings it back', harness, async ({ arranged }) => {
+    const [id] = await dueSubscriptions(harness, 1);
+    harness.graph.subscriptions.delete(id!);
+    await arranged();
+    harness.graph.onRequest = (request) => {
+      if (request.method !== 'POST') return undefined;
+      // Graph has created the successor; before its answer comes back, the table goes.
+      return async () => void (await harness.subscriptionsTable.deleteTable());
+    };
+
+    await run();
+    harness.graph.onRequest = undefined;
+
+    // Not taken for "the row was removed meanwhile", which would delete the new subscription again.
+    expect(harness.graph.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
+    const [successor] = [...harness.graph.subscriptions.values()];
+    expect(successor).toBeDefined();
+    expect(harness.messages('error').join('\n')).toContain(`Webhook recreated on Graph as ${successor!.id} but the table could not be updated`);
+
+    const adopted = harness.answered(
+      (await adoptSubscriptions(new HttpRequest({ method: 'POST', url: 'http://localhost:7071/api/webhooks/subscriptions/adopt' }), harness.context('adoptSubscriptions'))) as StatusAnswer,
+    );
+    expect(adopted.jsonBody.adopted.map((view: { id: string }) => view.id)).toEqual([successor!.id]);
+    // The lost subscription's row went with the table: the one adopt stored carries it on.
+    return { removed: [id!] };
+  });
+
   scenario('storage', 'tables never created: the first run creates them, as README "Configuration" says, and works', harness, async ({ arranged }) => {
     const [id] = await dueSubscriptions(harness, 1);
     await arranged();
