@@ -42,13 +42,19 @@ export function findLeaks(records: RunRecords): Leak[] {
   const leaks: Leak[] = [];
   const secrets = records.secrets.filter((secret) => secret.value.length >= 8);
   for (const { source, text } of records.output) {
+    // One leak per kind and output: a watched token is also shaped like one.
+    const found = new Set<string>();
     for (const secret of secrets) {
       const at = text.indexOf(secret.value);
-      if (at >= 0) leaks.push({ kind: secret.kind, source, excerpt: mask(text, at, secret.value.length) });
+      if (at >= 0 && !found.has(secret.kind)) {
+        found.add(secret.kind);
+        leaks.push({ kind: secret.kind, source, excerpt: mask(text, at, secret.value.length) });
+      }
     }
     for (const { kind, pattern } of SECRET_SHAPES) {
       const match = pattern.exec(text);
-      if (match && !leaks.some((leak) => leak.source === source && leak.kind === kind)) {
+      if (match && !found.has(kind)) {
+        found.add(kind);
         leaks.push({ kind, source, excerpt: mask(text, match.index, match[0].length) });
       }
     }
