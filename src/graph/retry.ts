@@ -19,6 +19,11 @@ export interface RetryOptions {
   now?: () => Date;
   /** Which failures are worth another try; default: throttling, 5xx and no answer. */
   retryable?: (error: GraphRequestError) => boolean;
+  /**
+   * No attempt starts, and no wait ends, after this (ms since the epoch): the row's lease ends soon
+   * after, and past it another worker may take the row. The last error is thrown instead.
+   */
+  deadline?: number;
 }
 
 /**
@@ -39,6 +44,10 @@ export function isRetryable(error: GraphRequestError): boolean {
   return RETRYABLE.has(error.statusCode);
 }
 
+function outOfTime(): GraphRequestError {
+  return new GraphRequestError(0, 'Timeout', 'No time was left to call Graph before the row\'s lease ends; the next run tries again.');
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -49,31 +58,42 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const THROTTLES_PER_ATTEMPT = 5;
 
 /**
- * Runs `request` until it succeeds, fails for good, or runs out of attempts; throws a GraphRequestError.
- * 429s do not count as attempts; their waits together stay within `maxAttempts` times the longest
- * Retry-After taken, which the row's lease already allows for (policy.leaseMs).
+ * Runs `request` until it succeeds, fails for good, or runs out of attempts or time; throws a
+ * GraphRequestError. 429s do not count as attempts; their waits together stay within `maxAttempts`
+ * times the longest Retry-After taken. Whatever the count, nothing starts or waits past `deadline`.
  */
 export async function withRetry<T>(request: () => Promise<T>, options: RetryOptions): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? (() => new Date());
   let throttles = 0;
   let throttledMs = 0;
+  let last: GraphRequestError | undefined;
+  const pastDeadline = (waitMs = 0) => options.deadline !== undefined && now().getTime() + waitMs >= options.deadline;
   for (let attempt = 1; ; ) {
+    await options.gate?.pass();
+    await options.writeRate?.acquire();
+    // The gate and the write rate may have held this request past the deadline.
+    if (pastDeadline()) throw last ?? outOfTime();
     try {
-      await options.gate?.pass();
-      await options.writeRate?.acquire();
       return await request();
     } catch (thrown) {
       if (thrown instanceof CredentialError) throw thrown;
       const error = toGraphRequestError(thrown);
+      last = error;
       const throttled = error.statusCode === 429;
       if (throttled) options.writeRate?.throttled();
       if (!(options.retryable ?? isRetryable)(error)) throw error;
       if (throttled) {
-        const delay = retryDelayMs(throttles + 1, error.retryAfter, options.baseDelayMs, now());
+        // Retry-After: 0 (or a date already past) still waits the base delay: no burst of requests.
+        const delay = Math.max(retryDelayMs(throttles + 1, error.retryAfter, options.baseDelayMs, now()), options.baseDelayMs);
         throttles++;
         throttledMs += delay;
-        if (delay > MAX_RETRY_AFTER_MS || throttledMs > options.maxAttempts * MAX_RETRY_AFTER_MS || throttles > options.maxAttempts * THROTTLES_PER_ATTEMPT) {
+        if (
+          delay > MAX_RETRY_AFTER_MS ||
+          throttledMs > options.maxAttempts * MAX_RETRY_AFTER_MS ||
+          throttles > options.maxAttempts * THROTTLES_PER_ATTEMPT ||
+          pastDeadline(delay)
+        ) {
           throw error;
         }
         if (options.gate) options.gate.hold(delay);
@@ -82,7 +102,7 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
       }
       if (attempt >= options.maxAttempts) throw error;
       const delay = retryDelayMs(attempt, error.retryAfter, options.baseDelayMs, now());
-      if (delay > MAX_RETRY_AFTER_MS) throw error;
+      if (delay > MAX_RETRY_AFTER_MS || pastDeadline(delay)) throw error;
       await sleep(delay);
       attempt++;
     }

@@ -37,19 +37,22 @@ export class GraphSubscriptions implements SubscriptionGraph {
     await this.tokens.get();
   }
 
-  async renew(id: string, expiration: Date): Promise<{ expirationDateTime: Date }> {
-    const body = await this.call<SubscriptionResource>((signal) =>
-      this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).patch({ expirationDateTime: expiration.toISOString() }),
+  async renew(id: string, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }> {
+    const body = await this.call<SubscriptionResource>(
+      (signal) => this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).patch({ expirationDateTime: expiration.toISOString() }),
+      undefined,
+      deadline,
     );
     return { expirationDateTime: readExpiration(body?.expirationDateTime) ?? expiration };
   }
 
-  async create(subscription: NewSubscription): Promise<GraphSubscription> {
+  async create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription> {
     const body = await this.call<SubscriptionResource>(
       (signal) => this.client.api('/subscriptions').options({ signal }).post(creationBody(subscription)),
       // Only a 429 is sure not to have created anything; after a timeout or a 5xx it may exist, and a
       // second POST would make a duplicate. The caller finds and adopts it on its next attempt instead.
       (error) => error.statusCode === 429,
+      deadline,
     );
     const created = toGraphSubscription(body);
     if (!created) throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the creation without a subscription id.');
@@ -89,14 +92,18 @@ export class GraphSubscriptions implements SubscriptionGraph {
    * identity usually hands back the same cached token (@azure/identity offers no way to skip its
    * cache), so the error then says so rather than pretend a fresh token was refused.
    */
-  private async call<T>(send: (signal: AbortSignal) => Promise<T>, retryable?: RetryOptions['retryable']): Promise<T> {
-    // Fetch the token first: a credential problem is a CredentialError of its own, not a Graph failure.
+  private async call<T>(send: (signal: AbortSignal) => Promise<T>, retryable?: RetryOptions['retryable'], deadline?: Date): Promise<T> {
+    const end = deadline?.getTime();
+    // Each request ends at the per-request timeout, or sooner when the deadline comes first.
+    const timeout = () => (end === undefined ? this.options.timeoutMs : Math.max(1, Math.min(this.options.timeoutMs, end - Date.now())));
     const attempt = () =>
-      withRetry(() => this.unwrap(() => send(AbortSignal.timeout(this.options.timeoutMs))), {
+      withRetry(() => this.unwrap(() => send(AbortSignal.timeout(timeout()))), {
         ...this.options,
         gate: this.gate,
         ...(retryable ? { retryable } : {}),
+        ...(end === undefined ? {} : { deadline: end }),
       });
+    // Fetch the token first: a credential problem is a CredentialError of its own, not a Graph failure.
     const refused = await this.tokens.get();
     try {
       return await attempt();

@@ -88,6 +88,19 @@ export function leaseMs(graph: { timeoutMs: number; maxAttempts: number }, longe
   return Math.max(10 * MINUTE_MS, 2 * graph.maxAttempts * (graph.timeoutMs + longestRetryAfterMs));
 }
 
+/** Time kept at the end of a lease for recording the outcome on the row, after the last Graph call. */
+export const RECORD_WITHIN_LEASE_MS = 60_000;
+
+/**
+ * When the Graph work on a leased row must stop (its retries included): a minute before the lease
+ * ends, so the outcome is on the row before another worker may take it. The lease is sized for the
+ * worst case the settings allow, but waits this process cannot count (the throttle gate held by other
+ * renewals, a 401 or a 400 asked again) must not run past it either.
+ */
+export function graphDeadline(leaseUntil: Date | undefined, now: Date, leaseMs: number): Date {
+  return new Date((leaseUntil?.getTime() ?? now.getTime() + leaseMs) - RECORD_WITHIN_LEASE_MS);
+}
+
 /** What a stored subscription needs from a run, if anything. */
 export type Work = 'renew' | 'recreate' | undefined;
 

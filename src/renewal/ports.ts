@@ -80,9 +80,10 @@ export interface SubscriptionGraph {
   /** Gets a token: a credential problem shows before any row is touched. Throws a CredentialError. */
   ready(): Promise<void>;
   /** PATCH /subscriptions/{id}; resolves with the expiration Graph stored. Also reauthorizes. */
-  renew(id: string, expiration: Date): Promise<{ expirationDateTime: Date }>;
+  /** `deadline`: no attempt or wait goes past it (the end of the row's lease, less a margin). */
+  renew(id: string, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }>;
   /** POST /subscriptions; Graph validates the notification URLs before it answers. */
-  create(subscription: NewSubscription): Promise<GraphSubscription>;
+  create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription>;
   /** GET /subscriptions, all pages. */
   list(): AsyncIterable<GraphSubscription>;
   /** DELETE /subscriptions/{id}. */

@@ -3,7 +3,7 @@ import { redact } from '../redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import { withinGraphMaximum } from './withinGraphMaximum';
-import { matchesDefinition, renewalTarget } from './policy';
+import { graphDeadline, matchesDefinition, renewalTarget } from './policy';
 import type { RenewalContext } from './renewSubscription';
 import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
 
@@ -88,10 +88,11 @@ export async function recreateSubscription(
   }
   const target = renewalTarget(definition.resource, now, context.policy.lifetimeHours);
   const clientState = context.clientState;
+  const deadline = graphDeadline(marked.leaseUntil, now, context.leaseMs);
   let created;
   try {
     created = await withinGraphMaximum(
-      (expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }),
+      (expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }, deadline),
       target.expiration,
       context,
       { ...fields, resource: definition.resource },

@@ -3,7 +3,7 @@ import { redact } from '../redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import type { Log, SubscriptionGraph, SubscriptionStore } from './ports';
-import { keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
+import { graphDeadline, keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
 import { recreateSubscription } from './recreateSubscription';
 import { withinGraphMaximum } from './withinGraphMaximum';
 import type { StoredSubscription } from './subscription';
@@ -92,7 +92,8 @@ export async function renewSubscription(
 
   let renewed: { expirationDateTime: Date };
   try {
-    renewed = await withinGraphMaximum((expiration) => graph.renew(leased.id, expiration), target.expiration, context, fields);
+    const deadline = graphDeadline(leased.leaseUntil, now, context.leaseMs);
+    renewed = await withinGraphMaximum((expiration) => graph.renew(leased.id, expiration, deadline), target.expiration, context, fields);
   } catch (error) {
     if (error instanceof CredentialError) throw error;
     const failure = toFailure(error, context.now(), leased.resource);

@@ -17,7 +17,11 @@ async function operation(handler: typeof renewSubscriptionsNow, path: string, bo
   return harness.answered(await handler(request, harness.context('operations')));
 }
 
-const manualRenew = (id?: string) => operation(renewSubscriptionsNow, 'webhooks/subscriptions/renew', id ? { id, force: true } : { force: true });
+/**
+ * "Renew now" without `force`: it renews what is due when it reads the row. (A forced one renews even
+ * a subscription the timer renewed a moment before, by request: a third PATCH that is no race.)
+ */
+const manualRenew = (id?: string) => operation(renewSubscriptionsNow, 'webhooks/subscriptions/renew', id ? { id } : {});
 
 /**
  * One PATCH answers both the schedule and the event, unless the renewal was under way before the

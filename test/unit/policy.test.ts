@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { isDue, keepAliveProblem, matchesDefinition, renewalTarget, SAFETY_MARGIN_MINUTES, workFor } from '../../src/renewal/policy';
+import {
+  graphDeadline,
+  isDue,
+  keepAliveProblem,
+  matchesDefinition,
+  renewalTarget,
+  SAFETY_MARGIN_MINUTES,
+  statedMaximumMinutes,
+  targetWithinStatedMaximum,
+  workFor,
+} from '../../src/renewal/policy';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -124,5 +134,30 @@ describe('telling the subscription an interrupted attempt created', () => {
     expect(matchesDefinition({ ...definition, notificationUrl: 'https://c.example/other' }, definition)).toBe(false);
     expect(matchesDefinition({ ...definition, lifecycleNotificationUrl: undefined }, definition)).toBe(false);
     expect(matchesDefinition({ ...definition, resource: 'users/b/messages' }, definition)).toBe(false);
+  });
+});
+
+describe('when the Graph work on a leased row must stop', () => {
+  const now = new Date('2026-11-28T09:00:00Z');
+
+  it('is a minute before the lease ends, so the outcome is recorded while the row is still ours', () => {
+    expect(graphDeadline(new Date('2026-11-28T09:20:00Z'), now, 20 * 60_000)).toEqual(new Date('2026-11-28T09:19:00Z'));
+  });
+
+  it('counts from now when the lease end is unknown', () => {
+    expect(graphDeadline(undefined, now, 10 * 60_000)).toEqual(new Date('2026-11-28T09:09:00Z'));
+  });
+});
+
+describe("asking again within the maximum Graph states", () => {
+  it("reads Graph's maximum from its 400", () => {
+    expect(statedMaximumMinutes('Subscription expiration can only be 4230 minutes in the future.')).toBe(4230);
+    expect(statedMaximumMinutes('Subscription is in an invalid state.')).toBeUndefined();
+  });
+
+  it("asks for the stated maximum less the safety margin, from Graph's clock, never beyond the wanted lifetime", () => {
+    const graphNow = new Date('2026-11-28T08:40:00.700Z');
+    expect(targetWithinStatedMaximum(4230, graphNow, 72)).toEqual(new Date(Math.floor((graphNow.getTime() + (4230 - SAFETY_MARGIN_MINUTES) * 60_000) / 1000) * 1000));
+    expect(targetWithinStatedMaximum(4230, graphNow, 24)).toEqual(new Date('2026-11-29T08:40:00Z'));
   });
 });

@@ -21,16 +21,27 @@ describe('how long to wait before retrying', () => {
 describe('retrying a Graph request', () => {
   const fail = (status: number, retryAfter?: string) => new GraphRequestError(status, 'X', 'failed', retryAfter);
 
-  async function attempts(errors: GraphRequestError[], maxAttempts = 4) {
+  async function attempts(errors: GraphRequestError[], maxAttempts = 4, deadlineInMs?: number) {
     const waits: number[] = [];
     let calls = 0;
+    // The clock moves only by the waits.
+    let clock = now.getTime();
     const outcome = await withRetry(
       async () => {
         const error = errors[calls++];
         if (error) throw error;
         return 'ok';
       },
-      { maxAttempts, baseDelayMs: 100, sleep: async (ms) => void waits.push(ms), now: () => now },
+      {
+        maxAttempts,
+        baseDelayMs: 100,
+        sleep: async (ms) => {
+          waits.push(ms);
+          clock += ms;
+        },
+        now: () => new Date(clock),
+        ...(deadlineInMs === undefined ? {} : { deadline: now.getTime() + deadlineInMs }),
+      },
     ).catch((error: GraphRequestError) => error);
     return { outcome, calls, waits };
   }
@@ -72,6 +83,23 @@ describe('retrying a Graph request', () => {
     const { outcome, waits } = await attempts(Array.from({ length: 10 }, () => fail(429, String(MAX_RETRY_AFTER_MS / 1000))), 2);
     expect(outcome).toMatchObject({ statusCode: 429 });
     expect(waits).toEqual([MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS]);
+  });
+
+  it('waits at least the base delay after a 429 with Retry-After: 0', async () => {
+    expect(await attempts([fail(429, '0'), fail(429, '0')])).toEqual({ outcome: 'ok', calls: 3, waits: [100, 100] });
+  });
+
+  it('stops at the deadline (the end of the row\'s lease) with the last error, whatever attempts are left', async () => {
+    const { outcome, calls, waits } = await attempts([fail(429, '60'), fail(429, '60'), fail(429, '60')], 4, 150_000);
+    expect(outcome).toMatchObject({ statusCode: 429 });
+    expect(calls).toBe(3);
+    expect(waits).toEqual([60_000, 60_000]);
+  });
+
+  it('does not start a backoff that would end past the deadline', async () => {
+    const { outcome, calls } = await attempts([fail(503), fail(503), fail(503)], 10, 250);
+    expect(outcome).toMatchObject({ statusCode: 503 });
+    expect(calls).toBe(2);
   });
 
   it('fails rather than stall a run when Graph asks to wait too long', async () => {
