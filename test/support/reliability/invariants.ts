@@ -11,6 +11,8 @@ interface RowView {
   state: string;
   expiration: number | undefined;
   replaces: string | undefined;
+  /** Its definition (resource, change types, notification URL), when the row has one. */
+  definition: string | undefined;
 }
 
 /** The table and Graph at one moment. */
@@ -18,6 +20,17 @@ export interface Snapshot {
   rows: RowView[];
   /** Graph's subscription ids, alive by the emulator's clock. */
   onGraph: Set<string>;
+  /** Graph's subscriptions whose expiration has passed by the emulator's clock (Graph has dropped them). */
+  expiredOnGraph: Set<string>;
+  /** How many alive subscriptions Graph holds per definition. */
+  perDefinition: Map<string, number>;
+}
+
+/** One key per definition, read the way Graph compares them (policy.matchesDefinition). */
+function definitionKey(resource: unknown, changeType: unknown, notificationUrl: unknown): string | undefined {
+  if (typeof resource !== 'string' || typeof changeType !== 'string' || typeof notificationUrl !== 'string') return undefined;
+  const changes = changeType.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+  return `${resource.trim().replace(/^\//, '').toLowerCase()} ${changes} ${notificationUrl}`;
 }
 
 export async function snapshot(harness: Harness): Promise<Snapshot> {
@@ -29,11 +42,23 @@ export async function snapshot(harness: Harness): Promise<Snapshot> {
       state: typeof entity.state === 'string' ? entity.state : 'active',
       expiration: readDate(entity.expirationDateTime)?.getTime(),
       replaces: typeof entity.replaces === 'string' && entity.replaces !== '' ? entity.replaces : undefined,
+      definition: definitionKey(entity.resource, entity.changeType, entity.notificationUrl),
     });
   }
   const now = harness.graph.clock().getTime();
-  const onGraph = new Set([...harness.graph.subscriptions.values()].filter((s) => s.expirationDateTime.getTime() > now).map((s) => s.id));
-  return { rows, onGraph };
+  const all = [...harness.graph.subscriptions.values()];
+  const alive = all.filter((s) => s.expirationDateTime.getTime() > now);
+  const perDefinition = new Map<string, number>();
+  for (const subscription of alive) {
+    const key = definitionKey(subscription.resource, subscription.changeType, subscription.notificationUrl)!;
+    perDefinition.set(key, (perDefinition.get(key) ?? 0) + 1);
+  }
+  return {
+    rows,
+    onGraph: new Set(alive.map((s) => s.id)),
+    expiredOnGraph: new Set(all.filter((s) => s.expirationDateTime.getTime() <= now).map((s) => s.id)),
+    perDefinition,
+  };
 }
 
 export interface InvariantOptions {
@@ -87,19 +112,40 @@ export function findProblems(before: Snapshot, after: Snapshot, options: Invaria
     }
   }
   const unrenewable = new Set(options.unrenewable ?? []);
+  const lapsed = new Set<string>();
   for (const row of after.rows) {
     if (row.state !== 'active' || row.expiration === undefined) continue;
     if (!after.onGraph.has(row.id) && !unrenewable.has(row.id)) {
-      problems.expiredWhileRenewable++;
+      lapsed.add(row.id);
       details.push(`subscription ${row.id} is active in the table but no longer alive on Graph`);
     }
   }
-  const named = new Set(after.rows.map((row) => row.id));
-  for (const id of after.onGraph) {
-    if (!before.onGraph.has(id) && !named.has(id)) {
-      problems.graphDuplicates++;
-      details.push(`subscription ${id} was created on Graph during the scenario and no row names it`);
+  // A subscription that ran out on Graph during the scenario while a row named it, whatever that row
+  // says now (marked expired, or replaced by a recreation): it lapsed while it could have been renewed.
+  const namedEver = new Set([...before.rows, ...after.rows].map((row) => row.id));
+  for (const id of after.expiredOnGraph) {
+    if (before.expiredOnGraph.has(id) || !namedEver.has(id) || unrenewable.has(id) || lapsed.has(id)) continue;
+    lapsed.add(id);
+    details.push(`subscription ${id} ran out on Graph during the scenario while a row named it`);
+  }
+  problems.expiredWhileRenewable = lapsed.size;
+
+  // Duplicates: more subscriptions on Graph for one definition than rows for it (or than there were
+  // already), and subscriptions created meanwhile that no row names.
+  const rowsPerDefinition = new Map<string, number>();
+  for (const row of after.rows) if (row.definition) rowsPerDefinition.set(row.definition, (rowsPerDefinition.get(row.definition) ?? 0) + 1);
+  for (const [definition, count] of after.perDefinition) {
+    const allowed = Math.max(before.perDefinition.get(definition) ?? 0, rowsPerDefinition.get(definition) ?? 0);
+    if (count > allowed) {
+      problems.graphDuplicates += count - allowed;
+      details.push(`${count} subscriptions on Graph for one definition (${definition}), where ${allowed} were expected`);
     }
+  }
+  const named = new Set(after.rows.map((row) => row.id));
+  const orphans = [...after.onGraph].filter((id) => !before.onGraph.has(id) && !named.has(id));
+  if (orphans.length > problems.graphDuplicates) {
+    details.push(`subscription(s) ${orphans.join(', ')} created on Graph during the scenario, which no row names`);
+    problems.graphDuplicates = orphans.length;
   }
   return problems;
 }
