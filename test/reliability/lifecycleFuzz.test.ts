@@ -35,6 +35,7 @@ describe('the lifecycle endpoint under hostile input', () => {
       const property = fc.asyncProperty(lifecycleRequests(ids, secret), async (request) => {
         tally.inputs++;
         const writesBefore = graphWrites();
+        const rowsBefore = await rowVersions();
         const logsBefore = harness.logs.length;
         const answer = await send(request);
         // Whatever the request started in the background must be over before Graph is looked at.
@@ -58,6 +59,11 @@ describe('the lifecycle endpoint under hostile input', () => {
         expect(logged.filter((line) => line.split('| {').length > 2), 'log lines with a forged event').toEqual([]);
         if (request.kind === 'validation') expectValidationAnswer(request.token, answer);
         else expect(acted && !request.genuine, 'acted on Graph without our client state').toBe(false);
+        // Without our client state nothing is recorded either: no row written, nothing taken for an event.
+        if (!(request.kind === 'notification' && request.genuine)) {
+          expect(await rowVersions(), 'a row written without our client state').toEqual(rowsBefore);
+          expect(logged.filter((line) => /"event":"(lifecycleReceived|notificationsMissed)"/.test(line)), 'an event taken without our client state').toEqual([]);
+        }
       });
 
       try {
@@ -74,6 +80,13 @@ describe('the lifecycle endpoint under hostile input', () => {
 });
 
 const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** Each row's ETag, which any write changes. */
+async function rowVersions(): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for await (const entity of harness.subscriptionsTable.listEntities()) versions[entity.rowKey!] = entity.etag;
+  return versions;
+}
 
 /** Writes Graph saw: PATCH, POST, DELETE (a lifecycle request may only ever read without acting). */
 function graphWrites(): number {
