@@ -56,8 +56,9 @@ function operation(handler: Operation): (request: HttpRequest, context: Invocati
     } catch (error) {
       if (error instanceof OperationError) return failure(error.status, redact(error.message));
       if (error instanceof ConfigError) return failure(503, `Configuration error: ${error.message}`);
-      // The table service down or a table missing: the service is unavailable, not broken (503, as the status endpoint says).
-      if (error instanceof TableStorageError) {
+      // The table service down, a table missing or access refused: unavailable, not broken (503, as the
+      // status endpoint says). Any other table error (a conflict, a bad request) is a failure like the rest.
+      if (error instanceof TableStorageError && (error.tableMissing || error.statusCode === undefined || error.statusCode === 403)) {
         const message = redact(error.message);
         context.error(`Operation ${context.functionName} failed: ${message}`);
         return failure(503, `The operation failed: ${message}`);

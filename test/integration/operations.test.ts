@@ -153,7 +153,7 @@ describe('adopt after an interrupted recreation', () => {
 
   it('refuses a partition key the table would refuse, with 400', async () => {
     const request = new HttpRequest({ method: 'POST', url: 'http://localhost:7071/api/webhooks/subscriptions/adopt?partitionKey=a%2Fb' });
-    const answer = await adoptSubscriptions(request, harness.context('operations'));
+    const answer = harness.answered(await adoptSubscriptions(request, harness.context('operations')));
     expect(answer).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^partitionKey must be/) } });
   });
 });

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, vi } from 'vitest';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
-import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { loadConfig } from '../../src/config';
 import { isDue } from '../../src/renewal/policy';
 import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/schedule';
@@ -19,11 +18,7 @@ const MARGIN_HOURS = 36; // RENEWAL_MARGIN_HOURS' default
 
 // One renewal at a time, in the child as here: "killed after k of n PATCHes" is then an exact point.
 const harness = useHarness({ RENEWAL_CONCURRENCY: '1' });
-const run = () =>
-  renewSubscriptions(harness.timer(), harness.context('renewSubscriptions')).then(
-    () => undefined,
-    (error: unknown) => error as Error,
-  );
+const run = () => harness.runTimer();
 const status = async () => harness.answered((await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer);
 
 afterEach(() => {

@@ -312,6 +312,22 @@ describe('recreation under faults', () => {
     });
   }
 
+  scenario('graph', "the creation refused as beyond Graph's maximum (its clock 20 minutes behind): asked again within it, one successor", harness, async ({ arranged }) => {
+    const [id] = await due(1);
+    harness.graph.subscriptions.delete(id!);
+    await arranged();
+    harness.graph.clock = () => new Date(Date.now() - 20 * MINUTE);
+
+    await run();
+
+    expect(posts()).toHaveLength(2);
+    expect(harness.graph.subscriptions.size).toBe(1);
+    const [successor] = [...harness.graph.subscriptions.values()];
+    expect(successor!.expirationDateTime.getTime()).toBeLessThanOrEqual(harness.graph.clock().getTime() + 4230 * MINUTE);
+    expect((await harness.row(successor!.id)).replaces).toBe(id);
+    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(/^Graph refused .* as beyond its maximum of 4230 minutes/));
+  });
+
   scenario('graph', 'a storm of 429s on the creation: retried (Graph created nothing), recreated once', harness, async ({ arranged }) => {
     const [id] = await due(1);
     harness.graph.subscriptions.delete(id!);

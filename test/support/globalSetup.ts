@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startAzurite } from './azurite';
-import { recordDirectory } from './reliability/record';
+import { runRecordDirectory } from './reliability/record';
 import { createLoopbackCertificate } from './tls';
 
 declare module 'vitest' {
@@ -14,9 +14,9 @@ declare module 'vitest' {
 
 /** One Azurite (tables and queues) and one loopback certificate for the whole run; test files isolate by table name. */
 export default async function setup(project: TestProject) {
-  // Every worker records what the reliability report needs here (test/support/reliability); a run starts it empty.
-  process.env.RELIABILITY_RECORD_DIR = recordDirectory();
-  rmSync(process.env.RELIABILITY_RECORD_DIR, { recursive: true, force: true });
+  // Every worker records what the reliability report needs in a folder of this run's own (two runs
+  // at once in one checkout must not mix); folders of runs no longer alive are removed.
+  process.env.RELIABILITY_RECORD_DIR = runRecordDirectory(process.pid);
   const certificate = await createLoopbackCertificate();
   // Read by Node at process start: the test workers, forked after this, trust the emulator's certificate.
   process.env.NODE_EXTRA_CA_CERTS = certificate.certPath;

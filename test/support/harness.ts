@@ -70,6 +70,7 @@ export class Harness {
     Object.assign(process.env, env);
     // The suite's leak check looks for these in everything the app says (test/support/reliability).
     watchSecret('clientState', env.WEBHOOK_CLIENT_STATE);
+    watchSecret('identityHeader', env.IDENTITY_HEADER);
     watchConnectionString(connectionString);
     const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
     const queue = new QueueClient(connectionString, env.RENEWAL_QUEUE!);
@@ -119,6 +120,9 @@ export class Harness {
 
   /** An invocation context whose log lines land in `logs`, as Application Insights traces would. */
   context(functionName: string): InvocationContext {
+    // A test may have set another client state or connection string since the start: watched too.
+    watchSecret('clientState', process.env.WEBHOOK_CLIENT_STATE);
+    watchConnectionString(process.env.TABLES_CONNECTION_STRING);
     return new InvocationContext({
       functionName,
       invocationId: randomBytes(8).toString('hex'),

@@ -5,7 +5,7 @@ import { appendRecord } from './record';
  * everything the app says (log lines, HTTP response bodies, CLI output), gathered over the whole
  * run so the reporter can prove no secret ever appears in what the app says.
  */
-export type SecretKind = 'clientState' | 'bearerToken' | 'accountKey' | 'connectionString';
+export type SecretKind = 'clientState' | 'bearerToken' | 'accountKey' | 'connectionString' | 'identityHeader';
 
 const watched = new Set<string>();
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -8,6 +8,30 @@ import { join } from 'node:path';
  */
 export function recordDirectory(): string {
   return process.env.RELIABILITY_RECORD_DIR ?? join(process.cwd(), '.reliability');
+}
+
+/**
+ * The record folder for the test run in process `pid`, empty; the folders of runs whose process is
+ * gone are removed on the way.
+ */
+export function runRecordDirectory(pid: number): string {
+  const root = join(process.cwd(), '.reliability');
+  if (existsSync(root)) {
+    for (const name of readdirSync(root)) {
+      const owner = Number(/^run-(\d+)$/.exec(name)?.[1]);
+      if (!owner || owner === pid || !isAlive(owner)) rmSync(join(root, name), { recursive: true, force: true });
+    }
+  }
+  return join(root, `run-${pid}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Appends one line to this worker's file of `kind` (scenarios, inputs, secrets, output). */

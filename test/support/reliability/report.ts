@@ -104,7 +104,7 @@ export function reliabilitySection(records: RunRecords, leaks: Leak[]): string {
     `| Expirations moved back / rows ahead of Graph | ${number(sum('expirationsMovedBack'))} / ${number(sum('rowsAheadOfGraph'))} |`,
     `| Subscriptions expired on Graph while renewable | ${number(sum('expiredWhileRenewable'))} |`,
     `| Duplicate subscriptions created on Graph | ${number(sum('graphDuplicates'))} |`,
-    `| Secrets leaked (client state, bearer token, account key, connection string) | ${number(leaks.length)} |`,
+    `| Secrets leaked (client state, bearer token, account key, connection string, identity header) | ${number(leaks.length)} |`,
   ];
   return lines.join('\n');
 }
