@@ -48,7 +48,7 @@ describe("the README's figures", () => {
     const section = reliabilitySection({ ...records([]), scenarios: [{ ...scenario, rowsLost: 2, graphDuplicates: 1 }] }, [{ kind: 'clientState', source: 'log', excerpt: '' }]);
     expect(section).toContain('| Rows lost / duplicated | 2 / 0 |');
     expect(section).toContain('| Duplicate subscriptions created on Graph | 1 |');
-    expect(section).toContain('connection string) | 1 |');
+    expect(section).toContain('identity header) | 1 |');
   });
 
   it('replace what is between the markers and nothing else', () => {
