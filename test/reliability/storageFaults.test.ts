@@ -12,11 +12,6 @@ import { useHarness } from '../support/useHarness';
 import { HttpRequest } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 
-/** The timer run, as the host starts it; resolves to the error it failed with, if any (recorded for the leak check). */
-function runOf(harness: Harness) {
-  return () => harness.runTimer();
-}
-
 function statusOf(harness: Harness) {
   return async () => harness.answered((await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer);
 }
@@ -50,7 +45,8 @@ const harness = useHarness(
     return { connectionString: connectionStringFor(azurite.port, 'http', queuePort), certPath: inject('tlsCertPath'), keyPath: inject('tlsKeyPath') };
   },
 );
-const run = runOf(harness);
+/** The timer run, as the host starts it; resolves to the error it failed with, if any (recorded for the leak check). */
+const run = () => harness.runTimer();
 const status = statusOf(harness);
 afterEach(() => {
   vi.useRealTimers();
