@@ -33,7 +33,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 const harness = useHarness();
 
 describe('what each function is registered with', () => {
-  it('puts the status and every operation behind a function key; only the lifecycle endpoint is anonymous', async () => {
+  it('puts the status and every operation behind a function key; only the lifecycle endpoint and the health answer are anonymous', async () => {
     await import('../../src/index');
     const http = Object.fromEntries([...registered.http].map(([name, { route, methods, authLevel }]) => [name, { route, methods, authLevel }]));
     expect(http).toEqual({
@@ -45,6 +45,8 @@ describe('what each function is registered with', () => {
       removeSubscription: { route: 'webhooks/subscriptions/{id}', methods: ['DELETE'], authLevel: 'function' },
       // Graph cannot send a function key: each notification's client state is the check.
       lifecycleNotifications: { route: 'webhooks/lifecycle', methods: ['POST'], authLevel: 'anonymous' },
+      // Monitors call it without a key; it answers one bit (healthy or not) and nothing else.
+      health: { route: 'webhooks/health', methods: ['GET'], authLevel: 'anonymous' },
     });
   });
 

@@ -1,0 +1,51 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { loadConfig } from '../config';
+import { redact } from '../redact';
+import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
+import { readStatus } from '../renewal/status';
+import { ABANDONED_RUN_HOURS } from './schedulerStatus';
+
+/**
+ * GET /api/webhooks/health: what an uptime monitor (the infra's availability test) calls. Anonymous,
+ * so no key sits in the monitor's settings, and it says nothing but healthy or not: 200 or 503 with
+ * `{"healthy": …}`. The reasons are behind the status endpoint's function key.
+ */
+export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  try {
+    const config = loadConfig();
+    const services = (await import('../wiring.js')).servicesFor(config);
+    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+    const report = await readStatus({
+      store: services.subscriptions,
+      runs: services.runs,
+      now: new Date(),
+      settings: {
+        functionName: RENEWAL_FUNCTION_NAME,
+        cron: config.schedule.cron,
+        timeZone: config.schedule.timeZone,
+        timerDisabled: config.schedule.timerDisabled,
+        marginHours: config.renewal.marginHours,
+        lifetimeHours: config.renewal.lifetimeHours,
+        maxRunAgeHours: config.status.maxRunAgeHours,
+        abandonedRunHours: ABANDONED_RUN_HOURS,
+        configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
+      },
+    });
+    return answer(report.healthy);
+  } catch (error) {
+    context.error(`Health could not be read: ${redact(error instanceof Error ? error.message : String(error))}`);
+    return answer(false);
+  }
+}
+
+function answer(healthy: boolean): HttpResponseInit {
+  return { status: healthy ? 200 : 503, jsonBody: { healthy }, headers: { 'Cache-Control': 'no-store' } };
+}
+
+app.http('health', {
+  route: 'webhooks/health',
+  methods: ['GET'],
+  // The answer is one bit; a key here would have to live, readable, in the availability test's headers.
+  authLevel: 'anonymous',
+  handler: health,
+});
