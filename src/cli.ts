@@ -9,11 +9,13 @@
  *   npm run ops -- adopt [--partition P]
  *   npm run ops -- remove <subscription-id>
  *   npm run ops -- renew [<subscription-id>] [--force]
+ *   npm run ops -- update <subscription-id> | --partition P  [--notification-url U] [--certificate C --certificate-id I]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config';
 import { OperationError } from './operations/operationError';
 import { adopt, list, register, remove, renewNow } from './operations/operations';
+import { update } from './operations/update';
 import { redact } from './redact';
 import { servicesFor } from './wiring';
 
@@ -23,9 +25,11 @@ const USAGE = `usage: npm run ops -- <command>
                                          create a subscription on Graph and store it
   adopt [--partition P]                  store the app's Graph subscriptions the table does not know
   remove <id>                            delete a subscription on Graph, then its row
-  renew [<id>] [--force]                 renew now: one subscription or all due ones (--force: even if not due)`;
+  renew [<id>] [--force]                 renew now: one subscription or all due ones (--force: even if not due)
+  update <id> | --partition P [--notification-url U] [--certificate C --certificate-id I]
+                                         move delivery or rotate the rich-notification key, without recreating`;
 
-const COMMANDS = new Set(['list', 'register', 'adopt', 'remove', 'renew']);
+const COMMANDS = new Set(['list', 'register', 'adopt', 'remove', 'renew', 'update']);
 
 const FLAGS: Record<string, string> = {
   '--resource': 'resource',
@@ -33,6 +37,8 @@ const FLAGS: Record<string, string> = {
   '--notification-url': 'notificationUrl',
   '--lifecycle-url': 'lifecycleNotificationUrl',
   '--partition': 'partitionKey',
+  '--certificate': 'encryptionCertificate',
+  '--certificate-id': 'encryptionCertificateId',
 };
 
 /** Console output as the operations log it: information to stderr, so stdout is only the JSON result. */
@@ -76,6 +82,16 @@ export async function main(argv: string[]): Promise<number> {
         if (positional.length !== 1) return usage('remove takes one subscription id.');
         result = await remove(services, positional[0]!, log);
         break;
+      case 'update': {
+        const { partitionKey, force: _force, ...changes } = options;
+        if ((positional.length === 1) === (typeof partitionKey === 'string') || positional.length > 1) {
+          return usage('update takes one subscription id, or --partition P for every subscription of a partition.');
+        }
+        const target = typeof partitionKey === 'string' ? { partitionKey } : { id: positional[0]! };
+        const report = await update(services, target, changes, log);
+        console.log(JSON.stringify(report, null, 2));
+        return report.failed.length > 0 ? 1 : 0;
+      }
       case 'renew': {
         if (positional.length > 1) return usage('renew takes at most one subscription id.');
         const run = await renewNow(services, log, { id: positional[0], force: options.force === true });

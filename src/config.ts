@@ -1,6 +1,9 @@
 import { findIana } from 'windows-iana';
 import { isLoopback } from './loopback';
 import { treatAsSecret } from './redact';
+import { SHORT_LIVED_FUNCTION_NAME } from './renewal/cadence';
+import { readChannel } from './renewal/deliveryChannel';
+import { OVERRIDE_EXAMPLE, parseLifetimeOverrides, type LifetimeOverride } from './renewal/lifetimeOverrides';
 import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
 import type { StorageConfig } from './storage/tableClient';
 
@@ -17,6 +20,10 @@ export interface Config {
     /** Graph's ceiling on subscription writes per app per tenant: this many per window. */
     writesPerWindow: number;
     writeWindowMs: number;
+    /** Graph's ceiling on GET /subscriptions (the list) per app per tenant, in the same window. */
+    listsPerWindow: number;
+    /** GRAPH_MAX_LIFETIMES: maxima that replace or add to the documented table (renewal/graphRules.ts). */
+    lifetimeOverrides: LifetimeOverride[];
   };
   /** Client id of the user-assigned managed identity; undefined means system-assigned or a developer credential. */
   managedIdentityClientId: string | undefined;
@@ -38,6 +45,8 @@ export interface Config {
     /** IANA name used to compute the next run; the Functions host runs timers in this zone. */
     timeZone: string;
     timerDisabled: boolean;
+    /** The renewShortLivedSubscriptions timer is disabled: nothing renews short-lived subscriptions. */
+    shortTimerDisabled: boolean;
   };
   status: {
     maxRunAgeHours: number;
@@ -112,6 +121,9 @@ export const SETTINGS = [
   'RENEWAL_QUEUE',
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__queueServiceUri',
+  'GRAPH_LISTS_PER_WINDOW',
+  'GRAPH_MAX_LIFETIMES',
+  `AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled`,
 ] as const;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -131,9 +143,13 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: readNumber(env, 'GRAPH_TIMEOUT_SECONDS', 30, { min: 1, max: 300 }) * 1000,
       maxAttempts: readNumber(env, 'GRAPH_MAX_ATTEMPTS', 4, { min: 1, max: 10, integer: true }),
       retryBaseMs: readNumber(env, 'GRAPH_RETRY_BASE_SECONDS', 1, { min: 0, max: 60 }) * 1000,
-      // Subscription writes: 1,000 per 20 s per app per tenant (Graph throttling limits, facts.md).
-      writesPerWindow: readNumber(env, 'GRAPH_WRITES_PER_WINDOW', 1000, { min: 20, max: 100_000, integer: true }),
+      // Subscription writes (POST, PATCH, DELETE): 500 per 20 s per app per tenant, 2,000 across tenants
+      // (learn.microsoft.com/graph/throttling-limits, "Subscription service limits").
+      writesPerWindow: readNumber(env, 'GRAPH_WRITES_PER_WINDOW', 500, { min: 20, max: 100_000, integer: true }),
       writeWindowMs: readNumber(env, 'GRAPH_WRITE_WINDOW_SECONDS', 20, { min: 0.1, max: 3600 }) * 1000,
+      // GET /subscriptions: 25 per 20 s per app per tenant (same page).
+      listsPerWindow: readNumber(env, 'GRAPH_LISTS_PER_WINDOW', 25, { min: 1, max: 10_000, integer: true }),
+      lifetimeOverrides: readLifetimeOverrides(env),
     },
     managedIdentityClientId: readClientId(env),
     managedIdentityEndpoint: [env.IDENTITY_ENDPOINT, env.MSI_ENDPOINT].find(present)?.trim(),
@@ -141,7 +157,8 @@ export function loadConfig(env: Env = process.env): Config {
     schedule: {
       cron: RENEWAL_SCHEDULE,
       timeZone,
-      timerDisabled: readTimerDisabled(env),
+      timerDisabled: readTimerDisabled(env, RENEWAL_FUNCTION_NAME),
+      shortTimerDisabled: readTimerDisabled(env, SHORT_LIVED_FUNCTION_NAME),
     },
     status: {
       maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),
@@ -166,8 +183,8 @@ function readWebhookOrProblem(env: Env): Pick<Config, 'webhook' | 'webhookProble
 function readWebhook(env: Env): WebhookConfig {
   return {
     clientState: readClientState(env),
-    notificationUrl: readWebhookUrl(env, 'WEBHOOK_NOTIFICATION_URL', 'https://contoso.example/api/notifications'),
-    lifecycleUrl: readWebhookUrl(env, 'WEBHOOK_LIFECYCLE_URL', 'https://<app>.azurewebsites.net/api/webhooks/lifecycle'),
+    notificationUrl: readChannelSetting(env, 'WEBHOOK_NOTIFICATION_URL'),
+    lifecycleUrl: readChannelSetting(env, 'WEBHOOK_LIFECYCLE_URL'),
     userId: readUserId(env),
   };
 }
@@ -199,20 +216,23 @@ function readClientState(env: Env): string | undefined {
   return value;
 }
 
-function readWebhookUrl(env: Env, setting: string, example: string): string | undefined {
+/** A notification or lifecycle URL: https, EventHub: or EventGrid: (renewal/deliveryChannel.ts). */
+function readChannelSetting(env: Env, setting: string): string | undefined {
   const value = env[setting];
   if (!present(value)) return undefined;
-  let url: URL;
+  const channel = readChannel(value);
+  if ('problem' in channel) throw new ConfigError(setting, `${channel.problem} (got "${value.trim().slice(0, 200)}")`);
+  return channel.value;
+}
+
+function readLifetimeOverrides(env: Env): LifetimeOverride[] {
+  const value = env.GRAPH_MAX_LIFETIMES;
+  if (!present(value)) return [];
   try {
-    url = new URL(value.trim());
-  } catch {
-    throw new ConfigError(setting, `"${value.trim().slice(0, 200)}" is not a URL; use an absolute https URL, e.g. ${example}`);
+    return parseLifetimeOverrides(value);
+  } catch (error) {
+    throw new ConfigError('GRAPH_MAX_LIFETIMES', `${(error as Error).message} Use kind=minutes or path/pattern=minutes, separated by ";", e.g. ${OVERRIDE_EXAMPLE}`);
   }
-  // Graph delivers notifications only to https endpoints.
-  if (url.protocol !== 'https:') {
-    throw new ConfigError(setting, `must be an https URL: Graph only delivers notifications over https (got "${url.protocol}").`);
-  }
-  return url.toString();
 }
 
 function readUserId(env: Env): string | undefined {
@@ -461,12 +481,8 @@ function isIanaZone(name: string): boolean {
  * The portal disables a function with AzureWebJobs.<name>.Disabled; Linux app settings cannot hold
  * dots, so the same flag may arrive with underscores.
  */
-function readTimerDisabled(env: Env): boolean {
-  const names = [
-    `AzureWebJobs.${RENEWAL_FUNCTION_NAME}.Disabled`,
-    `AzureWebJobs_${RENEWAL_FUNCTION_NAME}_Disabled`,
-    `AzureWebJobs__${RENEWAL_FUNCTION_NAME}__Disabled`,
-  ];
+function readTimerDisabled(env: Env, functionName: string): boolean {
+  const names = [`AzureWebJobs.${functionName}.Disabled`, `AzureWebJobs_${functionName}_Disabled`, `AzureWebJobs__${functionName}__Disabled`];
   for (const name of names) {
     const value = env[name];
     if (!present(value)) continue;

@@ -2,6 +2,7 @@
 // loads a single file and the package needs no node_modules. The handlers are exported too, so a
 // test can run the very bundle that is deployed.
 export { renewSubscriptions } from './functions/renewSubscriptions';
+export { renewShortLivedSubscriptions } from './functions/renewShortLivedSubscriptions';
 export { schedulerStatus } from './functions/schedulerStatus';
 export { health } from './functions/health';
 export { lifecycleNotifications } from './functions/lifecycleNotifications';
@@ -11,6 +12,8 @@ export {
   registerSubscription,
   removeSubscription,
   renewSubscriptionsNow,
+  updateSubscription,
+  updateSubscriptions,
 } from './functions/subscriptionOperations';
 export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
 export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';

@@ -1,17 +1,29 @@
 import { ConfigError, type Config } from './config';
+import {
+  SHORT_LIVED_LEASE_MS,
+  SHORT_LIVED_RUN_BUDGET_MS,
+  SHORT_LIVED_SCHEDULE,
+  type Schedules,
+} from './renewal/cadence';
+import { GraphRules } from './renewal/graphRules';
+import { applyOverrides } from './renewal/lifetimeOverrides';
 import type { Log } from './renewal/ports';
 import { leaseMs } from './renewal/policy';
 import type { RenewalContext } from './renewal/renewSubscription';
 import type { RenewalRunInput } from './renewal/run';
 import type { RunTrigger } from './renewal/runRecord';
 import type { QueuedRenewalInput } from './renewal/renewQueued';
-import { scheduleFrom } from './renewal/schedule';
+import { RENEWAL_FUNCTION_NAME, scheduleFrom } from './renewal/schedule';
+import { ABANDONED_RUN_HOURS, type StatusInput } from './renewal/status';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { MAX_RETRY_AFTER_MS } from './graph/retry';
 import { GraphSubscriptions } from './graph/subscriptions';
 import { WriteRateLimiter } from './graph/writeRate';
 import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
+import { redact } from './redact';
+import type { RunScope } from './renewal/cadence';
+import type { LearntMaximumTable } from './storage/learntMaximumTable';
 import { RunTable } from './storage/runTable';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
@@ -22,7 +34,12 @@ export interface Services {
   config: Config;
   subscriptions: SubscriptionTable;
   runs: RunTable;
+  /** The short-lived timer's runs: a partition of their own in the run-history table. */
+  shortRuns: RunTable;
   graph: GraphSubscriptions;
+  /** Graph's lifetime rules for this process, with what Graph taught any instance (see `currentRules`). */
+  rules: GraphRules;
+  learntMaxima: LearntMaximumTable;
   /** Where a run hands what it has no time for; undefined when the host's storage is not configured. */
   renewalQueue: RenewalQueue | undefined;
 }
@@ -60,10 +77,15 @@ export function servicesFor(config: Config): Services {
     describeIdentity(config),
     identityAdvice(config),
   );
+  const runsClient = tableClient(config, config.runsTable, credential);
+  const runs = new RunTable(runsClient);
   const services: Services = {
     config,
     subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential)),
-    runs: new RunTable(tableClient(config, config.runsTable, credential)),
+    runs,
+    shortRuns: new RunTable(runsClient, 'shortrun'),
+    rules: new GraphRules(applyOverrides(config.graph.lifetimeOverrides)),
+    learntMaxima: runs.learntMaxima(),
     graph: new GraphSubscriptions(
       createGraphClient(config.graph.baseUrl, () => tokens.get()),
       tokens,
@@ -71,8 +93,9 @@ export function servicesFor(config: Config): Services {
         timeoutMs: config.graph.timeoutMs,
         maxAttempts: config.graph.maxAttempts,
         baseDelayMs: config.graph.retryBaseMs,
-        // One per process: the timer run and the queue messages this instance handles share Graph's ceiling.
+        // One per process: the timer runs and the queue messages this instance handles share Graph's ceiling.
         writeRate: new WriteRateLimiter({ writesPerWindow: config.graph.writesPerWindow, windowMs: config.graph.writeWindowMs }),
+        listRate: new WriteRateLimiter({ writesPerWindow: config.graph.listsPerWindow, windowMs: config.graph.writeWindowMs }),
       },
     ),
     renewalQueue: config.queue ? createRenewalQueue(config.queue, credential) : undefined,
@@ -81,35 +104,74 @@ export function servicesFor(config: Config): Services {
   return services;
 }
 
-/** Everything a renewal run needs, from the services and the schedule; the timer and manual runs share it. */
-export function runInputFor(
+// What Graph taught is read again at most this often: every run starts with it, and a burst of
+// lifecycle notifications does not read it once per request.
+const LEARNT_TTL_MS = 60_000;
+let learntReadAt: { services: Services; at: number; reading: Promise<void> } | undefined;
+
+/**
+ * The rules in force: this process's, after reading again what Graph taught any instance (the run
+ * history's learnt maxima). A table that cannot be read leaves the rules as they were: asking within
+ * the documented maximum costs at worst one refusal.
+ */
+export async function currentRules(services: Services, log: Log, fresh = false): Promise<GraphRules> {
+  const now = Date.now();
+  if (fresh || learntReadAt?.services !== services || now - learntReadAt.at > LEARNT_TTL_MS) {
+    const reading = services.learntMaxima.load().then(
+      (learnt) => services.rules.absorb(learnt),
+      (error: unknown) => log.warn(`Could not read the maxima Graph stated earlier; asking within the rules: ${redact((error as Error).message)}`),
+    );
+    learntReadAt = { services, at: now, reading };
+  }
+  await learntReadAt.reading;
+  return services.rules;
+}
+
+/** When each timer runs next, as seen now. */
+export function schedulesFor(config: Config, now = new Date()): Schedules {
+  const { cron, timeZone, shortTimerDisabled } = config.schedule;
+  return {
+    daily: { nextRunAt: scheduleFrom(now, cron, timeZone).nextRunAt, marginHours: config.renewal.marginHours },
+    short: { nextRunAt: scheduleFrom(now, SHORT_LIVED_SCHEDULE, timeZone).nextRunAt, enabled: !shortTimerDisabled },
+  };
+}
+
+/** Everything a renewal run needs, from the services and the schedule; the timers and manual runs share it. */
+export async function runInputFor(
   services: Services,
   log: Log,
-  run: { trigger: RunTrigger; isPastDue: boolean; force?: boolean; subscriptionId?: string },
-): RenewalRunInput {
+  run: { trigger: RunTrigger; isPastDue: boolean; force?: boolean; subscriptionId?: string; scope: RunScope },
+): Promise<RenewalRunInput> {
   const { config } = services;
   const now = new Date();
+  const context = await renewalContextFor(services, log, true);
+  const short = run.scope === 'short';
   return {
-    ...renewalContextFor(services, log),
-    runs: services.runs,
+    ...context,
+    // A short-lived row waits at most this long behind a run killed while holding it.
+    ...(short ? { leaseMs: Math.min(context.leaseMs, SHORT_LIVED_LEASE_MS) } : {}),
+    runs: short ? services.shortRuns : services.runs,
     concurrency: config.renewal.concurrency,
     mailboxConcurrency: config.renewal.mailboxConcurrency,
     handOff: services.renewalQueue,
     ...run,
-    nextRunAt: scheduleFrom(now, config.schedule.cron, config.schedule.timeZone).nextRunAt,
-    deadline: new Date(now.getTime() + config.renewal.runBudgetMs),
+    nextRunAt: short ? context.schedules.short.nextRunAt : context.schedules.daily.nextRunAt,
+    // The short-lived run ends before the next one starts, ten minutes later.
+    deadline: new Date(now.getTime() + (short ? Math.min(config.renewal.runBudgetMs, SHORT_LIVED_RUN_BUDGET_MS) : config.renewal.runBudgetMs)),
   };
 }
 
 /** What renewing or recreating one subscription needs; runs, queued renewals and lifecycle notifications share it. */
-export function renewalContextFor(services: Services, log: Log): RenewalContext {
+export async function renewalContextFor(services: Services, log: Log, fresh = false): Promise<RenewalContext> {
   const { config } = services;
   return {
     store: services.subscriptions,
     graph: services.graph,
     log,
     policy: config.renewal,
-    intervalMs: scheduleFrom(new Date(), config.schedule.cron, config.schedule.timeZone).intervalMs,
+    rules: await currentRules(services, log, fresh),
+    learntMaxima: services.learntMaxima,
+    schedules: schedulesFor(config),
     now: () => new Date(),
     clientState: config.webhook.clientState,
     webhookProblem: config.webhookProblem,
@@ -117,8 +179,33 @@ export function renewalContextFor(services: Services, log: Log): RenewalContext 
   };
 }
 
-/** What a queued renewal needs: a renewal's context and the next run as seen now. */
-export function queuedRenewalInputFor(services: Services, log: Log): QueuedRenewalInput {
-  const { cron, timeZone } = services.config.schedule;
-  return { ...renewalContextFor(services, log), nextRunAt: scheduleFrom(new Date(), cron, timeZone).nextRunAt };
+/** What the status (and the health answer) reads, from the services and the settings. */
+export async function statusInputFor(services: Services, log: Log, now: Date, hours?: number): Promise<StatusInput> {
+  const { config } = services;
+  await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+  return {
+    store: services.subscriptions,
+    runs: services.runs,
+    shortRuns: services.shortRuns,
+    rules: await currentRules(services, log),
+    now,
+    hours,
+    settings: {
+      functionName: RENEWAL_FUNCTION_NAME,
+      cron: config.schedule.cron,
+      timeZone: config.schedule.timeZone,
+      timerDisabled: config.schedule.timerDisabled,
+      shortTimerDisabled: config.schedule.shortTimerDisabled,
+      marginHours: config.renewal.marginHours,
+      lifetimeHours: config.renewal.lifetimeHours,
+      maxRunAgeHours: config.status.maxRunAgeHours,
+      abandonedRunHours: ABANDONED_RUN_HOURS,
+      configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
+    },
+  };
+}
+
+/** What a queued renewal needs: a renewal's context (each row is due against its own timer). */
+export async function queuedRenewalInputFor(services: Services, log: Log): Promise<QueuedRenewalInput> {
+  return renewalContextFor(services, log);
 }

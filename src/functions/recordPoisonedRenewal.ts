@@ -14,7 +14,7 @@ export async function recordPoisonedRenewal(message: unknown, context: Invocatio
     return;
   }
   const { queuedRenewalInputFor, servicesFor } = await import('../wiring.js');
-  await recordPoisoned(queued, QUEUE_MAX_ATTEMPTS, queuedRenewalInputFor(servicesFor(loadConfig()), context));
+  await recordPoisoned(queued, QUEUE_MAX_ATTEMPTS, await queuedRenewalInputFor(servicesFor(loadConfig()), context));
 }
 
 app.storageQueue('recordPoisonedRenewal', {

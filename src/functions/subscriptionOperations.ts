@@ -5,10 +5,13 @@ import { redact } from '../redact';
 import { TableStorageError } from '../storage/tableStorageError';
 import type { Services } from '../wiring';
 
-type Operations = typeof import('../operations/operations.js');
+type Operations = typeof import('../operations/operations.js') & typeof import('../operations/update.js');
 
 // The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
-const load = () => Promise.all([import('../wiring.js'), import('../operations/operations.js')]);
+const load = async () => {
+  const [wiring, operations, updates] = await Promise.all([import('../wiring.js'), import('../operations/operations.js'), import('../operations/update.js')]);
+  return [wiring, { ...operations, ...updates }] as const;
+};
 
 /**
  * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
@@ -46,6 +49,24 @@ export const renewSubscriptionsNow = operation(async (services, { renewNow }, re
   const result = await renewNow(services, context, { id: id?.trim(), force });
   // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
   return { status: result.outcome === 'failed' ? 502 : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
+});
+
+export const updateSubscription = operation(async (services, { update }, request, context) => {
+  const report = await update(services, { id: request.params.id ?? '' }, (await readJson(request)) ?? {}, context);
+  // One subscription: its failure is the answer's status (409 busy, 502 Graph refused, 503 table or identity).
+  const status = report.failed[0]?.status ?? 200;
+  return { status, jsonBody: { success: report.failed.length === 0, ...report } };
+});
+
+export const updateSubscriptions = operation(async (services, { update }, request, context) => {
+  const partitionKey = request.query.get('partitionKey');
+  if (partitionKey === null) {
+    throw new OperationError(400, 'partitionKey is missing: PATCH /api/webhooks/subscriptions?partitionKey=P updates every subscription of partition P; PATCH /api/webhooks/subscriptions/{id} updates one.');
+  }
+  const report = await update(services, { partitionKey }, (await readJson(request)) ?? {}, context);
+  // Each subscription's outcome is in the report; the answer is 502 only when none could be updated.
+  const none = report.failed.length > 0 && report.updated.length + report.storedForRecreation.length + report.unchanged.length === 0;
+  return { status: none ? 502 : 200, jsonBody: { success: report.failed.length === 0, ...report } };
 });
 
 function operation(handler: Operation): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
@@ -92,4 +113,6 @@ app.http('registerSubscription', { route: 'webhooks/subscriptions', methods: ['P
 app.http('listSubscriptions', { route: 'webhooks/subscriptions', methods: ['GET'], authLevel: 'function', handler: listSubscriptions });
 app.http('adoptSubscriptions', { route: 'webhooks/subscriptions/adopt', methods: ['POST'], authLevel: 'function', handler: adoptSubscriptions });
 app.http('renewSubscriptionsNow', { route: 'webhooks/subscriptions/renew', methods: ['POST'], authLevel: 'function', handler: renewSubscriptionsNow });
+app.http('updateSubscription', { route: 'webhooks/subscriptions/{id}', methods: ['PATCH'], authLevel: 'function', handler: updateSubscription });
+app.http('updateSubscriptions', { route: 'webhooks/subscriptions', methods: ['PATCH'], authLevel: 'function', handler: updateSubscriptions });
 app.http('removeSubscription', { route: 'webhooks/subscriptions/{id}', methods: ['DELETE'], authLevel: 'function', handler: removeSubscription });

@@ -1,5 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { GraphSubscription, NewSubscription, SubscriptionGraph } from '../renewal/ports';
+import type { DefinitionChanges, GraphSubscription, NewSubscription, SubscriptionGraph } from '../renewal/ports';
+import { OPTIONAL_DEFINITION_FIELDS } from '../renewal/subscription';
+import type { WriteRateLimiter } from './writeRate';
 import type { GraphTokens } from './credential';
 import { CredentialError, GraphRequestError } from './errors';
 import { withRetry, type RetryOptions } from './retry';
@@ -8,6 +10,8 @@ import { ThrottleGate } from './throttle';
 export interface GraphSubscriptionsOptions extends RetryOptions {
   /** Per-request limit: a request that hangs ends as a retryable timeout. */
   timeoutMs: number;
+  /** GET /subscriptions (the list) has a limit of its own: 25 per 20 s per app per tenant (graph/throttling-limits). */
+  listRate?: Pick<WriteRateLimiter, 'acquire' | 'throttled'>;
 }
 
 /** A subscription as Graph returns it (the fields we use). */
@@ -19,8 +23,12 @@ interface SubscriptionResource {
   lifecycleNotificationUrl?: string | null;
   expirationDateTime?: string;
   includeResourceData?: boolean | null;
+  encryptionCertificate?: string | null;
   encryptionCertificateId?: string | null;
   latestSupportedTlsVersion?: string | null;
+  notificationQueryOptions?: string | null;
+  notificationUrlAppId?: string | null;
+  blobStoreUrl?: string | null;
 }
 
 /** Subscription operations on Graph (`/subscriptions`). */
@@ -46,6 +54,22 @@ export class GraphSubscriptions implements SubscriptionGraph {
     return { expirationDateTime: readExpiration(body?.expirationDateTime) ?? expiration };
   }
 
+  async update(id: string, changes: DefinitionChanges, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }> {
+    const body = await this.call<SubscriptionResource>(
+      (signal) =>
+        this.client
+          .api(`/subscriptions/${encodeURIComponent(id)}`)
+          .options({ signal })
+          .patch({ ...changes, expirationDateTime: expiration.toISOString() }),
+      // A PATCH that timed out may have been applied: sending the same values again changes nothing.
+      undefined,
+      deadline,
+    );
+    const expirationDateTime = readExpiration(body?.expirationDateTime);
+    if (!expirationDateTime) throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the update without an expiration.');
+    return { expirationDateTime };
+  }
+
   async create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription> {
     const body = await this.call<SubscriptionResource>(
       (signal) => this.client.api('/subscriptions').options({ signal }).post(creationBody(subscription)),
@@ -64,8 +88,11 @@ export class GraphSubscriptions implements SubscriptionGraph {
     let next: string | undefined = '/subscriptions';
     while (next) {
       const path: string = next;
-      const page = await this.call<{ value?: SubscriptionResource[]; '@odata.nextLink'?: string }>((signal) =>
-        this.client.api(path).options({ signal }).get(),
+      const page = await this.call<{ value?: SubscriptionResource[]; '@odata.nextLink'?: string }>(
+        (signal) => this.client.api(path).options({ signal }).get(),
+        undefined,
+        undefined,
+        'list',
       );
       for (const item of page?.value ?? []) {
         const subscription = toGraphSubscription(item);
@@ -92,13 +119,20 @@ export class GraphSubscriptions implements SubscriptionGraph {
    * identity usually hands back the same cached token (@azure/identity offers no way to skip its
    * cache), so the error then says so rather than pretend a fresh token was refused.
    */
-  private async call<T>(send: (signal: AbortSignal) => Promise<T>, retryable?: RetryOptions['retryable'], deadline?: Date): Promise<T> {
+  private async call<T>(
+    send: (signal: AbortSignal) => Promise<T>,
+    retryable?: RetryOptions['retryable'],
+    deadline?: Date,
+    kind: 'write' | 'list' = 'write',
+  ): Promise<T> {
     const end = deadline?.getTime();
     // Each request ends at the per-request timeout, or sooner when the deadline comes first.
     const timeout = () => (end === undefined ? this.options.timeoutMs : Math.max(1, Math.min(this.options.timeoutMs, end - Date.now())));
     const attempt = () =>
       withRetry(() => this.unwrap(() => send(AbortSignal.timeout(timeout()))), {
         ...this.options,
+        // Each kind of request has its own documented limit, and a 429 on one slows that one only.
+        writeRate: kind === 'list' ? this.options.listRate : this.options.writeRate,
         gate: this.gate,
         ...(retryable ? { retryable } : {}),
         ...(end === undefined ? {} : { deadline: end }),
@@ -149,10 +183,9 @@ function toGraphSubscription(item: SubscriptionResource | undefined): GraphSubsc
     resource: item.resource,
     changeType: item.changeType ?? '',
     notificationUrl: item.notificationUrl ?? '',
-    lifecycleNotificationUrl: item.lifecycleNotificationUrl ?? undefined,
-    includeResourceData: item.includeResourceData ?? undefined,
-    encryptionCertificateId: item.encryptionCertificateId ?? undefined,
-    latestSupportedTlsVersion: item.latestSupportedTlsVersion ?? undefined,
+    ...(typeof item.includeResourceData === 'boolean' ? { includeResourceData: item.includeResourceData } : {}),
+    // Adopt keeps whatever of the definition Graph returns, so a recreation sends it all again.
+    ...Object.fromEntries(OPTIONAL_DEFINITION_FIELDS.filter((field) => typeof item[field] === 'string' && item[field] !== '').map((field) => [field, item[field]])),
   };
 }
 
@@ -165,9 +198,7 @@ function creationBody(subscription: NewSubscription): Record<string, unknown> {
     expirationDateTime: subscription.expirationDateTime.toISOString(),
     clientState: subscription.clientState,
   };
-  for (const field of ['lifecycleNotificationUrl', 'encryptionCertificate', 'encryptionCertificateId', 'latestSupportedTlsVersion'] as const) {
-    if (subscription[field]) body[field] = subscription[field];
-  }
+  for (const field of OPTIONAL_DEFINITION_FIELDS) if (subscription[field]) body[field] = subscription[field];
   if (subscription.includeResourceData !== undefined) body.includeResourceData = subscription.includeResourceData;
   return body;
 }

@@ -64,7 +64,7 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
     return { status: 503, jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
   }
 
-  const renewal = renewalContextFor(services, context);
+  const renewal = await renewalContextFor(services, context);
   const graphWork: Promise<unknown>[] = [];
   const recording = forEachConcurrently(parsed.items, TABLE_CONCURRENCY, async (item) => {
     if (!sameSecret(item.clientState, clientState)) {

@@ -2,10 +2,10 @@ import { CredentialError, GraphRequestError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
-import { matchesDefinition, renewalTarget } from '../renewal/policy';
+import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, matchesDefinition, renewalTarget } from '../renewal/policy';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
-import { renewalContextFor, runInputFor, type Services } from '../wiring';
+import { currentRules, renewalContextFor, runInputFor, type Services } from '../wiring';
 import { OperationError } from './operationError';
 import { readPartitionKey, readRegistration } from './registration';
 
@@ -31,6 +31,8 @@ export interface SubscriptionView {
   recreatedAt: string | null;
   pendingLifecycleEvent: string | null;
   lastMissedAt: string | null;
+  /** Renewed by the 10-minute timer (its maximum lifetime is under a day plus the margin), not the daily one. */
+  shortLived: boolean;
 }
 
 export function viewOf(subscription: StoredSubscription): SubscriptionView {
@@ -51,6 +53,7 @@ export function viewOf(subscription: StoredSubscription): SubscriptionView {
     recreatedAt: subscription.recreatedAt?.toISOString() ?? null,
     pendingLifecycleEvent: subscription.pendingLifecycleEvent ?? null,
     lastMissedAt: subscription.lastMissedAt?.toISOString() ?? null,
+    shortLived: subscription.shortLived === true,
   };
 }
 
@@ -62,11 +65,34 @@ export async function register(services: Services, input: unknown, log: Log): Pr
   if (!clientState) throw new OperationError(503, 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
   const { definition, partitionKey, warnings } = readRegistration(input, config.webhook);
   await subscriptions.ensureExists();
+  const rules = await currentRules(services, log);
+  // What Graph would refuse, or what no timer could keep alive, is said before anything is sent.
+  const shortTimerEnabled = !config.schedule.shortTimerDisabled;
+  const cadence = cadenceFor(definition, rules, config.renewal.marginHours);
+  const problem = keepAliveProblem(definition, rules, config.renewal.marginHours, shortTimerEnabled);
+  if (cadence === 'none') throw new OperationError(400, `This subscription cannot be kept alive: ${problem}`);
+  if (problem) warnings.push(`It will expire: ${problem}`);
   const now = new Date();
-  const target = renewalTarget(definition.resource, now, config.renewal.lifetimeHours);
-  const created = await graphCall(() => graph.create({ ...definition, expirationDateTime: target.expiration, clientState }), 'create the subscription', true);
+  const target = renewalTarget(definition, rules, now, config.renewal.lifetimeHours);
+  if (target.lifetime.cappedBecause) {
+    warnings.push(
+      `Registered for at most ${target.lifetime.maxMinutes} minutes, not ${target.lifetime.configuredMinutes}: ${target.lifetime.cappedBecause}. ` +
+        'The 10-minute timer keeps it alive; for the longer lifetime, remove it and register it again with a lifecycleNotificationUrl (or set WEBHOOK_LIFECYCLE_URL).',
+    );
+  }
+  let created: GraphSubscription;
   try {
-    await subscriptions.insert(partitionKey, definition, created, now);
+    created = await graphCall(() => graph.create({ ...definition, expirationDateTime: target.expiration, clientState }), 'create the subscription', true);
+  } catch (error) {
+    const existing = error instanceof OperationError && error.status === 502 ? conflictingSubscriptionId(error.message) : undefined;
+    if (!existing) throw error;
+    throw new OperationError(
+      409,
+      `Graph already has subscription ${existing} for this resource and changeType (it refuses a second one): run adopt to store it, or remove it first.`,
+    );
+  }
+  try {
+    await subscriptions.insert(partitionKey, definition, created, now, cadence !== 'daily');
   } catch (error) {
     throw new OperationError(
       503,
@@ -124,7 +150,10 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
 
   const onGraph = new Set<string>();
   const now = new Date();
-  const lease = renewalContextFor(services, log).leaseMs;
+  const isShort = (subject: SubscriptionDefinition | StoredSubscription) =>
+    cadenceFor(subject, context.rules, services.config.renewal.marginHours) !== 'daily';
+  const context = await renewalContextFor(services, log);
+  const lease = context.leaseMs;
   await graphCall(async () => {
     for await (const subscription of graph.list()) {
       onGraph.add(subscription.id);
@@ -136,12 +165,13 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
         const definition = definitionOf(row);
         return !('missing' in definition) && matchesDefinition(subscription, definition);
       });
-      if (owner && (await recover(services, owner, subscription, lease, now))) {
+      if (owner && (await recover(services, owner, subscription, lease, now, isShort(owner)))) {
         interrupted.splice(interrupted.indexOf(owner), 1);
         report.recovered.push({ id: subscription.id, replaces: owner.id });
         continue;
       }
-      await subscriptions.insert(partition, definitionFrom(subscription), subscription, now);
+      const adoptedDefinition = definitionFrom(subscription);
+      await subscriptions.insert(partition, adoptedDefinition, subscription, now, isShort(adoptedDefinition));
       const adopted = await subscriptions.find(subscription.id);
       report.adopted.push(viewOf(adopted!));
       log.info(
@@ -162,11 +192,18 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
 }
 
 /** Puts `created` in the place of `row`, whose recreation made it and was interrupted; false when another worker holds the row. */
-async function recover(services: Services, row: StoredSubscription, created: GraphSubscription, leaseMs: number, now: Date): Promise<boolean> {
+async function recover(
+  services: Services,
+  row: StoredSubscription,
+  created: GraphSubscription,
+  leaseMs: number,
+  now: Date,
+  shortLived: boolean,
+): Promise<boolean> {
   const definition = definitionOf(row) as SubscriptionDefinition;
   const leased = await services.subscriptions.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
   if (!leased) return false;
-  await services.subscriptions.replace(leased, definition, created, now);
+  await services.subscriptions.replace(leased, definition, created, now, shortLived);
   return true;
 }
 
@@ -196,7 +233,8 @@ export async function remove(services: Services, id: string, log: Log): Promise<
   await subscriptions.ensureExists();
   const found = await subscriptions.find(id);
   // Leased like a renewal, so no run is renewing or recreating it while it goes.
-  const row = found && (await subscriptions.claim(found, new Date(Date.now() + renewalContextFor(services, log).leaseMs), () => true));
+  const leaseMs = (await renewalContextFor(services, log)).leaseMs;
+  const row = found && (await subscriptions.claim(found, new Date(Date.now() + leaseMs), () => true));
   if (found && !row) throw new OperationError(409, `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
   let onGraph: 'deleted' | 'notFound';
   try {
@@ -228,7 +266,7 @@ export async function renewNow(services: Services, log: Log, options: { id?: str
   if (options.id !== undefined && !(await services.subscriptions.find(options.id))) {
     throw new OperationError(404, `No stored subscription has the id ${options.id}: list them to see the ids.`);
   }
-  const input = runInputFor(services, log, { trigger: 'manual', isPastDue: false, force: options.force === true, subscriptionId: options.id });
+  const input = await runInputFor(services, log, { trigger: 'manual', isPastDue: false, force: options.force === true, subscriptionId: options.id, scope: 'any' });
   return runRenewal(input);
 }
 

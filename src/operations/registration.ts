@@ -1,4 +1,5 @@
 import type { WebhookConfig } from '../config';
+import { readChannel } from '../renewal/deliveryChannel';
 import type { SubscriptionDefinition } from '../renewal/subscription';
 import { OperationError } from './operationError';
 
@@ -19,8 +20,12 @@ const FIELDS = new Set([
   'encryptionCertificate',
   'encryptionCertificateId',
   'latestSupportedTlsVersion',
+  'notificationQueryOptions',
+  'notificationUrlAppId',
+  'blobStoreUrl',
   'partitionKey',
 ]);
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHANGE_TYPES = new Set(['created', 'updated', 'deleted']);
 const TLS_VERSIONS = new Set(['v1_0', 'v1_1', 'v1_2', 'v1_3']);
 // Characters the table service refuses in a key, and control characters.
@@ -59,11 +64,14 @@ export function readRegistration(input: unknown, webhook: WebhookConfig): Regist
     throw new OperationError(400, `changeType "${changeType.slice(0, 60)}" is not valid: use created, updated, deleted, or several separated by commas.`);
   }
 
-  const notificationUrl = httpsUrl('notificationUrl', text('notificationUrl') ?? webhook.notificationUrl, 'WEBHOOK_NOTIFICATION_URL');
+  const notificationUrl = channel('notificationUrl', text('notificationUrl') ?? webhook.notificationUrl, 'WEBHOOK_NOTIFICATION_URL');
   if (!notificationUrl) throw new OperationError(400, 'notificationUrl is missing: give one, or set WEBHOOK_NOTIFICATION_URL.');
-  const lifecycleNotificationUrl = httpsUrl('lifecycleNotificationUrl', text('lifecycleNotificationUrl') ?? webhook.lifecycleUrl, 'WEBHOOK_LIFECYCLE_URL');
+  const lifecycleNotificationUrl = channel('lifecycleNotificationUrl', text('lifecycleNotificationUrl') ?? webhook.lifecycleUrl, 'WEBHOOK_LIFECYCLE_URL');
   if (!lifecycleNotificationUrl) {
     warnings.push('No lifecycleNotificationUrl (WEBHOOK_LIFECYCLE_URL is not set): Graph cannot warn this app before it removes the subscription, and it cannot be added later.');
+  } else if (!lifecycleNotificationUrl.startsWith('https://')) {
+    // Graph sends them there, not to this app: the subscription is still renewed on schedule.
+    warnings.push('Lifecycle notifications go to Event Hubs or Event Grid, not to this app: act on reauthorizationRequired and subscriptionRemoved there (renewals still happen on schedule).');
   }
 
   const include = body.includeResourceData;
@@ -78,6 +86,17 @@ export function readRegistration(input: unknown, webhook: WebhookConfig): Regist
     throw new OperationError(400, `latestSupportedTlsVersion must be one of ${[...TLS_VERSIONS].join(', ')}.`);
   }
 
+  const notificationQueryOptions = text('notificationQueryOptions');
+  if (notificationQueryOptions && notificationQueryOptions.length > 2000) throw new OperationError(400, 'notificationQueryOptions is over 2,000 characters.');
+  const notificationUrlAppId = text('notificationUrlAppId');
+  if (notificationUrlAppId && !GUID.test(notificationUrlAppId)) {
+    throw new OperationError(400, 'notificationUrlAppId must be the application (client) id, a GUID, of the app that owns the notification endpoint.');
+  }
+  const blobStoreUrl = text('blobStoreUrl');
+  if (blobStoreUrl && !/^https:\/\/[^/?#]+\/[^?#]+/.test(blobStoreUrl)) {
+    throw new OperationError(400, 'blobStoreUrl must be the https URL of a blob container, e.g. https://<account>.blob.core.windows.net/<container> (Event Hubs: where payloads over 1 MB go).');
+  }
+
   const partitionKey = readPartitionKey(text('partitionKey') ?? 'default');
 
   return {
@@ -90,22 +109,21 @@ export function readRegistration(input: unknown, webhook: WebhookConfig): Regist
       ...(encryptionCertificate ? { encryptionCertificate } : {}),
       ...(encryptionCertificateId ? { encryptionCertificateId } : {}),
       ...(latestSupportedTlsVersion ? { latestSupportedTlsVersion } : {}),
+      ...(notificationQueryOptions ? { notificationQueryOptions } : {}),
+      ...(notificationUrlAppId ? { notificationUrlAppId } : {}),
+      ...(blobStoreUrl ? { blobStoreUrl } : {}),
     },
     partitionKey,
     warnings,
   };
 }
 
-function httpsUrl(field: string, value: string | undefined, setting: string): string | undefined {
+/** A notification or lifecycle URL: https, EventHub: or EventGrid: (renewal/deliveryChannel.ts); 400 with the template otherwise. */
+export function channel(field: string, value: string | undefined, setting?: string): string | undefined {
   if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new OperationError(400, `${field} "${value.slice(0, 200)}" is not an absolute URL (default: ${setting}).`);
-  }
-  if (url.protocol !== 'https:') throw new OperationError(400, `${field} must be an https URL: Graph only delivers notifications over https.`);
-  return url.toString();
+  const read = readChannel(value);
+  if ('problem' in read) throw new OperationError(400, `${field} ${read.problem} (got "${value.slice(0, 200)}"${setting ? `; the default is ${setting}` : ''})`);
+  return read.value;
 }
 
 /** A table partition key as the table service takes it, or a 400 that says what it takes. */

@@ -1,4 +1,6 @@
-import { isDue, keepAliveProblem } from './policy';
+import type { Schedules } from './cadence';
+import type { GraphRules } from './graphRules';
+import { cadenceFor, dueHorizon, keepAliveProblem } from './policy';
 import type { StatusSettings } from './status';
 import type { StoredRow, StoredSubscription } from './subscription';
 
@@ -19,13 +21,14 @@ export class SubscriptionCensus {
   private readonly doomed: string[] = [];
   private readonly missed: string[] = [];
   private recentlyRecreated = 0;
+  private shortLived = 0;
   private readonly expiringSoon: StoredSubscription[] = [];
   private expiringCount = 0;
 
   constructor(
     private readonly now: Date,
-    private readonly nextRunAt: Date,
-    private readonly intervalMs: number,
+    private readonly schedules: Schedules,
+    private readonly rules: GraphRules,
     private readonly settings: Pick<StatusSettings, 'marginHours' | 'lifetimeHours'>,
     private readonly hours: number | undefined,
   ) {}
@@ -65,7 +68,9 @@ export class SubscriptionCensus {
     }
     this.active++;
     if (!this.soonest || expiresAt.getTime() < this.soonest.expirationDateTime.getTime()) this.soonest = subscription;
-    if (isDue(expiresAt, this.nextRunAt, this.settings.marginHours)) this.dueBeforeNextRun++;
+    // Due against its own timer's next run: the daily check's, or the 10-minute timer's.
+    if (expiresAt.getTime() < dueHorizon(subscription, this.rules, this.schedules).getTime()) this.dueBeforeNextRun++;
+    if (cadenceFor(subscription, this.rules, this.settings.marginHours) !== 'daily') this.shortLived++;
     if (subscription.consecutiveFailures > 0) {
       const last = subscription.lastFailure;
       const detail = last ? `: last status ${last.statusCode} ${last.code} at ${last.at.toISOString()}` : '';
@@ -73,7 +78,7 @@ export class SubscriptionCensus {
         `${label} failed its last ${subscription.consecutiveFailures} renewal attempt(s)${detail}; it expires at ${expiresAt.toISOString()}.`,
       );
     }
-    const problem = keepAliveProblem(subscription.resource, this.intervalMs, this.settings.lifetimeHours);
+    const problem = keepAliveProblem(subscription, this.rules, this.settings.marginHours, this.schedules.short.enabled);
     if (problem) this.doomed.push(`${label}: ${problem}`);
   }
 
@@ -86,6 +91,7 @@ export class SubscriptionCensus {
       failing: this.failing.length,
       invalid: this.invalid.length,
       cannot_be_kept_alive: this.doomed.length,
+      short_lived: this.shortLived,
       recreated_last_24h: this.recentlyRecreated,
       missed_notifications_last_24h: this.missed.length,
       soonest_expiration: this.soonest

@@ -33,9 +33,11 @@ export type RenewalEvent =
   | { event: 'notificationsMissed'; invocationId: string; subscriptionId: string; resource: string }
   | { event: 'subscriptionRegistered'; subscriptionId: string; resource: string; expiration: string; adopted: boolean }
   | { event: 'subscriptionRemoved'; subscriptionId: string; resource: string; onGraph: string }
+  | { event: 'subscriptionUpdated'; subscriptionId: string; resource: string; changed: string[]; expiration: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields)
-  | { event: 'graphMaximumLower'; runId: string; subscriptionId: string; resource: string; maxMinutes: number; requested: string; retry: string; graphTime: string };
+  | { event: 'graphMaximumLower'; runId: string; subscriptionId: string; resource: string; maxMinutes: number; requested: string; retry: string; graphTime: string }
+  | { event: 'graphMaximumLearnt'; runId: string; subscriptionId: string; resource: string; kind: string; maxMinutes: number; configuredMinutes: number };
 
 interface SubscriptionFields {
   runId: string;

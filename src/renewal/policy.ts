@@ -1,13 +1,12 @@
-import { resourceLifetime, type ResourceLifetime } from './lifetimes';
+import { cadenceOf, horizonFor, longestRenewalMs, SAFETY_MARGIN_MINUTES, SHORT_LIVED_FUNCTION_NAME, type Cadence, type Schedules } from './cadence';
+import { channelKind } from './deliveryChannel';
+import type { GraphRules, Lifetime, LifetimeSubject } from './graphRules';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
-/**
- * Ask Graph for this much less than its maximum: our clock and Graph's are not the same clock,
- * and a request a few seconds over the maximum fails with 400.
- */
-export const SAFETY_MARGIN_MINUTES = 10;
+// Graph's clock and ours differ: a request a few seconds over the maximum fails with 400 (cadence.ts).
+export { SAFETY_MARGIN_MINUTES };
 
 export interface RenewalPolicy {
   /** Renew what would expire before the next run plus this many hours. */
@@ -27,20 +26,50 @@ export function isDue(expiration: Date, nextRunAt: Date, marginHours: number): b
 
 export interface RenewalTarget {
   expiration: Date;
-  lifetime: ResourceLifetime;
+  lifetime: Lifetime;
   /** True when Graph's maximum, not the wanted lifetime, set the expiration. */
   capped: boolean;
 }
 
-/** The expiration to ask Graph for: now + min(wanted lifetime, the resource's maximum - safety margin). */
-export function renewalTarget(resource: string, now: Date, lifetimeHours: number): RenewalTarget {
-  const lifetime = resourceLifetime(resource);
-  const maxMs = (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS;
+/** What the rules and the cadence need of a subscription: what it watches and where it delivers. */
+export type RenewalSubject = LifetimeSubject & { notificationUrl?: string };
+
+/**
+ * The expiration to ask Graph for: now + min(wanted lifetime, the subscription's maximum - safety margin),
+ * its maximum read from the rules in force (the kind, resource data, a lifecycle URL, what Graph taught).
+ */
+export function renewalTarget(subscription: RenewalSubject, rules: GraphRules, now: Date, lifetimeHours: number): RenewalTarget {
+  const lifetime = rules.lifetimeOf(subscription);
+  const maxMs = longestRenewalMs(lifetime);
   const wantedMs = lifetimeHours * HOUR_MS;
   const ms = Math.min(wantedMs, maxMs);
   // Whole seconds: Graph echoes what it stored, and a stable value makes replays comparable.
   const expiration = new Date(Math.floor((now.getTime() + ms) / 1000) * 1000);
   return { expiration, lifetime, capped: maxMs < wantedMs };
+}
+
+/** Which timer keeps `subscription` alive under the rules in force. */
+export function cadenceFor(subscription: RenewalSubject, rules: GraphRules, marginHours: number): Cadence {
+  return cadenceOf(rules.lifetimeOf(subscription), marginHours, channelKind(subscription.notificationUrl));
+}
+
+/**
+ * Why no timer keeps `subscription` alive, or undefined when one does: an Event Grid subscription whose
+ * maximum is under Event Grid's 3 hours, or a short-lived one while the short-lived timer is disabled.
+ */
+export function keepAliveProblem(subscription: RenewalSubject, rules: GraphRules, marginHours: number, shortTimerEnabled: boolean): string | undefined {
+  const lifetime = rules.lifetimeOf(subscription);
+  const cadence = cadenceOf(lifetime, marginHours, channelKind(subscription.notificationUrl));
+  const allows = `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind}${lifetime.key.endsWith('+rich') ? ' (with resource data)' : ''} subscription${lifetime.cappedBecause ? ` (${lifetime.cappedBecause})` : ''}`;
+  if (cadence === 'none') {
+    return channelKind(subscription.notificationUrl) === 'eventGrid'
+      ? `${allows}, and Event Grid wants every renewal at least 3 hours ahead: no timer can keep it alive; deliver it through a webhook or Event Hubs instead.`
+      : `${allows}: too short for even the ${SHORT_LIVED_FUNCTION_NAME} timer (every 10 minutes) to keep it alive.`;
+  }
+  if (cadence === 'short' && !shortTimerEnabled) {
+    return `${allows}, less than a day plus RENEWAL_MARGIN_HOURS, and the ${SHORT_LIVED_FUNCTION_NAME} timer that renews such subscriptions is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled): enable it.`;
+  }
+  return undefined;
 }
 
 /**
@@ -59,22 +88,6 @@ export function statedMaximumMinutes(message: string): number | undefined {
 export function targetWithinStatedMaximum(maxMinutes: number, graphNow: Date, lifetimeHours: number): Date {
   const ms = Math.min(lifetimeHours * HOUR_MS, (maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS);
   return new Date(Math.floor((graphNow.getTime() + ms) / 1000) * 1000);
-}
-
-/**
- * Why this schedule cannot keep a subscription on `resource` alive, or undefined when it can:
- * a renewal must outlive the interval between two runs (presence allows 60 minutes, the schedule is daily).
- */
-export function keepAliveProblem(resource: string, intervalMs: number, lifetimeHours: number): string | undefined {
-  const lifetime = resourceLifetime(resource);
-  const usableMs = Math.min(lifetimeHours * HOUR_MS, (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS);
-  if (usableMs > intervalMs) return undefined;
-  const hours = Math.round((intervalMs / HOUR_MS) * 10) / 10;
-  const limit =
-    usableMs < lifetime.maxMinutes * MINUTE_MS - SAFETY_MARGIN_MINUTES * MINUTE_MS
-      ? `RENEWAL_LIFETIME_HOURS (${lifetimeHours}) is`
-      : `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind} subscription, which is`;
-  return `${limit} shorter than the ${hours} h between two scheduled runs: this schedule cannot keep it alive.`;
 }
 
 /**
@@ -105,18 +118,22 @@ export function graphDeadline(leaseUntil: Date | undefined, now: Date, leaseMs: 
 export type Work = 'renew' | 'recreate' | undefined;
 
 /**
- * Renew when due (or forced, or Graph asked for reauthorization); recreate once Graph lost it (404,
- * or a subscriptionRemoved lifecycle event). A forced run renews every active subscription.
+ * Renew when due before `horizon` (or forced, or Graph asked for reauthorization); recreate once Graph
+ * lost it (404, or a subscriptionRemoved lifecycle event). A forced run renews every active subscription.
  */
 export function workFor(
   subscription: { state: 'active' | 'expired'; expirationDateTime: Date; pendingLifecycleEvent?: string },
-  nextRunAt: Date,
-  marginHours: number,
+  horizon: Date,
   force = false,
 ): Work {
   if (subscription.state === 'expired' || subscription.pendingLifecycleEvent === 'subscriptionRemoved') return 'recreate';
   if (force || subscription.pendingLifecycleEvent === 'reauthorizationRequired') return 'renew';
-  return isDue(subscription.expirationDateTime, nextRunAt, marginHours) ? 'renew' : undefined;
+  return subscription.expirationDateTime.getTime() < horizon.getTime() ? 'renew' : undefined;
+}
+
+/** The horizon `subscription` is due against: its own timer's next run plus that timer's margin. */
+export function dueHorizon(subscription: RenewalSubject, rules: GraphRules, schedules: Schedules): Date {
+  return horizonFor(cadenceFor(subscription, rules, schedules.daily.marginHours), schedules);
 }
 
 /**
@@ -135,4 +152,13 @@ export function matchesDefinition(
     candidate.notificationUrl === definition.notificationUrl &&
     (candidate.lifecycleNotificationUrl ?? '') === (definition.lifecycleNotificationUrl ?? '')
   );
+}
+
+/**
+ * The subscription a 409 on creation names: Graph refuses a second subscription for the same
+ * resource and changeType with "Subscription Id <id> already exists for the requested combination"
+ * (graph/api/subscription-post-subscriptions, "Duplicate subscription behavior").
+ */
+export function conflictingSubscriptionId(message: string): string | undefined {
+  return /subscription id\s*<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>?\s*already exists/i.exec(message)?.[1];
 }

@@ -1,3 +1,4 @@
+import type { LearntMaximum } from './graphRules';
 import type { PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
 
@@ -5,19 +6,27 @@ import type { RunRecord, RunStart, RunTotals } from './runRecord';
 export interface SubscriptionStore {
   /** Every row, a page at a time, so a run never holds the whole table. */
   pages(): AsyncIterable<StoredRow[]>;
+  /** Every row of one partition, a page at a time. */
+  partitionPages(partitionKey: string): AsyncIterable<StoredRow[]>;
   /**
    * The rows that may expire before `horizon`, and those awaiting a recreation or a lifecycle action
    * (a superset: check each), a page at a time, as selections that can be read at once. A row may
    * come from more than one.
    */
   dueSelections(horizon: Date): AsyncIterable<StoredRow[]>[];
+  /**
+   * What the short-lived timer looks at: the rows marked `shortLived`, those that may expire before
+   * `horizon` (a row typed by hand is not marked yet), and those awaiting a recreation or a lifecycle
+   * action (a superset: check each). Costs what it returns: nothing when there are none.
+   */
+  shortLivedSelections(horizon: Date): AsyncIterable<StoredRow[]>[];
   /** One row by its keys; undefined when it no longer exists. */
   read(partitionKey: string, rowKey: string): Promise<StoredRow | undefined>;
   /**
    * Writes a renewed expiration. Uses the row's ETag; when another writer got there first it
    * re-reads and never moves the expiration backwards. Returns what ended up stored.
    */
-  saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date): Promise<'saved' | 'newer-kept'>;
+  saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date, shortLived: boolean): Promise<'saved' | 'newer-kept'>;
   /** Records a failed renewal on the row without touching its expiration. */
   recordFailure(subscription: StoredSubscription, failure: RenewalFailure): Promise<void>;
   /** The row for a Graph subscription id, in whichever partition it is. */
@@ -52,15 +61,30 @@ export interface SubscriptionStore {
    */
   recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void>;
   /** Replaces the row of a lost subscription by the row of its successor, in one table transaction. */
-  replace(old: StoredSubscription, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date): Promise<void>;
+  replace(old: StoredSubscription, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void>;
   /** Stores a subscription just created or adopted. */
-  insert(partitionKey: string, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date): Promise<void>;
+  insert(partitionKey: string, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void>;
+  /**
+   * Writes definition fields Graph now holds (after an update) with the expiration it answered, and
+   * gives the lease back; without `renewed` (Graph no longer has the subscription) only the definition,
+   * for the recreation to use.
+   */
+  saveDefinition(subscription: StoredSubscription, changes: DefinitionChanges, renewed?: { expiration: Date; at: Date; shortLived: boolean }): Promise<void>;
   /** Deletes the row. */
   remove(subscription: StoredSubscription): Promise<void>;
   /** Records a lifecycle event that leaves work to do (done by the next renewal if not at once). */
   recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void>;
   /** Records that Graph reported missed notifications. */
   recordMissed(subscription: StoredSubscription, at: Date): Promise<void>;
+}
+
+/** What PATCH /subscriptions/{id} can change besides the expiration (subscription-update). */
+export type DefinitionChanges = Partial<Pick<SubscriptionDefinition, 'notificationUrl' | 'encryptionCertificate' | 'encryptionCertificateId'>>;
+
+/** Maxima Graph stated in refusals, kept across runs and instances (the run-history table). */
+export interface LearntMaxima {
+  load(): Promise<LearntMaximum[]>;
+  save(maximum: LearntMaximum): Promise<void>;
 }
 
 /** A subscription as Graph describes it. */
@@ -82,6 +106,9 @@ export interface SubscriptionGraph {
   /** PATCH /subscriptions/{id}; resolves with the expiration Graph stored. Also reauthorizes. */
   /** `deadline`: no attempt or wait goes past it (the end of the row's lease, less a margin). */
   renew(id: string, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }>;
+  /** PATCH /subscriptions/{id} with new delivery or encryption settings; Graph validates a new webhook URL first. */
+  /** Also renews it to `expiration`: Graph rotates a certificate "as part of regular subscription renewal". */
+  update(id: string, changes: DefinitionChanges, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }>;
   /** POST /subscriptions; Graph validates the notification URLs before it answers. */
   create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription>;
   /** GET /subscriptions, all pages. */

@@ -1,10 +1,10 @@
-import { CredentialError } from '../graph/errors';
+import { CredentialError, GraphRequestError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import { withinGraphMaximum } from './withinGraphMaximum';
-import { graphDeadline, matchesDefinition, renewalTarget } from './policy';
-import type { RenewalContext } from './renewSubscription';
+import { conflictingSubscriptionId, graphDeadline, matchesDefinition, renewalTarget } from './policy';
+import { isShortLived, leaseMsFor, type RenewalContext } from './renewSubscription';
 import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
 
 export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';
@@ -69,7 +69,7 @@ export async function recreateSubscription(
   try {
     const adopted = subscription.recreateStartedAt ? await findOrphan(definition, context) : undefined;
     if (adopted) {
-      await store.replace(subscription, definition, adopted, context.now());
+      await store.replace(subscription, definition, adopted, context.now(), isShortLived(subscription, context));
       report(subscription, adopted, true, fields, label, context);
       return 'recreated';
     }
@@ -82,24 +82,15 @@ export async function recreateSubscription(
   let marked: StoredSubscription;
   try {
     // The lease starts again here: the creation may take the whole of it.
-    marked = await store.beginRecreate(subscription, now, new Date(now.getTime() + context.leaseMs));
+    marked = await store.beginRecreate(subscription, now, new Date(now.getTime() + leaseMsFor(subscription, context)));
   } catch (error) {
     return fail(subscription, toFailure(error, context.now()), subscription.recreateStartedAt !== undefined, 'The row could not be marked, so nothing was created; the next run tries again.');
   }
-  const target = renewalTarget(definition.resource, now, context.policy.lifetimeHours);
-  const clientState = context.clientState;
-  const deadline = graphDeadline(marked.leaseUntil, now, context.leaseMs);
-  let created;
-  try {
-    created = await withinGraphMaximum(
-      (expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }, deadline),
-      target.expiration,
-      context,
-      { ...fields, resource: definition.resource },
-    );
-  } catch (error) {
-    if (error instanceof CredentialError) throw error;
-    const failure = toFailure(error, context.now(), definition.resource);
+  const target = renewalTarget(definition, context.rules, now, context.policy.lifetimeHours);
+  const deadline = graphDeadline(marked.leaseUntil, now, leaseMsFor(subscription, context));
+  const outcome = await createOrAdoptConflict(definition, target.expiration, deadline, context, fields);
+  if ('error' in outcome) {
+    const failure = toFailure(outcome.error, context.now(), definition.resource);
     // No answer, or a server error: Graph may have created it; the next attempt looks before it creates.
     const mayHaveCreated = failure.statusCode === 0 || failure.statusCode >= 500;
     const advice = /validation/i.test(failure.message)
@@ -107,8 +98,9 @@ export async function recreateSubscription(
       : 'The definition is kept; the next run tries again.';
     return fail(marked, failure, mayHaveCreated, advice);
   }
+  const { created, adopted } = outcome;
   try {
-    await store.replace(marked, definition, created, context.now());
+    await store.replace(marked, definition, created, context.now(), isShortLived(subscription, context));
   } catch (error) {
     // The row is gone (removed meanwhile); the whole table missing is a storage failure like any other.
     const { statusCode, tableMissing } = error as { statusCode?: number; tableMissing?: boolean };
@@ -123,8 +115,52 @@ export async function recreateSubscription(
     );
     return 'expired';
   }
-  report(subscription, created, false, fields, label, context);
+  report(subscription, created, adopted, fields, label, context);
   return 'recreated';
+}
+
+/**
+ * POST /subscriptions for `definition`. Graph refuses a second subscription for the same resource and
+ * changeType (409, "Subscription Id <id> already exists for the requested combination") and names the
+ * first: one no row knows is what an interrupted attempt made (even when Graph's list lags behind),
+ * and it is renewed and adopted instead. Only a CredentialError is thrown.
+ */
+async function createOrAdoptConflict(
+  definition: SubscriptionDefinition,
+  expiration: Date,
+  deadline: Date,
+  context: RenewalContext,
+  fields: { runId: string; subscriptionId: string; resource: string },
+): Promise<{ created: { id: string; expirationDateTime: Date }; adopted: boolean } | { error: unknown }> {
+  const clientState = context.clientState!;
+  try {
+    const created = await withinGraphMaximum(
+      (expirationDateTime) => context.graph.create({ ...definition, expirationDateTime, clientState }, deadline),
+      expiration,
+      definition,
+      context,
+      { ...fields, resource: definition.resource },
+    );
+    return { created, adopted: false };
+  } catch (error) {
+    if (error instanceof CredentialError) throw error;
+    const existing = await unclaimedConflict(error, context);
+    if (!existing) return { error };
+    try {
+      return { created: { id: existing, ...(await context.graph.renew(existing, expiration, deadline)) }, adopted: true };
+    } catch (renewError) {
+      if (renewError instanceof CredentialError) throw renewError;
+      return { error };
+    }
+  }
+}
+
+/** The id Graph's 409 names, when no row holds it: the subscription to adopt rather than create. */
+async function unclaimedConflict(error: unknown, context: RenewalContext): Promise<string | undefined> {
+  const id = error instanceof GraphRequestError && error.statusCode === 409 ? conflictingSubscriptionId(error.message) : undefined;
+  if (!id) return undefined;
+  const owner = await context.store.find(id).catch(() => undefined);
+  return owner ? undefined : id;
 }
 
 /**

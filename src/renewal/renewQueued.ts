@@ -1,13 +1,11 @@
 import { eventLine } from './events';
-import { workFor } from './policy';
+import { dueHorizon, workFor } from './policy';
 import type { QueuedRenewal } from './queuedRenewal';
 import { isLeased } from './subscription';
 import { renewSubscription, type RenewalContext, type RenewalOutcome } from './renewSubscription';
 
-export interface QueuedRenewalInput extends RenewalContext {
-  /** The next scheduled run: the message renews only what is still due before it plus the margin. */
-  nextRunAt: Date;
-}
+/** A renewal's context: the message renews only what is still due against its own timer's next run. */
+export type QueuedRenewalInput = RenewalContext;
 
 /** What became of a queued renewal; `notDue` and `gone` mean there was nothing left to do. */
 export type QueuedOutcome = RenewalOutcome | 'notDue' | 'gone' | 'malformed';
@@ -39,7 +37,7 @@ export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalIn
     return 'malformed';
   }
   const subscription = row.subscription;
-  const work = workFor(subscription, input.nextRunAt, input.policy.marginHours);
+  const work = workFor(subscription, dueHorizon(subscription, input.rules, input.schedules));
   if (!work) {
     log.info(`Queued renewal skipped: subscription ${subscription.id} is valid until ${subscription.expirationDateTime.toISOString()}, no longer due.`);
     return 'notDue';
@@ -56,7 +54,7 @@ export async function recordPoisoned(message: QueuedRenewal, attempts: number, i
   const { log } = input;
   const row = await input.store.read(message.partitionKey, message.rowKey);
   const subscription = row?.ok ? row.subscription : undefined;
-  const stillDue = subscription !== undefined && workFor(subscription, input.nextRunAt, input.policy.marginHours) !== undefined;
+  const stillDue = subscription !== undefined && workFor(subscription, dueHorizon(subscription, input.rules, input.schedules)) !== undefined;
   log.error(
     eventLine(
       `Queued renewal given up after ${attempts} attempt(s) (subscription ${message.rowKey}, row ${message.partitionKey}/${message.rowKey})` +

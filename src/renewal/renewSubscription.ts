@@ -2,8 +2,10 @@ import { CredentialError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
-import type { Log, SubscriptionGraph, SubscriptionStore } from './ports';
-import { graphDeadline, keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
+import { SHORT_LIVED_LEASE_MS, type Schedules } from './cadence';
+import type { GraphRules } from './graphRules';
+import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore } from './ports';
+import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy';
 import { recreateSubscription } from './recreateSubscription';
 import { withinGraphMaximum } from './withinGraphMaximum';
 import type { StoredSubscription } from './subscription';
@@ -14,8 +16,12 @@ export interface RenewalContext {
   graph: SubscriptionGraph;
   log: Log;
   policy: RenewalPolicy;
-  /** Time between two scheduled runs, to tell which resources the schedule cannot keep alive. */
-  intervalMs: number;
+  /** Graph's lifetime rules in force: the documented table, GRAPH_MAX_LIFETIMES, what Graph taught. */
+  rules: GraphRules;
+  /** Where a maximum Graph states is kept, for every later run (none: it holds for this process only). */
+  learntMaxima?: LearntMaxima;
+  /** When each timer runs next: a subscription is due against its own timer's next run. */
+  schedules: Schedules;
   /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
   now: () => Date;
   /** WEBHOOK_CLIENT_STATE, which new subscriptions are created with; recreation fails clearly without it. */
@@ -76,7 +82,7 @@ export async function renewSubscription(
   if (work === 'recreate') return recreateSubscription(leased, runId, context);
 
   const now = context.now();
-  const target = renewalTarget(leased.resource, now, policy.lifetimeHours);
+  const target = renewalTarget(leased, context.rules, now, policy.lifetimeHours);
   if (!target.lifetime.known) {
     log.warn(
       eventLine(
@@ -85,15 +91,15 @@ export async function renewSubscription(
       ),
     );
   }
-  const problem = keepAliveProblem(leased.resource, context.intervalMs, policy.lifetimeHours);
+  const problem = keepAliveProblem(leased, context.rules, policy.marginHours, context.schedules.short.enabled);
   if (problem) {
     log.warn(eventLine(`Webhook will expire before the next run (${label}): ${problem}`, { event: 'cannotKeepAlive', ...fields, problem }));
   }
 
   let renewed: { expirationDateTime: Date };
   try {
-    const deadline = graphDeadline(leased.leaseUntil, now, context.leaseMs);
-    renewed = await withinGraphMaximum((expiration) => graph.renew(leased.id, expiration, deadline), target.expiration, context, fields);
+    const deadline = graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context));
+    renewed = await withinGraphMaximum((expiration) => graph.renew(leased.id, expiration, deadline), target.expiration, leased, context, fields);
   } catch (error) {
     if (error instanceof CredentialError) throw error;
     const failure = toFailure(error, context.now(), leased.resource);
@@ -122,7 +128,7 @@ export async function renewSubscription(
 
   const newExpiration = renewed.expirationDateTime.toISOString();
   try {
-    const saved = await store.saveRenewal(leased, renewed.expirationDateTime, context.now());
+    const saved = await store.saveRenewal(leased, renewed.expirationDateTime, context.now(), isShortLived(leased, context));
     const kept = saved === 'newer-kept' ? ' (a concurrent run had already stored a later one)' : '';
     log.info(
       eventLine(`Webhook renewed successfully. New expiration: ${newExpiration} (${label})${kept}`, {
@@ -146,10 +152,23 @@ export async function renewSubscription(
   }
 }
 
+/** Whether the 10-minute timer, not the daily one, renews it from now on (the row's `shortLived` mark). */
+export function isShortLived(subscription: StoredSubscription, context: Pick<RenewalContext, 'rules' | 'policy'>): boolean {
+  return cadenceFor(subscription, context.rules, context.policy.marginHours) !== 'daily';
+}
+
+/**
+ * How long to lease `subscription`: a short-lived one for at most 5 minutes, since a worker killed
+ * while holding it delays it that long and presence lives 60 minutes.
+ */
+export function leaseMsFor(subscription: StoredSubscription, context: Pick<RenewalContext, 'rules' | 'policy' | 'leaseMs'>): number {
+  return isShortLived(subscription, context) ? Math.min(context.leaseMs, SHORT_LIVED_LEASE_MS) : context.leaseMs;
+}
+
 /** The row leased for this worker; undefined when another holds it or changed it; the Error when the table failed. */
 async function lease(subscription: StoredSubscription, context: RenewalContext): Promise<StoredSubscription | undefined | Error> {
   try {
-    const until = new Date(context.now().getTime() + context.leaseMs);
+    const until = new Date(context.now().getTime() + leaseMsFor(subscription, context));
     return await context.store.claim(subscription, until, (current) => unchangedSince(subscription, current));
   } catch (error) {
     return error as Error;

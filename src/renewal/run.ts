@@ -6,7 +6,8 @@ import { handOffRest } from './handOff';
 import { LeasesAhead } from './leasesAhead';
 import { mailboxOf } from './mailbox';
 import type { RenewalHandOff, RunHistory, SubscriptionStore } from './ports';
-import { workFor, type Work } from './policy';
+import { horizonFor, inScope, type RunScope } from './cadence';
+import { cadenceFor, workFor, type Work } from './policy';
 import { renewSubscription, type RenewalContext } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
 import type { StoredRow, StoredSubscription } from './subscription';
@@ -22,8 +23,13 @@ export interface RenewalRunInput extends RenewalContext {
   concurrency: number;
   trigger: RunTrigger;
   isPastDue: boolean;
-  /** The next scheduled run after this one. */
+  /** The next scheduled run of this run's timer. */
   nextRunAt: Date;
+  /**
+   * Which subscriptions this run works on: the daily timer's (`daily`), the 10-minute timer's
+   * (`short`: those whose maximum lifetime cannot span a day plus the margin), or all (`any`: a manual run).
+   */
+  scope: RunScope;
   /** No renewal starts after this: the rest goes to the queue (or waits for the next run), rather than the host killing this one. */
   deadline: Date;
   /** Renew every active subscription, due or not (a manual "renew now"). */
@@ -100,7 +106,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const due: StoredSubscription[] = [];
     const work = new Map<StoredSubscription, Exclude<Work, undefined>>();
     const seen = new Set<string>();
-    const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000);
+    // What this run's selection must cover: its own timer's horizon.
+    const horizon = horizonFor(input.scope === 'short' ? 'short' : 'daily', input.schedules);
     const take = (page: StoredRow[]) => {
       for (const row of page) {
         // The selections may return one row twice (an expired row with a hand-typed date): count it once.
@@ -121,8 +128,12 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
           continue;
         }
         const subscription = row.subscription;
+        // Each timer keeps its own subscriptions alive (a selection may return the other's): the
+        // rules in force now say which, and against which horizon it is due.
+        const cadence = cadenceFor(subscription, input.rules, policy.marginHours);
+        if (input.subscriptionId === undefined && !inScope(input.scope, cadence, input.schedules.short.enabled)) continue;
         totals.checked++;
-        const needed = workFor(subscription, input.nextRunAt, policy.marginHours, input.force);
+        const needed = workFor(subscription, horizonFor(cadence, input.schedules), input.force);
         if (!needed) continue;
         due.push(subscription);
         work.set(subscription, needed);
@@ -206,7 +217,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
 function sourcesFor(store: SubscriptionStore, input: RenewalRunInput, horizon: Date): AsyncIterable<StoredRow[]>[] {
   if (input.subscriptionId !== undefined) return [only(store, input.subscriptionId)];
   if (input.force) return [store.pages()];
-  return store.dueSelections(horizon);
+  return input.scope === 'short' ? store.shortLivedSelections(horizon) : store.dueSelections(horizon);
 }
 
 async function* only(store: SubscriptionStore, id: string): AsyncIterable<StoredRow[]> {

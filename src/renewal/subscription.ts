@@ -14,7 +14,24 @@ export interface SubscriptionDefinition {
   encryptionCertificate?: string;
   encryptionCertificateId?: string;
   latestSupportedTlsVersion?: string;
+  /** OData query options a notification must match (Universal Print). */
+  notificationQueryOptions?: string;
+  /** The app that owns the notification endpoint, when it is not this one (validation tokens are issued for it). */
+  notificationUrlAppId?: string;
+  /** Event Hubs: the blob container Graph puts payloads over 1 MB in. */
+  blobStoreUrl?: string;
 }
+
+/** The definition fields besides resource, changeType and notificationUrl, in the order Graph documents them. */
+export const OPTIONAL_DEFINITION_FIELDS = [
+  'lifecycleNotificationUrl',
+  'encryptionCertificate',
+  'encryptionCertificateId',
+  'latestSupportedTlsVersion',
+  'notificationQueryOptions',
+  'notificationUrlAppId',
+  'blobStoreUrl',
+] as const;
 
 /** Lifecycle events (change-notifications-lifecycle-events.md) that leave work to do on the row. */
 export type PendingLifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved';
@@ -34,7 +51,12 @@ export interface StoredSubscription {
   encryptionCertificate?: string;
   encryptionCertificateId?: string;
   latestSupportedTlsVersion?: string;
+  notificationQueryOptions?: string;
+  notificationUrlAppId?: string;
+  blobStoreUrl?: string;
   expirationDateTime: Date;
+  /** Written by the app: the 10-minute timer renews it (its maximum lifetime is under a day plus the margin). */
+  shortLived?: boolean;
   /** `expired` once Graph answered 404 for it: renewing can no longer help, it must be recreated. */
   state: 'active' | 'expired';
   /** Renewal attempts that failed since the last success; 0 when healthy. */
@@ -83,16 +105,14 @@ export type StoredRow = { ok: true; subscription: StoredSubscription } | ({ ok: 
 export function definitionOf(subscription: StoredSubscription): SubscriptionDefinition | { missing: string } {
   if (!subscription.changeType) return { missing: 'changeType' };
   if (!subscription.notificationUrl) return { missing: 'notificationUrl' };
-  return {
+  const definition: SubscriptionDefinition = {
     resource: subscription.resource,
     changeType: subscription.changeType,
     notificationUrl: subscription.notificationUrl,
-    lifecycleNotificationUrl: subscription.lifecycleNotificationUrl,
-    includeResourceData: subscription.includeResourceData,
-    encryptionCertificate: subscription.encryptionCertificate,
-    encryptionCertificateId: subscription.encryptionCertificateId,
-    latestSupportedTlsVersion: subscription.latestSupportedTlsVersion,
+    ...(subscription.includeResourceData !== undefined ? { includeResourceData: subscription.includeResourceData } : {}),
   };
+  for (const field of OPTIONAL_DEFINITION_FIELDS) if (subscription[field]) definition[field] = subscription[field];
+  return definition;
 }
 
 /** True while another worker holds the row's lease. */

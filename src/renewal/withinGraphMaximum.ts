@@ -1,5 +1,7 @@
 import { GraphRequestError } from '../graph/errors';
+import { redact } from '../redact';
 import { eventLine } from './events';
+import type { LifetimeSubject } from './graphRules';
 import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy';
 import type { RenewalContext } from './renewSubscription';
 
@@ -7,13 +9,16 @@ import type { RenewalContext } from './renewSubscription';
  * Sends `request` for `target`; when Graph refuses it as beyond its maximum (400, "can only be N
  * minutes in the future") asks once more within the maximum Graph stated, from Graph's own clock.
  * That happens when Graph's clock is behind ours by more than the safety margin, or when Graph's
- * maximum for a resource is lower than our table says; either way a subscription would otherwise
- * go unrenewed day after day. A 400 means nothing changed on Graph, so asking again is safe.
+ * maximum for a kind of resource is lower than the rules say (Microsoft lowered it): then the stated
+ * maximum is learnt for the kind, kept in the run history, and every later renewal asks within it
+ * at once, rather than being refused first every day. A 400 means nothing changed on Graph, so
+ * asking again is safe.
  */
 export async function withinGraphMaximum<T>(
   request: (expiration: Date) => Promise<T>,
   target: Date,
-  context: Pick<RenewalContext, 'log' | 'now' | 'policy'>,
+  subject: LifetimeSubject,
+  context: Pick<RenewalContext, 'log' | 'now' | 'policy' | 'rules' | 'learntMaxima'>,
   fields: { runId: string; subscriptionId: string; resource: string },
 ): Promise<T> {
   try {
@@ -30,6 +35,38 @@ export async function withinGraphMaximum<T>(
         { event: 'graphMaximumLower', ...fields, maxMinutes, requested: target.toISOString(), retry: retry.toISOString(), graphTime: graphNow.toISOString() },
       ),
     );
+    await learn(maxMinutes, subject, context, fields);
     return request(retry);
   }
+}
+
+/** Keeps a stated maximum below the rules' for the subscription's kind; a failure to record it only costs a refusal next time. */
+async function learn(
+  maxMinutes: number,
+  subject: LifetimeSubject,
+  context: Pick<RenewalContext, 'log' | 'now' | 'rules' | 'learntMaxima'>,
+  fields: { runId: string; subscriptionId: string; resource: string },
+): Promise<void> {
+  const lifetime = context.rules.lifetimeOf(subject);
+  const learnt = context.rules.learn({
+    key: lifetime.key,
+    maxMinutes,
+    configuredMinutes: lifetime.configuredMinutes,
+    learntAt: context.now(),
+    subscriptionId: fields.subscriptionId,
+  });
+  if (!learnt) return;
+  let unrecorded = '';
+  try {
+    await context.learntMaxima?.save(learnt);
+  } catch (error) {
+    unrecorded = ` It could not be recorded (${redact((error as Error).message)}): the next run learns it again.`;
+  }
+  context.log.warn(
+    eventLine(
+      `Graph's maximum for ${lifetime.key} subscriptions is ${maxMinutes} minutes, not the ${lifetime.configuredMinutes} the rules say: ` +
+        `renewals ask within it from now on (set GRAPH_MAX_LIFETIMES to ${lifetime.key}=${maxMinutes} to make it a rule).${unrecorded}`,
+      { event: 'graphMaximumLearnt', ...fields, kind: lifetime.key, maxMinutes, configuredMinutes: lifetime.configuredMinutes },
+    ),
+  );
 }

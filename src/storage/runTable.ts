@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { RunHistory } from '../renewal/ports';
 import type { RunOutcome, RunRecord, RunStart, RunTotals, RunTrigger } from '../renewal/runRecord';
+import { LearntMaximumTable } from './learntMaximumTable';
 import { readDate } from './subscriptionRow';
 import { createTableOnce, explainingErrors } from './tableClient';
 
-const PARTITION = 'run';
+/** The daily timer's runs and the manual ones ('run', as before), and the short-lived timer's ('shortrun'). */
+export type RunPartition = 'run' | 'shortrun';
 // RowKeys sort ascending; counting down from a far-future time puts the newest run first.
 const FAR_FUTURE_MS = 9_999_999_999_999;
 
@@ -32,7 +34,10 @@ interface RunEntity {
 
 /** The run-history table: one row per run, newest first. */
 export class RunTable implements RunHistory {
-  constructor(table: TableClient) {
+  constructor(
+    table: TableClient,
+    private readonly partition: RunPartition = 'run',
+  ) {
     // Every error names this table and says what to do; a table found missing is created again next time.
     this.table = explainingErrors(table, () => once.forget());
     const once = createTableOnce(this.table);
@@ -41,13 +46,18 @@ export class RunTable implements RunHistory {
 
   private readonly table: TableClient;
 
+  /** The same table's record of the maxima Graph taught (a partition of its own). */
+  learntMaxima(): LearntMaximumTable {
+    return new LearntMaximumTable(this.table);
+  }
+
   /** Creates the table when it does not exist yet (once per process, and again once found missing). */
   readonly ensureExists: () => Promise<void>;
 
   async start(run: RunStart): Promise<string> {
     const rowKey = `${String(FAR_FUTURE_MS - run.startedAt.getTime()).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
     await this.table.createEntity<RunEntity>({
-      partitionKey: PARTITION,
+      partitionKey: this.partition,
       rowKey,
       trigger: run.trigger,
       startedAt: run.startedAt,
@@ -59,17 +69,17 @@ export class RunTable implements RunHistory {
 
   async finish(id: string, totals: RunTotals): Promise<void> {
     await this.table.updateEntity<RunEntity>(
-      { partitionKey: PARTITION, rowKey: id, ...totals, error: totals.error ?? '' },
+      { partitionKey: this.partition, rowKey: id, ...totals, error: totals.error ?? '' },
       'Merge',
     );
   }
 
   async latest(): Promise<RunRecord | undefined> {
-    return this.first(odata`PartitionKey eq ${PARTITION}`);
+    return this.first(odata`PartitionKey eq ${this.partition}`);
   }
 
   async latestFinished(): Promise<RunRecord | undefined> {
-    return this.first(odata`PartitionKey eq ${PARTITION} and outcome ne ${'running'}`);
+    return this.first(odata`PartitionKey eq ${this.partition} and outcome ne ${'running'}`);
   }
 
   private async first(filter: string): Promise<RunRecord | undefined> {

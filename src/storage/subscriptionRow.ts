@@ -1,4 +1,4 @@
-import type { PendingLifecycleEvent, RenewalFailure, StoredRow, SubscriptionDefinition } from '../renewal/subscription';
+import { OPTIONAL_DEFINITION_FIELDS, type PendingLifecycleEvent, type RenewalFailure, type StoredRow, type SubscriptionDefinition } from '../renewal/subscription';
 
 /** A subscription row as the table holds it (see README, "Table schema"). */
 export interface SubscriptionEntity {
@@ -81,6 +81,8 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
       recreatedAt: readDate(entity.recreatedAt),
       pendingLifecycleEvent: pending ? (pending as PendingLifecycleEvent) : undefined,
       lastMissedAt: readDate(entity.lastMissedAt),
+      // A mark the app writes for the 10-minute timer's selection; anything but true reads as not short-lived.
+      shortLived: entity.shortLived === true,
       etag: entity.etag ?? '*',
     },
   };
@@ -136,14 +138,7 @@ export function failureProperties(failure: RenewalFailure) {
   };
 }
 
-const TEXT_FIELDS = [
-  'changeType',
-  'notificationUrl',
-  'lifecycleNotificationUrl',
-  'encryptionCertificate',
-  'encryptionCertificateId',
-  'latestSupportedTlsVersion',
-] as const;
+const TEXT_FIELDS = ['changeType', 'notificationUrl', ...OPTIONAL_DEFINITION_FIELDS] as const;
 
 /** The optional definition fields: absent or empty is fine (the row can still be renewed), another type is not. */
 function readDefinition(entity: SubscriptionEntity): Partial<SubscriptionDefinition> | string {
@@ -170,9 +165,7 @@ export function definitionProperties(definition: SubscriptionDefinition): Record
     changeType: definition.changeType,
     notificationUrl: definition.notificationUrl,
   };
-  for (const field of ['lifecycleNotificationUrl', 'encryptionCertificate', 'encryptionCertificateId', 'latestSupportedTlsVersion'] as const) {
-    if (definition[field]) properties[field] = definition[field];
-  }
+  for (const field of OPTIONAL_DEFINITION_FIELDS) if (definition[field]) properties[field] = definition[field];
   if (definition.includeResourceData !== undefined) properties.includeResourceData = definition.includeResourceData;
   return properties;
 }
@@ -182,6 +175,7 @@ export function newRowProperties(
   definition: SubscriptionDefinition,
   created: { id: string; expirationDateTime: Date },
   at: Date,
+  shortLived: boolean,
 ): Record<string, unknown> {
   return {
     ...definitionProperties(definition),
@@ -189,6 +183,7 @@ export function newRowProperties(
     state: 'active',
     consecutiveFailures: 0,
     lastRenewedAt: at,
+    shortLived,
   };
 }
 

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import type { SubscriptionStore } from '../renewal/ports';
+import type { DefinitionChanges, SubscriptionStore } from '../renewal/ports';
 import type {
   PendingLifecycleEvent,
   RenewalFailure,
@@ -45,6 +45,11 @@ export class SubscriptionTable implements SubscriptionStore {
     }
   }
 
+  async *partitionPages(partitionKey: string): AsyncIterable<StoredRow[]> {
+    const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } });
+    for await (const page of entities.byPage({ maxPageSize: PAGE_SIZE })) yield page.map((entity) => toStoredRow(entity));
+  }
+
   /**
    * Rows whose subscription may expire before `horizon`, selected by the service, so a run reads what
    * is due, not the whole table. Two filters: a DateTime before the horizon; and, for strings typed
@@ -78,6 +83,17 @@ export class SubscriptionTable implements SubscriptionStore {
     ];
   }
 
+  shortLivedSelections(horizon: Date): AsyncIterable<StoredRow[]>[] {
+    const [, handTyped] = this.dueSelections(horizon);
+    return [
+      this.duePass(
+        odata`shortLived eq ${true} or expirationDateTime lt ${horizon} or state eq ${'expired'} or pendingLifecycleEvent gt ${''}`,
+        (entity) => entity.expirationDateTime instanceof Date || awaitsWork(entity) || entity.shortLived === true,
+      ),
+      handTyped!,
+    ];
+  }
+
   private async *duePass(filter: string, keep: (entity: SubscriptionEntity) => boolean): AsyncIterable<StoredRow[]> {
     const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter } });
     for await (const page of entities.byPage({ maxPageSize: this.duePageSize })) {
@@ -96,7 +112,7 @@ export class SubscriptionTable implements SubscriptionStore {
     }
   }
 
-  async saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date): Promise<'saved' | 'newer-kept'> {
+  async saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date, shortLived: boolean): Promise<'saved' | 'newer-kept'> {
     const saved = await this.mergeWithRetry(
       subscription,
       // A PATCH also reauthorizes: a pending reauthorizationRequired is dealt with. A subscriptionRemoved
@@ -107,6 +123,8 @@ export class SubscriptionTable implements SubscriptionStore {
         state: 'active',
         consecutiveFailures: 0,
         leaseUntil: CLEARED,
+        // Which timer renews it next follows from the rules in force now (an override or a learnt maximum may move it).
+        shortLived,
         ...(current.pendingLifecycleEvent === 'subscriptionRemoved' ? {} : { pendingLifecycleEvent: CLEARED }),
       }),
       // Another run stored this or a later expiration meanwhile: an expiration never moves backwards.
@@ -220,6 +238,7 @@ export class SubscriptionTable implements SubscriptionStore {
     definition: SubscriptionDefinition,
     created: { id: string; expirationDateTime: Date },
     at: Date,
+    shortLived: boolean,
   ): Promise<void> {
     // What arrived on the old row while Graph was creating its successor (a `missed`) is kept.
     const current = toStoredRow(await this.table.getEntity<SubscriptionEntity>(old.partitionKey, old.id));
@@ -233,7 +252,7 @@ export class SubscriptionTable implements SubscriptionStore {
         {
           partitionKey: old.partitionKey,
           rowKey: created.id,
-          ...newRowProperties(definition, created, at),
+          ...newRowProperties(definition, created, at, shortLived),
           replaces: old.id,
           recreatedAt: at,
           ...(lastMissedAt ? { lastMissedAt } : {}),
@@ -247,8 +266,22 @@ export class SubscriptionTable implements SubscriptionStore {
     definition: SubscriptionDefinition,
     created: { id: string; expirationDateTime: Date },
     at: Date,
+    shortLived: boolean,
   ): Promise<void> {
-    await this.table.createEntity({ partitionKey, rowKey: created.id, ...newRowProperties(definition, created, at) });
+    await this.table.createEntity({ partitionKey, rowKey: created.id, ...newRowProperties(definition, created, at, shortLived) });
+  }
+
+  async saveDefinition(
+    subscription: StoredSubscription,
+    changes: DefinitionChanges,
+    renewed?: { expiration: Date; at: Date; shortLived: boolean },
+  ): Promise<void> {
+    // Graph holds the new values already: they are written whatever else changed on the row meanwhile
+    // (the caller's lease kept renewals off it, so the expiration Graph answered is the latest).
+    const expiration = renewed
+      ? { expirationDateTime: renewed.expiration, lastRenewedAt: renewed.at, consecutiveFailures: 0, shortLived: renewed.shortLived }
+      : {};
+    await this.mergeWithRetry(subscription, () => ({ ...changes, ...expiration, leaseUntil: CLEARED }), () => false);
   }
 
   async remove(subscription: StoredSubscription): Promise<void> {

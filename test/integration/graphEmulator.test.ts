@@ -24,7 +24,9 @@ async function graph(method: string, path: string, body?: unknown, bearer?: stri
 }
 
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * MINUTE).toISOString();
-const subscription = (minutes: number, resource = INBOX) => ({
+let mailbox = 0;
+// A mailbox of its own each time: Graph refuses a second subscription for the same resource and changeType.
+const subscription = (minutes: number, resource = `users/user-${++mailbox}/mailFolders('Inbox')/messages`) => ({
   changeType: 'created',
   notificationUrl: harness.host.notificationUrl,
   resource,
@@ -34,20 +36,76 @@ const subscription = (minutes: number, resource = INBOX) => ({
 
 describe('the Graph emulator', () => {
   it('creates a subscription and never echoes its client state', async () => {
-    const created = await graph('POST', '/subscriptions', subscription(60));
+    const created = await graph('POST', '/subscriptions', subscription(60, INBOX));
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ resource: INBOX, clientState: null });
     expect(created.headers.get('request-id')).toBeTruthy();
   });
 
-  it("refuses an Outlook expiration past 4,230 minutes with Graph's error shape", async () => {
-    const refused = await graph('POST', '/subscriptions', subscription(4231));
+  it("refuses an Outlook expiration past 10,080 minutes with Graph's error shape", async () => {
+    const refused = await graph('POST', '/subscriptions', subscription(10081));
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({
       code: 'ExtensionError',
-      message: 'Subscription expiration can only be 4230 minutes in the future.',
+      message: 'Subscription expiration can only be 10080 minutes in the future.',
       innerError: { 'request-id': expect.any(String), date: expect.any(String) },
     });
+  });
+
+  it('allows Outlook with resource data 1,440 minutes, and only with both certificate fields', async () => {
+    const rich = { ...subscription(1440), includeResourceData: true, encryptionCertificate: 'MIIB', encryptionCertificateId: 'key-1' };
+    expect((await graph('POST', '/subscriptions', { ...rich, expirationDateTime: inMinutes(1441) })).body.error.message).toBe(
+      'Subscription expiration can only be 1440 minutes in the future.',
+    );
+    const { encryptionCertificateId: _id, ...withoutId } = rich;
+    expect((await graph('POST', '/subscriptions', withoutId)).body.error.message).toMatch(/encryptionCertificate and encryptionCertificateId are required/);
+    expect((await graph('POST', '/subscriptions', rich)).status).toBe(201);
+  });
+
+  it('sets an expiration under 45 minutes away to 45 minutes, as Graph does', async () => {
+    const created = await graph('POST', '/subscriptions', subscription(5));
+    expect(Date.parse(created.body.expirationDateTime) - Date.now()).toBeGreaterThan(44 * MINUTE);
+  });
+
+  it('refuses a Teams subscription beyond an hour without a lifecycle URL, with Graph\'s words', async () => {
+    const teams = { ...subscription(120, 'chats/getAllMessages') };
+    expect((await graph('POST', '/subscriptions', teams)).body.error.message).toMatch(/^lifecycleNotificationUrl is a required property for subscription creation/);
+    expect((await graph('POST', '/subscriptions', { ...teams, lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL })).status).toBe(201);
+    expect((await graph('POST', '/subscriptions', { ...subscription(50, 'chats/19:x/messages') })).status).toBe(201);
+  });
+
+  it('refuses a second subscription for the same resource and changeType with 409, naming the first', async () => {
+    const first = await graph('POST', '/subscriptions', subscription(60, INBOX));
+    const second = await graph('POST', '/subscriptions', { ...subscription(60, `/${INBOX}`), notificationUrl: harness.host.notificationUrl });
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toBe(`Subscription Id ${first.body.id} already exists for the requested combination`);
+    expect((await graph('POST', '/subscriptions', { ...subscription(60, INBOX), changeType: 'updated' })).status).toBe(201);
+  });
+
+  it('delivers to Event Hubs and Event Grid without a validation request', async () => {
+    const hub = 'EventHub:https://evh-graph.servicebus.windows.net/eventhubname/graphevents?tenantId=contoso.com';
+    const grid = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+    expect((await graph('POST', '/subscriptions', { ...subscription(600), notificationUrl: hub, lifecycleNotificationUrl: hub })).status).toBe(201);
+    expect((await graph('POST', '/subscriptions', { ...subscription(600, 'users'), notificationUrl: grid })).status).toBe(201);
+    expect(harness.graph.deliveries).toEqual([]);
+    expect((await graph('POST', '/subscriptions', { ...subscription(600), notificationUrl: 'EventGrid:?location=westeurope' })).status).toBe(400);
+  });
+
+  it('notes an Event Grid subscription renewed to less than 3 hours ahead', async () => {
+    const grid = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+    const created = await graph('POST', '/subscriptions', { ...subscription(600, 'users'), notificationUrl: grid });
+    expect(harness.graph.violations).toEqual([]);
+    await graph('PATCH', `/subscriptions/${created.body.id}`, { expirationDateTime: inMinutes(120) });
+    expect(harness.graph.violations).toEqual([expect.stringMatching(/less than 3 hours ahead/)]);
+  });
+
+  it('moves a subscription to a new notification URL with PATCH, once the new one validates', async () => {
+    const created = await graph('POST', '/subscriptions', subscription(600));
+    harness.host.consumer = 'wrong-token';
+    expect((await graph('PATCH', `/subscriptions/${created.body.id}`, { notificationUrl: `${harness.host.notificationUrl}?v=2` })).status).toBe(400);
+    harness.host.consumer = 'valid';
+    const moved = await graph('PATCH', `/subscriptions/${created.body.id}`, { notificationUrl: `${harness.host.notificationUrl}?v=2` });
+    expect(moved.body).toMatchObject({ notificationUrl: `${harness.host.notificationUrl}?v=2`, expirationDateTime: created.body.expirationDateTime });
   });
 
   it('answers 404 ResourceNotFound for an expired, deleted or unknown subscription', async () => {
@@ -61,7 +119,7 @@ describe('the Graph emulator', () => {
 
   it('pages the list with an absolute https @odata.nextLink', async () => {
     harness.graph.pageSize = 2;
-    for (let i = 0; i < 5; i++) await graph('POST', '/subscriptions', subscription(60));
+    for (let i = 0; i < 5; i++) expect((await graph('POST', '/subscriptions', subscription(60))).status).toBe(201);
     const first = await graph('GET', '/subscriptions');
     expect(first.body.value).toHaveLength(2);
     expect(first.body['@odata.nextLink']).toMatch(/^https:\/\/localhost:\d+\/v1\.0\/subscriptions\?\$skiptoken=2$/);
@@ -145,5 +203,15 @@ describe("the Graph emulator's throttling limits (off unless a test sets them)",
     expect(wait).toBeLessThanOrEqual(2);
     expect((await graph('GET', `/subscriptions/${ids[3]}`, undefined, bearer)).status).toBe(200);
     expect(harness.graph.throttled).toBe(1);
+  });
+
+  it('answers 429 to a list over its own, lower limit, and still serves writes', async () => {
+    harness.graph.limits = { listsPerWindow: 2, writesPerWindow: 500, windowMs: 2000 };
+    const bearer = await token();
+    expect((await graph('GET', '/subscriptions', undefined, bearer)).status).toBe(200);
+    expect((await graph('GET', '/subscriptions', undefined, bearer)).status).toBe(200);
+    expect((await graph('GET', '/subscriptions', undefined, bearer)).status).toBe(429);
+    harness.graph.add({ id: 'a', resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) });
+    expect((await patch('a', bearer)).status).toBe(200);
   });
 });

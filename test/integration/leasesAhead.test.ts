@@ -27,7 +27,7 @@ describe('leasing a run’s rows ahead', () => {
     expect(first.leased).toBe(true);
     for (const row of rows) expect((await harness.row(row.id)).leaseUntil).toBeInstanceOf(Date);
     // The lease's own ETag: a renewal saves over it without a conflict.
-    expect(await table.saveRenewal(first.row, hoursFrom(new Date(), 70), new Date())).toBe('saved');
+    expect(await table.saveRenewal(first.row, hoursFrom(new Date(), 70), new Date(), false)).toBe('saved');
   });
 
   it('leaves to the renewal a row whose chunk changed meanwhile', async () => {
@@ -79,7 +79,7 @@ describe('leasing a run’s rows ahead', () => {
 
     expect(late.leased).toBe(true);
     expect(late.row.leaseUntil!.getTime()).toBe(now + 60_000);
-    expect(await table.saveRenewal(late.row, hoursFrom(new Date(), 70), new Date())).toBe('saved');
+    expect(await table.saveRenewal(late.row, hoursFrom(new Date(), 70), new Date(), false)).toBe('saved');
   });
 });
 

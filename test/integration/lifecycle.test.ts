@@ -145,7 +145,7 @@ describe('lifecycle notifications from Graph', () => {
     expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: 'subscriptionRemoved' });
 
     // The run records its renewal: the removal it did not see is kept, and the lease given back.
-    await table.saveRenewal(leased!, hoursFrom(new Date(), 70), new Date());
+    await table.saveRenewal(leased!, hoursFrom(new Date(), 70), new Date(), false);
     expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: 'subscriptionRemoved', leaseUntil: '' });
 
     await settled();

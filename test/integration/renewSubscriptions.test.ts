@@ -16,7 +16,8 @@ describe('the renewal timer', () => {
 
     const onGraph = harness.graph.subscriptions.get(id)!.expirationDateTime.getTime();
     expect(onGraph).toBeGreaterThan(now.getTime() + 70 * HOUR);
-    expect(onGraph).toBeLessThanOrEqual(Date.now() + 4230 * MINUTE);
+    // RENEWAL_LIFETIME_HOURS (72), well within Outlook's 10,080 minutes.
+    expect(onGraph).toBeLessThanOrEqual(Date.now() + 72 * HOUR);
     const row = await harness.row(id);
     expect((row.expirationDateTime as Date).getTime()).toBe(onGraph);
     expect(row.consecutiveFailures).toBe(0);
@@ -214,10 +215,21 @@ describe('runs', () => {
     expect((await harness.runs())[0]).toMatchObject({ isPastDue: true });
   });
 
-  it('warns about a resource this schedule cannot keep alive', async () => {
+  it('leaves a presence subscription to the 10-minute timer: a daily check cannot keep 60 minutes alive', async () => {
     const id = await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(new Date(), 0.5) });
     await run();
-    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(new RegExp(`will expire before the next run \\(subscription ${id}.*60 minutes`)));
+    expect(harness.graph.patches(id)).toHaveLength(0);
+    expect(harness.messages('information')).toContainEqual(expect.stringMatching(/^No webhooks need renewal/));
+  });
+
+  it('renews a presence subscription itself, and warns, while the 10-minute timer is disabled', async () => {
+    process.env['AzureWebJobs.renewShortLivedSubscriptions.Disabled'] = 'true';
+    const id = await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(new Date(), 0.5) });
+    await run();
+    expect(harness.graph.patches(id)).toHaveLength(1);
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringMatching(new RegExp(`will expire before the next run \\(subscription ${id}.*60 minutes.*renewShortLivedSubscriptions timer .* is disabled`)),
+    );
   });
 
   it('warns about a resource whose maximum it does not know', async () => {

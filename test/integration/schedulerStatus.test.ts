@@ -70,6 +70,7 @@ describe('a healthy scheduler', () => {
       failing: 0,
       invalid: 0,
       cannot_be_kept_alive: 0,
+      short_lived: 0,
       recreated_last_24h: 0,
       missed_notifications_last_24h: 0,
       soonest_expiration: { id: 'added-after-the-run', resource: expect.any(String), expiration_date_time: hoursFrom(NOW, 2).toISOString() },
@@ -193,10 +194,20 @@ describe('answers 503 so an uptime monitor alerts', () => {
     expect(await problems()).toEqual([expect.stringMatching(/^Row default\/broken of the subscriptions table is malformed: expirationDateTime/)]);
   });
 
-  it('when a subscription is on a resource the daily schedule cannot keep alive', async () => {
+  it('when a short-lived subscription waits for a 10-minute timer that has not run', async () => {
     await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(NOW, 0.5) });
     await runTimer();
-    expect(await problems()).toEqual([expect.stringMatching(/presences\/abc\): Graph allows at most 60 minutes/)]);
+    expect(await problems()).toEqual([expect.stringMatching(/^No renewShortLivedSubscriptions run has finished yet: it renews the short-lived subscriptions every 10 minutes/)]);
+  });
+
+  it('when the 10-minute timer a short-lived subscription needs is disabled', async () => {
+    process.env['AzureWebJobs.renewShortLivedSubscriptions.Disabled'] = 'true';
+    await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(NOW, 0.5) });
+    await runTimer();
+    const body = (await status()).jsonBody;
+    expect(body.problems).toEqual([expect.stringMatching(/presences\/abc\): Graph allows at most 60 minutes .* timer that renews such subscriptions is disabled/)]);
+    expect(body.subscriptions).toMatchObject({ cannot_be_kept_alive: 1, short_lived: 1 });
+    expect(body.timers[1]).toMatchObject({ function: 'renewShortLivedSubscriptions', is_running: false });
   });
 
   it('when a setting is wrong, naming it without echoing the connection string', async () => {

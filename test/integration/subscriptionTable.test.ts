@@ -39,7 +39,7 @@ describe('writing a renewal with a stale ETag', () => {
     const subscription = await stored('newer', hoursFrom(now, 5));
     await changedBehindOurBack('newer', hoursFrom(now, 72));
 
-    expect(await table.saveRenewal(subscription, hoursFrom(now, 70), now)).toBe('newer-kept');
+    expect(await table.saveRenewal(subscription, hoursFrom(now, 70), now, false)).toBe('newer-kept');
     expect(await expirationOf('newer')).toEqual(hoursFrom(now, 72));
   });
 
@@ -47,7 +47,7 @@ describe('writing a renewal with a stale ETag', () => {
     const subscription = await stored('older', hoursFrom(now, 5));
     await changedBehindOurBack('older', hoursFrom(now, 6));
 
-    expect(await table.saveRenewal(subscription, hoursFrom(now, 70), now)).toBe('saved');
+    expect(await table.saveRenewal(subscription, hoursFrom(now, 70), now, false)).toBe('saved');
     expect(await expirationOf('older')).toEqual(hoursFrom(now, 70));
   });
 

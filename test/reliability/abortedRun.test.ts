@@ -69,7 +69,7 @@ async function runKilledAfterKPatches(method = 'PATCH', k = K): Promise<{ child:
 }
 
 /** How long a row is leased (policy.leaseMs from the harness's Graph settings), as the app works it out. */
-const leaseMs = () => renewalContextFor(servicesFor(loadConfig()), harness.context('lease')).leaseMs;
+const leaseMs = async () => (await renewalContextFor(servicesFor(loadConfig()), harness.context('lease'))).leaseMs;
 const expirationOf = async (id: string) => ((await harness.row(id)).expirationDateTime as Date).getTime();
 const patchedIds = () => harness.graph.patches().map((patch) => patch.path.split('/').pop()!);
 
@@ -112,7 +112,7 @@ describe('a run killed after 10 of 30 renewals', () => {
 
     // Once the lease has lapsed, the next run renews exactly the rows the dead run did not save, the K-th again included.
     vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date(Date.now() + leaseMs() + MINUTE));
+    vi.setSystemTime(new Date(Date.now() + (await leaseMs()) + MINUTE));
     harness.graph.requests.length = 0;
     expect(await run()).toBeUndefined();
     expect(patchedIds().sort()).toEqual([...rest].sort());
@@ -178,7 +178,7 @@ describe('a run killed after 10 of 30 renewals', () => {
 
     // After the lease: the subscription the dead run created is found and put in the row's place; none is created again.
     vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date(Date.now() + leaseMs() + MINUTE));
+    vi.setSystemTime(new Date(Date.now() + (await leaseMs()) + MINUTE));
     harness.graph.requests.length = 0;
     expect(await run()).toBeUndefined();
     expect(harness.graph.requests.filter((request) => request.method === 'POST')).toHaveLength(0);

@@ -43,6 +43,8 @@ describe('what each function is registered with', () => {
       adoptSubscriptions: { route: 'webhooks/subscriptions/adopt', methods: ['POST'], authLevel: 'function' },
       renewSubscriptionsNow: { route: 'webhooks/subscriptions/renew', methods: ['POST'], authLevel: 'function' },
       removeSubscription: { route: 'webhooks/subscriptions/{id}', methods: ['DELETE'], authLevel: 'function' },
+      updateSubscription: { route: 'webhooks/subscriptions/{id}', methods: ['PATCH'], authLevel: 'function' },
+      updateSubscriptions: { route: 'webhooks/subscriptions', methods: ['PATCH'], authLevel: 'function' },
       // Graph cannot send a function key: each notification's client state is the check.
       lifecycleNotifications: { route: 'webhooks/lifecycle', methods: ['POST'], authLevel: 'anonymous' },
       // Monitors call it without a key; it answers one bit (healthy or not) and nothing else.
@@ -54,6 +56,7 @@ describe('what each function is registered with', () => {
     await import('../../src/index');
     expect(Object.fromEntries(registered.triggers)).toEqual({
       renewSubscriptions: 'timer',
+      renewShortLivedSubscriptions: 'timer',
       renewQueuedSubscription: 'storageQueue',
       recordPoisonedRenewal: 'storageQueue',
     });

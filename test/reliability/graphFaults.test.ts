@@ -8,10 +8,13 @@ const harness = useHarness();
 const run = () => harness.runTimer();
 
 /** Due subscriptions (6 h left), stored and on Graph. */
-async function due(count: number): Promise<string[]> {
+async function due(count: number, resource?: string): Promise<string[]> {
   const now = new Date();
-  return Promise.all(Array.from({ length: count }, () => storeSubscription(harness, { expiresAt: hoursFrom(now, 6) })));
+  return Promise.all(Array.from({ length: count }, () => storeSubscription(harness, { expiresAt: hoursFrom(now, 6), resource })));
 }
+
+/** A resource whose maximum (4,230 minutes) is below the wanted 72 hours: a renewal asks for all of it. */
+const CONVERSATIONS = 'groups/1f2a6b3c-0000-4000-8000-000000000001/conversations';
 
 /** Renewed on Graph to about now + 70 h, and the row says the same. */
 async function expectRenewed(id: string): Promise<void> {
@@ -219,7 +222,7 @@ describe('refusals', () => {
   });
 
   scenario('graph', "a 400 over the resource's maximum (Graph's clock 20 minutes behind ours): asked again within Graph's stated maximum, renewed", harness, async ({ arranged }) => {
-    const [id] = await due(1);
+    const [id] = await due(1, CONVERSATIONS);
     await arranged();
     harness.graph.clock = () => new Date(Date.now() - 20 * MINUTE);
 
@@ -313,7 +316,7 @@ describe('recreation under faults', () => {
   }
 
   scenario('graph', "the creation refused as beyond Graph's maximum (its clock 20 minutes behind): asked again within it, one successor", harness, async ({ arranged }) => {
-    const [id] = await due(1);
+    const [id] = await due(1, CONVERSATIONS);
     harness.graph.subscriptions.delete(id!);
     await arranged();
     harness.graph.clock = () => new Date(Date.now() - 20 * MINUTE);

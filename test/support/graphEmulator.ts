@@ -13,8 +13,12 @@ export interface EmulatedSubscription {
   notificationUrl: string;
   lifecycleNotificationUrl?: string;
   includeResourceData?: boolean;
+  encryptionCertificate?: string;
   encryptionCertificateId?: string;
   latestSupportedTlsVersion?: string;
+  notificationQueryOptions?: string;
+  notificationUrlAppId?: string;
+  blobStoreUrl?: string;
   expirationDateTime: Date;
   clientState?: string;
   applicationId: string;
@@ -79,7 +83,17 @@ export interface GraphLimits {
   windowMs?: number;
   /** Retry-After sent for a request over the mailbox limit, in seconds (may be fractional when scaled). */
   concurrencyRetryAfterSeconds?: number;
+  /** GET /subscriptions (the list) per app per tenant in any sliding `windowMs` (25 per 20 s). */
+  listsPerWindow?: number;
 }
+
+/** Graph's documented subscription limits per app per tenant (graph/throttling-limits): what `limits` takes to follow them. */
+export const DOCUMENTED_LIMITS: Required<Pick<GraphLimits, 'mailboxConcurrency' | 'writesPerWindow' | 'windowMs' | 'listsPerWindow'>> = {
+  mailboxConcurrency: 4,
+  writesPerWindow: 500,
+  windowMs: 20_000,
+  listsPerWindow: 25,
+};
 
 /** The mailbox a subscription's resource counts against, by the emulator's own reading: users/{id}/... */
 function mailboxOfResource(resource: string | undefined): string | undefined {
@@ -89,15 +103,24 @@ function mailboxOfResource(resource: string | undefined): string | undefined {
 
 /**
  * Graph's maximum lifetime per resource, in minutes, as Graph enforces it (a table of the emulator's
- * own, not the product's: a mistake in one must not hide in the other).
+ * own, not the product's: a mistake in one must not hide in the other). Outlook with resource data
+ * lives 1,440 minutes.
  */
-function graphMaxMinutes(resource: string): number {
-  const path = resource.toLowerCase().replace(/^\//, '');
+function graphMaxMinutes(resource: string, includeResourceData: boolean): number {
+  const path = resource.toLowerCase().replace(/^\//, '').replace(/\?.*$/, '');
   if (/presences?/.test(path)) return 60;
-  if (/^(chats|teams)/.test(path)) return 4320;
+  if (/^teams\/[^/]+\/schedule/.test(path)) return 360;
+  if (/^(chats|teams|copilot)/.test(path)) return 4320;
+  if (/^(me|users\/[^/]+)\/(messages|mailfolders|events|calendar|contacts)/.test(path)) return includeResourceData ? 1440 : 10080;
   if (/drive|^sites\//.test(path)) return 42300;
   if (/^(users|groups)(\/[^/]+)?$/.test(path)) return 41760;
-  return 4230; // Outlook messages, events, contacts, and what we do not model.
+  if (/^security\/alerts/.test(path)) return 43200;
+  return 4230; // group conversations, call records, print, to do, and what we do not model.
+}
+
+/** Teams and Copilot resources refuse more than an hour without a lifecycle URL (graph/teams-changenotifications-*). */
+function needsLifecycleBeyondHour(resource: string): boolean {
+  return /^\/?(chats|teams\/(?![^/]+\/schedule)|copilot)/i.test(resource);
 }
 
 /**
@@ -139,6 +162,14 @@ export class GraphEmulator {
   readonly violations: string[] = [];
   /** Graph waits this long for a validation answer (10 s); tests may shorten it. */
   validationTimeoutMs = 10_000;
+  /** Microsoft changing a maximum: a number here replaces the emulator's own table for the resources it matches. */
+  maximumOverride: ((resource: string, includeResourceData: boolean) => number | undefined) | undefined;
+  /** Graph refuses a second subscription of one app for the same resource and changeType (409). */
+  conflictOnDuplicate = true;
+  /** Lists answered (GET /subscriptions pages), for tests of the list limit. */
+  listRequests = 0;
+  /** When each recent list was accepted (monotonic ms). */
+  private readonly listTimes: number[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -170,6 +201,10 @@ export class GraphEmulator {
     this.deliveries.length = 0;
     this.violations.length = 0;
     this.validationTimeoutMs = 10_000;
+    this.maximumOverride = undefined;
+    this.conflictOnDuplicate = true;
+    this.listRequests = 0;
+    this.listTimes.length = 0;
     this.latencyMs = 0;
     this.pageSize = 100;
     this.clock = () => new Date();
@@ -249,7 +284,7 @@ export class GraphEmulator {
 
     const pathId = /^\/v1\.0\/subscriptions\/([^/]+)(?:\/reauthorize)?$/.exec(url.pathname)?.[1];
     const mailbox = mailboxOfResource(pathId ? this.subscriptions.get(decodeURIComponent(pathId))?.resource : (body.value as { resource?: string } | undefined)?.resource);
-    const limited = this.overLimit(method, mailbox);
+    const limited = this.overLimit(method, mailbox, !pathId && /^\/v1\.0\/subscriptions$/.test(url.pathname));
     if (limited) {
       this.throttled++;
       return error(429, 'TooManyRequests', limited.message, { 'Retry-After': String(limited.retryAfterSeconds) });
@@ -273,8 +308,8 @@ export class GraphEmulator {
   }
 
   /** Which of Graph's limits this request would break, if any, and how long Graph would ask to wait. */
-  private overLimit(method: string, mailbox: string | undefined): { message: string; retryAfterSeconds: number } | undefined {
-    const { mailboxConcurrency, writesPerWindow, windowMs = 20_000 } = this.limits;
+  private overLimit(method: string, mailbox: string | undefined, isList: boolean): { message: string; retryAfterSeconds: number } | undefined {
+    const { mailboxConcurrency, writesPerWindow, listsPerWindow, windowMs = 20_000 } = this.limits;
     if (mailboxConcurrency !== undefined && mailbox !== undefined && (this.inFlightPerMailbox.get(mailbox) ?? 0) >= mailboxConcurrency) {
       return { message: 'Application is over its MailboxConcurrency limit.', retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds ?? 1 };
     }
@@ -286,6 +321,15 @@ export class GraphEmulator {
         return { message: 'Too many requests: subscription write limit reached for this application.', retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
       }
       this.writeTimes.push(now);
+    }
+    if (listsPerWindow !== undefined && method === 'GET' && isList) {
+      const now = performance.now();
+      while (this.listTimes.length > 0 && this.listTimes[0]! <= now - windowMs) this.listTimes.shift();
+      if (this.listTimes.length >= listsPerWindow) {
+        const wait = (this.listTimes[0]! + windowMs - now) / 1000;
+        return { message: 'Too many requests: subscription list limit reached for this application.', retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
+      }
+      this.listTimes.push(now);
     }
     return undefined;
   }
@@ -359,19 +403,43 @@ export class GraphEmulator {
       this.subscriptions.delete(id);
       return send(204);
     }
-    if (method === 'PATCH') {
-      const requested = (body.value as { expirationDateTime?: unknown } | undefined)?.expirationDateTime;
-      if (typeof requested !== 'string') {
-        return error(400, 'InvalidRequest', "Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.");
-      }
-      const problem = this.checkExpiration(requested, alive.resource);
-      if (problem) return error(400, problem.code, problem.message);
-      this.checkTenMinuteRule(alive, 'PATCH', alive.lastReauthorizeAt);
-      alive.expirationDateTime = new Date(requested);
-      alive.lastPatchAt = this.clock();
-      return send(200, this.view(alive));
-    }
+    if (method === 'PATCH') return await this.update(alive, body.value, send, error);
     return error(405, 'Request_BadRequest', `Method ${method} is not allowed on a subscription.`);
+  }
+
+  /** PATCH: a new expiration (a renewal) and/or a new notificationUrl or encryption certificate (subscription-update). */
+  private async update(
+    alive: EmulatedSubscription,
+    value: unknown,
+    send: (s: number, p?: unknown) => void,
+    error: (s: number, c: string, m: string) => void,
+  ): Promise<void> {
+    const input = (value ?? {}) as Record<string, unknown>;
+    const requested = input.expirationDateTime;
+    if (typeof requested !== 'string' && typeof input.notificationUrl !== 'string') {
+      return error(400, 'InvalidRequest', "Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.");
+    }
+    let expiration = alive.expirationDateTime;
+    if (typeof requested === 'string') {
+      const checked = this.checkExpiration(requested, { ...alive });
+      if ('code' in checked) return error(400, checked.code, checked.message);
+      expiration = checked.expiration;
+    }
+    if ((input.encryptionCertificate === undefined) !== (input.encryptionCertificateId === undefined)) {
+      return error(400, 'InvalidRequest', 'encryptionCertificate and encryptionCertificateId must be changed together.');
+    }
+    if (typeof input.notificationUrl === 'string') {
+      const problem = await this.checkDelivery('notificationUrl', input.notificationUrl);
+      if (problem) return error(400, problem.code, problem.message);
+    }
+    this.checkTenMinuteRule(alive, 'PATCH', alive.lastReauthorizeAt);
+    this.checkEventGridAhead(alive, expiration);
+    alive.expirationDateTime = expiration;
+    if (typeof input.notificationUrl === 'string') alive.notificationUrl = input.notificationUrl;
+    if (typeof input.encryptionCertificate === 'string') alive.encryptionCertificate = input.encryptionCertificate;
+    if (typeof input.encryptionCertificateId === 'string') alive.encryptionCertificateId = input.encryptionCertificateId;
+    alive.lastPatchAt = this.clock();
+    send(200, this.view(alive));
   }
 
   private async create(value: unknown, send: (s: number, p?: unknown) => void, error: (s: number, c: string, m: string) => void): Promise<void> {
@@ -384,32 +452,82 @@ export class GraphEmulator {
     if (typeof input.clientState === 'string' && input.clientState.length > 128) {
       return error(400, 'InvalidRequest', 'clientState cannot be longer than 128 characters.');
     }
-    const problem = this.checkExpiration(input.expirationDateTime as string, input.resource as string);
-    if (problem) return error(400, problem.code, problem.message);
+    const subject = {
+      resource: input.resource as string,
+      includeResourceData: input.includeResourceData === true,
+      lifecycleNotificationUrl: input.lifecycleNotificationUrl as string | undefined,
+      notificationUrl: input.notificationUrl as string,
+    };
+    // Resource data is encrypted with the app's certificate: both fields or no subscription (change-notifications-with-resource-data).
+    if (subject.includeResourceData && (typeof input.encryptionCertificate !== 'string' || typeof input.encryptionCertificateId !== 'string')) {
+      return error(400, 'InvalidRequest', 'encryptionCertificate and encryptionCertificateId are required when includeResourceData is true.');
+    }
+    const checked = this.checkExpiration(input.expirationDateTime as string, subject);
+    if ('code' in checked) return error(400, checked.code, checked.message);
+    if (this.conflictOnDuplicate) {
+      const same = (a: string, b: string) => a.replace(/^\//, '').toLowerCase() === b.replace(/^\//, '').toLowerCase();
+      const changes = (value: string) => value.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+      const now = this.clock().getTime();
+      const existing = [...this.subscriptions.values()].find(
+        (other) => other.expirationDateTime.getTime() > now && same(other.resource, subject.resource) && changes(other.changeType) === changes(input.changeType as string),
+      );
+      // graph/api/subscription-post-subscriptions, "Duplicate subscription behavior".
+      if (existing) return error(409, 'ExtensionError', `Subscription Id ${existing.id} already exists for the requested combination`);
+    }
     for (const field of ['notificationUrl', 'lifecycleNotificationUrl']) {
       const target = input[field];
       if (target === undefined) continue;
-      if (typeof target !== 'string' || !target.startsWith('https://')) {
-        return error(400, 'InvalidRequest', `The ${field} must be an https URL.`);
-      }
-      // Graph validates each endpoint before it creates anything (notificationurl-validation.md).
-      if (!(await this.validate(target))) {
-        return error(400, 'ValidationError', 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.');
-      }
+      const problem = await this.checkDelivery(field, target);
+      if (problem) return error(400, problem.code, problem.message);
     }
     const created = this.add({
       id: randomUUID(),
-      resource: input.resource as string,
+      resource: subject.resource,
       changeType: input.changeType as string,
-      notificationUrl: input.notificationUrl as string,
-      lifecycleNotificationUrl: input.lifecycleNotificationUrl as string | undefined,
+      notificationUrl: subject.notificationUrl,
+      lifecycleNotificationUrl: subject.lifecycleNotificationUrl,
       includeResourceData: input.includeResourceData as boolean | undefined,
+      encryptionCertificate: input.encryptionCertificate as string | undefined,
       encryptionCertificateId: input.encryptionCertificateId as string | undefined,
       latestSupportedTlsVersion: (input.latestSupportedTlsVersion as string | undefined) ?? 'v1_2',
-      expirationDateTime: new Date(input.expirationDateTime as string),
+      notificationQueryOptions: input.notificationQueryOptions as string | undefined,
+      notificationUrlAppId: input.notificationUrlAppId as string | undefined,
+      blobStoreUrl: input.blobStoreUrl as string | undefined,
+      expirationDateTime: checked.expiration,
       clientState: input.clientState as string | undefined,
     });
+    this.checkEventGridAhead(created, created.expirationDateTime);
     send(201, this.view(created));
+  }
+
+  /**
+   * A notification or lifecycle URL as Graph takes it: an https webhook, validated before anything is
+   * created or changed (notificationurl-validation.md); an Event Hub (Key Vault secret or namespace,
+   * with ?tenantId=) or an Event Grid partner topic, which get no validation request.
+   */
+  private async checkDelivery(field: string, target: unknown): Promise<{ code: string; message: string } | undefined> {
+    if (typeof target === 'string' && /^EventHub:https:\/\/[^/]+\.(vault\.azure\.net\/secrets|servicebus\.windows\.net\/eventhubname)\/[^/?]+\?tenantId=[^&]+$/.test(target)) {
+      return undefined;
+    }
+    if (typeof target === 'string' && /^EventGrid:\?/.test(target)) {
+      const parameters = new URLSearchParams(target.slice('EventGrid:?'.length));
+      const missing = ['azuresubscriptionid', 'resourcegroup', 'partnertopic', 'location'].filter((name) => !parameters.get(name));
+      return missing.length === 0 ? undefined : { code: 'InvalidRequest', message: `The ${field} is missing ${missing.join(', ')}.` };
+    }
+    if (typeof target !== 'string' || !target.startsWith('https://')) {
+      return { code: 'InvalidRequest', message: `The ${field} must be an https URL.` };
+    }
+    if (!(await this.validate(target))) {
+      return { code: 'ValidationError', message: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.' };
+    }
+    return undefined;
+  }
+
+  /** Event Grid: a renewal less than 3 hours ahead brings reauthorizationRequired events at once (subscribe-to-graph-api-events). */
+  private checkEventGridAhead(subscription: EmulatedSubscription, expiration: Date): void {
+    if (subscription.notificationUrl.startsWith('EventGrid:') && expiration.getTime() - this.clock().getTime() < 3 * 3_600_000) {
+      this.violations.push(`Event Grid subscription ${subscription.id} set to expire less than 3 hours ahead (${expiration.toISOString()})`);
+    }
   }
 
   /**
@@ -490,6 +608,7 @@ export class GraphEmulator {
   }
 
   private list(url: URL, send: (s: number, p?: unknown) => void): void {
+    this.listRequests++;
     const now = this.clock().getTime();
     const all = [...this.subscriptions.values()].filter((s) => s.expirationDateTime.getTime() > now);
     const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
@@ -502,16 +621,31 @@ export class GraphEmulator {
     });
   }
 
-  private checkExpiration(requested: string, resource: string): { code: string; message: string } | undefined {
+  /**
+   * Graph's rules for an expiration: in the future, within the resource's maximum (with resource data
+   * for Outlook: 1,440 minutes), at most an hour for Teams and Copilot without a lifecycle URL, and
+   * under 45 minutes from now set to 45 minutes. Returns the expiration Graph stores.
+   */
+  private checkExpiration(
+    requested: string,
+    subject: { resource: string; includeResourceData?: boolean; lifecycleNotificationUrl?: string },
+  ): { code: string; message: string } | { expiration: Date } {
     const at = Date.parse(requested);
     if (Number.isNaN(at)) return { code: 'InvalidRequest', message: `Cannot convert the literal '${requested}' to the expected type 'Edm.DateTimeOffset'.` };
     const now = this.clock().getTime();
     if (at <= now) return { code: 'InvalidRequest', message: 'Subscription expiration can only be in the future.' };
-    const max = graphMaxMinutes(resource);
+    const rich = subject.includeResourceData === true;
+    const max = this.maximumOverride?.(subject.resource, rich) ?? graphMaxMinutes(subject.resource, rich);
     if (at > now + max * 60_000) {
       return { code: 'ExtensionError', message: `Subscription expiration can only be ${max} minutes in the future.` };
     }
-    return undefined;
+    if (needsLifecycleBeyondHour(subject.resource) && !subject.lifecycleNotificationUrl && at > now + 60 * 60_000) {
+      return {
+        code: 'InvalidRequest',
+        message: 'lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour.',
+      };
+    }
+    return { expiration: new Date(Math.max(at, now + 45 * 60_000)) };
   }
 
   /** A subscription as Graph returns it: clientState is never echoed. */
@@ -526,7 +660,11 @@ export class GraphEmulator {
       notificationUrl: subscription.notificationUrl,
       lifecycleNotificationUrl: subscription.lifecycleNotificationUrl ?? null,
       includeResourceData: subscription.includeResourceData ?? null,
+      encryptionCertificate: subscription.encryptionCertificate ?? null,
       encryptionCertificateId: subscription.encryptionCertificateId ?? null,
+      notificationQueryOptions: subscription.notificationQueryOptions ?? null,
+      notificationUrlAppId: subscription.notificationUrlAppId ?? null,
+      blobStoreUrl: subscription.blobStoreUrl ?? null,
       expirationDateTime: subscription.expirationDateTime.toISOString().replace('.000Z', 'Z'),
       creatorId: subscription.applicationId,
       latestSupportedTlsVersion: subscription.latestSupportedTlsVersion ?? 'v1_2',

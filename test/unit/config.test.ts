@@ -148,9 +148,9 @@ describe('configuration', () => {
     ).toEqual({ name: 'renewals', storage: { kind: 'endpoint', endpoint: 'https://acct.queue.core.windows.net' } });
   });
 
-  it("keeps Graph's write ceiling by default: 1,000 per 20 s, 4 per mailbox", () => {
+  it("keeps Graph's documented limits by default: 500 writes and 25 lists per 20 s, 4 per mailbox", () => {
     const config = loadConfig(base);
-    expect(config.graph).toMatchObject({ writesPerWindow: 1000, writeWindowMs: 20_000 });
+    expect(config.graph).toMatchObject({ writesPerWindow: 500, writeWindowMs: 20_000, listsPerWindow: 25 });
     expect(config.renewal.mailboxConcurrency).toBe(4);
   });
 });
@@ -176,12 +176,22 @@ describe('webhook settings', () => {
     expect(config.webhook).toMatchObject({ clientState: secret, userId: 'someone@contoso.example' });
   });
 
+  it('take Event Hubs and Event Grid addresses as notification and lifecycle URLs', () => {
+    const hub = 'EventHub:https://evh-graph.servicebus.windows.net/eventhubname/graphevents?tenantId=contoso.com';
+    const grid = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+    const config = loadConfig({ ...base, WEBHOOK_NOTIFICATION_URL: hub, WEBHOOK_LIFECYCLE_URL: grid });
+    expect(config.webhookProblem).toBeUndefined();
+    expect(config.webhook).toMatchObject({ notificationUrl: hub, lifecycleUrl: grid });
+  });
+
   it.each([
     ['WEBHOOK_CLIENT_STATE', 'x'.repeat(129), /129 characters long; Graph accepts at most 128/],
     ['WEBHOOK_CLIENT_STATE', 'short', /use a random value of 16 to 128 characters/],
     ['WEBHOOK_CLIENT_STATE', `${secret} `, /white space/],
     ['WEBHOOK_CLIENT_STATE', '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/clientstate/)', /unresolved Key Vault reference.*Key Vault Secrets User/],
     ['WEBHOOK_NOTIFICATION_URL', 'http://consumer.example/hook', /must be an https URL/],
+    ['WEBHOOK_NOTIFICATION_URL', 'EventHub:https://kv.vault.azure.net/secrets/hub', /needs \?tenantId=.*EventHub:https:\/\/<vault>/],
+    ['WEBHOOK_NOTIFICATION_URL', 'EventGrid:?azuresubscriptionid=x', /lacks resourcegroup, partnertopic, location/],
     ['WEBHOOK_LIFECYCLE_URL', 'not a url', /is not a URL/],
     ['GRAPH_USER_ID', 'Inbox', /is not a user: use the mailbox owner's object id/],
   ])('%s="%s" is refused with a message naming it, and the renewals still get their configuration', (setting, value, message) => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/graphRules';
 import {
+  cadenceFor,
+  conflictingSubscriptionId,
   graphDeadline,
   isDue,
   keepAliveProblem,
@@ -58,68 +61,120 @@ describe('which subscriptions are due', () => {
   });
 });
 
+const rules = () => new GraphRules(DOCUMENTED_RULES);
+const EVENT_GRID = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+
 describe('the expiration asked of Graph', () => {
   const now = at('2026-02-15T08:00:00Z');
 
-  it("caps an Outlook subscription below Graph's 4,230 minutes instead of the seed's +3 days", () => {
-    const target = renewalTarget("users/abc/mailFolders('Inbox')/messages", now, 72);
+  it("gives an Outlook subscription the wanted 72 hours, within Graph's 10,080 minutes (the seed's +3 days)", () => {
+    const target = renewalTarget({ resource: "users/abc/mailFolders('Inbox')/messages" }, rules(), now, 72);
+    expect(target.capped).toBe(false);
+    expect(target.expiration).toEqual(plus(now, 72 * HOUR));
+  });
+
+  it("caps an Outlook subscription with resource data below Graph's 1,440 minutes", () => {
+    const target = renewalTarget({ resource: 'users/abc/messages', includeResourceData: true }, rules(), now, 72);
     expect(target.capped).toBe(true);
+    expect(target.lifetime).toMatchObject({ key: 'outlook+rich', maxMinutes: 1440 });
+    expect(target.expiration).toEqual(plus(now, (1440 - SAFETY_MARGIN_MINUTES) * MINUTE));
+  });
+
+  it("caps a group conversation below Graph's 4,230 minutes", () => {
+    const target = renewalTarget({ resource: "groups('1f2a')/conversations" }, rules(), now, 72);
     expect(target.expiration).toEqual(plus(now, (4230 - SAFETY_MARGIN_MINUTES) * MINUTE));
   });
 
+  it('keeps a Teams subscription without a lifecycle URL within the hour Graph allows it', () => {
+    const target = renewalTarget({ resource: 'chats/19:abc/messages' }, rules(), now, 72);
+    expect(target.lifetime.cappedBecause).toMatch(/no lifecycleNotificationUrl/);
+    expect(target.expiration).toEqual(plus(now, (60 - SAFETY_MARGIN_MINUTES) * MINUTE));
+    expect(renewalTarget({ resource: 'chats/19:abc/messages', lifecycleNotificationUrl: 'https://a.example/l' }, rules(), now, 72).expiration).toEqual(
+      plus(now, (4320 - SAFETY_MARGIN_MINUTES) * MINUTE),
+    );
+  });
+
   it('gives the wanted lifetime when Graph allows more', () => {
-    const target = renewalTarget('users', now, 72);
+    const target = renewalTarget({ resource: 'users' }, rules(), now, 72);
     expect(target.capped).toBe(false);
     expect(target.expiration).toEqual(plus(now, 72 * HOUR));
   });
 
   it('assumes the most conservative maximum for a resource it does not know', () => {
-    const target = renewalTarget('someNewWorkload/things', now, 72);
+    const target = renewalTarget({ resource: 'someNewWorkload/things' }, rules(), now, 72);
     expect(target.lifetime.known).toBe(false);
     expect(target.expiration).toEqual(plus(now, (4230 - SAFETY_MARGIN_MINUTES) * MINUTE));
   });
 
   it('asks for whole seconds', () => {
-    const target = renewalTarget('users', at('2026-02-15T08:00:00.750Z'), 72);
+    const target = renewalTarget({ resource: 'users' }, rules(), at('2026-02-15T08:00:00.750Z'), 72);
     expect(target.expiration.getMilliseconds()).toBe(0);
   });
 });
 
-describe('resources a daily schedule cannot keep alive', () => {
-  it('names presence, whose 60 minutes are shorter than a day', () => {
-    expect(keepAliveProblem('communications/presences/abc', DAY, 72)).toMatch(/at most 60 minutes for a presence subscription.*24 h/);
+describe('which timer keeps a subscription alive', () => {
+  it.each([
+    ["users/abc/mailFolders('Inbox')/messages", undefined, 'daily'],
+    ['users/abc/messages', true, 'short'],
+    ['communications/presences/abc', undefined, 'short'],
+    ['teams/abc/schedule/shifts', undefined, 'short'],
+    ["groups('1f2a')/conversations", undefined, 'daily'],
+    ['security/alerts', undefined, 'daily'],
+  ] as const)('%s (resource data: %s) is renewed by the %s timer', (resource, includeResourceData, cadence) => {
+    expect(cadenceFor({ resource, includeResourceData, lifecycleNotificationUrl: 'https://a.example/l' }, rules(), 36)).toBe(cadence);
   });
 
-  it('names Teams Shifts, whose 6 hours are shorter than a day', () => {
-    expect(keepAliveProblem('teams/abc/schedule/shifts', DAY, 72)).toMatch(/360 minutes/);
+  it('leaves a Teams subscription without a lifecycle URL to the 10-minute timer', () => {
+    expect(cadenceFor({ resource: 'chats/getAllMessages' }, rules(), 36)).toBe('short');
+    expect(cadenceFor({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }, rules(), 36)).toBe('daily');
   });
 
-  it('blames RENEWAL_LIFETIME_HOURS when it is the setting that is too short', () => {
-    expect(keepAliveProblem('users/abc/messages', DAY, 20)).toMatch(/RENEWAL_LIFETIME_HOURS \(20\)/);
+  it('finds no timer for an Event Grid subscription Graph lets live less than the 3 hours Event Grid wants', () => {
+    const presence = { resource: 'communications/presences/abc', notificationUrl: EVENT_GRID };
+    expect(cadenceFor(presence, rules(), 36)).toBe('none');
+    expect(keepAliveProblem(presence, rules(), 36, true)).toMatch(/Event Grid wants every renewal at least 3 hours ahead/);
+    expect(cadenceFor({ resource: 'teams/abc/schedule/shifts', notificationUrl: EVENT_GRID }, rules(), 36)).toBe('short');
   });
 
-  it('has nothing to say about Outlook mail on a daily schedule', () => {
-    expect(keepAliveProblem('users/abc/messages', DAY, 72)).toBeUndefined();
+  it('says a short-lived subscription will expire while the 10-minute timer is disabled', () => {
+    expect(keepAliveProblem({ resource: 'communications/presences/abc' }, rules(), 36, false)).toMatch(
+      /at most 60 minutes for a presence subscription.*renewShortLivedSubscriptions timer .* is disabled/,
+    );
+  });
+
+  it('has nothing to say about what a timer keeps alive', () => {
+    expect(keepAliveProblem({ resource: 'users/abc/messages' }, rules(), 36, false)).toBeUndefined();
+    expect(keepAliveProblem({ resource: 'communications/presences/abc' }, rules(), 36, true)).toBeUndefined();
   });
 });
 
 describe('what a stored subscription needs', () => {
   const nextRun = at('2026-02-16T08:00:00Z');
+  const horizon = plus(nextRun, 36 * HOUR);
   const active = (hours: number, pendingLifecycleEvent?: string) => ({ state: 'active' as const, expirationDateTime: plus(nextRun, hours * HOUR), pendingLifecycleEvent });
 
   it('renews what is due, and nothing else unless forced', () => {
-    expect(workFor(active(10), nextRun, 36)).toBe('renew');
-    expect(workFor(active(40), nextRun, 36)).toBeUndefined();
-    expect(workFor(active(40), nextRun, 36, true)).toBe('renew');
+    expect(workFor(active(10), horizon)).toBe('renew');
+    expect(workFor(active(40), horizon)).toBeUndefined();
+    expect(workFor(active(40), horizon, true)).toBe('renew');
   });
 
   it('renews what Graph asked to reauthorize, due or not', () => {
-    expect(workFor(active(60, 'reauthorizationRequired'), nextRun, 36)).toBe('renew');
+    expect(workFor(active(60, 'reauthorizationRequired'), horizon)).toBe('renew');
   });
 
   it('recreates what Graph lost, even when forced to renew', () => {
-    expect(workFor({ ...active(-5), state: 'expired' }, nextRun, 36, true)).toBe('recreate');
-    expect(workFor(active(60, 'subscriptionRemoved'), nextRun, 36)).toBe('recreate');
+    expect(workFor({ ...active(-5), state: 'expired' }, horizon, true)).toBe('recreate');
+    expect(workFor(active(60, 'subscriptionRemoved'), horizon)).toBe('recreate');
+  });
+});
+
+describe("the subscription Graph's 409 names", () => {
+  it('is read from "Subscription Id <id> already exists for the requested combination"', () => {
+    expect(conflictingSubscriptionId('Subscription Id 7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a already exists for the requested combination')).toBe(
+      '7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a',
+    );
+    expect(conflictingSubscriptionId('A subscription already exists.')).toBeUndefined();
   });
 });
 

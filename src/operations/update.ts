@@ -1,0 +1,149 @@
+import { CredentialError, GraphRequestError } from '../graph/errors';
+import { redact } from '../redact';
+import { forEachConcurrently } from '../renewal/concurrently';
+import { eventLine } from '../renewal/events';
+import type { DefinitionChanges, Log } from '../renewal/ports';
+import { graphDeadline, renewalTarget } from '../renewal/policy';
+import { isShortLived, leaseMsFor } from '../renewal/renewSubscription';
+import type { StoredSubscription } from '../renewal/subscription';
+import { renewalContextFor, type Services } from '../wiring';
+import { OperationError } from './operationError';
+import { viewOf, type SubscriptionView } from './operations';
+import { channel, readPartitionKey } from './registration';
+
+const FIELDS = new Set(['notificationUrl', 'encryptionCertificate', 'encryptionCertificateId']);
+// A partition is updated a few subscriptions at a time: Graph validates each new webhook URL first.
+const CONCURRENCY = 4;
+
+/** What an update asks Graph to change (subscription-update: notificationUrl, the encryption certificate). */
+export function readUpdate(input: unknown): DefinitionChanges {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new OperationError(400, 'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.');
+  }
+  const body = input as Record<string, unknown>;
+  const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw new OperationError(400, `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`);
+  }
+  const changes: DefinitionChanges = {};
+  for (const field of FIELDS) {
+    const value = body[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.trim() === '') throw new OperationError(400, `${field} must be a non-empty string.`);
+    changes[field as keyof DefinitionChanges] = value.trim();
+  }
+  if (changes.notificationUrl) changes.notificationUrl = channel('notificationUrl', changes.notificationUrl);
+  if ((changes.encryptionCertificate === undefined) !== (changes.encryptionCertificateId === undefined)) {
+    throw new OperationError(400, 'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.');
+  }
+  if (Object.keys(changes).length === 0) {
+    throw new OperationError(400, 'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.');
+  }
+  return changes;
+}
+
+export interface UpdateReport {
+  updated: SubscriptionView[];
+  /** Rows whose subscription Graph no longer has: the new values are stored, and the next run recreates it with them. */
+  storedForRecreation: string[];
+  /** Already held these values. */
+  unchanged: string[];
+  /** With the HTTP status a single update answers: 409 (busy), 502 (Graph refused), 503 (the table or the identity). */
+  failed: { id: string; error: string; status: number }[];
+}
+
+/**
+ * PATCHes new delivery or encryption settings for one subscription, or for every subscription of a
+ * partition, and keeps each row in step: move the notification endpoint, or rotate the key of rich
+ * notifications, without recreating anything (and losing what was sent meanwhile). Each row is leased
+ * like a renewal; the PATCH renews it too. One failure does not stop the others.
+ */
+export async function update(
+  services: Services,
+  target: { id: string } | { partitionKey: string },
+  input: unknown,
+  log: Log,
+): Promise<UpdateReport> {
+  const changes = readUpdate(input);
+  const { subscriptions } = services;
+  await subscriptions.ensureExists();
+  const report: UpdateReport = { updated: [], storedForRecreation: [], unchanged: [], failed: [] };
+  const context = await renewalContextFor(services, log);
+  const one = async (row: StoredSubscription) => {
+    const outcome = await updateOne(row, changes, services, context, log).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), status: 503 }));
+    if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, status: outcome.status });
+    else if (outcome.kind === 'updated') report.updated.push(outcome.view);
+    else if (outcome.kind === 'stored') report.storedForRecreation.push(row.id);
+    else report.unchanged.push(row.id);
+  };
+  if ('id' in target) {
+    if (target.id.trim() === '') throw new OperationError(400, 'The subscription id is missing: give the id of the subscription to update (list shows them).');
+    const row = await subscriptions.find(target.id);
+    if (!row) throw new OperationError(404, `No stored subscription has the id ${target.id}: list them to see the ids.`);
+    await one(row);
+    return report;
+  }
+  const partition = readPartitionKey(target.partitionKey);
+  for await (const page of subscriptions.partitionPages(partition)) {
+    const rows: StoredSubscription[] = [];
+    for (const row of page) {
+      if (row.ok) rows.push(row.subscription);
+      else report.failed.push({ id: row.rowKey, error: `The row is malformed: ${row.problem}`, status: 400 });
+    }
+    await forEachConcurrently(rows, CONCURRENCY, one);
+  }
+  return report;
+}
+
+type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'stored' | 'unchanged' } | { failed: string; status: number };
+
+async function updateOne(
+  row: StoredSubscription,
+  changes: DefinitionChanges,
+  services: Services,
+  context: Awaited<ReturnType<typeof renewalContextFor>>,
+  log: Log,
+): Promise<Outcome> {
+  const { subscriptions, graph } = services;
+  if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value)) return { kind: 'unchanged' };
+  const now = new Date();
+  const leased = await subscriptions.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
+  if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', status: 409 };
+  const label = `subscription ${row.id}, resource ${row.resource}`;
+  if (leased.state === 'expired') {
+    // Nothing to PATCH: the recreation creates it with the new values.
+    await subscriptions.saveDefinition(leased, changes);
+    return { kind: 'stored' };
+  }
+  const updated = { ...leased, ...changes };
+  const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
+  let renewed: { expirationDateTime: Date };
+  try {
+    renewed = await graph.update(leased.id, changes, target.expiration, graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context)));
+  } catch (error) {
+    if (error instanceof GraphRequestError && error.statusCode === 404) {
+      await subscriptions.saveDefinition(leased, changes);
+      return { kind: 'stored' };
+    }
+    await subscriptions.release(leased).catch(() => undefined);
+    if (error instanceof CredentialError) return { failed: error.message, status: 503 };
+    const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
+    return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, status: 502 };
+  }
+  try {
+    await subscriptions.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at: new Date(), shortLived: isShortLived(updated, context) });
+  } catch (error) {
+    return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, status: 503 };
+  }
+  log.info(
+    eventLine(`Webhook updated: ${label}: ${Object.keys(changes).join(', ')} changed, valid until ${renewed.expirationDateTime.toISOString()}.`, {
+      event: 'subscriptionUpdated',
+      subscriptionId: row.id,
+      resource: row.resource,
+      changed: Object.keys(changes),
+      expiration: renewed.expirationDateTime.toISOString(),
+    }),
+  );
+  const stored = await subscriptions.find(row.id);
+  return { kind: 'updated', view: viewOf(stored ?? { ...updated, expirationDateTime: renewed.expirationDateTime }) };
+}

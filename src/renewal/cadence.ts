@@ -1,0 +1,78 @@
+import type { Lifetime } from './graphRules';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** The timer that keeps short-lived subscriptions alive, and its NCRONTAB schedule (every 10 minutes). */
+export const SHORT_LIVED_FUNCTION_NAME = 'renewShortLivedSubscriptions';
+/**
+ * Every 10 minutes, from the shortest lifetime Graph allows: presence lives 60 minutes, so a renewal
+ * asks for 50 (the 10-minute safety margin). Renewing what would expire within the next run plus
+ * SHORT_LIVED_MARGIN_MS (30 minutes) renews presence every 20 to 30 minutes; the first run that finds
+ * it due leaves it at least 30 minutes, so two runs in a row can fail (or a killed run's lease can
+ * hold it) and the third still renews it. Every 5 minutes would double the runs for no subscription
+ * Graph documents; every 15 would leave presence a single spare run.
+ */
+export const SHORT_LIVED_SCHEDULE = '0 */10 * * * *';
+export const SHORT_LIVED_INTERVAL_MS = 10 * MINUTE_MS;
+export const SHORT_LIVED_MARGIN_MS = 30 * MINUTE_MS;
+/**
+ * A lease on a short-lived row: its Graph work stops a minute before, and a run killed holding it
+ * delays the row by this much at most, well inside the margin. (The daily lease, sized for every retry
+ * the settings allow, can be 20 minutes: longer than presence can wait.)
+ */
+export const SHORT_LIVED_LEASE_MS = 5 * MINUTE_MS;
+/** A short-lived run stops starting renewals after this, so that it has ended before the next one starts. */
+export const SHORT_LIVED_RUN_BUDGET_MS = 7 * MINUTE_MS;
+
+/** The longest interval between two daily runs: 25 h on the day the clocks go back. */
+export const LONGEST_DAILY_INTERVAL_MS = 25 * HOUR_MS;
+
+/** Event Grid: a renewal must ask for at least 3 hours, or reauthorizationRequired events follow at once. */
+export const EVENT_GRID_MIN_AHEAD_MS = 3 * HOUR_MS;
+
+/**
+ * Which timer keeps a subscription alive: `daily` when its longest renewal outlives the daily interval
+ * plus the margin (one failed daily run loses nothing), `short` when only the 10-minute timer can,
+ * `none` when neither can (an Event Grid subscription whose maximum is under Event Grid's 3 hours).
+ */
+export type Cadence = 'daily' | 'short' | 'none';
+
+/** Ask Graph for this much less than its maximum: our clock and Graph's are not the same clock. */
+export const SAFETY_MARGIN_MINUTES = 10;
+
+/** The longest renewal Graph allows for this lifetime, less the safety margin. */
+export function longestRenewalMs(lifetime: Pick<Lifetime, 'maxMinutes'>): number {
+  return (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS;
+}
+
+export function cadenceOf(lifetime: Pick<Lifetime, 'maxMinutes'>, marginHours: number, channel: 'webhook' | 'eventHub' | 'eventGrid'): Cadence {
+  const longest = longestRenewalMs(lifetime);
+  if (channel === 'eventGrid' && longest < EVENT_GRID_MIN_AHEAD_MS) return 'none';
+  if (longest >= LONGEST_DAILY_INTERVAL_MS + marginHours * HOUR_MS) return 'daily';
+  // A renewal that cannot outlive two short runs leaves no spare run at all.
+  return longest > 2 * SHORT_LIVED_INTERVAL_MS ? 'short' : 'none';
+}
+
+/** When each timer runs next, and whether the short-lived one runs at all: what "due" is measured against. */
+export interface Schedules {
+  daily: { nextRunAt: Date; marginHours: number };
+  short: { nextRunAt: Date; enabled: boolean };
+}
+
+/** Due when the subscription would expire before this; each cadence has the horizon of its own timer. */
+export function horizonFor(cadence: Cadence, schedules: Schedules): Date {
+  if (cadence === 'daily' || !schedules.short.enabled) {
+    return new Date(schedules.daily.nextRunAt.getTime() + schedules.daily.marginHours * HOUR_MS);
+  }
+  return new Date(schedules.short.nextRunAt.getTime() + SHORT_LIVED_MARGIN_MS);
+}
+
+/** Which runs work on a subscription: each timer on its own cadence (all to the daily one when the short timer is off). */
+export type RunScope = 'daily' | 'short' | 'any';
+
+export function inScope(scope: RunScope, cadence: Cadence, shortEnabled: boolean): boolean {
+  if (scope === 'any') return true;
+  const owner = cadence === 'daily' || !shortEnabled ? 'daily' : 'short';
+  return owner === scope;
+}
