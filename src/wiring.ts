@@ -118,7 +118,7 @@ export async function currentRules(services: Services, log: Log, fresh = false):
   const now = Date.now();
   if (fresh || learntReadAt?.services !== services || now - learntReadAt.at > LEARNT_TTL_MS) {
     const reading = services.learntMaxima.load().then(
-      (learnt) => services.rules.absorb(learnt),
+      (learnt) => services.rules.useLearnt(learnt),
       (error: unknown) => log.warn(`Could not read the maxima Graph stated earlier; asking within the rules: ${redact((error as Error).message)}`),
     );
     learntReadAt = { services, at: now, reading };

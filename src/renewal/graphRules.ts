@@ -172,8 +172,12 @@ export class GraphRules {
     return maximum;
   }
 
-  /** Takes what another run or instance learnt (read from the table); the newer of two for a kind wins. */
-  absorb(learnt: Iterable<LearntMaximum>): void {
+  /**
+   * Takes what every run and instance learnt, as the table holds it now (the table is the record: a
+   * row deleted there is forgotten here too); the newer of two for one kind wins.
+   */
+  useLearnt(learnt: Iterable<LearntMaximum>): void {
+    this.learnt.clear();
     for (const maximum of learnt) {
       const current = this.learnt.get(maximum.key);
       if (!current || maximum.learntAt.getTime() > current.learntAt.getTime()) this.learnt.set(maximum.key, maximum);

@@ -47,6 +47,19 @@ describe('the ops CLI', () => {
     for (const output of [registered, renewed]) expect(output.stdout + output.stderr).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
   }, 120_000);
 
+  it('moves a subscription to another notification URL with update, and explains what update takes', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
+    const moved = `${harness.host.notificationUrl}?endpoint=v2`;
+
+    const updated = await ops('update', id, '--notification-url', moved);
+
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ updated: [{ id, notificationUrl: moved }], failed: [] });
+    expect(harness.graph.subscriptions.get(id)!.notificationUrl).toBe(moved);
+    expect(await ops('update', '--notification-url', moved)).toMatchObject({ code: 2, stderr: expect.stringContaining('update takes one subscription id, or --partition P') });
+    expect(await ops('update', id)).toMatchObject({ code: 1, stderr: expect.stringContaining('Nothing to update') });
+  }, 60_000);
+
   it('adopts what Graph has and the table does not', async () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
     harness.graph.add({ id: 'made-elsewhere', resource: 'users/x/events', expirationDateTime: hoursFrom(new Date(), 40) });

@@ -157,6 +157,18 @@ export class Harness {
     }
   }
 
+  /** A run of the 10-minute timer for short-lived subscriptions, as runTimer does for the daily one. */
+  async runShortTimer(isPastDue = false): Promise<Error | undefined> {
+    const { renewShortLivedSubscriptions } = await import('../../src/functions/renewShortLivedSubscriptions');
+    try {
+      await renewShortLivedSubscriptions(this.timer(isPastDue), this.context('renewShortLivedSubscriptions'));
+      return undefined;
+    } catch (error) {
+      captureOutput('error', (error as Error).message);
+      return error as Error;
+    }
+  }
+
   timer(isPastDue = false): Timer {
     return { isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
   }
@@ -174,9 +186,10 @@ export class Harness {
     return this.subscriptionsTable.getEntity(partitionKey, id);
   }
 
-  async runs(): Promise<Record<string, unknown>[]> {
+  /** The run-history rows of one partition: the daily and manual runs (`run`), the 10-minute timer's (`shortrun`), what Graph taught (`learntmaximum`). */
+  async runs(partition: 'run' | 'shortrun' | 'learntmaximum' = 'run'): Promise<Record<string, unknown>[]> {
     const rows: Record<string, unknown>[] = [];
-    for await (const entity of this.runsTable.listEntities()) rows.push(entity);
+    for await (const entity of this.runsTable.listEntities({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) rows.push(entity);
     return rows;
   }
 }

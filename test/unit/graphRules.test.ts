@@ -86,11 +86,11 @@ describe('a maximum Graph states in a refusal', () => {
     expect(rules.learntSetAside()).toHaveLength(1);
   });
 
-  it('keeps the newer of two learnt for one kind', () => {
+  it('keeps the newer of two learnt for one kind, and forgets what the record no longer holds', () => {
     const rules = documented();
-    rules.absorb([learnt(4230)]);
-    rules.absorb([{ ...learnt(2880), learntAt: new Date('2026-12-02T09:00:00Z') }]);
-    rules.absorb([{ ...learnt(4000), learntAt: new Date('2026-11-30T09:00:00Z') }]);
+    rules.useLearnt([learnt(4230), { ...learnt(2880), learntAt: new Date('2026-12-02T09:00:00Z') }, { ...learnt(4000), learntAt: new Date('2026-11-30T09:00:00Z') }]);
     expect(rules.lifetimeOf({ resource: 'users/a/messages' }).maxMinutes).toBe(2880);
+    rules.useLearnt([]);
+    expect(rules.lifetimeOf({ resource: 'users/a/messages' }).maxMinutes).toBe(10080);
   });
 });
