@@ -70,6 +70,7 @@ function mask(text: string, at: number, length: number): string {
 const CATEGORY_TITLES: Record<string, string> = {
   graph: 'Graph faults',
   schedule: 'A month of daily runs under faults',
+  rules: "A month of both timers under Graph's rules",
   storage: 'Storage faults',
   process: 'Aborted runs',
   races: 'Races',
