@@ -31,10 +31,12 @@ const deployed: Record<string, string> = {
   blobEndpoint: 'https://stabc123.blob.core.windows.net/',
   queueEndpoint: 'https://stabc123.queue.core.windows.net/',
   graphBaseUrl: 'https://graph.microsoft.com',
-  name: 'func-abc123',
   notificationUrl: 'https://consumer.contoso.example/api/notifications',
   graphUserId: '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11',
 };
+
+/** What App Service itself sets in the app's environment; here as in a national cloud (Azure Government). */
+const platform = { IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token', WEBSITE_HOSTNAME: 'func-abc123.azurewebsites.us' };
 
 function resolved(expression: string): string {
   // App Service puts the secret itself in a setting that holds a Key Vault reference.
@@ -44,6 +46,9 @@ function resolved(expression: string): string {
   return deployed[expression] ?? `<${expression}>`;
 }
 
+/** The app's environment in Azure: the settings the infra sets, as deployed, and the platform's own. */
+const inAzure = { ...Object.fromEntries([...settings].map(([name, value]) => [name, resolved(value)])), ...platform };
+
 describe('app settings the infra sets', () => {
   it('are read from the syntax tree, however they are laid out', async () => {
     const sample = "resource s 'x@1' = {\n  properties: {\n    appSettings: [\n      { name: 'A', value: a }\n      {\n        name: 'B'\n        value: 'b-${c}'\n      }\n    ]\n  }\n}\n";
@@ -51,23 +56,25 @@ describe('app settings the infra sets', () => {
   });
 
   it('give the config module a valid configuration (identity-based tables, the user-assigned identity)', () => {
-    const env = Object.fromEntries([...settings].map(([name, value]) => [name, resolved(value)]));
-    const config = loadConfig({ ...env, IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token' });
+    const config = loadConfig(inAzure);
     expect(config.storage).toEqual({ kind: 'endpoint', endpoint: 'https://stabc123.table.core.windows.net' });
     expect(config.managedIdentityClientId).toBe(deployed.identityClientId);
     expect(config.schedule.timeZone).toBe('Europe/Paris');
-    expect(config.webhook).toMatchObject({
-      clientState: expect.any(String),
-      lifecycleUrl: 'https://func-abc123.azurewebsites.net/api/webhooks/lifecycle',
-    });
+    expect(config.webhook).toMatchObject({ clientState: expect.any(String) });
+    expect(config.webhookProblem).toBeUndefined();
   });
 
-  it('point new subscriptions at the lifecycle route the app registers', async () => {
+  it("point new subscriptions at this app's lifecycle route, on the host name the platform gives it in any cloud", async () => {
     const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
     await import('../../src/functions/lifecycleNotifications');
     const route = http.mock.calls.find(([name]) => name === 'lifecycleNotifications')![1].route;
     http.mockRestore();
-    expect(new URL(resolved(settings.get('WEBHOOK_LIFECYCLE_URL')!)).pathname).toBe(`/api/${route}`);
+    expect(settings.has('WEBHOOK_LIFECYCLE_URL')).toBe(false);
+    expect(loadConfig(inAzure).webhook.lifecycleUrl).toBe(`https://${platform.WEBSITE_HOSTNAME}/api/${route}`);
+  });
+
+  it('build no host name of their own, which would hold in the public cloud only', () => {
+    for (const { file, text } of allInfra) expect(text, file).not.toMatch(/azurewebsites\.net/);
   });
 
   it('are each either one of ours (README table) or one the platform reads: no typos', () => {
