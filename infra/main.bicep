@@ -36,10 +36,6 @@ param notificationUrl string = ''
 @description('Object id of the mailbox whose Inbox a registration without a resource watches (the seed\'s setting). Empty: each registration names a resource.')
 param graphUserId string = ''
 
-@secure()
-@description('Function key the availability test calls the status endpoint with. The preprovision hook makes one per azd environment; the postdeploy hook puts it on the app.')
-param availabilityTestKey string
-
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -143,9 +139,8 @@ module alerts 'app/alerts.bicep' = {
     tags: tags
     resourceToken: resourceToken
     appInsightsName: monitoring.outputs.appInsightsName
-    statusUrl: function.outputs.statusUrl
+    healthUrl: function.outputs.healthUrl
     alertEmail: alertEmail
-    availabilityTestKey: availabilityTestKey
   }
 }
 
@@ -155,6 +150,12 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = function.outputs.name
 output SERVICE_API_NAME string = function.outputs.name
 output STATUS_URL string = function.outputs.statusUrl
+output HEALTH_URL string = function.outputs.healthUrl
+// For the postdeploy hook, which calls Azure Resource Manager with azd's token: the endpoint of the
+// cloud this is deployed to (environment(), learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment)
+// and the app's resource id. Neither is a secret.
+output AZURE_RESOURCE_MANAGER_ENDPOINT string = environment().resourceManager
+output AZURE_FUNCTION_APP_ID string = function.outputs.id
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

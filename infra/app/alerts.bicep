@@ -3,12 +3,9 @@ param location string
 param tags object
 param resourceToken string
 param appInsightsName string
-param statusUrl string
+@description('The app\'s anonymous health answer (GET /api/webhooks/health): 200 or 503, and nothing else.')
+param healthUrl string
 param alertEmail string
-
-@secure()
-@description('Function key the availability test sends; set on the app by the postdeploy hook (a key cannot be made reliably before the host runs).')
-param availabilityTestKey string
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -103,7 +100,11 @@ resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   }
 ]
 
-// Calls the status endpoint every 5 minutes from three European locations; 503 (anything wrong) fails it.
+// Calls the health answer every 5 minutes from three European locations; 503 (anything wrong) fails
+// it. The health answer is anonymous and says only healthy or not, so the test holds no key: a key
+// would sit in plain text in its headers, readable with read access to the resource group. The
+// reasons are behind the status endpoint's function key. The resource keeps the name it had when it
+// called the status with a host key, so an update replaces those headers rather than leaving them.
 resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'webt-status-${resourceToken}'
   location: location
@@ -111,8 +112,8 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   kind: 'standard'
   properties: {
     SyntheticMonitorId: 'webt-status-${resourceToken}'
-    Name: 'Renewal status'
-    Description: 'GET /api/webhooks/scheduler/status must answer 200.'
+    Name: 'Renewal health'
+    Description: 'GET /api/webhooks/health must answer 200.'
     Enabled: true
     Frequency: 300
     Timeout: 30
@@ -124,11 +125,8 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
       { Id: 'emea-fr-pra-edge' }
     ]
     Request: {
-      RequestUrl: statusUrl
+      RequestUrl: healthUrl
       HttpVerb: 'GET'
-      Headers: [
-        { key: 'x-functions-key', value: availabilityTestKey }
-      ]
     }
     ValidationRules: {
       ExpectedHttpStatusCode: 200
@@ -143,7 +141,7 @@ resource statusAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'The status endpoint answered something other than 200 (503: a subscription is expired or failing, or runs stopped).'
+    description: 'The health answer was something other than 200 (503: a subscription is expired or failing, runs stopped, or a setting is wrong; the status endpoint says which).'
     severity: 1
     enabled: true
     scopes: [statusTest.id, appInsights.id]

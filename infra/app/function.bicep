@@ -98,4 +98,7 @@ resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01'
 }
 
 output name string = site.name
+output id string = site.id
+// defaultHostName is the app's host name in whatever cloud it is deployed to.
 output statusUrl string = 'https://${site.properties.defaultHostName}/api/webhooks/scheduler/status'
+output healthUrl string = 'https://${site.properties.defaultHostName}/api/webhooks/health'

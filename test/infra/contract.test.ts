@@ -114,7 +114,7 @@ describe('the time zone', () => {
 describe('secrets', () => {
   const secureParams = allInfra.flatMap(({ text }) => [...text.matchAll(/@secure\(\)\s*(?:@\w+\([^)]*\)\s*)*param (\w+)/g)].map((m) => m[1]!));
 
-  it('has secure parameters to check', () => expect(secureParams).toEqual(expect.arrayContaining(['webhookClientState', 'availabilityTestKey'])));
+  it('has secure parameters to check', () => expect(secureParams).toEqual(['webhookClientState']));
 
   it.each(bicepFiles())('%s outputs nothing derived from a secret, a key or a connection string', (file) => {
     const text = readRepoFile(file);
@@ -190,15 +190,31 @@ describe('monitoring', () => {
     for (const name of named) expect(events).toContain(name);
   });
 
-  it('checks the status endpoint at the route the function registers, expecting 200', async () => {
+  it('checks the health answer at the route the function registers, anonymous, expecting 200', async () => {
     const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
-    await import('../../src/functions/schedulerStatus');
-    const route = http.mock.calls.find(([name]) => name === 'schedulerStatus')![1].route;
+    await import('../../src/functions/health');
+    const options = http.mock.calls.find(([name]) => name === 'health')![1];
+    http.mockRestore();
     // host.json keeps the default "api" route prefix.
     expect(JSON.parse(readRepoFile('host.json')).extensions?.http?.routePrefix).toBeUndefined();
-    expect(functionBicep).toContain(`statusUrl string = 'https://\${site.properties.defaultHostName}/api/${route}'`);
+    expect(options.authLevel).toBe('anonymous');
+    expect(functionBicep).toContain(`healthUrl string = 'https://\${site.properties.defaultHostName}/api/${options.route}'`);
+    expect(readRepoFile('infra/main.bicep')).toMatch(/healthUrl: function\.outputs\.healthUrl/);
+    expect(alerts).toMatch(/RequestUrl: healthUrl/);
     expect(alerts).toMatch(/ExpectedHttpStatusCode: 200/);
-    expect(alerts).toMatch(/key: 'x-functions-key'/);
+  });
+
+  it('gives the availability test no key: no request header, nothing secure passed to the alerts', () => {
+    expect(alerts).not.toMatch(/Headers:|x-functions-key|@secure\(\)/);
+    const alertsModule = /module alerts 'app\/alerts\.bicep' = \{([\s\S]*?)\n\}/.exec(readRepoFile('infra/main.bicep'))![1]!;
+    expect(alertsModule).not.toMatch(/webhookClientState|[Kk]ey\b/);
+  });
+
+  it('hands azd the health URL beside the status URL, both on the host name of the cloud deployed to', () => {
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toMatch(/^output STATUS_URL string = function\.outputs\.statusUrl$/m);
+    expect(main).toMatch(/^output HEALTH_URL string = function\.outputs\.healthUrl$/m);
+    expect(functionBicep).toMatch(/^output statusUrl string = 'https:\/\/\$\{site\.properties\.defaultHostName\}\//m);
   });
 
   it('tags the app for azd with the service name azure.yaml deploys', () => {
