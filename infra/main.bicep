@@ -36,6 +36,10 @@ param notificationUrl string = ''
 @description('Object id of the mailbox whose Inbox a registration without a resource watches (the seed\'s setting). Empty: each registration names a resource.')
 param graphUserId string = ''
 
+@allowed(['true', 'false'])
+@description('Turn the availability test on. "false" on a first deployment: the app has no code and no finished run yet, and the test would alert. The postdeploy hook sets AVAILABILITY_TEST_ENABLED=true, and turns the test on, once the app answers healthy.')
+param availabilityTestEnabled string = 'false'
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -141,6 +145,7 @@ module alerts 'app/alerts.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     healthUrl: function.outputs.healthUrl
     alertEmail: alertEmail
+    availabilityTestEnabled: availabilityTestEnabled == 'true'
   }
 }
 
@@ -156,6 +161,7 @@ output HEALTH_URL string = function.outputs.healthUrl
 // and the app's resource id. Neither is a secret.
 output AZURE_RESOURCE_MANAGER_ENDPOINT string = environment().resourceManager
 output AZURE_FUNCTION_APP_ID string = function.outputs.id
+output AVAILABILITY_TEST_ID string = alerts.outputs.availabilityTestId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

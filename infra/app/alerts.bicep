@@ -6,6 +6,8 @@ param appInsightsName string
 @description('The app\'s anonymous health answer (GET /api/webhooks/health): 200 or 503, and nothing else.')
 param healthUrl string
 param alertEmail string
+@description('Whether the availability test runs: off until the app has answered healthy once (main.bicep, availabilityTestEnabled).')
+param availabilityTestEnabled bool
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -41,17 +43,23 @@ traces
 '''
   }
   {
+    // An absence, so it must not count the hours before the app existed: it waits until the
+    // availability test, which is turned on once the app has answered healthy after its first run,
+    // has results from over 26 h ago. The query returns a row only then, and only if no run finished.
     name: 'no-renewal-run-26h'
     description: 'No renewal run has finished for 26 hours: the app is stopped, disabled or failing to start.'
     severity: 1
     evaluationFrequency: 'PT1H'
     windowSize: 'P2D'
-    operator: 'LessThan'
-    threshold: 1
+    operator: 'GreaterThan'
+    threshold: 0
     query: '''
+let watchedFor26h = toscalar(availabilityResults | where timestamp < ago(26h) | count) > 0;
 traces
 | where timestamp > ago(26h)
 | where message contains '"event":"runFinished"'
+| summarize finished = count()
+| where finished == 0 and watchedFor26h
 '''
   }
   {
@@ -105,6 +113,8 @@ resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
 // would sit in plain text in its headers, readable with read access to the resource group. The
 // reasons are behind the status endpoint's function key. The resource keeps the name it had when it
 // called the status with a host key, so an update replaces those headers rather than leaving them.
+// It is created off on a first deployment, when the app has neither code nor a finished run and
+// would fail it; with no results, the alert below has nothing to fire on.
 resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'webt-status-${resourceToken}'
   location: location
@@ -114,7 +124,7 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
     SyntheticMonitorId: 'webt-status-${resourceToken}'
     Name: 'Renewal health'
     Description: 'GET /api/webhooks/health must answer 200.'
-    Enabled: true
+    Enabled: availabilityTestEnabled
     Frequency: 300
     Timeout: 30
     Kind: 'standard'
@@ -156,3 +166,6 @@ resource statusAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     actions: [{ actionGroupId: actionGroup.id }]
   }
 }
+
+// For the postdeploy hook, which turns the test on through Azure Resource Manager.
+output availabilityTestId string = statusTest.id

@@ -3,11 +3,11 @@
 $attempts = if ($env:RETRY_ATTEMPTS) { [int]$env:RETRY_ATTEMPTS } else { 12 }
 $pause = if ($env:RETRY_SECONDS) { [int]$env:RETRY_SECONDS } else { 10 }
 
-function Finish-Later([string] $Problem) {
-  Write-Warning $Problem
-  Write-Warning 'When that is done, run: azd hooks run postdeploy'
+function Stop-Here([string[]] $Lines) {
+  $Lines | ForEach-Object { Write-Warning $_ }
   exit 0
 }
+function Finish-Later([string] $Problem) { Stop-Here $Problem, 'When that is done, run: azd hooks run postdeploy' }
 
 # Sends the request until its status matches $Wanted (a regex), at most $attempts times; returns
 # that answer, or $null with the last status in $script:status.
@@ -20,7 +20,7 @@ function Until-Status([string] $Wanted, [scriptblock] $Request) {
   return $null
 }
 
-foreach ($name in 'AZURE_RESOURCE_MANAGER_ENDPOINT', 'AZURE_FUNCTION_APP_ID', 'HEALTH_URL') {
+foreach ($name in 'AZURE_RESOURCE_MANAGER_ENDPOINT', 'AZURE_FUNCTION_APP_ID', 'AVAILABILITY_TEST_ID', 'HEALTH_URL') {
   if (-not [Environment]::GetEnvironmentVariable($name)) {
     Finish-Later "$name is not in the azd environment: it was provisioned by an older infra/. Run: azd provision"
   }
@@ -43,4 +43,21 @@ if (-not $revoked) { Write-Warning "Could not revoke the old host key 'availabil
 $base = $env:HEALTH_URL -replace '/api/.*$', ''
 $run = Until-Status '2\d\d' { Invoke-WebRequest -Method Post -Uri "$base/admin/functions/renewSubscriptions" -Headers @{ 'x-functions-key' = $master } -ContentType 'application/json' -Body '{}' -SkipHttpErrorCheck }
 if (-not $run) { Finish-Later "The host did not start the renewal run (HTTP $status). Until then it waits for 09:00." }
-Write-Host "First renewal run started. Health: $env:HEALTH_URL"
+Write-Host 'First renewal run started.'
+
+$healthy = Until-Status '200' { Invoke-WebRequest -Uri $env:HEALTH_URL -SkipHttpErrorCheck }
+if (-not $healthy) { Finish-Later "The app does not answer healthy yet ($env:HEALTH_URL`: HTTP $status), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)." }
+
+azd env set AVAILABILITY_TEST_ENABLED true
+if ($LASTEXITCODE -ne 0) { Finish-Later 'azd could not set AVAILABILITY_TEST_ENABLED=true in the environment.' }
+$turnOnLater = 'Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
+$webtest = $env:AZURE_RESOURCE_MANAGER_ENDPOINT.TrimEnd('/') + "$env:AVAILABILITY_TEST_ID`?api-version=2022-06-15"
+$read = Until-Status '200' { Invoke-WebRequest -Uri $webtest -Headers $bearer -SkipHttpErrorCheck }
+if (-not $read) { Stop-Here "Could not read the availability test from Azure Resource Manager (HTTP $status).", $turnOnLater }
+$definition = $read.Content | ConvertFrom-Json
+if ($definition.properties.Enabled -eq $true) { Write-Host 'The app answers healthy; the availability test was already on.'; exit 0 }
+if ($null -eq $definition.properties.Enabled) { Stop-Here 'The availability test read from Azure Resource Manager says nothing of being on or off.', $turnOnLater }
+$definition.properties.Enabled = $true
+$written = Until-Status '200|201' { Invoke-WebRequest -Method Put -Uri $webtest -Headers $bearer -ContentType 'application/json' -Body ($definition | ConvertTo-Json -Depth 32) -SkipHttpErrorCheck }
+if (-not $written) { Stop-Here "Could not turn the availability test on (HTTP $status).", $turnOnLater }
+Write-Host "The app answers healthy: the availability test is on, calling $env:HEALTH_URL every 5 minutes."

@@ -1,6 +1,8 @@
 #!/bin/sh
 # azd postdeploy: runs the renewal once right after the deploy, so the status and the availability
-# test see a real run at once instead of waiting for 09:00.
+# test see a real run at once instead of waiting for 09:00; then, once the app answers healthy, turns
+# the availability test on. Provisioning creates it off (AVAILABILITY_TEST_ENABLED=false) because it
+# would fail, and alert, while the app has no code and no finished run yet.
 #
 # It needs nothing but `azd auth login`, no `az`: azd gives it an Azure Resource Manager token
 # (`azd auth token`, for the tenant of the environment's subscription; azure-dev cli/azd/cmd/auth_token.go),
@@ -16,13 +18,17 @@ set -uf # -f: no file name expansion, so a status pattern such as 2?? stays a pa
 ATTEMPTS=${RETRY_ATTEMPTS:-12}
 PAUSE=${RETRY_SECONDS:-10}
 
-# Says what could not be done and how to finish, then ends the hook without failing azd.
-finish_later() {
-  printf '%s\n' "$1" 'When that is done, run: azd hooks run postdeploy' >&2
+# Says what could not be done and what to run, then ends the hook without failing azd.
+stop() {
+  printf '%s\n' "$@" >&2
   exit 0
 }
+finish_later() {
+  stop "$1" 'When that is done, run: azd hooks run postdeploy'
+}
 
-# curl with one secret header, which it reads from stdin (--config -), not from its command line.
+# curl with one header (the secret ones: a token, a key), which it reads from stdin (--config -),
+# not from its command line.
 # Prints the answer's body, then its HTTP status on a line of its own (000: no answer at all).
 curl_with() {
   header=$1
@@ -55,7 +61,7 @@ field() {
   printf '%s\n' "$body" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
 }
 
-for name in AZURE_RESOURCE_MANAGER_ENDPOINT AZURE_FUNCTION_APP_ID HEALTH_URL; do
+for name in AZURE_RESOURCE_MANAGER_ENDPOINT AZURE_FUNCTION_APP_ID AVAILABILITY_TEST_ID HEALTH_URL; do
   eval "value=\${$name:-}"
   [ -n "$value" ] || finish_later "$name is not in the azd environment: it was provisioned by an older infra/. Run: azd provision"
 done
@@ -80,4 +86,31 @@ until_status '2?? 404' curl_with "Authorization: Bearer $token" --request DELETE
 base=${HEALTH_URL%%/api/*}
 until_status '2??' curl_with "x-functions-key: $master" --request POST --header 'Content-Type: application/json' --data '{}' "$base/admin/functions/renewSubscriptions" ||
   finish_later "The host did not start the renewal run (HTTP $status after $attempt tries). Until then it waits for 09:00."
-echo "First renewal run started. Health: $HEALTH_URL"
+echo "First renewal run started."
+
+until_status 200 curl_with 'Accept: application/json' "$HEALTH_URL" ||
+  finish_later "The app does not answer healthy yet ($HEALTH_URL: HTTP $status after $attempt tries), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)."
+
+# Recorded first, so that whatever happens next, the next azd provision keeps the test on.
+azd env set AVAILABILITY_TEST_ENABLED true ||
+  finish_later 'azd could not set AVAILABILITY_TEST_ENABLED=true in the environment.'
+turn_on_later='Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
+webtest="$arm$AVAILABILITY_TEST_ID?api-version=2022-06-15"
+until_status 200 curl_with "Authorization: Bearer $token" "$webtest" ||
+  stop "Could not read the availability test from Azure Resource Manager (HTTP $status)." "$turn_on_later"
+case $body in
+  *'"Enabled":true'* | *'"Enabled": true'*)
+    echo 'The app answers healthy; the availability test was already on.'
+    exit 0
+    ;;
+esac
+# Web tests take no PATCH of their properties (Web Tests - Update Tags changes tags only): the
+# definition read is written back (Web Tests - Create Or Update), turned on. It holds no secret.
+definition=$(printf '%s\n' "$body" | sed 's/"Enabled"[[:space:]]*:[[:space:]]*false/"Enabled":true/')
+case $definition in
+  *'"Enabled":true'*) ;;
+  *) stop 'The availability test read from Azure Resource Manager says nothing of being on or off.' "$turn_on_later" ;;
+esac
+until_status '200 201' curl_with "Authorization: Bearer $token" --request PUT --header 'Content-Type: application/json' --data-binary "$definition" "$webtest" ||
+  stop "Could not turn the availability test on (HTTP $status)." "$turn_on_later"
+echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."

@@ -180,6 +180,60 @@ describe('roles', () => {
   });
 });
 
+describe('a first deployment alerts no one: provision, deploy, first run, then the monitors', () => {
+  // On a first `azd up` the monitors exist before the code and its first run do, and the status
+  // (so the health answer) calls "no run has finished yet" unhealthy. Absences would alert.
+  const alerts = readRepoFile('infra/app/alerts.bicep');
+  const main = readRepoFile('infra/main.bicep');
+  const logAlerts = [
+    ...alerts.matchAll(/name: '([\w-]+)'\n\s+description: [^\n]+\n[\s\S]*?operator: '(\w+)'\n\s+threshold: (\d+)\n\s+query: '\'\'([\s\S]*?)'\'\'/g),
+  ].map((m) => ({ name: m[1]!, operator: m[2]!, threshold: Number(m[3]), query: m[4]! }));
+  const hooks = { sh: readRepoFile('infra/hooks/postdeploy.sh'), ps1: readRepoFile('infra/hooks/postdeploy.ps1') };
+
+  it('creates the availability test off: AVAILABILITY_TEST_ENABLED, which azd passes, is false until postdeploy sets it', () => {
+    expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.availabilityTestEnabled.value).toBe('${AVAILABILITY_TEST_ENABLED=false}');
+    expect(main).toMatch(/^param availabilityTestEnabled string = 'false'$/m);
+    expect(main).toMatch(/availabilityTestEnabled: availabilityTestEnabled == 'true'/);
+    expect(alerts).toMatch(/^ {4}Enabled: availabilityTestEnabled$/m);
+  });
+
+  it.each(Object.entries(hooks))('has postdeploy (%s) turn it on only after the health answered 200, after the first run', (_, hook) => {
+    const run = hook.indexOf('/admin/functions/renewSubscriptions');
+    const healthy = hook.search(/until_status 200 curl_with 'Accept: application\/json' "\$HEALTH_URL"|Until-Status '200' \{ Invoke-WebRequest -Uri \$env:HEALTH_URL/);
+    const armed = hook.indexOf('azd env set AVAILABILITY_TEST_ENABLED true');
+    expect(run).toBeGreaterThan(-1);
+    expect(healthy).toBeGreaterThan(run);
+    expect(armed).toBeGreaterThan(healthy);
+    expect(hook.indexOf('AVAILABILITY_TEST_ID')).toBeGreaterThan(-1);
+  });
+
+  it('has postdown set it back to false, so an azd up after azd down starts with the test off', () => {
+    expect(readRepoFile('azure.yaml')).toMatch(/^ {2}postdown:\n {4}posix:\n {6}shell: sh\n {6}run: \.\/infra\/hooks\/postdown\.sh$/m);
+    for (const hook of ['postdown.sh', 'postdown.ps1']) expect(readRepoFile(`infra/hooks/${hook}`)).toMatch(/azd env set AVAILABILITY_TEST_ENABLED false/);
+  });
+
+  it("alerts on availability from that test's results alone, so none while it is off", () => {
+    expect(alerts).toMatch(/'odata\.type': 'Microsoft\.Azure\.Monitor\.WebtestLocationAvailabilityCriteria'\n\s+webTestId: statusTest\.id/);
+  });
+
+  it('counts 26 h without a finished run only once the availability test has results from over 26 h ago', () => {
+    const absence = logAlerts.find((alert) => alert.name === 'no-renewal-run-26h')!;
+    expect(absence.query).toMatch(/^let watchedFor26h = toscalar\(availabilityResults \| where timestamp < ago\(26h\) \| count\) > 0;$/m);
+    expect(absence.query).toMatch(/\| where finished == 0 and watchedFor26h\n$/);
+    expect(absence).toMatchObject({ operator: 'GreaterThan', threshold: 0 });
+  });
+
+  it('fires every other alert on an event a healthy first run does not log (it logs runStarted, noneDue, runFinished succeeded)', () => {
+    const others = logAlerts.filter((alert) => alert.name !== 'no-renewal-run-26h');
+    expect(others.map((alert) => alert.name)).toEqual(['renewal-run-failed', 'subscription-expired-or-failing']);
+    for (const { operator, threshold, query } of others) {
+      expect({ operator, threshold }).toEqual({ operator: 'GreaterThan', threshold: 0 });
+      expect(query).not.toMatch(/runStarted|noneDue/);
+      if (query.includes('"event":"runFinished"')) expect(query).toMatch(/"event":"runFinished"' and message contains '"outcome":"failed"'/);
+    }
+  });
+});
+
 describe('monitoring', () => {
   const alerts = readRepoFile('infra/app/alerts.bicep');
   const events = new Set([...readRepoFile('src/renewal/events.ts').matchAll(/event: '([a-zA-Z]+)'/g)].map((m) => m[1]));

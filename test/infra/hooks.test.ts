@@ -8,12 +8,14 @@ const MASTER = 'MASTER-KEY-123';
 const arm = 'https://management.azure.test';
 const appId = '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-abc';
 const host = 'https://func-abc.azurewebsites.test';
+const testId = '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Insights/webtests/webt-status-abc';
 
 /** What azd passes the hook after `azd provision`: the infra's outputs, among its environment's values. */
 const provisioned = {
   AZURE_ENV_NAME: 'dev',
   AZURE_RESOURCE_MANAGER_ENDPOINT: `${arm}/`,
   AZURE_FUNCTION_APP_ID: appId,
+  AVAILABILITY_TEST_ID: testId,
   HEALTH_URL: `${host}/api/webhooks/health`,
 };
 
@@ -28,9 +30,35 @@ const revokeOldKey = (...answers: Route['answers']): Route => ({
   answers,
 });
 const runNow = (...answers: Route['answers']): Route => ({ method: 'POST', url: `${host}/admin/functions/renewSubscriptions`, answers });
+const health = (...answers: Route['answers']): Route => ({ method: 'GET', url: `${host}/api/webhooks/health`, answers });
+const healthy = { status: 200, body: '{"healthy":true}' };
+const unhealthy = { status: 503, body: '{"healthy":false}' };
 
-/** A deployed app whose host is up: ARM gives its keys, the host takes the run. */
-const upAndRunning = [listKeys(keys), revokeOldKey({ status: 204 }), runNow({ status: 202 })];
+/** The web test as ARM returns it (Web Tests - Get), as provisioning left it: off. */
+const webTest = (enabled: boolean) =>
+  JSON.stringify({
+    id: testId,
+    name: 'webt-status-abc',
+    type: 'microsoft.insights/webtests',
+    location: 'westeurope',
+    tags: { 'azd-env-name': 'dev', 'hidden-link:/subscriptions/…/components/appi-abc': 'Resource' },
+    kind: 'standard',
+    properties: { SyntheticMonitorId: 'webt-status-abc', Name: 'Renewal health', Enabled: enabled, Frequency: 300, Kind: 'standard', provisioningState: 'Succeeded' },
+  });
+const readTest = (...answers: Route['answers']): Route => ({ method: 'GET', url: `${arm}${testId}?api-version=2022-06-15`, answers });
+const writeTest = (...answers: Route['answers']): Route => ({ method: 'PUT', url: `${arm}${testId}?api-version=2022-06-15`, answers });
+
+/** A deployed app whose host is up: ARM gives its keys, the host takes the run, the app answers healthy. */
+const upAndRunning = [
+  listKeys(keys),
+  revokeOldKey({ status: 204 }),
+  runNow({ status: 202 }),
+  health(healthy),
+  readTest({ status: 200, body: webTest(false) }),
+  writeTest({ status: 200, body: webTest(true) }),
+];
+/** The same app, with some answers replaced. */
+const upAndRunningBut = (...replaced: Route[]) => [...replaced, ...upAndRunning.filter((r) => !replaced.some((x) => x.method === r.method && x.url === r.url))];
 
 async function postdeploy(setup: Machine, env: Record<string, string> = provisioned) {
   const cli = machine(setup);
@@ -57,6 +85,7 @@ describe('the postdeploy hook', () => {
     const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
     expect(code).toBe(0);
     expect(output).toContain('First renewal run started.');
+    expect(output).toContain('the availability test is on');
   });
 
   it('never calls az, even where one is installed and signed out', async () => {
@@ -69,10 +98,11 @@ describe('the postdeploy hook', () => {
   it('passes the token and the key to curl on stdin, never on a command line, and never prints them', async () => {
     const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
     expect(curls(calls).length).toBeGreaterThan(0);
-    for (const call of curls(calls)) {
-      expect(call.argv.join(' ')).not.toMatch(new RegExp(`${TOKEN}|${MASTER}`));
-      expect(call.config).toMatch(/^header = "(Authorization: Bearer|x-functions-key: )/);
-    }
+    const secret = new RegExp(`${TOKEN}|${MASTER}`);
+    for (const call of curls(calls)) expect(call.argv.join(' ')).not.toMatch(secret);
+    const carrying = curls(calls).filter((call) => call.headers!.some((header) => secret.test(header)));
+    expect(carrying.map((call) => call.config)).toEqual(carrying.map(() => expect.stringMatching(secret)));
+    expect(carrying.length).toBeGreaterThanOrEqual(3);
     expect(output).not.toContain(TOKEN);
     expect(output).not.toContain(MASTER);
   });
@@ -85,22 +115,91 @@ describe('the postdeploy hook', () => {
   });
 
   it('takes a 404 for that old key as already gone', async () => {
-    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: [listKeys(keys), revokeOldKey({ status: 404 }), runNow({ status: 202 })] });
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(revokeOldKey({ status: 404 })) });
     expect(to(calls, `${arm}${appId}/host/default/functionKeys`)).toHaveLength(1);
     expect(output).not.toContain('Could not revoke');
   });
 
   it('waits while the host starts: ARM cannot give its keys, then can', async () => {
-    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: [listKeys({ status: 503 }, { status: 0 }, keys), revokeOldKey({ status: 204 }), runNow({ status: 202 })] });
+    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(listKeys({ status: 503 }, { status: 0 }, keys)) });
     expect(code).toBe(0);
     expect(to(calls, `${arm}${appId}/host/default/listkeys`)).toHaveLength(3);
     expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
   });
 
   it('waits while the host starts: it refuses the run, then takes it', async () => {
-    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: [listKeys(keys), revokeOldKey({ status: 204 }), runNow({ status: 502 }, { status: 202 })] });
+    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 502 }, { status: 202 })) });
     expect(code).toBe(0);
     expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(2);
+  });
+});
+
+describe('the postdeploy hook turns the availability test on once the app answers healthy', () => {
+  it('turns it on after the health answered 200, not before', async () => {
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy, unhealthy, healthy)) });
+    expect(code).toBe(0);
+    const order = curls(calls).map((call) => `${call.method} ${call.url!.replace(/\?.*/, '')}`);
+    expect(order.slice(-5)).toEqual([
+      `GET ${host}/api/webhooks/health`,
+      `GET ${host}/api/webhooks/health`,
+      `GET ${host}/api/webhooks/health`,
+      `GET ${arm}${testId}`,
+      `PUT ${arm}${testId}`,
+    ]);
+    expect(output).toContain(`the availability test is on, calling ${host}/api/webhooks/health every 5 minutes`);
+  });
+
+  it('writes back the definition ARM gave, turned on and otherwise unchanged, with the token on stdin', async () => {
+    const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    const [written] = to(calls, `${arm}${testId}`).filter((call) => call.method === 'PUT');
+    expect(JSON.parse(written!.data!)).toEqual(JSON.parse(webTest(true)));
+    expect(written!.headers).toEqual(['Authorization: Bearer ' + TOKEN, 'Content-Type: application/json']);
+    expect(written!.argv.join(' ')).not.toContain(TOKEN);
+  });
+
+  it('records AVAILABILITY_TEST_ENABLED=true first, so the next azd provision keeps the test on', async () => {
+    const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    const set = calls.findIndex((call) => call.cli === 'azd' && call.argv.join(' ') === 'env set AVAILABILITY_TEST_ENABLED true');
+    const put = calls.findIndex((call) => call.method === 'PUT');
+    expect(set).toBeGreaterThan(-1);
+    expect(set).toBeLessThan(put);
+  });
+
+  it('leaves a test that is already on as it is', async () => {
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: webTest(true) })) });
+    expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
+    expect(output).toContain('the availability test was already on');
+  });
+
+  it('leaves it off while the app does not answer healthy, and says how to find out why', async () => {
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy)) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    expect(code).toBe(0);
+    expect(output).toContain(`The app does not answer healthy yet (${host}/api/webhooks/health: HTTP 503 after 2 tries), so the availability test stays off and alerts no one`);
+    expect(output).toContain('When that is done, run: azd hooks run postdeploy');
+    expect(calls.filter((call) => call.cli === 'azd' && call.argv[0] === 'env')).toEqual([]);
+    expect(to(calls, `${arm}${testId}`)).toEqual([]);
+  });
+
+  it('says to run azd provision when ARM will not turn it on', async () => {
+    const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(writeTest({ status: 409 })) }, { ...provisioned, RETRY_ATTEMPTS: '1' });
+    expect(code).toBe(0);
+    expect(output).toContain('Could not turn the availability test on (HTTP 409).');
+    expect(output).toContain('Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).');
+  });
+
+  it('does not write back a definition that says nothing of Enabled', async () => {
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: '{"properties":{}}' })) });
+    expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
+    expect(output).toContain('says nothing of being on or off');
+  });
+});
+
+describe('the postdown hook', () => {
+  it('sets AVAILABILITY_TEST_ENABLED back to false, so the next azd up creates the test off', async () => {
+    const cli = machine({ azdToken: signedIn });
+    const { code } = await runHook('postdown.sh', cli.bin, { AZURE_ENV_NAME: 'dev' });
+    expect(code).toBe(0);
+    expect(cli.calls().map((call) => `${call.cli} ${call.argv.join(' ')}`)).toEqual(['azd env set AVAILABILITY_TEST_ENABLED false']);
   });
 });
 
@@ -137,7 +236,7 @@ describe('the postdeploy hook, when something is missing, says what to run and d
 
   it('the host never takes the run: says so with the HTTP status', async () => {
     const { code, output } = await postdeploy(
-      { azdToken: signedIn, routes: [listKeys(keys), revokeOldKey({ status: 204 }), runNow({ status: 503 })] },
+      { azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 503 })) },
       { ...provisioned, RETRY_ATTEMPTS: '2' },
     );
     expect(code).toBe(0);
@@ -146,7 +245,7 @@ describe('the postdeploy hook, when something is missing, says what to run and d
 
   it('the old key cannot be revoked: says where to delete it, and goes on', async () => {
     const { code, output, calls } = await postdeploy(
-      { azdToken: signedIn, routes: [listKeys(keys), revokeOldKey({ status: 500 }), runNow({ status: 202 })] },
+      { azdToken: signedIn, routes: upAndRunningBut(revokeOldKey({ status: 500 })) },
       { ...provisioned, RETRY_ATTEMPTS: '1' },
     );
     expect(code).toBe(0);
