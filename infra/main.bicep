@@ -133,6 +133,9 @@ module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermission
     principalId: identity.outputs.principalId
     appRoles: graphAppRoles
   }
+  // As late as it can be: the minutes the Function App takes give the new identity's service
+  // principal time to reach Graph's replicas before the grant names it (it also retries, see the module).
+  dependsOn: [function]
 }
 
 module alerts 'app/alerts.bicep' = {

@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { findIana } from 'windows-iana';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, SETTINGS } from '../../src/config';
-import { appSettings, bicepFiles, readRepoFile } from '../support/bicep';
+import { appSettings, bicepFiles, readRepoFile, requiredAzd, version } from '../support/bicep';
 
 // The infra and the code drift apart silently: no Bicep compiler or Azure here, so these tests
 // read both and fail when they disagree.
@@ -177,6 +177,23 @@ describe('roles', () => {
     expect(graph).toMatch(/Microsoft\.Graph\/appRoleAssignedTo@v1\.0/);
     expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.graphAppRoles.value).toEqual(['Mail.Read']);
     expect(JSON.parse(readRepoFile('infra/bicepconfig.json')).extensions.microsoftGraphV1).toMatch(/microsoftgraph\/v1\.0:/);
+  });
+
+  it("retries the Graph grant on the error a new identity's replication delay gives (msgraph-bicep-types#193)", () => {
+    const graph = readRepoFile('infra/app/graph-permissions.bicep');
+    const retry = /^@retryOn\(\['BadRequest'\], (\d+)\)\nresource grants 'Microsoft\.Graph\/appRoleAssignedTo@v1\.0'/m.exec(graph);
+    expect(retry).not.toBeNull();
+    // The decorator's cap (learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-retryon).
+    expect(Number(retry![1])).toBeLessThanOrEqual(30);
+  });
+
+  it('requires an azd whose Bicep has @retryOn out of its experimental flag (Bicep 0.45.6; azd 1.28.1 brings 0.45.15)', () => {
+    expect(requiredAzd()).toBeGreaterThanOrEqual(version('1.28.1'));
+  });
+
+  it('grants after the Function App is created, giving the new identity minutes to replicate first', () => {
+    const grant = /module graphPermissions 'app\/graph-permissions\.bicep' = [^\n]*\{([\s\S]*?)\n\}/.exec(readRepoFile('infra/main.bicep'))![1]!;
+    expect(grant).toMatch(/dependsOn: \[function\]/);
   });
 });
 
