@@ -27,9 +27,9 @@ finish_later() {
   stop "$1" 'When that is done, run: azd hooks run postdeploy'
 }
 
-# curl with one header (the secret ones: a token, a key), which it reads from stdin (--config -),
-# not from its command line.
-# Prints the answer's body, then its HTTP status on a line of its own (000: no answer at all).
+# curl with one header, which it reads from stdin (--config -), not from its command line: the one
+# header is where a token or a key goes. Prints the answer's body, then its HTTP status on a line of
+# its own (000: no answer at all).
 curl_with() {
   header=$1
   shift
