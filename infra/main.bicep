@@ -36,9 +36,9 @@ param notificationUrl string = ''
 @description('Object id of the mailbox whose Inbox a registration without a resource watches (the seed\'s setting). Empty: each registration names a resource.')
 param graphUserId string = ''
 
-@secure()
-@description('Function key the availability test calls the status endpoint with. The preprovision hook makes one per azd environment; the postdeploy hook puts it on the app.')
-param availabilityTestKey string
+@allowed(['true', 'false'])
+@description('Turn the availability test on. "false" on a first deployment: the app has no code and no finished run yet, and the test would alert. The postdeploy hook sets AVAILABILITY_TEST_ENABLED=true, and turns the test on, once the app answers healthy.')
+param availabilityTestEnabled string = 'false'
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -133,6 +133,9 @@ module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermission
     principalId: identity.outputs.principalId
     appRoles: graphAppRoles
   }
+  // As late as it can be: the minutes the Function App takes give the new identity's service
+  // principal time to reach Graph's replicas before the grant names it (it also retries, see the module).
+  dependsOn: [function]
 }
 
 module alerts 'app/alerts.bicep' = {
@@ -143,9 +146,9 @@ module alerts 'app/alerts.bicep' = {
     tags: tags
     resourceToken: resourceToken
     appInsightsName: monitoring.outputs.appInsightsName
-    statusUrl: function.outputs.statusUrl
+    healthUrl: function.outputs.healthUrl
     alertEmail: alertEmail
-    availabilityTestKey: availabilityTestKey
+    availabilityTestEnabled: availabilityTestEnabled == 'true'
   }
 }
 
@@ -155,6 +158,13 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = function.outputs.name
 output SERVICE_API_NAME string = function.outputs.name
 output STATUS_URL string = function.outputs.statusUrl
+output HEALTH_URL string = function.outputs.healthUrl
+// For the postdeploy hook, which calls Azure Resource Manager with azd's token: the endpoint of the
+// cloud this is deployed to (environment(), learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment)
+// and the app's resource id. Neither is a secret.
+output AZURE_RESOURCE_MANAGER_ENDPOINT string = environment().resourceManager
+output AZURE_FUNCTION_APP_ID string = function.outputs.id
+output AVAILABILITY_TEST_ID string = alerts.outputs.availabilityTestId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

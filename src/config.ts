@@ -184,9 +184,32 @@ function readWebhook(env: Env): WebhookConfig {
   return {
     clientState: readClientState(env),
     notificationUrl: readChannelSetting(env, 'WEBHOOK_NOTIFICATION_URL'),
-    lifecycleUrl: readChannelSetting(env, 'WEBHOOK_LIFECYCLE_URL'),
+    lifecycleUrl: readChannelSetting(env, 'WEBHOOK_LIFECYCLE_URL') ?? lifecycleUrlOfThisApp(env),
     userId: readUserId(env),
   };
+}
+
+/**
+ * This app's own lifecycle endpoint, when WEBHOOK_LIFECYCLE_URL is unset: App Service sets
+ * WEBSITE_HOSTNAME to the app's default host name, whatever the cloud (…azurewebsites.net,
+ * …azurewebsites.us, …chinacloudsites.cn; learn.microsoft.com/azure/app-service/reference-app-settings).
+ * Core Tools sets it to localhost:<port> (azure-functions-core-tools StartHostAction), which Graph
+ * cannot reach: no default there. It is the platform's variable, not a setting, so it is not in
+ * SETTINGS: Core Tools fails to start when local.settings.json sets it as well.
+ */
+function lifecycleUrlOfThisApp(env: Env): string | undefined {
+  const host = env.WEBSITE_HOSTNAME?.trim();
+  if (!present(host)) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(`https://${host}/api/webhooks/lifecycle`);
+  } catch {
+    url = undefined;
+  }
+  if (url?.host !== host.toLowerCase()) {
+    throw new ConfigError('WEBSITE_HOSTNAME', `"${host.slice(0, 100)}" is not a host name. App Service sets it; remove it from the app settings, or set WEBHOOK_LIFECYCLE_URL.`);
+  }
+  return isLoopback(url.hostname) ? undefined : url.toString();
 }
 
 // Graph's limit (facts.md); the value is a secret, so no message ever quotes it.

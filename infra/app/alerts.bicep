@@ -3,12 +3,11 @@ param location string
 param tags object
 param resourceToken string
 param appInsightsName string
-param statusUrl string
+@description('The app\'s anonymous health answer (GET /api/webhooks/health): 200 or 503, and nothing else.')
+param healthUrl string
 param alertEmail string
-
-@secure()
-@description('Function key the availability test sends; set on the app by the postdeploy hook (a key cannot be made reliably before the host runs).')
-param availabilityTestKey string
+@description('Whether the availability test runs: off until the app has answered healthy once (main.bicep, availabilityTestEnabled).')
+param availabilityTestEnabled bool
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -44,17 +43,23 @@ traces
 '''
   }
   {
+    // An absence, so it must not count the hours before the app existed: it waits until the
+    // availability test, which is turned on once the app has answered healthy after its first run,
+    // has results from over 26 h ago. The query returns a row only then, and only if no run finished.
     name: 'no-renewal-run-26h'
     description: 'No renewal run has finished for 26 hours: the app is stopped, disabled or failing to start.'
     severity: 1
     evaluationFrequency: 'PT1H'
     windowSize: 'P2D'
-    operator: 'LessThan'
-    threshold: 1
+    operator: 'GreaterThan'
+    threshold: 0
     query: '''
+let watchedFor26h = toscalar(availabilityResults | where timestamp < ago(26h) | count) > 0;
 traces
 | where timestamp > ago(26h)
 | where message contains '"event":"runFinished"'
+| summarize finished = count()
+| where finished == 0 and watchedFor26h
 '''
   }
   {
@@ -103,7 +108,13 @@ resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   }
 ]
 
-// Calls the status endpoint every 5 minutes from three European locations; 503 (anything wrong) fails it.
+// Calls the health answer every 5 minutes from three European locations; 503 (anything wrong) fails
+// it. The health answer is anonymous and says only healthy or not, so the test holds no key: a key
+// would sit in plain text in its headers, readable with read access to the resource group. The
+// reasons are behind the status endpoint's function key. The resource keeps the name it had when it
+// called the status with a host key, so an update replaces those headers rather than leaving them.
+// It is created off on a first deployment, when the app has neither code nor a finished run and
+// would fail it; with no results, the alert below has nothing to fire on.
 resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'webt-status-${resourceToken}'
   location: location
@@ -111,9 +122,9 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   kind: 'standard'
   properties: {
     SyntheticMonitorId: 'webt-status-${resourceToken}'
-    Name: 'Renewal status'
-    Description: 'GET /api/webhooks/scheduler/status must answer 200.'
-    Enabled: true
+    Name: 'Renewal health'
+    Description: 'GET /api/webhooks/health must answer 200.'
+    Enabled: availabilityTestEnabled
     Frequency: 300
     Timeout: 30
     Kind: 'standard'
@@ -124,11 +135,8 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
       { Id: 'emea-fr-pra-edge' }
     ]
     Request: {
-      RequestUrl: statusUrl
+      RequestUrl: healthUrl
       HttpVerb: 'GET'
-      Headers: [
-        { key: 'x-functions-key', value: availabilityTestKey }
-      ]
     }
     ValidationRules: {
       ExpectedHttpStatusCode: 200
@@ -143,7 +151,7 @@ resource statusAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'The status endpoint answered something other than 200 (503: a subscription is expired or failing, or runs stopped).'
+    description: 'The health answer was something other than 200 (503: a subscription is expired or failing, runs stopped, or a setting is wrong; the status endpoint says which).'
     severity: 1
     enabled: true
     scopes: [statusTest.id, appInsights.id]
@@ -158,3 +166,6 @@ resource statusAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     actions: [{ actionGroupId: actionGroup.id }]
   }
 }
+
+// For the postdeploy hook, which turns the test on through Azure Resource Manager.
+output availabilityTestId string = statusTest.id

@@ -71,8 +71,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         // Linux takes an IANA name (Windows would take 'Romance Standard Time').
         { name: 'WEBSITE_TIME_ZONE', value: 'Europe/Paris' }
         { name: 'WEBHOOK_CLIENT_STATE', value: '@Microsoft.KeyVault(SecretUri=${clientStateUri})' }
-        // This app's own lifecycle endpoint: every subscription it creates names it (it cannot be added later).
-        { name: 'WEBHOOK_LIFECYCLE_URL', value: 'https://${name}.azurewebsites.net/api/webhooks/lifecycle' }
+        // No WEBHOOK_LIFECYCLE_URL: the app builds its lifecycle endpoint from WEBSITE_HOSTNAME, the host
+        // name App Service gives it in whatever cloud it runs (src/config.ts). The site's
+        // defaultHostName cannot be used here: it is an output of this very resource.
         { name: 'WEBHOOK_NOTIFICATION_URL', value: notificationUrl }
         { name: 'GRAPH_USER_ID', value: graphUserId }
         // Telemetry authenticated with the managed identity (the component refuses keys).
@@ -97,4 +98,7 @@ resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01'
 }
 
 output name string = site.name
+output id string = site.id
+// defaultHostName is the app's host name in whatever cloud it is deployed to.
 output statusUrl string = 'https://${site.properties.defaultHostName}/api/webhooks/scheduler/status'
+output healthUrl string = 'https://${site.properties.defaultHostName}/api/webhooks/health'

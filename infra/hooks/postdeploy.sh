@@ -1,34 +1,116 @@
 #!/bin/sh
-# azd postdeploy: puts the availability test's key on the app (a key made during provisioning fails
-# while the host is not yet running), then runs the renewal once, so the status and its alerts
-# reflect a real run right away instead of waiting for 09:00. Secrets are passed, never printed.
-set -eu
-: "${AZURE_RESOURCE_GROUP:?run azd provision first}"
-: "${AZURE_FUNCTION_APP_NAME:?run azd provision first}"
-: "${AVAILABILITY_TEST_KEY:?run azd provision first (its preprovision hook makes the key)}"
-: "${STATUS_URL:?run azd provision first}"
+# azd postdeploy: runs the renewal once right after the deploy, so the status and the availability
+# test see a real run at once instead of waiting for 09:00; then, once the app answers healthy, turns
+# the availability test on. Provisioning creates it off (AVAILABILITY_TEST_ENABLED=false) because it
+# would fail, and alert, while the app has no code and no finished run yet.
+#
+# It needs nothing but `azd auth login`, no `az`: azd gives it an Azure Resource Manager token
+# (`azd auth token`, for the tenant of the environment's subscription; azure-dev cli/azd/cmd/auth_token.go),
+# with which it reads the app's master key from ARM (Web Apps - List Host Keys) and asks the host to run
+# the timer function (POST /admin/functions/renewSubscriptions).
+#
+# The deployment has succeeded when this runs, and a hook that fails fails `azd up` (azure-dev
+# cli/azd/pkg/ext/hooks_runner.go): whatever it cannot do, it says, with what to run, and exits 0.
+# Tokens and keys are never printed, and never put on a command line, where `ps` would show them.
+set -uf # -f: no file name expansion, so a status pattern such as 2?? stays a pattern
 
-# The host may still be starting after a deploy: try for about two minutes.
-retry() {
+# The host may still be starting after a deploy: each call is tried for about two minutes.
+ATTEMPTS=${RETRY_ATTEMPTS:-12}
+PAUSE=${RETRY_SECONDS:-10}
+
+# Says what could not be done and what to run, then ends the hook without failing azd.
+stop() {
+  printf '%s\n' "$@" >&2
+  exit 0
+}
+finish_later() {
+  stop "$1" 'When that is done, run: azd hooks run postdeploy'
+}
+
+# curl with one header, which it reads from stdin (--config -), not from its command line: the one
+# header is where a token or a key goes. Prints the answer's body, then its HTTP status on a line of
+# its own (000: no answer at all).
+curl_with() {
+  header=$1
+  shift
+  printf 'header = "%s"\n' "$header" | curl --config - --silent --show-error --write-out '\n%{http_code}' "$@"
+}
+
+# Runs a curl_with call until its status matches one of the patterns in $1 (e.g. '2?? 404'), at most
+# ATTEMPTS times. Leaves the answer's body in $body and its status in $status; fails when none matched.
+until_status() {
+  wanted=$1
+  shift
   attempt=1
-  until "$@"; do
-    if [ "$attempt" -ge "${RETRY_ATTEMPTS:-12}" ]; then
-      echo "Gave up after $attempt attempts: $1" >&2
-      return 1
-    fi
+  while :; do
+    answer=$("$@")
+    status=$(printf '%s\n' "$answer" | tail -n 1)
+    body=$(printf '%s\n' "$answer" | sed '$d')
+    for pattern in $wanted; do
+      # shellcheck disable=SC2254 # a pattern on purpose
+      case $status in $pattern) return 0 ;; esac
+    done
+    [ "$attempt" -ge "$ATTEMPTS" ] && return 1
     attempt=$((attempt + 1))
-    sleep "${RETRY_SECONDS:-10}"
+    sleep "$PAUSE"
   done
 }
 
-retry az functionapp keys set --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" \
-  --key-type functionKeys --key-name availability-test --key-value "$AVAILABILITY_TEST_KEY" --output none
-echo "Availability test key set on $AZURE_FUNCTION_APP_NAME."
+# The value of a string field of a JSON answer (tokens and keys hold no quotes).
+field() {
+  printf '%s\n' "$body" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
+}
 
-master=$(az functionapp keys list --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" \
-  --query masterKey --output tsv)
-base=${STATUS_URL%%/api/*}
-retry curl --fail --silent --show-error --output /dev/null --request POST \
-  --header "x-functions-key: $master" --header "Content-Type: application/json" --data '{}' \
-  "$base/admin/functions/renewSubscriptions"
-echo "First renewal run started. Status: $STATUS_URL (needs a function key, see README)."
+for name in AZURE_RESOURCE_MANAGER_ENDPOINT AZURE_FUNCTION_APP_ID AVAILABILITY_TEST_ID HEALTH_URL; do
+  eval "value=\${$name:-}"
+  [ -n "$value" ] || finish_later "$name is not in the azd environment: it was provisioned by an older infra/. Run: azd provision"
+done
+command -v curl >/dev/null 2>&1 || finish_later 'curl is not installed: install it. Until then the first renewal run waits for 09:00.'
+
+# --output json: the raw token is the default only since azd 1.23.14 (azure-dev #7384).
+body=$(azd auth token --output json)
+token=$(field token)
+[ -n "$token" ] || finish_later 'azd gave no Azure token: sign in with: azd auth login'
+
+arm=${AZURE_RESOURCE_MANAGER_ENDPOINT%/}
+app="$arm$AZURE_FUNCTION_APP_ID"
+until_status 200 curl_with "Authorization: Bearer $token" --request POST --data '' "$app/host/default/listkeys?api-version=2024-04-01" ||
+  finish_later "Azure Resource Manager did not give the app's keys (HTTP $status after $attempt tries; your account needs Contributor on the resource group)."
+master=$(field masterKey)
+[ -n "$master" ] || finish_later "Azure Resource Manager's answer for the app's keys held no master key."
+
+# Earlier versions gave the availability test a host key, readable in the test's settings: revoke it.
+until_status '2?? 404' curl_with "Authorization: Bearer $token" --request DELETE "$app/host/default/functionKeys/availability-test?api-version=2024-04-01" ||
+  printf '%s\n' "Could not revoke the old host key 'availability-test' (HTTP $status): delete it under the Function App's App keys." >&2
+
+base=${HEALTH_URL%%/api/*}
+until_status '2??' curl_with "x-functions-key: $master" --request POST --header 'Content-Type: application/json' --data '{}' "$base/admin/functions/renewSubscriptions" ||
+  finish_later "The host did not start the renewal run (HTTP $status after $attempt tries). Until then it waits for 09:00."
+echo "First renewal run started."
+
+until_status 200 curl_with 'Accept: application/json' "$HEALTH_URL" ||
+  finish_later "The app does not answer healthy yet ($HEALTH_URL: HTTP $status after $attempt tries), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)."
+
+# Recorded first, so that whatever happens next, the next azd provision keeps the test on.
+azd env set AVAILABILITY_TEST_ENABLED true ||
+  finish_later 'azd could not set AVAILABILITY_TEST_ENABLED=true in the environment.'
+turn_on_later='Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
+webtest="$arm$AVAILABILITY_TEST_ID?api-version=2022-06-15"
+until_status 200 curl_with "Authorization: Bearer $token" "$webtest" ||
+  stop "Could not read the availability test from Azure Resource Manager (HTTP $status)." "$turn_on_later"
+case $body in
+  *'"Enabled":true'* | *'"Enabled": true'*)
+    echo 'The app answers healthy; the availability test was already on.'
+    exit 0
+    ;;
+esac
+# Web tests take no PATCH of their properties (Web Tests - Update Tags changes tags only): the
+# definition read is written back (Web Tests - Create Or Update), turned on. It holds no secret.
+definition=$(printf '%s\n' "$body" | sed 's/"Enabled"[[:space:]]*:[[:space:]]*false/"Enabled":true/')
+case $definition in
+  *'"Enabled":true'*) ;;
+  *) stop 'The availability test read from Azure Resource Manager says nothing of being on or off.' "$turn_on_later" ;;
+esac
+until_status '200 201' curl_with "Authorization: Bearer $token" --request PUT --header 'Content-Type: application/json' --data-binary "$definition" "$webtest" ||
+  stop "Could not turn the availability test on (HTTP $status)." "$turn_on_later"
+echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."

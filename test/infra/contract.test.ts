@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { findIana } from 'windows-iana';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, SETTINGS } from '../../src/config';
-import { appSettings, bicepFiles, readRepoFile } from '../support/bicep';
+import { appSettings, bicepFiles, readRepoFile, requiredAzd, version } from '../support/bicep';
 
 // The infra and the code drift apart silently: no Bicep compiler or Azure here, so these tests
 // read both and fail when they disagree.
@@ -31,10 +31,12 @@ const deployed: Record<string, string> = {
   blobEndpoint: 'https://stabc123.blob.core.windows.net/',
   queueEndpoint: 'https://stabc123.queue.core.windows.net/',
   graphBaseUrl: 'https://graph.microsoft.com',
-  name: 'func-abc123',
   notificationUrl: 'https://consumer.contoso.example/api/notifications',
   graphUserId: '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11',
 };
+
+/** What App Service itself sets in the app's environment; here as in a national cloud (Azure Government). */
+const platform = { IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token', WEBSITE_HOSTNAME: 'func-abc123.azurewebsites.us' };
 
 function resolved(expression: string): string {
   // App Service puts the secret itself in a setting that holds a Key Vault reference.
@@ -44,6 +46,9 @@ function resolved(expression: string): string {
   return deployed[expression] ?? `<${expression}>`;
 }
 
+/** The app's environment in Azure: the settings the infra sets, as deployed, and the platform's own. */
+const inAzure = { ...Object.fromEntries([...settings].map(([name, value]) => [name, resolved(value)])), ...platform };
+
 describe('app settings the infra sets', () => {
   it('are read from the syntax tree, however they are laid out', async () => {
     const sample = "resource s 'x@1' = {\n  properties: {\n    appSettings: [\n      { name: 'A', value: a }\n      {\n        name: 'B'\n        value: 'b-${c}'\n      }\n    ]\n  }\n}\n";
@@ -51,23 +56,25 @@ describe('app settings the infra sets', () => {
   });
 
   it('give the config module a valid configuration (identity-based tables, the user-assigned identity)', () => {
-    const env = Object.fromEntries([...settings].map(([name, value]) => [name, resolved(value)]));
-    const config = loadConfig({ ...env, IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token' });
+    const config = loadConfig(inAzure);
     expect(config.storage).toEqual({ kind: 'endpoint', endpoint: 'https://stabc123.table.core.windows.net' });
     expect(config.managedIdentityClientId).toBe(deployed.identityClientId);
     expect(config.schedule.timeZone).toBe('Europe/Paris');
-    expect(config.webhook).toMatchObject({
-      clientState: expect.any(String),
-      lifecycleUrl: 'https://func-abc123.azurewebsites.net/api/webhooks/lifecycle',
-    });
+    expect(config.webhook).toMatchObject({ clientState: expect.any(String) });
+    expect(config.webhookProblem).toBeUndefined();
   });
 
-  it('point new subscriptions at the lifecycle route the app registers', async () => {
+  it("point new subscriptions at this app's lifecycle route, on the host name the platform gives it in any cloud", async () => {
     const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
     await import('../../src/functions/lifecycleNotifications');
     const route = http.mock.calls.find(([name]) => name === 'lifecycleNotifications')![1].route;
     http.mockRestore();
-    expect(new URL(resolved(settings.get('WEBHOOK_LIFECYCLE_URL')!)).pathname).toBe(`/api/${route}`);
+    expect(settings.has('WEBHOOK_LIFECYCLE_URL')).toBe(false);
+    expect(loadConfig(inAzure).webhook.lifecycleUrl).toBe(`https://${platform.WEBSITE_HOSTNAME}/api/${route}`);
+  });
+
+  it('build no host name of their own, which would hold in the public cloud only', () => {
+    for (const { file, text } of allInfra) expect(text, file).not.toMatch(/azurewebsites\.net/);
   });
 
   it('are each either one of ours (README table) or one the platform reads: no typos', () => {
@@ -107,7 +114,7 @@ describe('the time zone', () => {
 describe('secrets', () => {
   const secureParams = allInfra.flatMap(({ text }) => [...text.matchAll(/@secure\(\)\s*(?:@\w+\([^)]*\)\s*)*param (\w+)/g)].map((m) => m[1]!));
 
-  it('has secure parameters to check', () => expect(secureParams).toEqual(expect.arrayContaining(['webhookClientState', 'availabilityTestKey'])));
+  it('has secure parameters to check', () => expect(secureParams).toEqual(['webhookClientState']));
 
   it.each(bicepFiles())('%s outputs nothing derived from a secret, a key or a connection string', (file) => {
     const text = readRepoFile(file);
@@ -171,6 +178,77 @@ describe('roles', () => {
     expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.graphAppRoles.value).toEqual(['Mail.Read']);
     expect(JSON.parse(readRepoFile('infra/bicepconfig.json')).extensions.microsoftGraphV1).toMatch(/microsoftgraph\/v1\.0:/);
   });
+
+  it("retries the Graph grant on the error a new identity's replication delay gives (msgraph-bicep-types#193)", () => {
+    const graph = readRepoFile('infra/app/graph-permissions.bicep');
+    const retry = /^@retryOn\(\['BadRequest'\], (\d+)\)\nresource grants 'Microsoft\.Graph\/appRoleAssignedTo@v1\.0'/m.exec(graph);
+    expect(retry).not.toBeNull();
+    // The decorator's cap (learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-retryon).
+    expect(Number(retry![1])).toBeLessThanOrEqual(30);
+  });
+
+  it('requires an azd whose Bicep has @retryOn out of its experimental flag (Bicep 0.45.6; azd 1.28.1 brings 0.45.15)', () => {
+    expect(requiredAzd()).toBeGreaterThanOrEqual(version('1.28.1'));
+  });
+
+  it('grants after the Function App is created, giving the new identity minutes to replicate first', () => {
+    const grant = /module graphPermissions 'app\/graph-permissions\.bicep' = [^\n]*\{([\s\S]*?)\n\}/.exec(readRepoFile('infra/main.bicep'))![1]!;
+    expect(grant).toMatch(/dependsOn: \[function\]/);
+  });
+});
+
+describe('a first deployment alerts no one: provision, deploy, first run, then the monitors', () => {
+  // On a first `azd up` the monitors exist before the code and its first run do, and the status
+  // (so the health answer) calls "no run has finished yet" unhealthy. Absences would alert.
+  const alerts = readRepoFile('infra/app/alerts.bicep');
+  const main = readRepoFile('infra/main.bicep');
+  const logAlerts = [
+    ...alerts.matchAll(/name: '([\w-]+)'\n\s+description: [^\n]+\n[\s\S]*?operator: '(\w+)'\n\s+threshold: (\d+)\n\s+query: '\'\'([\s\S]*?)'\'\'/g),
+  ].map((m) => ({ name: m[1]!, operator: m[2]!, threshold: Number(m[3]), query: m[4]! }));
+  const hooks = { sh: readRepoFile('infra/hooks/postdeploy.sh'), ps1: readRepoFile('infra/hooks/postdeploy.ps1') };
+
+  it('creates the availability test off: AVAILABILITY_TEST_ENABLED, which azd passes, is false until postdeploy sets it', () => {
+    expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.availabilityTestEnabled.value).toBe('${AVAILABILITY_TEST_ENABLED=false}');
+    expect(main).toMatch(/^param availabilityTestEnabled string = 'false'$/m);
+    expect(main).toMatch(/availabilityTestEnabled: availabilityTestEnabled == 'true'/);
+    expect(alerts).toMatch(/^ {4}Enabled: availabilityTestEnabled$/m);
+  });
+
+  it.each(Object.entries(hooks))('has postdeploy (%s) turn it on only after the health answered 200, after the first run', (_, hook) => {
+    const run = hook.indexOf('/admin/functions/renewSubscriptions');
+    const healthy = hook.search(/until_status 200 curl_with 'Accept: application\/json' "\$HEALTH_URL"|Until-Status '200' \{ Invoke-WebRequest -Uri \$env:HEALTH_URL/);
+    const armed = hook.indexOf('azd env set AVAILABILITY_TEST_ENABLED true');
+    expect(run).toBeGreaterThan(-1);
+    expect(healthy).toBeGreaterThan(run);
+    expect(armed).toBeGreaterThan(healthy);
+    expect(hook.indexOf('AVAILABILITY_TEST_ID')).toBeGreaterThan(-1);
+  });
+
+  it('has postdown set it back to false, so an azd up after azd down starts with the test off', () => {
+    expect(readRepoFile('azure.yaml')).toMatch(/^ {2}postdown:\n {4}posix:\n {6}shell: sh\n {6}run: \.\/infra\/hooks\/postdown\.sh$/m);
+    for (const hook of ['postdown.sh', 'postdown.ps1']) expect(readRepoFile(`infra/hooks/${hook}`)).toMatch(/azd env set AVAILABILITY_TEST_ENABLED false/);
+  });
+
+  it("alerts on availability from that test's results alone, so none while it is off", () => {
+    expect(alerts).toMatch(/'odata\.type': 'Microsoft\.Azure\.Monitor\.WebtestLocationAvailabilityCriteria'\n\s+webTestId: statusTest\.id/);
+  });
+
+  it('counts 26 h without a finished run only once the availability test has results from over 26 h ago', () => {
+    const absence = logAlerts.find((alert) => alert.name === 'no-renewal-run-26h')!;
+    expect(absence.query).toMatch(/^let watchedFor26h = toscalar\(availabilityResults \| where timestamp < ago\(26h\) \| count\) > 0;$/m);
+    expect(absence.query).toMatch(/\| where finished == 0 and watchedFor26h\n$/);
+    expect(absence).toMatchObject({ operator: 'GreaterThan', threshold: 0 });
+  });
+
+  it('fires every other alert on an event a healthy first run does not log (it logs runStarted, noneDue, runFinished succeeded)', () => {
+    const others = logAlerts.filter((alert) => alert.name !== 'no-renewal-run-26h');
+    expect(others.map((alert) => alert.name)).toEqual(['renewal-run-failed', 'subscription-expired-or-failing']);
+    for (const { operator, threshold, query } of others) {
+      expect({ operator, threshold }).toEqual({ operator: 'GreaterThan', threshold: 0 });
+      expect(query).not.toMatch(/runStarted|noneDue/);
+      if (query.includes('"event":"runFinished"')) expect(query).toMatch(/"event":"runFinished"' and message contains '"outcome":"failed"'/);
+    }
+  });
 });
 
 describe('monitoring', () => {
@@ -183,15 +261,31 @@ describe('monitoring', () => {
     for (const name of named) expect(events).toContain(name);
   });
 
-  it('checks the status endpoint at the route the function registers, expecting 200', async () => {
+  it('checks the health answer at the route the function registers, anonymous, expecting 200', async () => {
     const http = vi.spyOn(app, 'http').mockImplementation(() => undefined);
-    await import('../../src/functions/schedulerStatus');
-    const route = http.mock.calls.find(([name]) => name === 'schedulerStatus')![1].route;
+    await import('../../src/functions/health');
+    const options = http.mock.calls.find(([name]) => name === 'health')![1];
+    http.mockRestore();
     // host.json keeps the default "api" route prefix.
     expect(JSON.parse(readRepoFile('host.json')).extensions?.http?.routePrefix).toBeUndefined();
-    expect(functionBicep).toContain(`statusUrl string = 'https://\${site.properties.defaultHostName}/api/${route}'`);
+    expect(options.authLevel).toBe('anonymous');
+    expect(functionBicep).toContain(`healthUrl string = 'https://\${site.properties.defaultHostName}/api/${options.route}'`);
+    expect(readRepoFile('infra/main.bicep')).toMatch(/healthUrl: function\.outputs\.healthUrl/);
+    expect(alerts).toMatch(/RequestUrl: healthUrl/);
     expect(alerts).toMatch(/ExpectedHttpStatusCode: 200/);
-    expect(alerts).toMatch(/key: 'x-functions-key'/);
+  });
+
+  it('gives the availability test no key: no request header, nothing secure passed to the alerts', () => {
+    expect(alerts).not.toMatch(/Headers:|x-functions-key|@secure\(\)/);
+    const alertsModule = /module alerts 'app\/alerts\.bicep' = \{([\s\S]*?)\n\}/.exec(readRepoFile('infra/main.bicep'))![1]!;
+    expect(alertsModule).not.toMatch(/webhookClientState|[Kk]ey\b/);
+  });
+
+  it('hands azd the health URL beside the status URL, both on the host name of the cloud deployed to', () => {
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toMatch(/^output STATUS_URL string = function\.outputs\.statusUrl$/m);
+    expect(main).toMatch(/^output HEALTH_URL string = function\.outputs\.healthUrl$/m);
+    expect(functionBicep).toMatch(/^output statusUrl string = 'https:\/\/\$\{site\.properties\.defaultHostName\}\//m);
   });
 
   it('tags the app for azd with the service name azure.yaml deploys', () => {

@@ -1,101 +1,255 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { type Call, machine, type Machine, type Route, runHook } from '../support/hookStandIns';
 
-// The azd hooks run here for real (sh); only the az, azd and curl they call are stand-ins, since
-// those CLIs and Azure are not here. Each stand-in records its arguments.
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
+// The postdeploy hook, run with sh on a machine that has azd (signed in or not), curl and the POSIX
+// tools, and no az: the stand-ins play azd, Azure Resource Manager and the Function App's host.
+const TOKEN = 'ARM-TOKEN-789';
+const MASTER = 'MASTER-KEY-123';
+const arm = 'https://management.azure.test';
+const appId = '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-abc';
+const host = 'https://func-abc.azurewebsites.test';
+const testId = '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Insights/webtests/webt-status-abc';
 
-function standIns(behaviour: { keysSetFailures?: number } = {}) {
-  const bin = mkdtempSync(join(tmpdir(), 'hook-cli-'));
-  const calls = join(bin, 'calls.log');
-  writeFileSync(calls, '');
-  const script = (body: string) => `#!/bin/sh\necho "$(basename "$0") $*" >> "${calls}"\n${body}\n`;
-  const cli: Record<string, string> = {
-    az: script(`
-case "$*" in
-  *"keys set"*)
-    count=$(cat "${bin}/keys-set-count" 2>/dev/null || echo 0); echo $((count + 1)) > "${bin}/keys-set-count"
-    [ "$count" -lt ${behaviour.keysSetFailures ?? 0} ] && { echo "host not ready" >&2; exit 1; }
-    exit 0 ;;
-  *"keys list"*) echo "MASTER-KEY-123" ;;
-esac`),
-    azd: script(''),
-    curl: script(''),
-  };
-  for (const [name, body] of Object.entries(cli)) {
-    writeFileSync(join(bin, name), body);
-    chmodSync(join(bin, name), 0o755);
-  }
-  return { bin, calls: () => readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) };
-}
-
-async function hook(name: string, bin: string, env: Record<string, string>) {
-  return run('sh', [join(root, 'infra/hooks', name)], { env: { PATH: `${bin}:${process.env.PATH}`, RETRY_SECONDS: '0', ...env } })
-    .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }))
-    .catch((error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }));
-}
-
-const deployed = {
-  AZURE_RESOURCE_GROUP: 'rg-dev',
-  AZURE_FUNCTION_APP_NAME: 'func-abc',
-  AVAILABILITY_TEST_KEY: 'availability-key-456',
-  STATUS_URL: 'https://func-abc.azurewebsites.net/api/webhooks/scheduler/status',
+/** What azd passes the hook after `azd provision`: the infra's outputs, among its environment's values. */
+const provisioned = {
+  AZURE_ENV_NAME: 'dev',
+  AZURE_RESOURCE_MANAGER_ENDPOINT: `${arm}/`,
+  AZURE_FUNCTION_APP_ID: appId,
+  AVAILABILITY_TEST_ID: testId,
+  HEALTH_URL: `${host}/api/webhooks/health`,
 };
 
+/** `azd auth token --output json` as azd prints it (cli/azd/pkg/contracts/auth_token.go, indented JSON). */
+const signedIn = `{\n  "token": "${TOKEN}",\n  "expiresOn": "2026-01-15T10:00:00Z"\n}`;
+
+const listKeys = (...answers: Route['answers']): Route => ({ method: 'POST', url: `${arm}${appId}/host/default/listkeys?api-version=2024-04-01`, answers });
+const keys = { status: 200, body: JSON.stringify({ masterKey: MASTER, functionKeys: { default: 'FUNCTION-KEY-1' }, systemKeys: {} }) };
+const revokeOldKey = (...answers: Route['answers']): Route => ({
+  method: 'DELETE',
+  url: `${arm}${appId}/host/default/functionKeys/availability-test?api-version=2024-04-01`,
+  answers,
+});
+const runNow = (...answers: Route['answers']): Route => ({ method: 'POST', url: `${host}/admin/functions/renewSubscriptions`, answers });
+const health = (...answers: Route['answers']): Route => ({ method: 'GET', url: `${host}/api/webhooks/health`, answers });
+const healthy = { status: 200, body: '{"healthy":true}' };
+const unhealthy = { status: 503, body: '{"healthy":false}' };
+
+/** The web test as ARM returns it (Web Tests - Get), as provisioning left it: off. */
+const webTest = (enabled: boolean) =>
+  JSON.stringify({
+    id: testId,
+    name: 'webt-status-abc',
+    type: 'microsoft.insights/webtests',
+    location: 'westeurope',
+    tags: { 'azd-env-name': 'dev', 'hidden-link:/subscriptions/…/components/appi-abc': 'Resource' },
+    kind: 'standard',
+    properties: { SyntheticMonitorId: 'webt-status-abc', Name: 'Renewal health', Enabled: enabled, Frequency: 300, Kind: 'standard', provisioningState: 'Succeeded' },
+  });
+const readTest = (...answers: Route['answers']): Route => ({ method: 'GET', url: `${arm}${testId}?api-version=2022-06-15`, answers });
+const writeTest = (...answers: Route['answers']): Route => ({ method: 'PUT', url: `${arm}${testId}?api-version=2022-06-15`, answers });
+
+/** A deployed app whose host is up: ARM gives its keys, the host takes the run, the app answers healthy. */
+const upAndRunning = [
+  listKeys(keys),
+  revokeOldKey({ status: 204 }),
+  runNow({ status: 202 }),
+  health(healthy),
+  readTest({ status: 200, body: webTest(false) }),
+  writeTest({ status: 200, body: webTest(true) }),
+];
+/** The same app, with some answers replaced. */
+const upAndRunningBut = (...replaced: Route[]) => [...replaced, ...upAndRunning.filter((r) => !replaced.some((x) => x.method === r.method && x.url === r.url))];
+
+async function postdeploy(setup: Machine, env: Record<string, string> = provisioned) {
+  const cli = machine(setup);
+  const result = await runHook('postdeploy.sh', cli.bin, env);
+  return { ...result, calls: cli.calls() };
+}
+const curls = (calls: Call[]) => calls.filter((call) => call.cli === 'curl');
+const to = (calls: Call[], url: string) => curls(calls).filter((call) => call.url?.startsWith(url));
+
 describe('the postdeploy hook', () => {
-  it('puts the availability key on the app, retrying while the host starts, then runs the renewal once', async () => {
-    const cli = standIns({ keysSetFailures: 2 });
-    const { code, output } = await hook('postdeploy.sh', cli.bin, deployed);
+  it("starts the first renewal run with the master key Azure Resource Manager gives for azd's token", async () => {
+    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
 
     expect(code).toBe(0);
-    const calls = cli.calls();
-    const keySets = calls.filter((c) => c.includes('keys set'));
-    expect(keySets).toHaveLength(3);
-    expect(keySets[0]).toBe(
-      'az functionapp keys set --resource-group rg-dev --name func-abc --key-type functionKeys --key-name availability-test --key-value availability-key-456 --output none',
-    );
-    const post = calls.find((c) => c.startsWith('curl'))!;
-    expect(post).toContain('--request POST');
-    expect(post).toContain('--header x-functions-key: MASTER-KEY-123');
-    expect(post.endsWith('https://func-abc.azurewebsites.net/admin/functions/renewSubscriptions')).toBe(true);
-    // Keys are passed to the CLIs, never printed.
-    expect(output).not.toContain('availability-key-456');
-    expect(output).not.toContain('MASTER-KEY-123');
+    expect(calls.find((call) => call.cli === 'azd')?.argv).toEqual(['auth', 'token', '--output', 'json']);
+    const [listing] = to(calls, `${arm}${appId}/host/default/listkeys`);
+    expect(listing).toMatchObject({ method: 'POST', headers: [`Authorization: Bearer ${TOKEN}`] });
+    const [run] = to(calls, `${host}/admin/functions/renewSubscriptions`);
+    expect(run).toMatchObject({ method: 'POST', data: '{}' });
+    expect(run!.headers).toContain(`x-functions-key: ${MASTER}`);
   });
 
-  it('gives up with a clear error when the host never comes up', async () => {
-    const cli = standIns({ keysSetFailures: 100 });
-    const { code, output } = await hook('postdeploy.sh', cli.bin, { ...deployed, RETRY_ATTEMPTS: '3' });
-    expect(code).not.toBe(0);
-    expect(output).toContain('Gave up after 3 attempts: az');
-    expect(cli.calls().some((c) => c.startsWith('curl'))).toBe(false);
+  it('needs no az: none is on the machine', async () => {
+    const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    expect(code).toBe(0);
+    expect(output).toContain('First renewal run started.');
+    expect(output).toContain('the availability test is on');
   });
 
-  it('says what to do when provisioning has not run', async () => {
-    const cli = standIns();
-    const { code, output } = await hook('postdeploy.sh', cli.bin, { ...deployed, AVAILABILITY_TEST_KEY: '' });
-    expect(code).not.toBe(0);
-    expect(output).toMatch(/AVAILABILITY_TEST_KEY: run azd provision first/);
+  it('never calls az, even where one is installed and signed out', async () => {
+    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning, az: true });
+    expect(code).toBe(0);
+    expect(calls.filter((call) => call.cli === 'az')).toEqual([]);
+    expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
+  });
+
+  it('passes the token and the key to curl on stdin, never on a command line, and never prints them', async () => {
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    expect(curls(calls).length).toBeGreaterThan(0);
+    const secret = new RegExp(`${TOKEN}|${MASTER}`);
+    for (const call of curls(calls)) expect(call.argv.join(' ')).not.toMatch(secret);
+    const carrying = curls(calls).filter((call) => call.headers!.some((header) => secret.test(header)));
+    expect(carrying.map((call) => call.config)).toEqual(carrying.map(() => expect.stringMatching(secret)));
+    expect(carrying.length).toBeGreaterThanOrEqual(3);
+    expect(output).not.toContain(TOKEN);
+    expect(output).not.toContain(MASTER);
+  });
+
+  it('revokes the host key earlier versions put in the availability test', async () => {
+    const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    expect(to(calls, `${arm}${appId}/host/default/functionKeys/availability-test`)).toEqual([
+      expect.objectContaining({ method: 'DELETE', headers: [`Authorization: Bearer ${TOKEN}`] }),
+    ]);
+  });
+
+  it('takes a 404 for that old key as already gone', async () => {
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(revokeOldKey({ status: 404 })) });
+    expect(to(calls, `${arm}${appId}/host/default/functionKeys`)).toHaveLength(1);
+    expect(output).not.toContain('Could not revoke');
+  });
+
+  it('waits while the host starts: ARM cannot give its keys, then can', async () => {
+    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(listKeys({ status: 503 }, { status: 0 }, keys)) });
+    expect(code).toBe(0);
+    expect(to(calls, `${arm}${appId}/host/default/listkeys`)).toHaveLength(3);
+    expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
+  });
+
+  it('waits while the host starts: it refuses the run, then takes it', async () => {
+    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 502 }, { status: 202 })) });
+    expect(code).toBe(0);
+    expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(2);
   });
 });
 
-describe('the preprovision hook', () => {
-  it('makes a random availability key once per environment', async () => {
-    const cli = standIns();
-    expect((await hook('preprovision.sh', cli.bin, {})).code).toBe(0);
-    const [set] = cli.calls();
-    expect(set).toMatch(/^azd env set AVAILABILITY_TEST_KEY [0-9a-f]{64}$/);
+describe('the postdeploy hook turns the availability test on once the app answers healthy', () => {
+  it('turns it on after the health answered 200, not before', async () => {
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy, unhealthy, healthy)) });
+    expect(code).toBe(0);
+    const order = curls(calls).map((call) => `${call.method} ${call.url!.replace(/\?.*/, '')}`);
+    expect(order.slice(-5)).toEqual([
+      `GET ${host}/api/webhooks/health`,
+      `GET ${host}/api/webhooks/health`,
+      `GET ${host}/api/webhooks/health`,
+      `GET ${arm}${testId}`,
+      `PUT ${arm}${testId}`,
+    ]);
+    expect(output).toContain(`the availability test is on, calling ${host}/api/webhooks/health every 5 minutes`);
   });
 
-  it('keeps the key the environment already has', async () => {
-    const cli = standIns();
-    expect((await hook('preprovision.sh', cli.bin, { AVAILABILITY_TEST_KEY: 'existing' })).code).toBe(0);
-    expect(cli.calls()).toEqual([]);
+  it('writes back the definition ARM gave, turned on and otherwise unchanged, with the token on stdin', async () => {
+    const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    const [written] = to(calls, `${arm}${testId}`).filter((call) => call.method === 'PUT');
+    expect(JSON.parse(written!.data!)).toEqual(JSON.parse(webTest(true)));
+    expect(written!.headers).toEqual(['Authorization: Bearer ' + TOKEN, 'Content-Type: application/json']);
+    expect(written!.argv.join(' ')).not.toContain(TOKEN);
+  });
+
+  it('records AVAILABILITY_TEST_ENABLED=true first, so the next azd provision keeps the test on', async () => {
+    const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    const set = calls.findIndex((call) => call.cli === 'azd' && call.argv.join(' ') === 'env set AVAILABILITY_TEST_ENABLED true');
+    const put = calls.findIndex((call) => call.method === 'PUT');
+    expect(set).toBeGreaterThan(-1);
+    expect(set).toBeLessThan(put);
+  });
+
+  it('leaves a test that is already on as it is', async () => {
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: webTest(true) })) });
+    expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
+    expect(output).toContain('the availability test was already on');
+  });
+
+  it('leaves it off while the app does not answer healthy, and says how to find out why', async () => {
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy)) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    expect(code).toBe(0);
+    expect(output).toContain(`The app does not answer healthy yet (${host}/api/webhooks/health: HTTP 503 after 2 tries), so the availability test stays off and alerts no one`);
+    expect(output).toContain('When that is done, run: azd hooks run postdeploy');
+    expect(calls.filter((call) => call.cli === 'azd' && call.argv[0] === 'env')).toEqual([]);
+    expect(to(calls, `${arm}${testId}`)).toEqual([]);
+  });
+
+  it('says to run azd provision when ARM will not turn it on', async () => {
+    const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(writeTest({ status: 409 })) }, { ...provisioned, RETRY_ATTEMPTS: '1' });
+    expect(code).toBe(0);
+    expect(output).toContain('Could not turn the availability test on (HTTP 409).');
+    expect(output).toContain('Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).');
+  });
+
+  it('does not write back a definition that says nothing of Enabled', async () => {
+    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: '{"properties":{}}' })) });
+    expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
+    expect(output).toContain('says nothing of being on or off');
+  });
+});
+
+describe('the postdown hook', () => {
+  it('sets AVAILABILITY_TEST_ENABLED back to false, so the next azd up creates the test off', async () => {
+    const cli = machine({ azdToken: signedIn });
+    const { code } = await runHook('postdown.sh', cli.bin, { AZURE_ENV_NAME: 'dev' });
+    expect(code).toBe(0);
+    expect(cli.calls().map((call) => `${call.cli} ${call.argv.join(' ')}`)).toEqual(['azd env set AVAILABILITY_TEST_ENABLED false']);
+  });
+});
+
+describe('the postdeploy hook, when something is missing, says what to run and does not fail azd up', () => {
+  it('azd is signed out: sign in, then run the hook again', async () => {
+    const { code, output, calls } = await postdeploy({ routes: upAndRunning });
+    expect(code).toBe(0);
+    expect(output).toContain('sign in with: azd auth login');
+    expect(output).toContain('When that is done, run: azd hooks run postdeploy');
+    expect(curls(calls)).toEqual([]);
+  });
+
+  it('the environment comes from an older infra/: provision again', async () => {
+    const { HEALTH_URL: _, ...older } = provisioned;
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning }, older);
+    expect(code).toBe(0);
+    expect(output).toContain('HEALTH_URL is not in the azd environment');
+    expect(output).toContain('Run: azd provision');
+    expect(calls).toEqual([]);
+  });
+
+  it('curl is not installed: install it', async () => {
+    const { code, output } = await postdeploy({ azdToken: signedIn, noCurl: true });
+    expect(code).toBe(0);
+    expect(output).toContain('curl is not installed');
+  });
+
+  it('ARM never gives the keys: says so with the HTTP status, starts nothing', async () => {
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: [listKeys({ status: 403 })] }, { ...provisioned, RETRY_ATTEMPTS: '3' });
+    expect(code).toBe(0);
+    expect(output).toContain("did not give the app's keys (HTTP 403 after 3 tries; your account needs Contributor");
+    expect(to(calls, host)).toEqual([]);
+  });
+
+  it('the host never takes the run: says so with the HTTP status', async () => {
+    const { code, output } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 503 })) },
+      { ...provisioned, RETRY_ATTEMPTS: '2' },
+    );
+    expect(code).toBe(0);
+    expect(output).toContain('The host did not start the renewal run (HTTP 503 after 2 tries)');
+  });
+
+  it('the old key cannot be revoked: says where to delete it, and goes on', async () => {
+    const { code, output, calls } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(revokeOldKey({ status: 500 })) },
+      { ...provisioned, RETRY_ATTEMPTS: '1' },
+    );
+    expect(code).toBe(0);
+    expect(output).toContain("Could not revoke the old host key 'availability-test' (HTTP 500)");
+    expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
   });
 });

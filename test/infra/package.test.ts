@@ -1,48 +1,120 @@
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ignore from 'ignore';
-import { describe, expect, it } from 'vitest';
-import { readRepoFile } from '../support/bicep';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { azdPackage, gitPackage, goGitignore } from '../support/azdPackage';
+import { readRepoFile, requiredAzd, version } from '../support/bicep';
 import { buildBundle, runInPackage } from '../support/bundle';
 
-// What azd and `func azure functionapp publish` upload: the repository minus .funcignore.
-const rules = ignore().add(readRepoFile('.funcignore'));
+// What azd uploads: the project folder as it is when `azd deploy` runs, that is after `npm test`,
+// packed with the rules azd applies (test/support/azdPackage.ts).
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const SHIPPED = ['dist/index.js', 'dist/sdk.js', 'host.json', 'package.json'];
+
+/** What npm test, Azurite, func start, azd and editors leave in the project folder (.gitignore lists them). */
+const LEFTOVERS: Record<string, string> = {
+  '.reliability/2026-01-15T09-00-00Z/records.json': '{"clientState":"a-recorded-secret-0123456789"}',
+  'coverage/lcov-report/index.html': '<html></html>',
+  '__azurite_db_table__.json': '{}',
+  '__azurite_db_queue__.json': '{}',
+  '__blobstorage__/azure-webjobs-hosts/locks': '',
+  '__queuestorage__/subscription-renewals/message': '',
+  '.azurite/__azurite_db_table__.json': '{}',
+  'azurite-debug.log': 'log',
+  'test/infra/stray.log': 'log',
+  'local.settings.json': '{"Values":{"WEBHOOK_CLIENT_STATE":"a-local-secret-0123456789"}}',
+  '.azure/dev/.env': 'WEBHOOK_CLIENT_STATE="an-azd-secret-0123456789"',
+  '.vscode/settings.json': '{}',
+  'node_modules/@azure/identity/package.json': '{}',
+  'dist/src/index.js': '',
+};
+
+let project: string;
+beforeAll(async () => {
+  // The checked-out project (every file git does not ignore), then a real build, then the leftovers.
+  project = mkdtempSync(join(tmpdir(), 'renewal-project-'));
+  const checkedOut = ignore().add(readRepoFile('.gitignore')).add('.git');
+  cpSync(root, project, {
+    recursive: true,
+    filter: (source) => {
+      const path = relative(root, source);
+      return path === '' || !checkedOut.ignores(path);
+    },
+  });
+  await buildBundle(project);
+  for (const [path, text] of Object.entries(LEFTOVERS)) {
+    mkdirSync(dirname(join(project, path)), { recursive: true });
+    writeFileSync(join(project, path), text);
+  }
+}, 120_000);
 
 describe('the deployed package', () => {
-  it.each(['dist/index.js', 'dist/sdk.js', 'host.json', 'package.json'])('ships %s', (file) => {
-    expect(rules.ignores(file)).toBe(false);
+  it('is the bundle, its SDK file, host.json and package.json, whatever npm test left behind', () => {
+    expect(azdPackage(project)).toEqual(SHIPPED);
   });
 
-  it.each([
-    'node_modules/@azure/identity/package.json',
-    'src/index.ts',
-    'test/unit/policy.test.ts',
-    'scripts/demo.ts',
-    'infra/main.bicep',
-    'queries/last-runs.kql',
-    'bench/results.json',
-    'bench/chart.svg',
-    'local.settings.json',
-    '.azure/dev/.env',
-    'dist/index.js.map',
-    'dist/sdk.js.map',
-    'package-lock.json',
-    '.funcignore',
-  ])('leaves out %s', (file) => {
-    expect(rules.ignores(file)).toBe(true);
+  it("is the same under git's own rules, so the allow-list does not lean on go-gitignore's quirks", () => {
+    expect(gitPackage(project)).toEqual(SHIPPED);
   });
 
-  it('anchors its patterns, so no folder named src or test is dropped deeper down', () => {
-    expect(rules.ignores('dist/src/functions/renewSubscriptions.js')).toBe(false);
-    expect(rules.ignores('dist/test/x.js')).toBe(false);
+  it('loads on its own, from exactly those files, and registers the functions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'renewal-shipped-'));
+    for (const file of azdPackage(project)) cpSync(join(project, file), join(dir, file), { recursive: true });
+    const { stderr } = await runInPackage(dir, "require('./dist/index.js')");
+    for (const name of ['renewSubscriptions', 'schedulerStatus', 'health', 'lifecycleNotifications']) {
+      expect(stderr).toContain(`register function "${name}"`);
+    }
   });
 
   it('points package.json at the bundle', () => {
     expect(JSON.parse(readRepoFile('package.json')).main).toBe('dist/index.js');
   });
 
-  it('loads on its own, with no node_modules, and registers both functions', async () => {
-    const dir = await buildBundle();
-    const { stderr } = await runInPackage(dir, "require('./dist/index.js')");
-    expect(stderr).toContain('register function "renewSubscriptions"');
-    expect(stderr).toContain('register function "schedulerStatus"');
+  it("requires an azd that lets .funcignore's ! patterns back in (1.23.13, azure-dev #7311)", () => {
+    expect(requiredAzd()).toBeGreaterThanOrEqual(version('1.23.13'));
+  });
+});
+
+describe("the packer's go-gitignore rules", () => {
+  // The library's own match table (github.com/denormal/go-gitignore, defn_test.go, _GITMATCH and
+  // _GITMATCHES), without its two patterns that use character classes or escapes and the five paths
+  // only those decide. A path ending in "/" is a folder.
+  const rules = goGitignore(
+    [
+      '*.html', '*.min.js', '!foo*.html', 'foo-excl.html', 'vmlinux*', 'log/*.log', '!/log/foo.log', '**/logdir/log',
+      '**/foodir/bar', 'exclude/**', '!findthis*', '**/hide/**', 'subdir/subdir2/', '/rootsubdir/', 'dirpattern/',
+      'README.md', '!arch/foo/kernel/vmlinux*', '!htmldoc/*.html', 'git-sample-3/*', '!git-sample-3/foo',
+      'git-sample-3/foo/*', '!git-sample-3/foo/bar', 'Documentation/*.pdf', 'Documentation/**/p*.pdf',
+    ].join('\n'),
+  );
+  const ignored = [
+    'arch/foo/vmlinux.lds.S', 'my/path/to/dirpattern/', 'Documentation/foo-excl.html', 'Documentation/gitignore.html',
+    'Documentation/test.a.html', 'exclude/', 'exclude/dir1/dir2/dir3/testfile', 'exclude/other_file.txt', 'foodir/bar/',
+    'git-sample-3/foo/test/', 'git-sample-3/test/', 'htmldoc/jslib.min.js', 'log/test.log', 'rootsubdir/', 'subdir/hide/',
+    'subdir/hide/foo', 'subdir/logdir/log/', 'subdir/subdir2/', 'README.md', 'my-path/also/README.md',
+    'Documentation/git.pdf', 'Documentation/ppc/ppc.pdf',
+  ];
+  const kept = [
+    'arch/foo/kernel/vmlinux.lds.S', 'bar/testfile', 'dirpattern', 'my/path/to/dirpattern/some_file.txt',
+    'Documentation/foo.html', 'foo/exclude/some_file.txt', 'foodir/bar/testfile', 'git-sample-3/', 'git-sample-3/foo/',
+    'git-sample-3/foo/bar/', 'htmldoc/docs.html', 'log/foo.log', 'rootsubdir/foo', 'src/findthis.o',
+    'subdir/logdir/log/findthis.log', 'subdir/rootsubdir/', 'tools/perf/Documentation/perf.pdf',
+  ];
+  const decide = (path: string) => rules(path.replace(/\/$/, ''), path.endsWith('/'));
+
+  it.each(ignored)('leaves out %s, as the library does', (path) => expect(decide(path)).toBe(true));
+  it.each(kept)('keeps %s, as the library does', (path) => expect(decide(path)).toBe(false));
+
+  it("lets an anchored /* reach into folders, as go-gitignore's fnmatch without FNM_PATHNAME does (git does not)", () => {
+    // Why .funcignore lets dist/'s two files back in one by one: re-entering dist/ is not enough for azd.
+    const reentered = '/*\n!/dist/';
+    expect(goGitignore(reentered)('dist/index.js', false)).toBe(true);
+    expect(ignore().add(reentered).ignores('dist/index.js')).toBe(false);
+  });
+
+  it('refuses a pattern it does not port rather than guess', () => {
+    expect(() => goGitignore('*.[oa]')).toThrow(/character classes and escapes are not ported/);
   });
 });

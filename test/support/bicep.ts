@@ -8,6 +8,19 @@ export function readRepoFile(path: string): string {
   return readFileSync(new URL(path, root), 'utf8');
 }
 
+/** A version such as 1.28.1 as a number that compares as versions do (1_028_001). */
+export function version(text: string): number {
+  const [major, minor, patch] = text.split('.').map(Number) as [number, number, number];
+  return major * 1e6 + minor * 1e3 + patch;
+}
+
+/** The lowest azd version azure.yaml accepts (`requiredVersions: azd: '>= x.y.z'`), as version() gives it. */
+export function requiredAzd(): number {
+  const required = /^requiredVersions:\n {2}azd: '>= (\d+\.\d+\.\d+)'$/m.exec(readRepoFile('azure.yaml'));
+  if (!required) throw new Error("azure.yaml has no requiredVersions.azd of the form '>= x.y.z'");
+  return version(required[1]!);
+}
+
 /** Every .bicep file under infra/, as repository paths. */
 export function bicepFiles(): string[] {
   const app = readdirSync(new URL('infra/app/', root)).filter((file) => file.endsWith('.bicep'));

@@ -9,11 +9,11 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Builds the deployable bundle with the project's own bundle script into a folder of its own, away
- * from node_modules, as it lands on the Function App. Returns that folder (the bundle is dist/index.js).
+ * Builds the deployable bundle with the project's own bundle script into a folder of its own (`dir`,
+ * or a new one), away from node_modules, as it lands on the Function App. Returns that folder (the
+ * bundle is dist/index.js).
  */
-export async function buildBundle(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'renewal-package-'));
+export async function buildBundle(dir = mkdtempSync(join(tmpdir(), 'renewal-package-'))): Promise<string> {
   await run(process.execPath, ['scripts/bundle.mjs', join(dir, 'dist', 'index.js')], { cwd: root });
   return dir;
 }

@@ -207,3 +207,25 @@ describe('webhook settings', () => {
     expect(loadConfig({ ...base, WEBHOOK_CLIENT_STATE: long }).webhookProblem).not.toContain(secret);
   });
 });
+
+describe("the lifecycle URL, from the app's own host name", () => {
+  it('is this app\'s endpoint on the host name App Service gives it (WEBSITE_HOSTNAME), whatever the cloud', () => {
+    const config = loadConfig({ ...base, WEBSITE_HOSTNAME: 'func-abc.azurewebsites.us' });
+    expect(config.webhook.lifecycleUrl).toBe('https://func-abc.azurewebsites.us/api/webhooks/lifecycle');
+  });
+
+  it('gives way to WEBHOOK_LIFECYCLE_URL when that is set', () => {
+    const config = loadConfig({ ...base, WEBSITE_HOSTNAME: 'func-abc.azurewebsites.net', WEBHOOK_LIFECYCLE_URL: 'https://hooks.contoso.example/lifecycle' });
+    expect(config.webhook.lifecycleUrl).toBe('https://hooks.contoso.example/lifecycle');
+  });
+
+  it("is left unset under Core Tools, whose localhost host name Graph cannot reach", () => {
+    expect(loadConfig({ ...base, WEBSITE_HOSTNAME: 'localhost:7071' }).webhook.lifecycleUrl).toBeUndefined();
+  });
+
+  it('refuses a WEBSITE_HOSTNAME that is not a host name, naming it, and the renewals go on', () => {
+    const config = loadConfig({ ...base, WEBSITE_HOSTNAME: 'func-abc.azurewebsites.net/api' });
+    expect(config.webhookProblem).toMatch(/^WEBSITE_HOSTNAME: "func-abc.azurewebsites.net\/api" is not a host name/);
+    expect(config.renewal.marginHours).toBe(36);
+  });
+});
