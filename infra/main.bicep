@@ -36,6 +36,9 @@ param notificationUrl string = ''
 @description('Object id of the mailbox whose Inbox a registration without a resource watches (the seed\'s setting). Empty: each registration names a resource.')
 param graphUserId string = ''
 
+@description('Graph\'s maximum subscription lifetimes, overridden or added without a release (GRAPH_MAX_LIFETIMES, README "Graph\'s rules"), e.g. outlook=10080; outlook+rich=1440. Empty: the documented table.')
+param graphMaxLifetimes string = ''
+
 @allowed(['true', 'false'])
 @description('Turn the availability test on. "false" on a first deployment: the app has no code and no finished run yet, and the test would alert. The postdeploy hook sets AVAILABILITY_TEST_ENABLED=true, and turns the test on, once the app answers healthy.')
 param availabilityTestEnabled string = 'false'
@@ -121,6 +124,7 @@ module function 'app/function.bicep' = {
     graphBaseUrl: graphBaseUrl
     notificationUrl: notificationUrl
     graphUserId: graphUserId
+    graphMaxLifetimes: graphMaxLifetimes
   }
   // The app starts with identity-based settings: its roles must exist first.
   dependsOn: [rbac]

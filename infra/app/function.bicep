@@ -17,6 +17,8 @@ param graphBaseUrl string
 param notificationUrl string = ''
 @description('Object id of the mailbox a registration without a resource watches (its Inbox). Empty: each registration names a resource.')
 param graphUserId string = ''
+@description('GRAPH_MAX_LIFETIMES: Graph\'s maximum lifetimes overridden or added (kind=minutes; ...). Empty: the documented table.')
+param graphMaxLifetimes string = ''
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -76,6 +78,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         // defaultHostName cannot be used here: it is an output of this very resource.
         { name: 'WEBHOOK_NOTIFICATION_URL', value: notificationUrl }
         { name: 'GRAPH_USER_ID', value: graphUserId }
+        { name: 'GRAPH_MAX_LIFETIMES', value: graphMaxLifetimes }
         // Telemetry authenticated with the managed identity (the component refuses keys).
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

@@ -33,6 +33,7 @@ const deployed: Record<string, string> = {
   graphBaseUrl: 'https://graph.microsoft.com',
   notificationUrl: 'https://consumer.contoso.example/api/notifications',
   graphUserId: '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11',
+  graphMaxLifetimes: 'outlook=10080; outlook+rich=1440',
 };
 
 /** What App Service itself sets in the app's environment; here as in a national cloud (Azure Government). */
