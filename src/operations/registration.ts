@@ -1,6 +1,6 @@
 import type { WebhookConfig } from '../config';
 import { readChannel } from '../renewal/deliveryChannel';
-import type { SubscriptionDefinition } from '../renewal/subscription';
+import { OPTIONAL_DEFINITION_FIELDS, type SubscriptionDefinition } from '../renewal/subscription';
 import { OperationError } from './operationError';
 
 /** What a registration asks for; everything but the resource has a default from the settings. */
@@ -11,20 +11,7 @@ export interface Registration {
   warnings: string[];
 }
 
-const FIELDS = new Set([
-  'resource',
-  'changeType',
-  'notificationUrl',
-  'lifecycleNotificationUrl',
-  'includeResourceData',
-  'encryptionCertificate',
-  'encryptionCertificateId',
-  'latestSupportedTlsVersion',
-  'notificationQueryOptions',
-  'notificationUrlAppId',
-  'blobStoreUrl',
-  'partitionKey',
-]);
+const FIELDS = new Set(['resource', 'changeType', 'notificationUrl', 'includeResourceData', ...OPTIONAL_DEFINITION_FIELDS, 'partitionKey']);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHANGE_TYPES = new Set(['created', 'updated', 'deleted']);
 const TLS_VERSIONS = new Set(['v1_0', 'v1_1', 'v1_2', 'v1_3']);

@@ -1,23 +1,12 @@
-import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { adoptSubscriptions, registerSubscription, renewSubscriptionsNow, updateSubscription, updateSubscriptions } from '../../src/functions/subscriptionOperations';
 import { hoursFrom, MINUTE, storeSubscription } from '../support/fixtures';
+import { callOperation } from '../support/operationCall';
 import { useHarness } from '../support/useHarness';
 
 const harness = useHarness();
 
-type Handler = typeof registerSubscription;
-async function call(handler: Handler, method: string, path: string, body?: unknown, params: Record<string, string> = {}) {
-  const request = new HttpRequest({
-    method,
-    url: `http://localhost:7071/api/${path}`,
-    params,
-    ...(body === undefined ? {} : { body: { string: JSON.stringify(body) } }),
-  });
-  const answer = harness.answered(await handler(request, harness.context('operations')));
-  expect(JSON.stringify(answer.jsonBody)).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
-  return answer as { status: number; jsonBody: Record<string, any> };
-}
+const call = (...args: Parameters<typeof callOperation> extends [unknown, ...infer Rest] ? Rest : never) => callOperation(harness, ...args);
 const register = (body: Record<string, unknown>) => call(registerSubscription, 'POST', 'webhooks/subscriptions', body);
 const minutesAhead = (date: Date) => Math.round((date.getTime() - Date.now()) / MINUTE);
 

@@ -9,24 +9,13 @@ import {
   renewSubscriptionsNow,
 } from '../../src/functions/subscriptionOperations';
 import { HOUR, hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
+import { callOperation } from '../support/operationCall';
 import { useHarness } from '../support/useHarness';
 
 const USER = '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11';
 const harness = useHarness({ GRAPH_USER_ID: USER });
 
-type Handler = typeof registerSubscription;
-async function call(handler: Handler, method: string, path: string, body?: unknown, params: Record<string, string> = {}) {
-  const request = new HttpRequest({
-    method,
-    url: `http://localhost:7071/api/${path}`,
-    params,
-    ...(body === undefined ? {} : { body: { string: typeof body === 'string' ? body : JSON.stringify(body) } }),
-  });
-  const answer = harness.answered(await handler(request, harness.context('operations')));
-  // No answer ever carries the client state.
-  expect(JSON.stringify(answer.jsonBody)).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
-  return answer as { status: number; jsonBody: Record<string, any> };
-}
+const call = (...args: Parameters<typeof callOperation> extends [unknown, ...infer Rest] ? Rest : never) => callOperation(harness, ...args);
 
 describe('register', () => {
   it('creates the seed’s subscription from the settings alone: new mail in GRAPH_USER_ID’s Inbox', async () => {

@@ -313,24 +313,8 @@ export class GraphEmulator {
     if (mailboxConcurrency !== undefined && mailbox !== undefined && (this.inFlightPerMailbox.get(mailbox) ?? 0) >= mailboxConcurrency) {
       return { message: 'Application is over its MailboxConcurrency limit.', retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds ?? 1 };
     }
-    if (writesPerWindow !== undefined && method !== 'GET') {
-      const now = performance.now();
-      while (this.writeTimes.length > 0 && this.writeTimes[0]! <= now - windowMs) this.writeTimes.shift();
-      if (this.writeTimes.length >= writesPerWindow) {
-        const wait = (this.writeTimes[0]! + windowMs - now) / 1000;
-        return { message: 'Too many requests: subscription write limit reached for this application.', retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
-      }
-      this.writeTimes.push(now);
-    }
-    if (listsPerWindow !== undefined && method === 'GET' && isList) {
-      const now = performance.now();
-      while (this.listTimes.length > 0 && this.listTimes[0]! <= now - windowMs) this.listTimes.shift();
-      if (this.listTimes.length >= listsPerWindow) {
-        const wait = (this.listTimes[0]! + windowMs - now) / 1000;
-        return { message: 'Too many requests: subscription list limit reached for this application.', retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
-      }
-      this.listTimes.push(now);
-    }
+    if (writesPerWindow !== undefined && method !== 'GET') return slidingWindow(this.writeTimes, writesPerWindow, windowMs, 'write');
+    if (listsPerWindow !== undefined && method === 'GET' && isList) return slidingWindow(this.listTimes, listsPerWindow, windowMs, 'list');
     return undefined;
   }
 
@@ -670,6 +654,21 @@ export class GraphEmulator {
       latestSupportedTlsVersion: subscription.latestSupportedTlsVersion ?? 'v1_2',
     };
   }
+}
+
+/**
+ * One more request in a sliding window of `windowMs` that allows `limit`: undefined when it fits (and
+ * it is counted), otherwise Graph's 429 with the time until the window has room.
+ */
+function slidingWindow(times: number[], limit: number, windowMs: number, kind: 'write' | 'list'): { message: string; retryAfterSeconds: number } | undefined {
+  const now = performance.now();
+  while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
+  if (times.length >= limit) {
+    const wait = (times[0]! + windowMs - now) / 1000;
+    return { message: `Too many requests: subscription ${kind} limit reached for this application.`, retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
+  }
+  times.push(now);
+  return undefined;
 }
 
 function codeFor(status: number): string {

@@ -148,20 +148,18 @@ export class Harness {
    */
   async runTimer(isPastDue = false): Promise<Error | undefined> {
     const { renewSubscriptions } = await import('../../src/functions/renewSubscriptions');
-    try {
-      await renewSubscriptions(this.timer(isPastDue), this.context('renewSubscriptions'));
-      return undefined;
-    } catch (error) {
-      captureOutput('error', (error as Error).message);
-      return error as Error;
-    }
+    return this.fire(renewSubscriptions, 'renewSubscriptions', isPastDue);
   }
 
   /** A run of the 10-minute timer for short-lived subscriptions, as runTimer does for the daily one. */
   async runShortTimer(isPastDue = false): Promise<Error | undefined> {
     const { renewShortLivedSubscriptions } = await import('../../src/functions/renewShortLivedSubscriptions');
+    return this.fire(renewShortLivedSubscriptions, 'renewShortLivedSubscriptions', isPastDue);
+  }
+
+  private async fire(handler: (timer: Timer, context: InvocationContext) => Promise<void>, name: string, isPastDue: boolean): Promise<Error | undefined> {
     try {
-      await renewShortLivedSubscriptions(this.timer(isPastDue), this.context('renewShortLivedSubscriptions'));
+      await handler(this.timer(isPastDue), this.context(name));
       return undefined;
     } catch (error) {
       captureOutput('error', (error as Error).message);
