@@ -1,12 +1,13 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ignore from 'ignore';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azdPackage, gitPackage, goGitignore } from '../support/azdPackage';
 import { readRepoFile, requiredAzd, version } from '../support/bicep';
 import { buildBundle, runInPackage } from '../support/bundle';
+import { copyCheckedOut, linksBelow, writeInside } from '../support/projectCopy';
 
 // What azd uploads: the project folder as it is when `azd deploy` runs, that is after `npm test`,
 // packed with the rules azd applies (test/support/azdPackage.ts).
@@ -31,24 +32,63 @@ const LEFTOVERS: Record<string, string> = {
   'dist/src/index.js': '',
 };
 
+/** The leftovers' paths in the real tree, as they were before the copy was made: the copy must not touch them. */
+const realTreeBefore = Object.fromEntries(Object.keys(LEFTOVERS).map((path) => [path, contentAt(join(root, path))]));
+
+function contentAt(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
 let project: string;
 beforeAll(async () => {
-  // The checked-out project (every file git does not ignore), then a real build, then the leftovers.
+  // The checked-out project (every file git does not ignore, no link), then a real build, then the leftovers.
   project = mkdtempSync(join(tmpdir(), 'renewal-project-'));
   const checkedOut = ignore().add(readRepoFile('.gitignore')).add('.git');
-  cpSync(root, project, {
-    recursive: true,
-    filter: (source) => {
-      const path = relative(root, source);
-      return path === '' || !checkedOut.ignores(path);
-    },
-  });
+  copyCheckedOut(root, project, (path) => checkedOut.ignores(path));
   await buildBundle(project);
-  for (const [path, text] of Object.entries(LEFTOVERS)) {
-    mkdirSync(dirname(join(project, path)), { recursive: true });
-    writeFileSync(join(project, path), text);
-  }
+  for (const [path, text] of Object.entries(LEFTOVERS)) writeInside(project, path, text);
 }, 120_000);
+
+describe('the packed copy of the project', () => {
+  it('holds no link, so nothing written into it can land in the real tree', () => {
+    expect(linksBelow(project)).toEqual([]);
+  });
+
+  it("left the real tree's files at the leftovers' paths as they were", () => {
+    expect(Object.fromEntries(Object.keys(LEFTOVERS).map((path) => [path, contentAt(join(root, path))]))).toEqual(realTreeBefore);
+  });
+
+  it('took no git-ignored folder: a folder is matched with its trailing "/"', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'renewal-copy-'));
+    const [source, dest] = [join(tmp, 'source'), join(tmp, 'dest')];
+    for (const dir of [join(source, 'node_modules/pkg'), join(source, 'src'), dest]) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(source, 'node_modules/pkg/package.json'), '{}');
+    writeFileSync(join(source, 'src/index.ts'), '');
+    copyCheckedOut(source, dest, (path) => ignore().add('node_modules/').ignores(path));
+    expect(readdirSync(dest)).toEqual(['src']);
+  });
+
+  it('neither follows nor copies a link, and refuses to write through one', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'renewal-copy-'));
+    const [outside, source, dest] = [join(tmp, 'outside'), join(tmp, 'source'), join(tmp, 'dest')];
+    for (const dir of [join(outside, '@azure/identity'), source, dest]) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(outside, '@azure/identity/package.json'), 'the real one');
+    symlinkSync(outside, join(source, 'node_modules'));
+    symlinkSync(join(outside, '@azure/identity/package.json'), join(source, 'package.json'));
+    copyCheckedOut(source, dest, () => false);
+    expect(readdirSync(dest)).toEqual([]);
+
+    // A project that holds a link anyway (a copy made another way): the leftover is refused, and
+    // nothing reaches the folder the link points at.
+    symlinkSync(outside, join(dest, 'node_modules'));
+    expect(() => writeInside(dest, 'node_modules/@azure/identity/package.json', '{}')).toThrow(/is a link/);
+    symlinkSync(join(outside, '@azure/identity/package.json'), join(dest, 'package.json'));
+    expect(() => writeInside(dest, 'package.json', '{}')).toThrow(/is a link/);
+    expect(() => writeInside(dest, '../outside/stray.json', '{}')).toThrow(/is not inside/);
+    expect(readFileSync(join(outside, '@azure/identity/package.json'), 'utf8')).toBe('the real one');
+    expect(readdirSync(outside)).toEqual(['@azure']);
+  });
+});
 
 describe('the deployed package', () => {
   it('is the bundle, its SDK file, host.json and package.json, whatever npm test left behind', () => {
