@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type Call, machine, type Machine, type Route, runHook } from '../support/hookStandIns';
+import { type Call, HOOK_SHELL, machine, type Machine, type Route, runHook } from '../support/hookStandIns';
 
 // The postdeploy hook, run with sh on a machine that has azd (signed in or not), curl and the POSIX
 // tools, and no az: the stand-ins play azd, Azure Resource Manager and the Function App's host.
@@ -67,6 +69,13 @@ async function postdeploy(setup: Machine, env: Record<string, string> = provisio
 }
 const curls = (calls: Call[]) => calls.filter((call) => call.cli === 'curl');
 const to = (calls: Call[], url: string) => curls(calls).filter((call) => call.url?.startsWith(url));
+
+describe('the shell the hooks are tested with', () => {
+  it.runIf(['/bin/dash', '/usr/bin/dash'].some((path) => existsSync(path)))('is dash where it is installed, so a bashism fails the tests', () => {
+    expect(HOOK_SHELL).toMatch(/\/dash$/);
+    expect(() => execFileSync(HOOK_SHELL, ['-c', '[[ -n x ]] && local=1'], { stdio: 'ignore' })).toThrow();
+  });
+});
 
 describe('the postdeploy hook', () => {
   it("starts the first renewal run with the master key Azure Resource Manager gives for azd's token", async () => {

@@ -57,9 +57,22 @@ export interface Call {
 const TOOLS = ['sed', 'tail', 'head', 'sleep', 'cat'];
 
 function which(tool: string): string {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (existsSync(join(dir, tool))) return join(dir, tool);
-  throw new Error(`${tool} is not on this machine's PATH`);
+  const found = lookUp(tool);
+  if (!found) throw new Error(`${tool} is not on this machine's PATH`);
+  return found;
 }
+
+function lookUp(tool: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (existsSync(join(dir, tool))) return join(dir, tool);
+  return undefined;
+}
+
+/**
+ * The shell the hooks run with here: dash where it is installed (Debian's and Ubuntu's /bin/sh), a
+ * strict POSIX shell that fails on bashisms, so a hook that works only where sh is bash (macOS,
+ * some CI images) fails its tests; else this machine's sh.
+ */
+export const HOOK_SHELL = lookUp('dash') ?? which('sh');
 
 const CURL = `
 const { appendFileSync, readFileSync } = require('node:fs');
@@ -138,9 +151,9 @@ esac
   };
 }
 
-/** Runs infra/hooks/<name> with sh on `bin` alone, as azd would with the environment's values. */
+/** Runs infra/hooks/<name> with HOOK_SHELL on `bin` alone, as azd would with the environment's values. */
 export async function runHook(name: string, bin: string, env: Record<string, string>) {
-  return run(which('sh'), [join(root, 'infra/hooks', name)], { env: { PATH: bin, RETRY_SECONDS: '0', ...env } })
+  return run(HOOK_SHELL, [join(root, 'infra/hooks', name)], { env: { PATH: bin, RETRY_SECONDS: '0', ...env } })
     .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }))
     .catch((error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }));
 }
