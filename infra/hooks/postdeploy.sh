@@ -27,13 +27,16 @@ finish_later() {
   stop "$1" 'When that is done, run: azd hooks run postdeploy'
 }
 
+# curl's own error for a call that got no answer, kept for the message rather than printed on each try.
+if curl_errors=$(mktemp 2>/dev/null); then trap 'rm -f "$curl_errors"' EXIT; else curl_errors=; fi
+
 # curl with one header, which it reads from stdin (--config -), not from its command line: the one
 # header is where a token or a key goes. Prints the answer's body, then its HTTP status on a line of
-# its own (000: no answer at all).
+# its own (000: no answer at all: no connection, no name, a timeout; curl's error is in $curl_errors).
 curl_with() {
   header=$1
   shift
-  printf 'header = "%s"\n' "$header" | curl --config - --silent --show-error --write-out '\n%{http_code}' "$@"
+  printf 'header = "%s"\n' "$header" | curl --config - --silent --show-error --write-out '\n%{http_code}' "$@" 2>"${curl_errors:-/dev/null}"
 }
 
 # Runs a curl_with call until its status matches one of the patterns in $1 (e.g. '2?? 404'), at most
@@ -56,6 +59,26 @@ until_status() {
   done
 }
 
+# What the last until_status got, for a message: the HTTP status, or that nothing answered and why.
+# A status of 000 is no answer at all, not a refusal: it says nothing of permissions.
+outcome() {
+  if [ "$status" != 000 ]; then
+    printf 'HTTP %s after %s tries' "$status" "$attempt"
+    return
+  fi
+  reason=
+  [ -n "$curl_errors" ] && reason=$(tail -n 1 "$curl_errors")
+  printf 'no answer after %s tries%s' "$attempt" "${reason:+; $reason}"
+}
+
+# What a failed call to Azure Resource Manager asks of the user, after outcome.
+arm_advice() {
+  case $status in
+    401 | 403) printf ': your account needs Contributor on the resource group' ;;
+    000) printf ': this machine did not reach %s (network, proxy or firewall)' "$arm" ;;
+  esac
+}
+
 # The value of a string field of a JSON answer (tokens and keys hold no quotes).
 field() {
   printf '%s\n' "$body" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
@@ -75,21 +98,21 @@ token=$(field token)
 arm=${AZURE_RESOURCE_MANAGER_ENDPOINT%/}
 app="$arm$AZURE_FUNCTION_APP_ID"
 until_status 200 curl_with "Authorization: Bearer $token" --request POST --data '' "$app/host/default/listkeys?api-version=2024-04-01" ||
-  finish_later "Azure Resource Manager did not give the app's keys (HTTP $status after $attempt tries; your account needs Contributor on the resource group)."
+  finish_later "Azure Resource Manager did not give the app's keys ($(outcome))$(arm_advice)."
 master=$(field masterKey)
 [ -n "$master" ] || finish_later "Azure Resource Manager's answer for the app's keys held no master key."
 
 # Earlier versions gave the availability test a host key, readable in the test's settings: revoke it.
 until_status '2?? 404' curl_with "Authorization: Bearer $token" --request DELETE "$app/host/default/functionKeys/availability-test?api-version=2024-04-01" ||
-  printf '%s\n' "Could not revoke the old host key 'availability-test' (HTTP $status): delete it under the Function App's App keys." >&2
+  printf '%s\n' "Could not revoke the old host key 'availability-test' ($(outcome))$(arm_advice); delete it under the Function App's App keys." >&2
 
 base=${HEALTH_URL%%/api/*}
 until_status '2??' curl_with "x-functions-key: $master" --request POST --header 'Content-Type: application/json' --data '{}' "$base/admin/functions/renewSubscriptions" ||
-  finish_later "The host did not start the renewal run (HTTP $status after $attempt tries). Until then it waits for 09:00."
+  finish_later "The host did not start the renewal run ($(outcome)). Until then it waits for 09:00."
 echo "First renewal run started."
 
 until_status 200 curl_with 'Accept: application/json' "$HEALTH_URL" ||
-  finish_later "The app does not answer healthy yet ($HEALTH_URL: HTTP $status after $attempt tries), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)."
+  finish_later "The app does not answer healthy yet ($HEALTH_URL: $(outcome)), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)."
 
 # Recorded first, so that whatever happens next, the next azd provision keeps the test on.
 azd env set AVAILABILITY_TEST_ENABLED true ||
@@ -97,7 +120,7 @@ azd env set AVAILABILITY_TEST_ENABLED true ||
 turn_on_later='Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
 webtest="$arm$AVAILABILITY_TEST_ID?api-version=2022-06-15"
 until_status 200 curl_with "Authorization: Bearer $token" "$webtest" ||
-  stop "Could not read the availability test from Azure Resource Manager (HTTP $status)." "$turn_on_later"
+  stop "Could not read the availability test from Azure Resource Manager ($(outcome))$(arm_advice)." "$turn_on_later"
 case $body in
   *'"Enabled":true'* | *'"Enabled": true'*)
     echo 'The app answers healthy; the availability test was already on.'
@@ -112,5 +135,5 @@ case $definition in
   *) stop 'The availability test read from Azure Resource Manager says nothing of being on or off.' "$turn_on_later" ;;
 esac
 until_status '200 201' curl_with "Authorization: Bearer $token" --request PUT --header 'Content-Type: application/json' --data-binary "$definition" "$webtest" ||
-  stop "Could not turn the availability test on (HTTP $status)." "$turn_on_later"
+  stop "Could not turn the availability test on ($(outcome))$(arm_advice)." "$turn_on_later"
 echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readRepoFile } from '../support/bicep';
 import { type Call, HOOK_SHELL, machine, type Machine, type Route, runHook } from '../support/hookStandIns';
 
 // The postdeploy hook, run with sh on a machine that has azd (signed in or not), curl and the POSIX
@@ -192,7 +193,7 @@ describe('the postdeploy hook turns the availability test on once the app answer
   it('says to run azd provision when ARM will not turn it on', async () => {
     const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(writeTest({ status: 409 })) }, { ...provisioned, RETRY_ATTEMPTS: '1' });
     expect(code).toBe(0);
-    expect(output).toContain('Could not turn the availability test on (HTTP 409).');
+    expect(output).toContain('Could not turn the availability test on (HTTP 409 after 1 tries).');
     expect(output).toContain('Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).');
   });
 
@@ -239,8 +240,24 @@ describe('the postdeploy hook, when something is missing, says what to run and d
   it('ARM never gives the keys: says so with the HTTP status, starts nothing', async () => {
     const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: [listKeys({ status: 403 })] }, { ...provisioned, RETRY_ATTEMPTS: '3' });
     expect(code).toBe(0);
-    expect(output).toContain("did not give the app's keys (HTTP 403 after 3 tries; your account needs Contributor");
+    expect(output).toContain("did not give the app's keys (HTTP 403 after 3 tries): your account needs Contributor on the resource group.");
     expect(to(calls, host)).toEqual([]);
+  });
+
+  it('ARM never answers: says there was no answer, with curl\'s error, and nothing of permissions', async () => {
+    const { code, output } = await postdeploy({ azdToken: signedIn, routes: [listKeys({ status: 0 })] }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    expect(code).toBe(0);
+    expect(output).toContain(
+      `did not give the app's keys (no answer after 2 tries; curl: (7) Failed to connect): this machine did not reach ${arm} (network, proxy or firewall).`,
+    );
+    expect(output).not.toMatch(/Contributor|HTTP 0/);
+    // curl's error is said once, in the message, not once a try.
+    expect(output.match(/Failed to connect/g)).toHaveLength(1);
+  });
+
+  it('the host never answers: says there was no answer', async () => {
+    const { output } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 0 })) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    expect(output).toContain('The host did not start the renewal run (no answer after 2 tries; curl: (7) Failed to connect).');
   });
 
   it('the host never takes the run: says so with the HTTP status', async () => {
@@ -258,7 +275,42 @@ describe('the postdeploy hook, when something is missing, says what to run and d
       { ...provisioned, RETRY_ATTEMPTS: '1' },
     );
     expect(code).toBe(0);
-    expect(output).toContain("Could not revoke the old host key 'availability-test' (HTTP 500)");
+    expect(output).toContain("Could not revoke the old host key 'availability-test' (HTTP 500 after 1 tries); delete it under the Function App's App keys.");
     expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
+  });
+});
+
+describe('the Windows hook (postdeploy.ps1), read: no PowerShell here to run it', () => {
+  const ps1 = readRepoFile('infra/hooks/postdeploy.ps1');
+  /** The code without comments and string contents, for looking for operators. */
+  const code = ps1
+    .split('\n')
+    .map((line) => line.replace(/'[^']*'|"(?:`.|[^"`])*"/g, "''").replace(/#.*$/, ''))
+    .join('\n');
+  const firstStatement = code.split('\n').findIndex((line) => line.trim() !== '');
+
+  it('checks for PowerShell 7 before anything else, and ends there with what to install and run, exit 0', () => {
+    const check = /^if \(\$PSVersionTable\.PSVersion\.Major -lt 7\) \{\n([\s\S]*?)\n\}$/m.exec(ps1);
+    expect(check).not.toBeNull();
+    expect(ps1.split('\n')[firstStatement]).toBe('if ($PSVersionTable.PSVersion.Major -lt 7) {');
+    expect(check![1]).toContain('winget install Microsoft.PowerShell');
+    expect(check![1]).toContain('azd hooks run postdeploy');
+    expect(check![1]).toMatch(/\n {2}exit 0$/);
+  });
+
+  it('has no #Requires line, which would fail the hook, and azd up with it, under Windows PowerShell 5', () => {
+    expect(ps1).not.toMatch(/^#Requires/im);
+  });
+
+  it('parses under Windows PowerShell 5.1: no PowerShell 7 operator, ASCII only', () => {
+    for (const operator of [/\?\?/, /\?\./, /\?\[/, /&&/, /\|\|/, /\s\?\s[^:]*\s:\s/, /-Parallel\b/i]) expect(code).not.toMatch(operator);
+    expect(ps1).toMatch(/^[\x00-\x7f]*$/);
+  });
+
+  it('uses -SkipHttpErrorCheck only after that check, and says "no answer", not a status, when a call throws', () => {
+    expect(code.indexOf('-SkipHttpErrorCheck')).toBeGreaterThan(code.indexOf('$PSVersionTable.PSVersion.Major -lt 7'));
+    expect(ps1).toMatch(/catch \{ \$script:status = \$null; \$script:failure = \$_\.Exception\.Message \}/);
+    expect(ps1).toContain('return "no answer after $attempts tries; $script:failure"');
+    expect(ps1).not.toMatch(/status = 0\b/);
   });
 });

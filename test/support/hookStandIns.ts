@@ -54,7 +54,7 @@ export interface Call {
  * The POSIX tools the sh hooks may use; the machine has these and the stand-ins, nothing else (no
  * az, no jq, no node): a hook that needs more fails its tests.
  */
-const TOOLS = ['sed', 'tail', 'head', 'sleep', 'cat'];
+const TOOLS = ['sed', 'tail', 'head', 'sleep', 'cat', 'mktemp', 'rm'];
 
 function which(tool: string): string {
   const found = lookUp(tool);
