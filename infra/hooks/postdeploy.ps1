@@ -61,32 +61,32 @@ $bearer = @{ Authorization = "Bearer $token" }
 $arm = $env:AZURE_RESOURCE_MANAGER_ENDPOINT.TrimEnd('/')
 $app = $arm + $env:AZURE_FUNCTION_APP_ID
 
-$keys = Until-Status '200' { Invoke-WebRequest -Method Post -Uri "$app/host/default/listkeys?api-version=2024-04-01" -Headers $bearer -SkipHttpErrorCheck }
+$keys = Until-Status '200' { Invoke-WebRequest -Method Post -Uri "$app/host/default/listkeys?api-version=2024-04-01" -Headers $bearer -ContentType 'application/json' -Body '{}' -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $keys) { Finish-Later "Azure Resource Manager did not give the app's keys ($(Get-Outcome))$(Get-ArmAdvice)." }
 $master = ($keys.Content | ConvertFrom-Json).masterKey
 if (-not $master) { Finish-Later "Azure Resource Manager's answer for the app's keys held no master key." }
 
-$revoked = Until-Status '2\d\d|404' { Invoke-WebRequest -Method Delete -Uri "$app/host/default/functionKeys/availability-test?api-version=2024-04-01" -Headers $bearer -SkipHttpErrorCheck }
+$revoked = Until-Status '2\d\d|404' { Invoke-WebRequest -Method Delete -Uri "$app/host/default/functionKeys/availability-test?api-version=2024-04-01" -Headers $bearer -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $revoked) { Write-Warning "Could not revoke the old host key 'availability-test' ($(Get-Outcome))$(Get-ArmAdvice); delete it under the Function App's App keys." }
 
 $base = $env:HEALTH_URL -replace '/api/.*$', ''
-$run = Until-Status '2\d\d' { Invoke-WebRequest -Method Post -Uri "$base/admin/functions/renewSubscriptions" -Headers @{ 'x-functions-key' = $master } -ContentType 'application/json' -Body '{}' -SkipHttpErrorCheck }
+$run = Until-Status '2\d\d' { Invoke-WebRequest -Method Post -Uri "$base/admin/functions/renewSubscriptions" -Headers @{ 'x-functions-key' = $master } -ContentType 'application/json' -Body '{}' -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $run) { Finish-Later "The host did not start the renewal run ($(Get-Outcome)). Until then it waits for 09:00." }
 Write-Host 'First renewal run started.'
 
-$healthy = Until-Status '200' { Invoke-WebRequest -Uri $env:HEALTH_URL -SkipHttpErrorCheck }
+$healthy = Until-Status '200' { Invoke-WebRequest -Uri $env:HEALTH_URL -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $healthy) { Finish-Later "The app does not answer healthy yet ($env:HEALTH_URL`: $(Get-Outcome)), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)." }
 
 azd env set AVAILABILITY_TEST_ENABLED true
 if ($LASTEXITCODE -ne 0) { Finish-Later 'azd could not set AVAILABILITY_TEST_ENABLED=true in the environment.' }
 $turnOnLater = 'Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
 $webtest = $arm + "$env:AVAILABILITY_TEST_ID`?api-version=2022-06-15"
-$read = Until-Status '200' { Invoke-WebRequest -Uri $webtest -Headers $bearer -SkipHttpErrorCheck }
+$read = Until-Status '200' { Invoke-WebRequest -Uri $webtest -Headers $bearer -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $read) { Stop-Here "Could not read the availability test from Azure Resource Manager ($(Get-Outcome))$(Get-ArmAdvice).", $turnOnLater }
 $definition = $read.Content | ConvertFrom-Json
 if ($definition.properties.Enabled -eq $true) { Write-Host 'The app answers healthy; the availability test was already on.'; exit 0 }
 if ($null -eq $definition.properties.Enabled) { Stop-Here 'The availability test read from Azure Resource Manager says nothing of being on or off.', $turnOnLater }
 $definition.properties.Enabled = $true
-$written = Until-Status '200|201' { Invoke-WebRequest -Method Put -Uri $webtest -Headers $bearer -ContentType 'application/json' -Body ($definition | ConvertTo-Json -Depth 32) -SkipHttpErrorCheck }
+$written = Until-Status '200|201' { Invoke-WebRequest -Method Put -Uri $webtest -Headers $bearer -ContentType 'application/json' -Body ($definition | ConvertTo-Json -Depth 32) -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $written) { Stop-Here "Could not turn the availability test on ($(Get-Outcome))$(Get-ArmAdvice).", $turnOnLater }
 Write-Host "The app answers healthy: the availability test is on, calling $env:HEALTH_URL every 5 minutes."

@@ -33,10 +33,12 @@ if curl_errors=$(mktemp 2>/dev/null); then trap 'rm -f "$curl_errors"' EXIT; els
 # curl with one header, which it reads from stdin (--config -), not from its command line: the one
 # header is where a token or a key goes. Prints the answer's body, then its HTTP status on a line of
 # its own (000: no answer at all: no connection, no name, a timeout; curl's error is in $curl_errors).
+# A call that hangs ends after 30 s (--max-time) and counts as one try.
 curl_with() {
   header=$1
   shift
-  printf 'header = "%s"\n' "$header" | curl --config - --silent --show-error --write-out '\n%{http_code}' "$@" 2>"${curl_errors:-/dev/null}"
+  printf 'header = "%s"\n' "$header" |
+    curl --config - --silent --show-error --max-time 30 --write-out '\n%{http_code}' "$@" 2>"${curl_errors:-/dev/null}"
 }
 
 # Runs a curl_with call until its status matches one of the patterns in $1 (e.g. '2?? 404'), at most
@@ -97,7 +99,7 @@ token=$(field token)
 
 arm=${AZURE_RESOURCE_MANAGER_ENDPOINT%/}
 app="$arm$AZURE_FUNCTION_APP_ID"
-until_status 200 curl_with "Authorization: Bearer $token" --request POST --data '' "$app/host/default/listkeys?api-version=2024-04-01" ||
+until_status 200 curl_with "Authorization: Bearer $token" --request POST --header 'Content-Type: application/json' --data '{}' "$app/host/default/listkeys?api-version=2024-04-01" ||
   finish_later "Azure Resource Manager did not give the app's keys ($(outcome))$(arm_advice)."
 master=$(field masterKey)
 [ -n "$master" ] || finish_later "Azure Resource Manager's answer for the app's keys held no master key."

@@ -85,7 +85,7 @@ describe('the postdeploy hook', () => {
     expect(code).toBe(0);
     expect(calls.find((call) => call.cli === 'azd')?.argv).toEqual(['auth', 'token', '--output', 'json']);
     const [listing] = to(calls, `${arm}${appId}/host/default/listkeys`);
-    expect(listing).toMatchObject({ method: 'POST', headers: [`Authorization: Bearer ${TOKEN}`] });
+    expect(listing).toMatchObject({ method: 'POST', headers: [`Authorization: Bearer ${TOKEN}`, 'Content-Type: application/json'], data: '{}' });
     const [run] = to(calls, `${host}/admin/functions/renewSubscriptions`);
     expect(run).toMatchObject({ method: 'POST', data: '{}' });
     expect(run!.headers).toContain(`x-functions-key: ${MASTER}`);
@@ -115,6 +115,12 @@ describe('the postdeploy hook', () => {
     expect(carrying.length).toBeGreaterThanOrEqual(3);
     expect(output).not.toContain(TOKEN);
     expect(output).not.toContain(MASTER);
+  });
+
+  it('gives every call 30 s at most, so a call that hangs is one failed try, not a hook that never ends', async () => {
+    const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
+    expect(curls(calls).length).toBeGreaterThanOrEqual(6);
+    for (const call of curls(calls)) expect(call.argv.join(' ')).toContain('--max-time 30');
   });
 
   it('revokes the host key earlier versions put in the availability test', async () => {
@@ -305,6 +311,13 @@ describe('the Windows hook (postdeploy.ps1), read: no PowerShell here to run it'
   it('parses under Windows PowerShell 5.1: no PowerShell 7 operator, ASCII only', () => {
     for (const operator of [/\?\?/, /\?\./, /\?\[/, /&&/, /\|\|/, /\s\?\s[^:]*\s:\s/, /-Parallel\b/i]) expect(code).not.toMatch(operator);
     expect(ps1).toMatch(/^[\x00-\x7f]*$/);
+  });
+
+  it('gives every call 30 s at most, and posts listkeys a JSON {} body', () => {
+    const calls = code.match(/Invoke-WebRequest .*/g)!;
+    expect(calls.length).toBeGreaterThanOrEqual(6);
+    for (const call of calls) expect(call).toMatch(/-TimeoutSec 30\b/);
+    expect(ps1).toMatch(/listkeys\?api-version=2024-04-01" -Headers \$bearer -ContentType 'application\/json' -Body '\{\}'/);
   });
 
   it('uses -SkipHttpErrorCheck only after that check, and says "no answer", not a status, when a call throws', () => {
