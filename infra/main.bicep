@@ -39,10 +39,6 @@ param graphUserId string = ''
 @description('Graph\'s maximum subscription lifetimes, overridden or added without a release (GRAPH_MAX_LIFETIMES, README "Graph\'s rules"), e.g. outlook=10080; outlook+rich=1440. Empty: the documented table.')
 param graphMaxLifetimes string = ''
 
-@allowed(['true', 'false'])
-@description('Turn the availability test on. "false" on a first deployment: the app has no code and no finished run yet, and the test would alert. The postdeploy hook sets AVAILABILITY_TEST_ENABLED=true, and turns the test on, once the app answers healthy.')
-param availabilityTestEnabled string = 'false'
-
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -152,7 +148,6 @@ module alerts 'app/alerts.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     healthUrl: function.outputs.healthUrl
     alertEmail: alertEmail
-    availabilityTestEnabled: availabilityTestEnabled == 'true'
   }
 }
 

@@ -6,8 +6,6 @@ param appInsightsName string
 @description('The app\'s anonymous health answer (GET /api/webhooks/health): 200 or 503, and nothing else.')
 param healthUrl string
 param alertEmail string
-@description('Whether the availability test runs: off until the app has answered healthy once (main.bicep, availabilityTestEnabled).')
-param availabilityTestEnabled bool
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -113,8 +111,17 @@ resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
 // would sit in plain text in its headers, readable with read access to the resource group. The
 // reasons are behind the status endpoint's function key. The resource keeps the name it had when it
 // called the status with a host key, so an update replaces those headers rather than leaving them.
-// It is created off on a first deployment, when the app has neither code nor a finished run and
-// would fail it; with no results, the alert below has nothing to fire on.
+//
+// On or off is Azure's state, not a parameter: this.existingResource() is the test as it stands
+// before this deployment, or null when the deployment creates it (the `this` namespace,
+// learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-resource; GA since Bicep
+// 0.44.1, Azure/bicep#19639, and azd 1.28.1 brings 0.45.15). So a new test is created off, when the
+// app has neither code nor a finished run and would fail it (with no results, the alert below has
+// nothing to fire on), and only the postdeploy hook turns it on; any later provision, from this
+// machine, another clone or CI, leaves it as it is; a resource group deleted outside `azd down`
+// gets a new test, off. Bicep 0.45.15 marks a template using `this` languageVersion
+// 2.1-experimental (with an "experimental" note in its metadata) until ARM takes these features in
+// 2.0; Bicep 0.48.1 emits 2.0 for them (Azure/bicep#20258).
 resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'webt-status-${resourceToken}'
   location: location
@@ -124,7 +131,7 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
     SyntheticMonitorId: 'webt-status-${resourceToken}'
     Name: 'Renewal health'
     Description: 'GET /api/webhooks/health must answer 200.'
-    Enabled: availabilityTestEnabled
+    Enabled: this.existingResource().?properties.?Enabled ?? false
     Frequency: 300
     Timeout: 30
     Kind: 'standard'

@@ -77,9 +77,8 @@ Write-Host 'First renewal run started.'
 $healthy = Until-Status '200' { Invoke-WebRequest -Uri $env:HEALTH_URL -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $healthy) { Finish-Later "The app does not answer healthy yet ($env:HEALTH_URL`: $(Get-Outcome)), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)." }
 
-azd env set AVAILABILITY_TEST_ENABLED true
-if ($LASTEXITCODE -ne 0) { Finish-Later 'azd could not set AVAILABILITY_TEST_ENABLED=true in the environment.' }
-$turnOnLater = 'Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
+$insights = if ($env:APPLICATIONINSIGHTS_NAME) { $env:APPLICATIONINSIGHTS_NAME } else { 'of the resource group' }
+$turnOnLater = "To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights $insights > Availability > Renewal health > Enable)."
 $webtest = $arm + "$env:AVAILABILITY_TEST_ID`?api-version=2022-06-15"
 $read = Until-Status '200' { Invoke-WebRequest -Uri $webtest -Headers $bearer -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $read) { Stop-Here "Could not read the availability test from Azure Resource Manager ($(Get-Outcome))$(Get-ArmAdvice).", $turnOnLater }

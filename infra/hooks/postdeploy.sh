@@ -1,8 +1,10 @@
 #!/bin/sh
 # azd postdeploy: runs the renewal once right after the deploy, so the status and the availability
 # test see a real run at once instead of waiting for 09:00; then, once the app answers healthy, turns
-# the availability test on. Provisioning creates it off (AVAILABILITY_TEST_ENABLED=false) because it
-# would fail, and alert, while the app has no code and no finished run yet.
+# the availability test on. Provisioning creates a new test off, because it would fail, and alert,
+# while the app has no code and no finished run yet, and otherwise keeps the state the test has in
+# Azure (infra/app/alerts.bicep): this hook is the one thing that turns it on, and it writes nothing
+# to the azd environment.
 #
 # It needs nothing but `azd auth login`, no `az`: azd gives it an Azure Resource Manager token
 # (`azd auth token`, for the tenant of the environment's subscription; azure-dev cli/azd/cmd/auth_token.go),
@@ -116,10 +118,7 @@ echo "First renewal run started."
 until_status 200 curl_with 'Accept: application/json' "$HEALTH_URL" ||
   finish_later "The app does not answer healthy yet ($HEALTH_URL: $(outcome)), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)."
 
-# Recorded first, so that whatever happens next, the next azd provision keeps the test on.
-azd env set AVAILABILITY_TEST_ENABLED true ||
-  finish_later 'azd could not set AVAILABILITY_TEST_ENABLED=true in the environment.'
-turn_on_later='Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).'
+turn_on_later="To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights ${APPLICATIONINSIGHTS_NAME:-of the resource group} > Availability > Renewal health > Enable)."
 webtest="$arm$AVAILABILITY_TEST_ID?api-version=2022-06-15"
 until_status 200 curl_with "Authorization: Bearer $token" "$webtest" ||
   stop "Could not read the availability test from Azure Resource Manager ($(outcome))$(arm_advice)." "$turn_on_later"

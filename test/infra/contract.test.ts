@@ -208,26 +208,31 @@ describe('a first deployment alerts no one: provision, deploy, first run, then t
   ].map((m) => ({ name: m[1]!, operator: m[2]!, threshold: Number(m[3]), query: m[4]! }));
   const hooks = { sh: readRepoFile('infra/hooks/postdeploy.sh'), ps1: readRepoFile('infra/hooks/postdeploy.ps1') };
 
-  it('creates the availability test off: AVAILABILITY_TEST_ENABLED, which azd passes, is false until postdeploy sets it', () => {
-    expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.availabilityTestEnabled.value).toBe('${AVAILABILITY_TEST_ENABLED=false}');
-    expect(main).toMatch(/^param availabilityTestEnabled string = 'false'$/m);
-    expect(main).toMatch(/availabilityTestEnabled: availabilityTestEnabled == 'true'/);
-    expect(alerts).toMatch(/^ {4}Enabled: availabilityTestEnabled$/m);
+  it("creates the availability test off, and otherwise keeps the state it has in Azure: no parameter, no local file decides", () => {
+    // this.existingResource(): the test before this deployment, null when this deployment creates it.
+    expect(alerts).toMatch(/^ {4}Enabled: this\.existingResource\(\)\.\?properties\.\?Enabled \?\? false$/m);
+    expect(alerts.match(/^ {4}Enabled: /gm)).toHaveLength(1);
+    for (const { file, text } of allInfra) expect(text, file).not.toMatch(/availabilityTestEnabled|AVAILABILITY_TEST_ENABLED/);
+    expect(readRepoFile('infra/main.parameters.json')).not.toMatch(/AVAILABILITY_TEST/);
+  });
+
+  it('needs a Bicep where the this namespace is GA (0.44.1): azd 1.28.1 brings 0.45.15', () => {
+    expect(requiredAzd()).toBeGreaterThanOrEqual(version('1.28.1'));
   });
 
   it.each(Object.entries(hooks))('has postdeploy (%s) turn it on only after the health answered 200, after the first run', (_, hook) => {
     const run = hook.indexOf('/admin/functions/renewSubscriptions');
     const healthy = hook.search(/until_status 200 curl_with 'Accept: application\/json' "\$HEALTH_URL"|Until-Status '200' \{ Invoke-WebRequest -Uri \$env:HEALTH_URL/);
-    const armed = hook.indexOf('azd env set AVAILABILITY_TEST_ENABLED true');
+    const armed = hook.search(/until_status '200 201' curl_with "Authorization: Bearer \$token" --request PUT|Until-Status '200\|201' \{ Invoke-WebRequest -Method Put -Uri \$webtest/);
     expect(run).toBeGreaterThan(-1);
     expect(healthy).toBeGreaterThan(run);
     expect(armed).toBeGreaterThan(healthy);
     expect(hook.indexOf('AVAILABILITY_TEST_ID')).toBeGreaterThan(-1);
   });
 
-  it('has postdown set it back to false, so an azd up after azd down starts with the test off', () => {
-    expect(readRepoFile('azure.yaml')).toMatch(/^ {2}postdown:\n {4}posix:\n {6}shell: sh\n {6}run: \.\/infra\/hooks\/postdown\.sh$/m);
-    for (const hook of ['postdown.sh', 'postdown.ps1']) expect(readRepoFile(`infra/hooks/${hook}`)).toMatch(/azd env set AVAILABILITY_TEST_ENABLED false/);
+  it('keeps no state of its own on this machine: no postdown hook, no azd env set', () => {
+    expect(readRepoFile('azure.yaml')).not.toMatch(/postdown|AVAILABILITY_TEST/);
+    for (const hook of Object.values(hooks)) expect(hook).not.toMatch(/azd env set/);
   });
 
   it("alerts on availability from that test's results alone, so none while it is off", () => {

@@ -173,12 +173,9 @@ describe('the postdeploy hook turns the availability test on once the app answer
     expect(written!.argv.join(' ')).not.toContain(TOKEN);
   });
 
-  it('records AVAILABILITY_TEST_ENABLED=true first, so the next azd provision keeps the test on', async () => {
+  it("writes nothing to the azd environment: the test's state lives in Azure, which every provision keeps", async () => {
     const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
-    const set = calls.findIndex((call) => call.cli === 'azd' && call.argv.join(' ') === 'env set AVAILABILITY_TEST_ENABLED true');
-    const put = calls.findIndex((call) => call.method === 'PUT');
-    expect(set).toBeGreaterThan(-1);
-    expect(set).toBeLessThan(put);
+    expect(calls.filter((call) => call.cli === 'azd').map((call) => call.argv.join(' '))).toEqual(['auth token --output json']);
   });
 
   it('leaves a test that is already on as it is', async () => {
@@ -196,26 +193,20 @@ describe('the postdeploy hook turns the availability test on once the app answer
     expect(to(calls, `${arm}${testId}`)).toEqual([]);
   });
 
-  it('says to run azd provision when ARM will not turn it on', async () => {
-    const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(writeTest({ status: 409 })) }, { ...provisioned, RETRY_ATTEMPTS: '1' });
+  it('says how to turn it on when ARM will not', async () => {
+    const { code, output } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(writeTest({ status: 409 })) },
+      { ...provisioned, RETRY_ATTEMPTS: '1', APPLICATIONINSIGHTS_NAME: 'appi-abc' },
+    );
     expect(code).toBe(0);
     expect(output).toContain('Could not turn the availability test on (HTTP 409 after 1 tries).');
-    expect(output).toContain('Run: azd provision (it turns the availability test on, now that AVAILABILITY_TEST_ENABLED is true).');
+    expect(output).toContain('To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights appi-abc > Availability > Renewal health > Enable).');
   });
 
   it('does not write back a definition that says nothing of Enabled', async () => {
     const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: '{"properties":{}}' })) });
     expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
     expect(output).toContain('says nothing of being on or off');
-  });
-});
-
-describe('the postdown hook', () => {
-  it('sets AVAILABILITY_TEST_ENABLED back to false, so the next azd up creates the test off', async () => {
-    const cli = machine({ azdToken: signedIn });
-    const { code } = await runHook('postdown.sh', cli.bin, { AZURE_ENV_NAME: 'dev' });
-    expect(code).toBe(0);
-    expect(cli.calls().map((call) => `${call.cli} ${call.argv.join(' ')}`)).toEqual(['azd env set AVAILABILITY_TEST_ENABLED false']);
   });
 });
 
