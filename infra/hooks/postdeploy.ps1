@@ -71,11 +71,13 @@ if (-not $revoked) { Write-Warning "Could not revoke the old host key 'availabil
 
 $base = $env:HEALTH_URL -replace '/api/.*$', ''
 $run = Until-Status '2\d\d' { Invoke-WebRequest -Method Post -Uri "$base/admin/functions/renewSubscriptions" -Headers @{ 'x-functions-key' = $master } -ContentType 'application/json' -Body '{}' -SkipHttpErrorCheck -TimeoutSec 30 }
-if (-not $run) { Finish-Later "The host did not start the renewal run ($(Get-Outcome)). Until then it waits for 09:00." }
+if (-not $run) { Finish-Later "The host did not start the renewal run ($(Get-Outcome)). Until then it waits for 09:00, and this hook does not turn the availability test on: nothing has run that it could see." }
 Write-Host 'First renewal run started.'
 
-$healthy = Until-Status '200' { Invoke-WebRequest -Uri $env:HEALTH_URL -SkipHttpErrorCheck -TimeoutSec 30 }
-if (-not $healthy) { Finish-Later "The app does not answer healthy yet ($env:HEALTH_URL`: $(Get-Outcome)), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)." }
+# Healthy or not once the wait is over, the test is turned on (postdeploy.sh says why).
+$healthy = [bool](Until-Status '200' { Invoke-WebRequest -Uri $env:HEALTH_URL -SkipHttpErrorCheck -TimeoutSec 30 })
+if (-not $healthy) { Write-Warning "The app does not answer healthy ($env:HEALTH_URL`: $(Get-Outcome)). The status says why (README, Calling the status endpoint)." }
+$onAnyway = 'The availability test is on all the same, so this deployment alerts while it stays unhealthy rather than going unwatched.'
 
 $insights = if ($env:APPLICATIONINSIGHTS_NAME) { $env:APPLICATIONINSIGHTS_NAME } else { 'of the resource group' }
 $turnOnLater = "To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights $insights > Availability > Renewal health > Enable)."
@@ -83,9 +85,12 @@ $webtest = $arm + "$env:AVAILABILITY_TEST_ID`?api-version=2022-06-15"
 $read = Until-Status '200' { Invoke-WebRequest -Uri $webtest -Headers $bearer -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $read) { Stop-Here "Could not read the availability test from Azure Resource Manager ($(Get-Outcome))$(Get-ArmAdvice).", $turnOnLater }
 $definition = $read.Content | ConvertFrom-Json
-if ($definition.properties.Enabled -eq $true) { Write-Host 'The app answers healthy; the availability test was already on.'; exit 0 }
+if ($definition.properties.Enabled -eq $true) {
+  if ($healthy) { Write-Host 'The app answers healthy; the availability test was already on.' } else { Write-Host $onAnyway }
+  exit 0
+}
 if ($null -eq $definition.properties.Enabled) { Stop-Here 'The availability test read from Azure Resource Manager says nothing of being on or off.', $turnOnLater }
 $definition.properties.Enabled = $true
 $written = Until-Status '200|201' { Invoke-WebRequest -Method Put -Uri $webtest -Headers $bearer -ContentType 'application/json' -Body ($definition | ConvertTo-Json -Depth 32) -SkipHttpErrorCheck -TimeoutSec 30 }
 if (-not $written) { Stop-Here "Could not turn the availability test on ($(Get-Outcome))$(Get-ArmAdvice).", $turnOnLater }
-Write-Host "The app answers healthy: the availability test is on, calling $env:HEALTH_URL every 5 minutes."
+if ($healthy) { Write-Host "The app answers healthy: the availability test is on, calling $env:HEALTH_URL every 5 minutes." } else { Write-Host "$onAnyway It calls $env:HEALTH_URL every 5 minutes." }

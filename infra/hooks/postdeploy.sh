@@ -1,8 +1,9 @@
 #!/bin/sh
 # azd postdeploy: runs the renewal once right after the deploy, so the status and the availability
 # test see a real run at once instead of waiting for 09:00; then, once the app answers healthy, turns
-# the availability test on. Provisioning creates a new test off, because it would fail, and alert,
-# while the app has no code and no finished run yet, and otherwise keeps the state the test has in
+# the availability test on, healthy or not once the wait is over. Provisioning creates a new test
+# off, because it would fail, and alert, while the app has no code and no finished run yet, and
+# otherwise keeps the state the test has in
 # Azure (infra/app/alerts.bicep): this hook is the one thing that turns it on, and it writes nothing
 # to the azd environment.
 #
@@ -112,11 +113,20 @@ until_status '2?? 404' curl_with "Authorization: Bearer $token" --request DELETE
 
 base=${HEALTH_URL%%/api/*}
 until_status '2??' curl_with "x-functions-key: $master" --request POST --header 'Content-Type: application/json' --data '{}' "$base/admin/functions/renewSubscriptions" ||
-  finish_later "The host did not start the renewal run ($(outcome)). Until then it waits for 09:00."
+  finish_later "The host did not start the renewal run ($(outcome)). Until then it waits for 09:00, and this hook does not turn the availability test on: nothing has run that it could see."
 echo "First renewal run started."
 
-until_status 200 curl_with 'Accept: application/json' "$HEALTH_URL" ||
-  finish_later "The app does not answer healthy yet ($HEALTH_URL: $(outcome)), so the availability test stays off and alerts no one. The status says why (README, Calling the status endpoint)."
+# A healthy app's first run finishes in seconds: the wait ends at the first 200, and only then is the
+# test turned on, so a healthy first deployment gives it nothing to fail. An app still unhealthy
+# when the wait is over is broken, not slow: the test is turned on all the same, so it alerts
+# rather than going unwatched (the metric alert needs 2 failing locations within 15 minutes).
+if until_status 200 curl_with 'Accept: application/json' "$HEALTH_URL"; then
+  healthy=true
+else
+  healthy=false
+  printf '%s\n' "The app does not answer healthy ($HEALTH_URL: $(outcome)). The status says why (README, Calling the status endpoint)." >&2
+fi
+on_anyway='The availability test is on all the same, so this deployment alerts while it stays unhealthy rather than going unwatched.'
 
 turn_on_later="To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights ${APPLICATIONINSIGHTS_NAME:-of the resource group} > Availability > Renewal health > Enable)."
 webtest="$arm$AVAILABILITY_TEST_ID?api-version=2022-06-15"
@@ -124,7 +134,7 @@ until_status 200 curl_with "Authorization: Bearer $token" "$webtest" ||
   stop "Could not read the availability test from Azure Resource Manager ($(outcome))$(arm_advice)." "$turn_on_later"
 case $body in
   *'"Enabled":true'* | *'"Enabled": true'*)
-    echo 'The app answers healthy; the availability test was already on.'
+    if $healthy; then echo 'The app answers healthy; the availability test was already on.'; else echo "$on_anyway"; fi
     exit 0
     ;;
 esac
@@ -137,4 +147,5 @@ case $definition in
 esac
 until_status '200 201' curl_with "Authorization: Bearer $token" --request PUT --header 'Content-Type: application/json' --data-binary "$definition" "$webtest" ||
   stop "Could not turn the availability test on ($(outcome))$(arm_advice)." "$turn_on_later"
-echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."
+$healthy && echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."
+$healthy || echo "$on_anyway It calls $HEALTH_URL every 5 minutes."

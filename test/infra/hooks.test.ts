@@ -150,7 +150,7 @@ describe('the postdeploy hook', () => {
   });
 });
 
-describe('the postdeploy hook turns the availability test on once the app answers healthy', () => {
+describe('the postdeploy hook turns the availability test on once the first run was taken and the wait for health is over', () => {
   it('turns it on after the health answered 200, not before', async () => {
     const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy, unhealthy, healthy)) });
     expect(code).toBe(0);
@@ -184,13 +184,32 @@ describe('the postdeploy hook turns the availability test on once the app answer
     expect(output).toContain('the availability test was already on');
   });
 
-  it('leaves it off while the app does not answer healthy, and says how to find out why', async () => {
+  it('turns it on all the same when the app is still unhealthy after the wait, so a broken deployment alerts', async () => {
     const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy)) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
     expect(code).toBe(0);
-    expect(output).toContain(`The app does not answer healthy yet (${host}/api/webhooks/health: HTTP 503 after 2 tries), so the availability test stays off and alerts no one`);
-    expect(output).toContain('When that is done, run: azd hooks run postdeploy');
-    expect(calls.filter((call) => call.cli === 'azd' && call.argv[0] === 'env')).toEqual([]);
+    expect(to(calls, `${host}/api/webhooks/health`)).toHaveLength(2);
+    expect(output).toContain(`The app does not answer healthy (${host}/api/webhooks/health: HTTP 503 after 2 tries). The status says why`);
+    const [written] = to(calls, `${arm}${testId}`).filter((call) => call.method === 'PUT');
+    expect(JSON.parse(written!.data!)).toEqual(JSON.parse(webTest(true)));
+    expect(output).toContain('The availability test is on all the same, so this deployment alerts while it stays unhealthy rather than going unwatched.');
+    expect(output).not.toContain('The app answers healthy');
+  });
+
+  it('says so when the test was already on and the app is unhealthy', async () => {
+    const { output, calls } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(health(unhealthy), readTest({ status: 200, body: webTest(true) })) },
+      { ...provisioned, RETRY_ATTEMPTS: '1' },
+    );
+    expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
+    expect(output).toContain('The availability test is on all the same');
+  });
+
+  it('does not turn it on when the host never took the first run: there is nothing it could see', async () => {
+    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 503 })) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    expect(code).toBe(0);
+    expect(output).toContain('this hook does not turn the availability test on');
     expect(to(calls, `${arm}${testId}`)).toEqual([]);
+    expect(to(calls, `${host}/api/webhooks/health`)).toEqual([]);
   });
 
   it('says how to turn it on when ARM will not', async () => {
