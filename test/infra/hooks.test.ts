@@ -296,6 +296,15 @@ describe('the postdeploy hook, when something is missing, says what to run and d
   });
 });
 
+describe("azure.yaml's postdeploy hook", () => {
+  // A platform block replaces the whole hook (azure-dev cli/azd/pkg/ext/hooks_manager.go), so each says it.
+  it.each(['posix', 'windows'])('continues azd up when the %s hook fails anyway (continueOnError)', (platform) => {
+    const block = new RegExp(`^ {2}postdeploy:\\n(?: {4}.*\\n)*? {4}${platform}:\\n((?: {6}.*\\n)+)`, 'm').exec(readRepoFile('azure.yaml'));
+    expect(block?.[1]).toMatch(/^ {6}continueOnError: true$/m);
+    expect(block?.[1]).toMatch(/^ {6}interactive: true$/m);
+  });
+});
+
 describe('the Windows hook (postdeploy.ps1), read: no PowerShell here to run it', () => {
   const ps1 = readRepoFile('infra/hooks/postdeploy.ps1');
   /** The code without comments and string contents, for looking for operators. */
