@@ -4,11 +4,16 @@
 // functions import wiring.ts lazily, esbuild keeps such modules lazy), so starting the host does
 // not compile 800 KB of SDK code it may not need yet. Each SDK class exists once, in sdk.js.
 // @azure/functions-core is provided by the Functions host at run time, so it stays out.
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const outfile = process.argv[2] ?? 'dist/index.js';
 const sdkFile = join(dirname(outfile), 'sdk.js');
+// The build owns dist/: it empties it first, so that nothing an earlier build, a tsc run or a hand
+// left there can be deployed. `func azure functionapp publish` packs every file under dist/, whatever
+// .funcignore says (README, "Deploy to Azure"); azd packs only the two bundles.
+if (basename(dirname(outfile)) === 'dist') rmSync(dirname(outfile), { recursive: true, force: true });
 /** Each SDK package and the name sdk.js exports it under. */
 const SDKS = {
   '@azure/data-tables': 'dataTables',

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import ignore from 'ignore';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azdPackage, gitPackage, goGitignore } from '../support/azdPackage';
+import { coreToolsIgnore, coreToolsPackage } from '../support/coreToolsPackage';
 import { readRepoFile, requiredAzd, version } from '../support/bicep';
 import { buildBundle, runInPackage } from '../support/bundle';
 import { copyCheckedOut, linksBelow, writeInside } from '../support/projectCopy';
@@ -115,6 +116,48 @@ describe('the deployed package', () => {
   it("requires an azd that lets .funcignore's ! patterns back in (1.23.13, azure-dev #7311)", () => {
     expect(requiredAzd()).toBeGreaterThanOrEqual(version('1.23.13'));
   });
+});
+
+describe('the package `func azure functionapp publish` makes (Core Tools)', () => {
+  it('is the bundles, their source maps, host.json and package.json after a build, and whatever else is in dist/', () => {
+    // Its parser lets a "!" pattern in as a prefix and always wins with it: !/dist/ admits all of
+    // dist/, and !/dist/index.js admits dist/index.js.map. No .funcignore line can keep those out.
+    expect(coreToolsPackage(project)).toEqual([...SHIPPED, 'dist/index.js.map', 'dist/sdk.js.map', 'dist/src/index.js'].sort());
+    expect(readFileSync(join(project, 'dist/index.js.map'), 'utf8')).not.toMatch(/a-recorded-secret|a-local-secret|an-azd-secret/);
+  });
+
+  it('has dist/ emptied by the build first, so no leftover there ships', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'renewal-dist-'));
+    writeInside(dir, 'dist/src/index.js', 'stale');
+    writeInside(dir, 'host.json', '{}');
+    await buildBundle(dir);
+    expect(readdirSync(join(dir, 'dist')).sort()).toEqual(['index.js', 'index.js.map', 'sdk.js', 'sdk.js.map']);
+    expect(readdirSync(dir)).toContain('host.json');
+  });
+
+  it("lets in a root file that starts with an allowed name, or whose name has no ASCII letter, digit or '_'", () => {
+    const accepts = coreToolsIgnore(readRepoFile('.funcignore'));
+    expect(['host.json.bak', 'package.json.orig', '~', '--'].filter(accepts)).toEqual(['host.json.bak', 'package.json.orig', '~', '--']);
+    expect(['package-lock.json', 'src/index.ts', 'node_modules/@azure/identity/package.json', 'README.md', 'infra/main.bicep'].filter(accepts)).toEqual([]);
+  });
+});
+
+describe("Core Tools' .funcignore parser, ported", () => {
+  // Core Tools' own cases (test/Cli/Func.UnitTests/ParserTests/GitIgnoreParserTests.cs), on its fixture.
+  const fixture = [
+    '# This is a comment in a .gitignore file!', 'node_modules', '*.log', '', '# Ignore this nonexistent file', 'nonexistent', '',
+    '# Do not ignore this file', '!/nonexistent/foo', '', '# Ignore some files', '', '/baz', '', 'foo/*.wat', '', '/test1', '', 'test2', '',
+    '# Ignore some deep sub folders', 'othernonexistent/**/what', '', '# Unignore some other sub folders', '!/othernonexistent/**/what/foo', '', '', '*.swp', '',
+  ].join('\n');
+  const accepts = coreToolsIgnore(fixture);
+  const noNegatives = coreToolsIgnore('node_modules');
+  const accepted = ['test/index.js', 'wat/test/index.js', '/othernonexistent/blah/adsasd/whatads', '/othernonexistent/blah/adsasd/what/foo', 'test1File.wat', 'nonexistent/foo', 'nonexistent/foo/wat'];
+  const denied = ['test2', 'test.swp', 'node_modules/what.js', 'foo/bar.wat', 'othernonexistent/blah/what', 'nonexistent', 'nonexistent/bar', 'test1'];
+
+  it.each(accepted)('accepts %s, as Core Tools does', (path) => expect(accepts(path)).toBe(true));
+  it.each(denied)('denies %s, as Core Tools does', (path) => expect(accepts(path)).toBe(false));
+  it.each(['test/index.js', 'wat/test/index.js'])('without negatives, accepts %s', (path) => expect(noNegatives(path)).toBe(true));
+  it.each(['node_modules', 'node_modules/wat.js', 'node_modules/foo'])('without negatives, denies %s', (path) => expect(noNegatives(path)).toBe(false));
 });
 
 describe("the packer's go-gitignore rules", () => {
