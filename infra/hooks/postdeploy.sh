@@ -1,19 +1,20 @@
 #!/bin/sh
 # azd postdeploy: runs the renewal once right after the deploy, so the status and the availability
-# test see a real run at once instead of waiting for 09:00; then, once the app answers healthy, turns
-# the availability test on, healthy or not once the wait is over. Provisioning creates a new test
-# off, because it would fail, and alert, while the app has no code and no finished run yet, and
-# otherwise keeps the state the test has in
-# Azure (infra/app/alerts.bicep): this hook is the one thing that turns it on, and it writes nothing
-# to the azd environment.
+# test see a real run at once instead of waiting for 09:00; then waits for the app to answer healthy
+# and turns the availability test on: at its first 200, or all the same once the wait is over.
+# Provisioning creates a new test off, because it would fail, and alert, while the app has no code
+# and no finished run yet, and otherwise keeps the state the test has in Azure
+# (infra/app/alerts.bicep): this hook is the one thing that turns it on, and it writes nothing to the
+# azd environment.
 #
 # It needs nothing but `azd auth login`, no `az`: azd gives it an Azure Resource Manager token
 # (`azd auth token`, for the tenant of the environment's subscription; azure-dev cli/azd/cmd/auth_token.go),
 # with which it reads the app's master key from ARM (Web Apps - List Host Keys) and asks the host to run
 # the timer function (POST /admin/functions/renewSubscriptions).
 #
-# The deployment has succeeded when this runs, and a hook that fails fails `azd up` (azure-dev
-# cli/azd/pkg/ext/hooks_runner.go): whatever it cannot do, it says, with what to run, and exits 0.
+# The deployment has succeeded when this runs, and a hook that fails would fail `azd up` (azure-dev
+# cli/azd/pkg/ext/hooks_runner.go; azure.yaml's continueOnError only turns that into a warning):
+# whatever it cannot do, it says, with what to run, and exits 0.
 # Tokens and keys are never printed, and never put on a command line, where `ps` would show them.
 set -uf # -f: no file name expansion, so a status pattern such as 2?? stays a pattern
 
@@ -147,5 +148,8 @@ case $definition in
 esac
 until_status '200 201' curl_with "Authorization: Bearer $token" --request PUT --header 'Content-Type: application/json' --data-binary "$definition" "$webtest" ||
   stop "Could not turn the availability test on ($(outcome))$(arm_advice)." "$turn_on_later"
-$healthy && echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."
-$healthy || echo "$on_anyway It calls $HEALTH_URL every 5 minutes."
+if $healthy; then
+  echo "The app answers healthy: the availability test is on, calling $HEALTH_URL every 5 minutes."
+else
+  echo "$on_anyway It calls $HEALTH_URL every 5 minutes."
+fi
