@@ -1,7 +1,7 @@
 import { findIana } from 'windows-iana';
 import { isLoopback } from './loopback';
 import { treatAsSecret } from './redact';
-import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
+import { CENSUS_FUNCTION_NAME, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
 import type { StorageConfig } from './storage/tableClient';
 
 
@@ -9,6 +9,8 @@ export interface Config {
   storage: StorageConfig;
   subscriptionsTable: string;
   runsTable: string;
+  /** Lookups by id, the problems that need a person, and the stored census (src/storage/subscriptionIndex.ts). */
+  indexTable: string;
   graph: {
     baseUrl: string;
     timeoutMs: number;
@@ -38,6 +40,8 @@ export interface Config {
     /** IANA name used to compute the next run; the Functions host runs timers in this zone. */
     timeZone: string;
     timerDisabled: boolean;
+    /** The census timer (subscriptionCensus) is disabled: the status then says its summary is stale. */
+    censusDisabled: boolean;
   };
   status: {
     maxRunAgeHours: number;
@@ -112,6 +116,8 @@ export const SETTINGS = [
   'RENEWAL_QUEUE',
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__queueServiceUri',
+  'SUBSCRIPTION_INDEX_TABLE',
+  `AzureWebJobs.${CENSUS_FUNCTION_NAME}.Disabled`,
 ] as const;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -126,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     storage: readStorage(env),
     subscriptionsTable: readTableName(env, 'SUBSCRIPTIONS_TABLE', 'subscriptions'),
     runsTable: readTableName(env, 'RUNS_TABLE', 'renewalruns'),
+    indexTable: readTableName(env, 'SUBSCRIPTION_INDEX_TABLE', 'subscriptionindex'),
     graph: {
       baseUrl: graphBaseUrl,
       timeoutMs: readNumber(env, 'GRAPH_TIMEOUT_SECONDS', 30, { min: 1, max: 300 }) * 1000,
@@ -141,7 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     schedule: {
       cron: RENEWAL_SCHEDULE,
       timeZone,
-      timerDisabled: readTimerDisabled(env),
+      timerDisabled: readTimerDisabled(env, RENEWAL_FUNCTION_NAME),
+      censusDisabled: readTimerDisabled(env, CENSUS_FUNCTION_NAME),
     },
     status: {
       maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),
@@ -461,12 +469,8 @@ function isIanaZone(name: string): boolean {
  * The portal disables a function with AzureWebJobs.<name>.Disabled; Linux app settings cannot hold
  * dots, so the same flag may arrive with underscores.
  */
-function readTimerDisabled(env: Env): boolean {
-  const names = [
-    `AzureWebJobs.${RENEWAL_FUNCTION_NAME}.Disabled`,
-    `AzureWebJobs_${RENEWAL_FUNCTION_NAME}_Disabled`,
-    `AzureWebJobs__${RENEWAL_FUNCTION_NAME}__Disabled`,
-  ];
+function readTimerDisabled(env: Env, functionName: string): boolean {
+  const names = [`AzureWebJobs.${functionName}.Disabled`, `AzureWebJobs_${functionName}_Disabled`, `AzureWebJobs__${functionName}__Disabled`];
   for (const name of names) {
     const value = env[name];
     if (!present(value)) continue;

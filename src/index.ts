@@ -14,3 +14,4 @@ export {
 } from './functions/subscriptionOperations';
 export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
 export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';
+export { subscriptionCensus } from './functions/subscriptionCensus';

@@ -13,15 +13,23 @@ import { GraphSubscriptions } from './graph/subscriptions';
 import { WriteRateLimiter } from './graph/writeRate';
 import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
 import { RunTable } from './storage/runTable';
+import { SubscriptionIndex } from './storage/subscriptionIndex';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
 import type { TokenCredential } from '@azure/identity';
+import type { StatusInput } from './renewal/status';
+import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME } from './renewal/schedule';
+import { runCensus, type CensusInput } from './status/runCensus';
+import type { CensusSummary } from './status/summary';
+import { expiringBefore } from './storage/subscriptionQueries';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {
   config: Config;
   subscriptions: SubscriptionTable;
   runs: RunTable;
+  /** Lookups by id, the problems, and the stored census (SUBSCRIPTION_INDEX_TABLE). */
+  index: SubscriptionIndex;
   graph: GraphSubscriptions;
   /** Where a run hands what it has no time for; undefined when the host's storage is not configured. */
   renewalQueue: RenewalQueue | undefined;
@@ -60,10 +68,12 @@ export function servicesFor(config: Config): Services {
     describeIdentity(config),
     identityAdvice(config),
   );
+  const index = new SubscriptionIndex(tableClient(config, config.indexTable, credential));
   const services: Services = {
     config,
-    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential)),
+    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential), undefined, index),
     runs: new RunTable(tableClient(config, config.runsTable, credential)),
+    index,
     graph: new GraphSubscriptions(
       createGraphClient(config.graph.baseUrl, () => tokens.get()),
       tokens,
@@ -121,4 +131,57 @@ export function renewalContextFor(services: Services, log: Log): RenewalContext 
 export function queuedRenewalInputFor(services: Services, log: Log): QueuedRenewalInput {
   const { cron, timeZone } = services.config.schedule;
   return { ...renewalContextFor(services, log), nextRunAt: scheduleFrom(new Date(), cron, timeZone).nextRunAt };
+}
+
+/** What a census needs; the timer and a status that finds none stored share it. */
+export function censusInputFor(services: Services, log: Log): CensusInput {
+  const { config } = services;
+  const { nextRunAt, intervalMs } = scheduleFrom(new Date(), config.schedule.cron, config.schedule.timeZone);
+  return {
+    subscriptions: services.subscriptions,
+    index: services.index,
+    handOff: services.renewalQueue,
+    log,
+    now: () => new Date(),
+    settings: { nextRunAt, intervalMs, marginHours: config.renewal.marginHours, lifetimeHours: config.renewal.lifetimeHours },
+  };
+}
+
+// One census at a time per process when none is stored: an anonymous health check cannot start more.
+const inlineCensus = new WeakMap<Services, Promise<CensusSummary>>();
+
+/** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
+export const ABANDONED_RUN_HOURS = 2;
+
+/** What the status, the health answer and the status page read, from the services. */
+export function statusInputFor(services: Services, log: Log, now: Date, hours?: number): StatusInput {
+  const { config } = services;
+  return {
+    index: services.index,
+    store: services.subscriptions,
+    expiringBefore: (at) => expiringBefore(services.subscriptions.client, at),
+    runs: services.runs,
+    census: () => {
+      let running = inlineCensus.get(services);
+      if (!running) {
+        running = runCensus(censusInputFor(services, log)).finally(() => inlineCensus.delete(services));
+        inlineCensus.set(services, running);
+      }
+      return running;
+    },
+    now,
+    hours,
+    settings: {
+      functionName: RENEWAL_FUNCTION_NAME,
+      cron: config.schedule.cron,
+      timeZone: config.schedule.timeZone,
+      timerDisabled: config.schedule.timerDisabled,
+      marginHours: config.renewal.marginHours,
+      lifetimeHours: config.renewal.lifetimeHours,
+      maxRunAgeHours: config.status.maxRunAgeHours,
+      abandonedRunHours: ABANDONED_RUN_HOURS,
+      census: { functionName: CENSUS_FUNCTION_NAME, cron: CENSUS_SCHEDULE, disabled: config.schedule.censusDisabled },
+      configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
+    },
+  };
 }

@@ -1,9 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../redact';
-import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
 import { readStatus } from '../renewal/status';
-import { ABANDONED_RUN_HOURS } from './schedulerStatus';
 
 /**
  * GET /api/webhooks/health: what an uptime monitor (the infra's availability test) calls. Anonymous,
@@ -12,25 +10,11 @@ import { ABANDONED_RUN_HOURS } from './schedulerStatus';
  */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const config = loadConfig();
-    const services = (await import('../wiring.js')).servicesFor(config);
+    const wiring = await import('../wiring.js');
+    const services = wiring.servicesFor(loadConfig());
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-    const report = await readStatus({
-      store: services.subscriptions,
-      runs: services.runs,
-      now: new Date(),
-      settings: {
-        functionName: RENEWAL_FUNCTION_NAME,
-        cron: config.schedule.cron,
-        timeZone: config.schedule.timeZone,
-        timerDisabled: config.schedule.timerDisabled,
-        marginHours: config.renewal.marginHours,
-        lifetimeHours: config.renewal.lifetimeHours,
-        maxRunAgeHours: config.status.maxRunAgeHours,
-        abandonedRunHours: ABANDONED_RUN_HOURS,
-        configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
-      },
-    });
+    // The same cheap sources as the status (a handful of requests at any size), and only the verdict.
+    const report = await readStatus(wiring.statusInputFor(services, context, new Date()));
     return answer(report.healthy);
   } catch (error) {
     context.error(`Health could not be read: ${redact(error instanceof Error ? error.message : String(error))}`);

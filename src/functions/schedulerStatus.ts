@@ -1,12 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
 import { redact } from '../redact';
-import { RENEWAL_FUNCTION_NAME } from '../renewal/schedule';
 import { readStatus } from '../renewal/status';
 
 const MAX_HOURS = 24 * 365;
-/** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
-export const ABANDONED_RUN_HOURS = 2;
 
 /** GET /api/webhooks/scheduler/status: the seed's status, plus counts and problems; 503 when anything is wrong. */
 export async function schedulerStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -14,35 +11,20 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   if (typeof hours === 'string') return answer(400, { success: false, error: hours });
 
   let services;
+  let wiring;
   try {
     // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
-    services = (await import('../wiring.js')).servicesFor(loadConfig());
+    wiring = await import('../wiring.js');
+    services = wiring.servicesFor(loadConfig());
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     context.error(`Configuration error: ${message}`);
     return answer(503, { success: false, problems: [`Configuration error: ${message}`] });
   }
 
-  const { config } = services;
   try {
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-    const report = await readStatus({
-      store: services.subscriptions,
-      runs: services.runs,
-      now: new Date(),
-      hours,
-      settings: {
-        functionName: RENEWAL_FUNCTION_NAME,
-        cron: config.schedule.cron,
-        timeZone: config.schedule.timeZone,
-        timerDisabled: config.schedule.timerDisabled,
-        marginHours: config.renewal.marginHours,
-        lifetimeHours: config.renewal.lifetimeHours,
-        maxRunAgeHours: config.status.maxRunAgeHours,
-        abandonedRunHours: ABANDONED_RUN_HOURS,
-        configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
-      },
-    });
+    const report = await readStatus(wiring.statusInputFor(services, context, new Date(), hours));
     return answer(report.healthy ? 200 : 503, report.body);
   } catch (error) {
     const message = redact(error instanceof Error ? error.message : String(error));

@@ -1,5 +1,6 @@
 import type { WebhookConfig } from '../config';
 import type { SubscriptionDefinition } from '../renewal/subscription';
+import { BAD_KEY } from '../storage/keys';
 import { OperationError } from './operationError';
 
 /** What a registration asks for; everything but the resource has a default from the settings. */
@@ -23,8 +24,6 @@ const FIELDS = new Set([
 ]);
 const CHANGE_TYPES = new Set(['created', 'updated', 'deleted']);
 const TLS_VERSIONS = new Set(['v1_0', 'v1_1', 'v1_2', 'v1_3']);
-// Characters the table service refuses in a key, and control characters.
-const BAD_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks a registration request and fills in the defaults: the seed's resource (new mail in

@@ -35,6 +35,7 @@ export type RenewalEvent =
   | { event: 'subscriptionRemoved'; subscriptionId: string; resource: string; onGraph: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields)
+  | { event: 'censusFinished'; total: number; active: number; due_before_next_run: number; expired: number; failing: number; invalid: number; cannot_be_kept_alive: number; recreated_last_24h: number; missed_notifications_last_24h: number; converted: number; indexed: number; flagged: number; cleared: number; queued: number; seconds: number; failedWrites: number }
   | { event: 'graphMaximumLower'; runId: string; subscriptionId: string; resource: string; maxMinutes: number; requested: string; retry: string; graphTime: string };
 
 interface SubscriptionFields {

@@ -1,4 +1,4 @@
-import type { PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
+import type { MalformedRow, PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
 
 /** The subscription table, as the renewal run needs it. */
@@ -61,6 +61,8 @@ export interface SubscriptionStore {
   recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void>;
   /** Records that Graph reported missed notifications. */
   recordMissed(subscription: StoredSubscription, at: Date): Promise<void>;
+  /** Records that a malformed row was found, so the status names it at once (best effort). */
+  flagMalformed(row: MalformedRow, at: Date): Promise<void>;
 }
 
 /** A subscription as Graph describes it. */
@@ -98,6 +100,8 @@ export interface RunHistory {
   latest(): Promise<RunRecord | undefined>;
   /** The newest run that finished, whatever its outcome. */
   latestFinished(): Promise<RunRecord | undefined>;
+  /** The newest `count` runs, newest first, in one request. */
+  recent(count: number): Promise<RunRecord[]>;
 }
 
 /** Where events go; `InvocationContext` fits as it is. */

@@ -100,6 +100,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const due: StoredSubscription[] = [];
     const work = new Map<StoredSubscription, Exclude<Work, undefined>>();
     const seen = new Set<string>();
+    // Malformed rows are named on the index for the status (best effort: the census finds them anyway).
+    const flagged: Promise<unknown>[] = [];
     const horizon = new Date(input.nextRunAt.getTime() + policy.marginHours * 3_600_000);
     const take = (page: StoredRow[]) => {
       for (const row of page) {
@@ -118,6 +120,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
               problem: row.problem,
             }),
           );
+          flagged.push(store.flagMalformed(row, input.now()).catch(() => undefined));
           continue;
         }
         const subscription = row.subscription;
@@ -132,6 +135,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     await Promise.all(sourcesFor(store, input, horizon).map(async (source) => {
       for await (const page of source) take(page);
     }));
+    await Promise.all(flagged);
     totals.due = due.length;
     if (due.length === 0) {
       const sentence = `No webhooks need renewal (every active one is valid beyond ${horizon.toISOString()})`;

@@ -72,6 +72,15 @@ export class RunTable implements RunHistory {
     return this.first(odata`PartitionKey eq ${PARTITION} and outcome ne ${'running'}`);
   }
 
+  async recent(count: number): Promise<RunRecord[]> {
+    // One request: the newest come first (RowKeys count down), and the service stops at the page size.
+    const pages = this.table.listEntities<RunEntity>({ queryOptions: { filter: odata`PartitionKey eq ${PARTITION}` } }).byPage({ maxPageSize: count });
+    for await (const page of pages) {
+      if (page.length > 0 || page.continuationToken === undefined) return page.slice(0, count).map(toRunRecord);
+    }
+    return [];
+  }
+
   private async first(filter: string): Promise<RunRecord | undefined> {
     // The service may answer a filtered query with empty pages and a continuation: keep reading.
     for await (const entity of this.table.listEntities<RunEntity>({ queryOptions: { filter } })) {

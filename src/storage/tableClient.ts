@@ -57,11 +57,12 @@ export function createTableOnce(table: TableClient): (() => Promise<void>) & { f
 type Paged = AsyncIterableIterator<unknown> & { byPage?: (settings?: unknown) => AsyncIterableIterator<unknown> };
 
 /** Every error the client throws, explained (explainTableError): promises and paged listings alike. */
-export function explainingErrors(client: TableClient, onMissing?: () => void): TableClient {
+export function explainingErrors(client: TableClient, onMissing?: () => void | Promise<void>): TableClient {
   const table = client.tableName;
-  const explain = (error: unknown) => {
+  const explain = async (error: unknown) => {
     const explained = explainTableError(error, table);
-    if (explained instanceof TableStorageError && explained.tableMissing) onMissing?.();
+    // Awaited, so that whatever follows the failed call sees what forgetting the table changed.
+    if (explained instanceof TableStorageError && explained.tableMissing) await Promise.resolve(onMissing?.()).catch(() => undefined);
     throw explained;
   };
   const iterator = (inner: AsyncIterableIterator<unknown>): AsyncIterableIterator<unknown> => ({

@@ -54,6 +54,7 @@ describe('what each function is registered with', () => {
     await import('../../src/index');
     expect(Object.fromEntries(registered.triggers)).toEqual({
       renewSubscriptions: 'timer',
+      subscriptionCensus: 'timer',
       renewQueuedSubscription: 'storageQueue',
       recordPoisonedRenewal: 'storageQueue',
     });
