@@ -383,8 +383,13 @@ function isRowNotFound(error: unknown): boolean {
   return (error as { statusCode?: number })?.statusCode === 404 && !(error instanceof TableStorageError && error.tableMissing);
 }
 
+/** The row found for an id cannot be read as a subscription (README, "Table schema"). */
+export class MalformedRowError extends Error {
+  override readonly name = 'MalformedRowError';
+}
+
 function mustBeReadable(row: StoredRow): StoredSubscription {
-  if (!row.ok) throw new Error(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
+  if (!row.ok) throw new MalformedRowError(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
   return row.subscription;
 }
 

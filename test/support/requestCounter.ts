@@ -18,8 +18,9 @@ export class RequestCounter {
   static async start(target: string): Promise<RequestCounter> {
     const upstream = new URL(target);
     let counter!: RequestCounter;
-    const server = createServer((incoming, outgoing) => {
+    const server = createServer(async (incoming, outgoing) => {
       counter.count(incoming.url ?? '/');
+      await counter.held;
       const forwarded = httpRequest(
         { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
         (answer) => {
@@ -33,6 +34,20 @@ export class RequestCounter {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     counter = new RequestCounter(server, (server.address() as AddressInfo).port);
     return counter;
+  }
+
+  /** While set, requests wait here before going on: a table service slower than any deadline. */
+  private held: Promise<void> | undefined;
+  private releaseHeld: (() => void) | undefined;
+
+  /** Holds every request from now on until `release()`. */
+  hold(): void {
+    this.held ??= new Promise((resolve) => (this.releaseHeld = resolve));
+  }
+
+  release(): void {
+    this.releaseHeld?.();
+    this.held = undefined;
   }
 
   /** The requests counted since the last reset, in all or for tables whose name starts with `prefix`. */
@@ -52,6 +67,7 @@ export class RequestCounter {
   }
 
   stop(): Promise<void> {
+    this.release();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
