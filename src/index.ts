@@ -3,6 +3,7 @@
 // test can run the very bundle that is deployed.
 export { renewSubscriptions } from './functions/renewSubscriptions';
 export { schedulerStatus } from './functions/schedulerStatus';
+export { statusPage } from './functions/statusPage';
 export { health } from './functions/health';
 export { lifecycleNotifications } from './functions/lifecycleNotifications';
 export {
