@@ -6,6 +6,7 @@ import { eventLine } from '../renewal/events';
 import { renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
 import { MalformedRowError } from '../storage/subscriptionTable';
 import { renewalContextFor, servicesFor, type Services } from '../wiring';
+import type { StoredSubscription } from '../renewal/subscription';
 import { keep } from './backlog';
 import { parseNotifications, type LifecycleItem } from './payload';
 import { printable } from './printable';
@@ -123,9 +124,12 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
  * renewing it), it waits for the lease to be given back and looks again: a renewal settles a
  * reauthorization, not a removal, which is then recreated here rather than at the next run.
  */
-async function actOnPending(id: string, runId: string, renewal: RenewalContext): Promise<void> {
+async function actOnPending(recorded: StoredSubscription, runId: string, renewal: RenewalContext): Promise<void> {
+  let known: StoredSubscription | undefined = recorded;
   for (const wait of [...BUSY_WAITS_MS, undefined]) {
-    const row = await renewal.store.find(id);
+    // The row as just recorded first (no read), then read again after each wait.
+    const row = known ?? (await renewal.store.find(recorded.id));
+    known = undefined;
     if (!row?.pendingLifecycleEvent) return;
     const work = row.pendingLifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
     if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped' || wait === undefined) return;
@@ -168,9 +172,9 @@ async function record(
       return undefined;
     case 'reauthorizationRequired':
     case 'subscriptionRemoved': {
-      await store.recordPending(subscription, item.lifecycleEvent, now);
+      const recorded = await store.recordPending(subscription, item.lifecycleEvent, now);
       return {
-        work: actOnPending(subscription.id, runId, renewal).catch((error: unknown) => {
+        work: actOnPending(recorded, runId, renewal).catch((error: unknown) => {
           // A credential or table problem: the pending mark stays for the next run.
           context.error(`Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`);
         }),

@@ -58,7 +58,8 @@ export interface SubscriptionStore {
   /** Deletes the row. */
   remove(subscription: StoredSubscription): Promise<void>;
   /** Records a lifecycle event that leaves work to do (done by the next renewal if not at once). */
-  recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void>;
+  /** Resolves with the row as written (its new ETag), so the work that follows need not read it again. */
+  recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<StoredSubscription>;
   /** Records that Graph reported missed notifications. */
   recordMissed(subscription: StoredSubscription, at: Date): Promise<void>;
   /** Records that a malformed row was found, so the status names it at once (best effort). */

@@ -334,8 +334,9 @@ export class SubscriptionTable implements SubscriptionStore {
     await this.index?.unflagAll(subscription.partitionKey, subscription.id);
   }
 
-  async recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void> {
-    await this.mergeWithRetry(subscription, () => ({ pendingLifecycleEvent: event, lastLifecycleEventAt: at }), () => false);
+  async recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<StoredSubscription> {
+    const written = await this.mergeWithRetry(subscription, () => ({ pendingLifecycleEvent: event, lastLifecycleEventAt: at }), () => false);
+    return { ...written!.row, pendingLifecycleEvent: event, etag: written!.etag };
   }
 
   async recordMissed(subscription: StoredSubscription, at: Date): Promise<void> {
