@@ -25,6 +25,8 @@ export interface ReadPathFigures {
   adopt: { ms: number; requests: number; adopted: number; alreadyStored: number };
   lifecycle: { notifications: number; accepted: number; refused: number; recordedBeforeAnswer: number; slowestMs: number };
   run: { ms: number; requests: number; due: number; renewed: number };
+  /** The same requests made with the SDK alone, no app: what Azurite itself costs at this size. */
+  azurite: { pageMs: number; dueQueryMs: number; pointReadMs: number };
 }
 
 export interface ReadPathTools {
@@ -145,7 +147,8 @@ export async function measureReadPaths(tools: ReadPathTools, sizes = (process.en
       // The renewals the notifications started go on in this process: let them end before the next size.
       for (let waited = 0; tools.graph.patches().length < BURST + DUE && waited < 60_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
 
-      results.push({ rows, seedMs, census, status, health, listPage, adopt, lifecycle, run: { ms: run.wallMs, requests: runRequests, due: DUE, renewed: run.renewed } });
+      const azurite = await bare(table());
+      results.push({ rows, seedMs, census, status, health, listPage, adopt, lifecycle, run: { ms: run.wallMs, requests: runRequests, due: DUE, renewed: run.renewed }, azurite });
       for (const suffix of ['', 'runs', 'index']) await table(suffix).deleteTable().catch(() => undefined);
     }
   } finally {
@@ -200,6 +203,35 @@ async function listInChild(bundle: string, env: NodeJS.ProcessEnv) {
   const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as { wallMs: number; maxRssKb: number; bytes: number; error?: string; status?: number };
   if (figures.error || figures.status !== 200) throw new Error(`The list failed: ${figures.error ?? figures.status}`);
   return { ms: figures.wallMs, maxRssKb: figures.maxRssKb, bytes: figures.bytes };
+}
+
+/**
+ * Azurite keeps a table in memory and evaluates a query over every row of it (it has no index but
+ * the keys): what one page, the run's due query and a point read cost it, with no app around them.
+ */
+async function bare(table: import('@azure/data-tables').TableClient): Promise<ReadPathFigures['azurite']> {
+  const { odata } = await import('@azure/data-tables');
+  const time = async (call: () => Promise<unknown>) => {
+    await call();
+    const times: number[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const started = performance.now();
+      await call();
+      times.push(performance.now() - started);
+    }
+    return median(times);
+  };
+  const horizon = new Date(Date.now() + 60 * 3_600_000);
+  return {
+    pageMs: await time(async () => {
+      for await (const page of table.listEntities().byPage({ maxPageSize: 100 })) return page;
+    }),
+    dueQueryMs: await time(async () => {
+      const filter = odata`expirationDateTime lt ${horizon} or state eq ${'expired'} or pendingLifecycleEvent gt ${''}`;
+      for await (const page of table.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) void page;
+    }),
+    pointReadMs: await time(() => table.getEntity('p5', 'sub-000005')),
+  };
 }
 
 function median(values: number[]): number {

@@ -20,6 +20,8 @@ describe('the deployed package', () => {
     'queries/last-runs.kql',
     'bench/results.json',
     'bench/chart.svg',
+    'docs/status-page.png',
+    'test-output/status-page-390.png',
     'local.settings.json',
     '.azure/dev/.env',
     'dist/index.js.map',
