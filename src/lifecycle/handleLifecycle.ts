@@ -7,7 +7,7 @@ import { renewSubscription, type RenewalContext } from '../renewal/renewSubscrip
 import { MalformedRowError } from '../storage/subscriptionTable';
 import { renewalContextFor, servicesFor, type Services } from '../wiring';
 import type { StoredSubscription } from '../renewal/subscription';
-import { keep } from './backlog';
+import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';
 import { parseNotifications, type LifecycleItem } from './payload';
 import { printable } from './printable';
 import { sameSecret } from './sameSecret';
@@ -73,6 +73,7 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   const renewal = renewalContextFor(services, context);
   const graphWork: Promise<unknown>[] = [];
   let unrecorded = 0;
+  recordingStarted();
   const recording = forEachConcurrently(parsed.items, TABLE_CONCURRENCY, async (item) => {
     if (!sameSecret(item.clientState, clientState)) {
       ignore('its clientState does not match WEBHOOK_CLIENT_STATE.', item.subscriptionId);
@@ -94,13 +95,15 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
 
   // Recording first (the row is what makes the work survive this instance), then the Graph work, which
   // goes on after the answer: 202 once every event is on its row, 503 when one is not (or not yet).
-  const recorded = recording.then(
-    () => true,
-    (error: unknown) => {
-      context.error(`Lifecycle notifications could not all be recorded: ${redact((error as Error).message)}`);
-      return false;
-    },
-  );
+  const recorded = recording
+    .then(
+      () => true,
+      (error: unknown) => {
+        context.error(`Lifecycle notifications could not all be recorded: ${redact((error as Error).message)}`);
+        return false;
+      },
+    )
+    .finally(recordingEnded);
   keep(
     recorded.then(() => {
       if (ignored > MAX_NAMED_IGNORED) {
@@ -125,6 +128,8 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
  * reauthorization, not a removal, which is then recreated here rather than at the next run.
  */
 async function actOnPending(recorded: StoredSubscription, runId: string, renewal: RenewalContext): Promise<void> {
+  // Other requests' events are recorded first (a burst is answered in time), for a second at most.
+  await whenRecorded(1000);
   let known: StoredSubscription | undefined = recorded;
   for (const wait of [...BUSY_WAITS_MS, undefined]) {
     // The row as just recorded first (no read), then read again after each wait.

@@ -22,6 +22,18 @@ export interface CensusCounts {
   missed_notifications_last_24h: number;
 }
 
+const COUNT_NAMES: (keyof CensusCounts)[] = [
+  'total',
+  'active',
+  'due_before_next_run',
+  'expired',
+  'failing',
+  'invalid',
+  'cannot_be_kept_alive',
+  'recreated_last_24h',
+  'missed_notifications_last_24h',
+];
+
 export interface SoonestExpiration {
   partitionKey: string;
   id: string;
@@ -54,17 +66,7 @@ export interface CensusSummary {
 
 /** Counts the rows one page at a time, in flat memory (a bounded list of the soonest). */
 export class CensusTally {
-  readonly counts: CensusCounts = {
-    total: 0,
-    active: 0,
-    due_before_next_run: 0,
-    expired: 0,
-    failing: 0,
-    invalid: 0,
-    cannot_be_kept_alive: 0,
-    recreated_last_24h: 0,
-    missed_notifications_last_24h: 0,
-  };
+  readonly counts = Object.fromEntries(COUNT_NAMES.map((name) => [name, 0])) as unknown as CensusCounts;
   private soonest: SoonestExpiration[] = [];
   private readonly histogram: ExpirationHistogram;
 

@@ -3,7 +3,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { RunHistory } from '../renewal/ports';
 import type { RunOutcome, RunRecord, RunStart, RunTotals, RunTrigger } from '../renewal/runRecord';
 import { readDate } from './subscriptionRow';
-import { createTableOnce, explainingErrors } from './tableClient';
+import { explainedTable } from './tableClient';
 
 const PARTITION = 'run';
 // RowKeys sort ascending; counting down from a far-future time puts the newest run first.
@@ -32,11 +32,9 @@ interface RunEntity {
 
 /** The run-history table: one row per run, newest first. */
 export class RunTable implements RunHistory {
-  constructor(table: TableClient) {
+  constructor(client: TableClient) {
     // Every error names this table and says what to do; a table found missing is created again next time.
-    this.table = explainingErrors(table, () => once.forget());
-    const once = createTableOnce(this.table);
-    this.ensureExists = once;
+    ({ table: this.table, ensureExists: this.ensureExists } = explainedTable(client));
   }
 
   private readonly table: TableClient;

@@ -5,7 +5,7 @@ import type { CensusSummary } from '../status/summary';
 import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionEntity } from './attentionRows';
 import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
 import { canBeKey } from './keys';
-import { createTableOnce, explainingErrors } from './tableClient';
+import { explainedTable } from './tableClient';
 import { TableStorageError } from './tableStorageError';
 
 // A lookup by id is a point read: the partition comes from the id. Sixteen partitions spread the
@@ -22,10 +22,8 @@ export const MAX_ATTENTION_READ = 1000;
  * - `summary`: the census, one row (src/status/summary.ts).
  */
 export class SubscriptionIndex {
-  constructor(table: TableClient) {
-    this.table = explainingErrors(table, () => once.forget());
-    const once = createTableOnce(this.table);
-    this.ensureExists = once;
+  constructor(client: TableClient) {
+    ({ table: this.table, ensureExists: this.ensureExists } = explainedTable(client));
   }
 
   private readonly table: TableClient;

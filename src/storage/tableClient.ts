@@ -54,6 +54,16 @@ export function createTableOnce(table: TableClient): (() => Promise<void>) & { f
   return Object.assign(ensure, { forget: () => (created = undefined) });
 }
 
+/**
+ * A table whose every error is explained (explainingErrors) and that is created when missing, once
+ * (createTableOnce), and again once found missing.
+ */
+export function explainedTable(client: TableClient): { table: TableClient; ensureExists: () => Promise<void> } {
+  const table = explainingErrors(client, () => once.forget());
+  const once = createTableOnce(table);
+  return { table, ensureExists: once };
+}
+
 type Paged = AsyncIterableIterator<unknown> & { byPage?: (settings?: unknown) => AsyncIterableIterator<unknown> };
 
 /** Every error the client throws, explained (explainTableError): promises and paged listings alike. */
