@@ -248,7 +248,7 @@ describe('a table missing', () => {
     const after = await status();
     expect(after.jsonBody.subscriptions).toMatchObject({ total: 1, failing: 1 });
     expect(after.jsonBody.problems).toContainEqual(expect.stringMatching(new RegExp(`^Subscription ${id} .*failed its last 1 renewal attempt\\(s\\): last status 403 Forbidden`)));
-    return { unrenewable: [id] };
+    return { unrenewable: [id!] };
   });
 
   scenario('storage', 'the runs table deleted while the app runs: the run does not start and says why; the next run creates it again', harness, async ({ arranged }) => {
