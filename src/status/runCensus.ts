@@ -65,10 +65,10 @@ export async function runCensus(input: CensusInput): Promise<CensusSummary> {
         seen.add(key);
         if (held && sameAttention(held, { ...expected, at: expected.kind === 'invalid' || expected.kind === 'doomed' ? held.at : expected.at })) continue;
         writes.push(() => safely(`recording ${key}`, async () => {
-          if (await stillCalledFor(subscriptions, expected, startedAt, settings)) {
-            await index.flag(held && (expected.kind === 'invalid' || expected.kind === 'doomed') ? { ...expected, at: held.at } : expected);
-            work.flagged++;
-          }
+          const fresh = await stillCalledFor(subscriptions, expected, startedAt, settings);
+          if (!fresh) return;
+          await index.flag(held && (fresh.kind === 'invalid' || fresh.kind === 'doomed') ? { ...fresh, at: held.at } : fresh);
+          work.flagged++;
         }));
       }
       if (!row.ok) continue;
@@ -121,14 +121,15 @@ function rowFix(entity: SubscriptionEntity): { idIndexed?: true; expirationDateT
 }
 
 /**
- * Read again just before recording what the census found missing: a writer may have settled it
- * since the page was read (a renewal that cleared the failures), and a false alarm would then last
- * until the next census.
+ * Read again just before recording what the census found missing or different: a writer may have
+ * settled it since the page was read (a renewal that cleared the failures: a false alarm would last
+ * until the next census), or recorded a newer failure (which the census must not write over with
+ * what it read before). Resolves with the entry as the row says now, or undefined.
  */
-async function stillCalledFor(subscriptions: SubscriptionTable, expected: Attention, now: Date, settings: CensusInput['settings']): Promise<boolean> {
+async function stillCalledFor(subscriptions: SubscriptionTable, expected: Attention, now: Date, settings: CensusInput['settings']): Promise<Attention | undefined> {
   const row: StoredRow | undefined = await subscriptions.read(expected.partitionKey, expected.rowKey);
-  if (!row) return false;
-  return attentionFor(row, now, settings).some((found) => found.kind === expected.kind);
+  if (!row) return undefined;
+  return attentionFor(row, now, settings).find((found) => found.kind === expected.kind);
 }
 
 function report(summary: CensusSummary, failures: string[], log: Log): void {
