@@ -116,6 +116,7 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       AzureWebJobsStorage: azurite.connectionString,
       SUBSCRIPTIONS_TABLE: name,
       RUNS_TABLE: `${name}runs`,
+      SUBSCRIPTION_INDEX_TABLE: `${name}index`,
       GRAPH_BASE_URL: graph.baseUrl,
       GRAPH_WRITE_WINDOW_SECONDS: String(scaled.windowMs / 1000),
       GRAPH_WRITES_PER_WINDOW: String(WRITES_PER_WINDOW),
@@ -164,6 +165,15 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
     // Warms Azurite and the emulators up (JIT, first connections), so the first measured run is not also theirs.
     log('warm-up: 500 due (not reported)...');
     await renew(await seed(500, 500));
+    const readPathsOnly = process.argv.includes('--read-paths');
+    const { measureReadPaths } = await import('./benchReadPaths');
+    const readPaths = () =>
+      measureReadPaths({ connectionString: azurite.connectionString, graph, identityEnv: identity.environment(), bundle, log, renew: (table, settings) => renew(table, settings) });
+    if (readPathsOnly) {
+      const { readPathsTable } = await import('./benchReadPathsTable');
+      process.stdout.write(readPathsTable(await readPaths()));
+      return;
+    }
 
     const throughput = [];
     for (const n of [1000, 10_000]) {
@@ -184,6 +194,7 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       store.push({ stored: total, due: 1000, ...(await renew(table)) });
     }
 
+    const reads = await readPaths();
     const results = {
       measuredAt: new Date().toISOString(),
       machine: `${process.platform} ${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
@@ -199,6 +210,7 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       seedWay: { n: 1000, ...seedWay, speedUp: seedWay.wallMs / throughput[0]!.wallMs },
       store,
       coldStart,
+      readPaths: reads,
     };
     mkdirSync('bench', { recursive: true });
     writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
@@ -256,4 +268,5 @@ export type BenchResults = {
   store: ({ stored: number; due: number } & RunFigures)[];
   /** `deployableEntry`: what the host loads at start-up (the target); the others are for information. */
   coldStart: { runs: number; nodeMs: number; entries: { entry: string; ms: number; ratio: number; deployableEntry: boolean }[] };
+  readPaths: import('./benchReadPaths').ReadPathFigures[];
 };

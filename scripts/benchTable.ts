@@ -1,4 +1,5 @@
 import type { BenchResults } from './bench';
+import { readPathsTable } from './benchReadPathsTable';
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const n = (value: number) => value.toLocaleString('en-US');
@@ -50,5 +51,6 @@ export function table(r: BenchResults): string {
     `  cold import of the deployable entry at most 2x node -e 0 (${cold.toFixed(2)}x): ${verdict(cold <= 2)}`,
     '',
   );
+  if (r.readPaths?.length) out.push(readPathsTable(r.readPaths));
   return out.join('\n');
 }

@@ -75,7 +75,10 @@ async function demo(certPath: string, keyPath: string): Promise<void> {
     const answer = await schedulerStatus(harness.statusRequest('?hours=48'), harness.context('schedulerStatus'));
     print(printed);
     console.log(`HTTP ${answer.status}`);
-    console.log(JSON.stringify(answer.jsonBody, null, 2));
+    // The timeline's 72 hourly buckets are for the page: here, only those with something in them.
+    const body = answer.jsonBody as { timeline?: { buckets: { count: number }[] } };
+    if (body.timeline) body.timeline.buckets = body.timeline.buckets.filter((bucket) => bucket.count > 0);
+    console.log(JSON.stringify(body, null, 2));
     console.log(
       answer.status === 503
         ? '\n503 is the point: Graph lost notifications for one subscription and its consumer must resync, so an uptime monitor on this endpoint alerts.'

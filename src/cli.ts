@@ -3,10 +3,11 @@
  * Same module and same settings as the HTTP functions: the environment, completed by the Values of
  * local.settings.json when there is one (as `func start` would read them).
  *
- *   npm run ops -- list
+ *   npm run ops -- list [--limit N] [--continuation T] [--partition P] [--state active|expired]
+ *                       [--expiring-within H] [--failing]
  *   npm run ops -- register [--resource R] [--change-type created,updated] [--notification-url U]
  *                           [--lifecycle-url U] [--partition P]
- *   npm run ops -- adopt [--partition P]
+ *   npm run ops -- adopt [--partition P] [--missing]
  *   npm run ops -- remove <subscription-id>
  *   npm run ops -- renew [<subscription-id>] [--force]
  *   npm run ops -- update <subscription-id> | --partition P  [--notification-url U] [--certificate C --certificate-id I]
@@ -14,16 +15,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config';
 import { OperationError } from './operations/operationError';
-import { adopt, list, register, remove, renewNow } from './operations/operations';
+import { listSubscriptionsPage, readListQuery } from './operations/listPage';
+import { adopt, register, remove, renewNow } from './operations/operations';
 import { update } from './operations/update';
 import { redact } from './redact';
-import { servicesFor } from './wiring';
+import { servicesFor, type Services } from './wiring';
 
 const USAGE = `usage: npm run ops -- <command>
-  list                                   every stored subscription
+  list [--limit N] [--continuation T] [--partition P] [--state active|expired] [--expiring-within H] [--failing]
+                                         the stored subscriptions: every page, or with --limit one page and
+                                         its continuation (pass it back with --continuation for the next)
   register [--resource R] [--change-type T] [--notification-url U] [--lifecycle-url U] [--partition P]
                                          create a subscription on Graph and store it
-  adopt [--partition P]                  store the app's Graph subscriptions the table does not know
+  adopt [--partition P] [--missing]      store the app's Graph subscriptions the table does not know
+                                         (--missing: also list stored ones Graph no longer has; reads every row)
   remove <id>                            delete a subscription on Graph, then its row
   renew [<id>] [--force]                 renew now: one subscription or all due ones (--force: even if not due)
   update <id> | --partition P [--notification-url U] [--certificate C --certificate-id I]
@@ -39,7 +44,12 @@ const FLAGS: Record<string, string> = {
   '--partition': 'partitionKey',
   '--certificate': 'encryptionCertificate',
   '--certificate-id': 'encryptionCertificateId',
+  '--limit': 'limit',
+  '--continuation': 'continuation',
+  '--state': 'state',
+  '--expiring-within': 'expiringWithinHours',
 };
+const SWITCHES: Record<string, string> = { '--force': 'force', '--failing': 'failing', '--missing': 'missing' };
 
 /** Console output as the operations log it: information to stderr, so stdout is only the JSON result. */
 const log = {
@@ -54,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   const options: Record<string, string | boolean> = {};
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg === '--force') options.force = true;
+    if (arg in SWITCHES) options[SWITCHES[arg]!] = true;
     else if (arg in FLAGS) {
       const value = rest[++i];
       if (value === undefined) return usage(`${arg} needs a value.`);
@@ -70,13 +80,13 @@ export async function main(argv: string[]): Promise<number> {
     let result: unknown;
     switch (command) {
       case 'list':
-        result = await list(services);
-        break;
+        await listCommand(services, options);
+        return 0;
       case 'register':
         result = await register(services, options, log);
         break;
       case 'adopt':
-        result = await adopt(services, log, typeof options.partitionKey === 'string' ? options.partitionKey : undefined);
+        result = await adopt(services, log, typeof options.partitionKey === 'string' ? options.partitionKey : undefined, { reportMissing: options.missing === true });
         break;
       case 'remove':
         if (positional.length !== 1) return usage('remove takes one subscription id.');
@@ -89,23 +99,60 @@ export async function main(argv: string[]): Promise<number> {
         }
         const target = typeof partitionKey === 'string' ? { partitionKey } : { id: positional[0]! };
         const report = await update(services, target, changes, log);
-        console.log(JSON.stringify(report, null, 2));
+        await write(`${JSON.stringify(report, null, 2)}\n`);
         return report.failed.length > 0 ? 1 : 0;
       }
       case 'renew': {
         if (positional.length > 1) return usage('renew takes at most one subscription id.');
         const run = await renewNow(services, log, { id: positional[0], force: options.force === true });
-        console.log(JSON.stringify(run, null, 2));
+        await write(`${JSON.stringify(run, null, 2)}\n`);
         return run.outcome === 'failed' ? 1 : 0;
       }
     }
-    console.log(JSON.stringify(result, null, 2));
+    await write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (error) {
     const message = error instanceof OperationError || error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     console.error(`error: ${redact(message)}`);
     return 1;
   }
+}
+
+/**
+ * One page (with --limit or --continuation), or every page written as it comes, as one JSON document:
+ * memory stays flat at any size, and a slow reader (a pipe into jq) slows the reading, not the output.
+ */
+async function listCommand(services: Services, options: Record<string, string | boolean>): Promise<void> {
+  const given = (name: string) => (typeof options[name] === 'string' ? [options[name] as string] : options[name] === true ? ['true'] : []);
+  const query = readListQuery(given, new Date());
+  if (options.limit !== undefined || options.continuation !== undefined) {
+    await write(`${JSON.stringify(await listSubscriptionsPage(services, query), null, 2)}\n`);
+    return;
+  }
+  query.limit = 1000;
+  const malformed: unknown[] = [];
+  let first = true;
+  await write('{\n  "subscriptions": [');
+  do {
+    const page = await listSubscriptionsPage(services, query);
+    malformed.push(...page.malformed);
+    if (page.subscriptions.length > 0) {
+      await write(`${first ? '' : ','}\n${page.subscriptions.map((view) => `    ${JSON.stringify(view)}`).join(',\n')}`);
+      first = false;
+    }
+    query.continuation = page.continuation ?? undefined;
+  } while (query.continuation);
+  await write(`\n  ],\n  "malformed": ${JSON.stringify(malformed)},\n  "continuation": null\n}\n`);
+}
+
+/** Writes to stdout and waits until it is handed on: a pipe on POSIX is written asynchronously. */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Waits until what was written to `stream` (console.log, console.error) has left the process. */
+async function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  for (let waited = 0; stream.writableLength > 0 && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 function usage(problem: string): number {
@@ -124,11 +171,14 @@ function loadLocalSettings(): void {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
+  main(process.argv.slice(2))
+    .catch((error: unknown) => {
       console.error(`error: ${redact(error instanceof Error ? error.message : String(error))}`);
-      process.exit(1);
-    },
-  );
+      return 1;
+    })
+    // process.exit would cut short what is still on its way to a pipe or a file: flushed first.
+    .then(async (code) => {
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      process.exit(code);
+    });
 }

@@ -4,7 +4,7 @@ import { treatAsSecret } from './redact';
 import { SHORT_LIVED_FUNCTION_NAME } from './renewal/cadence';
 import { readChannel } from './renewal/deliveryChannel';
 import { OVERRIDE_EXAMPLE, parseLifetimeOverrides, type LifetimeOverride } from './renewal/lifetimeOverrides';
-import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
+import { CENSUS_FUNCTION_NAME, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
 import type { StorageConfig } from './storage/tableClient';
 
 
@@ -12,6 +12,8 @@ export interface Config {
   storage: StorageConfig;
   subscriptionsTable: string;
   runsTable: string;
+  /** Lookups by id, the problems that need a person, and the stored census (src/storage/subscriptionIndex.ts). */
+  indexTable: string;
   graph: {
     baseUrl: string;
     timeoutMs: number;
@@ -47,6 +49,8 @@ export interface Config {
     timerDisabled: boolean;
     /** The renewShortLivedSubscriptions timer is disabled: nothing renews short-lived subscriptions. */
     shortTimerDisabled: boolean;
+    /** The census timer (subscriptionCensus) is disabled: the status then says its summary is stale. */
+    censusDisabled: boolean;
   };
   status: {
     maxRunAgeHours: number;
@@ -124,6 +128,8 @@ export const SETTINGS = [
   'GRAPH_LISTS_PER_WINDOW',
   'GRAPH_MAX_LIFETIMES',
   `AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled`,
+  'SUBSCRIPTION_INDEX_TABLE',
+  `AzureWebJobs.${CENSUS_FUNCTION_NAME}.Disabled`,
 ] as const;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -138,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     storage: readStorage(env),
     subscriptionsTable: readTableName(env, 'SUBSCRIPTIONS_TABLE', 'subscriptions'),
     runsTable: readTableName(env, 'RUNS_TABLE', 'renewalruns'),
+    indexTable: readTableName(env, 'SUBSCRIPTION_INDEX_TABLE', 'subscriptionindex'),
     graph: {
       baseUrl: graphBaseUrl,
       timeoutMs: readNumber(env, 'GRAPH_TIMEOUT_SECONDS', 30, { min: 1, max: 300 }) * 1000,
@@ -159,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
       timeZone,
       timerDisabled: readTimerDisabled(env, RENEWAL_FUNCTION_NAME),
       shortTimerDisabled: readTimerDisabled(env, SHORT_LIVED_FUNCTION_NAME),
+      censusDisabled: readTimerDisabled(env, CENSUS_FUNCTION_NAME),
     },
     status: {
       maxRunAgeHours: readNumber(env, 'STATUS_MAX_RUN_AGE_HOURS', 26, { min: 1, max: 720 }),

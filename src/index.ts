@@ -4,6 +4,7 @@
 export { renewSubscriptions } from './functions/renewSubscriptions';
 export { renewShortLivedSubscriptions } from './functions/renewShortLivedSubscriptions';
 export { schedulerStatus } from './functions/schedulerStatus';
+export { statusPage } from './functions/statusPage';
 export { health } from './functions/health';
 export { lifecycleNotifications } from './functions/lifecycleNotifications';
 export {
@@ -17,3 +18,4 @@ export {
 } from './functions/subscriptionOperations';
 export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
 export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';
+export { subscriptionCensus } from './functions/subscriptionCensus';

@@ -13,7 +13,7 @@ import type { RenewalContext } from './renewal/renewSubscription';
 import type { RenewalRunInput } from './renewal/run';
 import type { RunTrigger } from './renewal/runRecord';
 import type { QueuedRenewalInput } from './renewal/renewQueued';
-import { RENEWAL_FUNCTION_NAME, scheduleFrom } from './renewal/schedule';
+import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from './renewal/schedule';
 import { ABANDONED_RUN_HOURS, type StatusInput } from './renewal/status';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
@@ -25,9 +25,13 @@ import { redact } from './redact';
 import type { RunScope } from './renewal/cadence';
 import type { LearntMaximumTable } from './storage/learntMaximumTable';
 import { RunTable } from './storage/runTable';
+import { SubscriptionIndex } from './storage/subscriptionIndex';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
 import type { TokenCredential } from '@azure/identity';
+import { runCensus, type CensusInput } from './status/runCensus';
+import type { CensusSummary } from './status/summary';
+import { expiringBefore } from './storage/subscriptionQueries';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {
@@ -36,6 +40,8 @@ export interface Services {
   runs: RunTable;
   /** The short-lived timer's runs: a partition of their own in the run-history table. */
   shortRuns: RunTable;
+  /** Lookups by id, the problems, and the stored census (SUBSCRIPTION_INDEX_TABLE). */
+  index: SubscriptionIndex;
   graph: GraphSubscriptions;
   /** Graph's lifetime rules for this process, with what Graph taught any instance (see `currentRules`). */
   rules: GraphRules;
@@ -79,11 +85,13 @@ export function servicesFor(config: Config): Services {
   );
   const runsClient = tableClient(config, config.runsTable, credential);
   const runs = new RunTable(runsClient);
+  const index = new SubscriptionIndex(tableClient(config, config.indexTable, credential));
   const services: Services = {
     config,
-    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential)),
+    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential), undefined, index),
     runs,
     shortRuns: new RunTable(runsClient, 'shortrun'),
+    index,
     rules: new GraphRules(applyOverrides(config.graph.lifetimeOverrides)),
     learntMaxima: runs.learntMaxima(),
     graph: new GraphSubscriptions(
@@ -179,15 +187,53 @@ export async function renewalContextFor(services: Services, log: Log, fresh = fa
   };
 }
 
-/** What the status (and the health answer) reads, from the services and the settings. */
+/** What a queued renewal needs: a renewal's context (each row is due against its own timer). */
+export async function queuedRenewalInputFor(services: Services, log: Log): Promise<QueuedRenewalInput> {
+  return renewalContextFor(services, log);
+}
+
+/** What a census needs; the timer and a status that finds none stored share it. */
+export async function censusInputFor(services: Services, log: Log): Promise<CensusInput> {
+  const { config } = services;
+  return {
+    subscriptions: services.subscriptions,
+    index: services.index,
+    handOff: services.renewalQueue,
+    log,
+    now: () => new Date(),
+    // Which timer owns each row, and against which horizon it is due, follows the rules in force.
+    settings: {
+      schedules: schedulesFor(config),
+      rules: await currentRules(services, log, true),
+      marginHours: config.renewal.marginHours,
+      lifetimeHours: config.renewal.lifetimeHours,
+    },
+  };
+}
+
+// One census at a time per process when none is stored: an anonymous health check cannot start more.
+const inlineCensus = new WeakMap<Services, Promise<CensusSummary>>();
+
+/** What the status, the health answer and the status page read, from the services. */
 export async function statusInputFor(services: Services, log: Log, now: Date, hours?: number): Promise<StatusInput> {
   const { config } = services;
-  await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
   return {
+    index: services.index,
     store: services.subscriptions,
+    expiringBefore: (at) => expiringBefore(services.subscriptions.client, at),
     runs: services.runs,
     shortRuns: services.shortRuns,
     rules: await currentRules(services, log),
+    census: () => {
+      let running = inlineCensus.get(services);
+      if (!running) {
+        running = censusInputFor(services, log)
+          .then(runCensus)
+          .finally(() => inlineCensus.delete(services));
+        inlineCensus.set(services, running);
+      }
+      return running;
+    },
     now,
     hours,
     settings: {
@@ -200,12 +246,10 @@ export async function statusInputFor(services: Services, log: Log, now: Date, ho
       lifetimeHours: config.renewal.lifetimeHours,
       maxRunAgeHours: config.status.maxRunAgeHours,
       abandonedRunHours: ABANDONED_RUN_HOURS,
+      census: { functionName: CENSUS_FUNCTION_NAME, cron: CENSUS_SCHEDULE, disabled: config.schedule.censusDisabled },
       configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
     },
   };
 }
 
-/** What a queued renewal needs: a renewal's context (each row is due against its own timer). */
-export async function queuedRenewalInputFor(services: Services, log: Log): Promise<QueuedRenewalInput> {
-  return renewalContextFor(services, log);
-}
+export { ABANDONED_RUN_HOURS };

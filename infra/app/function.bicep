@@ -66,6 +66,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'TABLES_ENDPOINT', value: tableEndpoint }
         { name: 'SUBSCRIPTIONS_TABLE', value: 'subscriptions' }
         { name: 'RUNS_TABLE', value: 'renewalruns' }
+        { name: 'SUBSCRIPTION_INDEX_TABLE', value: 'subscriptionindex' }
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'GRAPH_BASE_URL', value: graphBaseUrl }
         // The queue triggers read their queue name from this setting (%RENEWAL_QUEUE%): it must be set.

@@ -36,6 +36,11 @@ resource runsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-
   name: 'renewalruns'
 }
 
+resource indexTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: 'subscriptionindex'
+}
+
 output name string = account.name
 // Service URIs rather than the account name alone: right in every cloud (national clouds have other suffixes).
 output blobEndpoint string = account.properties.primaryEndpoints.blob

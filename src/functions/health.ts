@@ -10,8 +10,11 @@ import { readStatus } from '../renewal/status';
  */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const { servicesFor, statusInputFor } = await import('../wiring.js');
-    const report = await readStatus(await statusInputFor(servicesFor(loadConfig()), context, new Date()));
+    const wiring = await import('../wiring.js');
+    const services = wiring.servicesFor(loadConfig());
+    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+    // The same cheap sources as the status (a handful of requests at any size), and only the verdict.
+    const report = await readStatus(await wiring.statusInputFor(services, context, new Date()));
     return answer(report.healthy);
   } catch (error) {
     context.error(`Health could not be read: ${redact(error instanceof Error ? error.message : String(error))}`);

@@ -25,6 +25,7 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   }
 
   try {
+    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
     const report = await readStatus(await wiring.statusInputFor(services, context, new Date(), hours));
     return answer(report.healthy ? 200 : 503, report.body);
   } catch (error) {

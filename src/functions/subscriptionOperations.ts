@@ -5,12 +5,17 @@ import { redact } from '../redact';
 import { TableStorageError } from '../storage/tableStorageError';
 import type { Services } from '../wiring';
 
-type Operations = typeof import('../operations/operations.js') & typeof import('../operations/update.js');
+type Operations = typeof import('../operations/operations.js') & typeof import('../operations/listPage.js') & typeof import('../operations/update.js');
 
 // The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
 const load = async () => {
-  const [wiring, operations, updates] = await Promise.all([import('../wiring.js'), import('../operations/operations.js'), import('../operations/update.js')]);
-  return [wiring, { ...operations, ...updates }] as const;
+  const [wiring, operations, listPage, updates] = await Promise.all([
+    import('../wiring.js'),
+    import('../operations/operations.js'),
+    import('../operations/listPage.js'),
+    import('../operations/update.js'),
+  ]);
+  return [wiring, { ...operations, ...listPage, ...updates }] as const;
 };
 
 /**
@@ -25,13 +30,17 @@ export const registerSubscription = operation(async (services, { register }, req
   return { status: 201, jsonBody: { success: true, ...result } };
 });
 
-export const listSubscriptions = operation(async (services, { list }) => {
-  return { status: 200, jsonBody: { success: true, ...(await list(services)) } };
+export const listSubscriptions = operation(async (services, { listSubscriptionsPage, readListQuery }, request) => {
+  // One page a call (?limit=, then ?continuation= from the answer): the answer's size is bounded.
+  const query = readListQuery((name) => request.query.getAll(name), new Date(), request.query.keys());
+  return { status: 200, jsonBody: { success: true, ...(await listSubscriptionsPage(services, query)) } };
 });
 
 export const adoptSubscriptions = operation(async (services, { adopt }, request, context) => {
   const partitionKey = request.query.get('partitionKey') ?? undefined;
-  return { status: 200, jsonBody: { success: true, ...(await adopt(services, context, partitionKey)) } };
+  const missing = request.query.get('missing');
+  if (missing !== null && missing !== 'true' && missing !== 'false') throw new OperationError(400, `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`);
+  return { status: 200, jsonBody: { success: true, ...(await adopt(services, context, partitionKey, { reportMissing: missing === 'true' })) } };
 });
 
 export const removeSubscription = operation(async (services, { remove }, request, context) => {

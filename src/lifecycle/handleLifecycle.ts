@@ -4,14 +4,20 @@ import { redact } from '../redact';
 import { forEachConcurrently } from '../renewal/concurrently';
 import { eventLine } from '../renewal/events';
 import { renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
+import { MalformedRowError } from '../storage/subscriptionTable';
 import { renewalContextFor, servicesFor, type Services } from '../wiring';
-import { keep } from './backlog';
+import type { StoredSubscription } from '../renewal/subscription';
+import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';
 import { parseNotifications, type LifecycleItem } from './payload';
 import { printable } from './printable';
 import { sameSecret } from './sameSecret';
 
-/** Graph wants a 2xx within 3 s; answer by then, and let longer work (a recreation) go on. */
-export const ANSWER_WITHIN_MS = 2000;
+/**
+ * Graph wants an answer within 3 s (change-notifications-lifecycle-events.md): the events are recorded
+ * on their rows by then or the answer is 503, so Graph sends them again rather than take a 202 for an
+ * event nobody recorded. Longer work (a renewal, a recreation) goes on after the answer.
+ */
+export const RECORD_WITHIN_MS = 2000;
 const TABLE_CONCURRENCY = 8;
 const MAX_NAMED_IGNORED = 10;
 // A run holds a row for the length of one Graph call, usually well under a second: look again soon,
@@ -66,6 +72,8 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
 
   const renewal = await renewalContextFor(services, context);
   const graphWork: Promise<unknown>[] = [];
+  let unrecorded = 0;
+  recordingStarted();
   const recording = forEachConcurrently(parsed.items, TABLE_CONCURRENCY, async (item) => {
     if (!sameSecret(item.clientState, clientState)) {
       ignore('its clientState does not match WEBHOOK_CLIENT_STATE.', item.subscriptionId);
@@ -75,23 +83,43 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
       const next = await record(item, renewal, runId, context, ignore);
       if (next) graphWork.push(next.work);
     } catch (error) {
+      // A malformed row cannot take the event however often Graph sends it: named, not retried.
+      if (error instanceof MalformedRowError) {
+        ignore(`its row cannot be read (${redact(error.message)}); fix the row (README, "Table schema").`, item.subscriptionId);
+        return;
+      }
+      unrecorded++;
       context.error(`Lifecycle notification for subscription ${printable(item.subscriptionId, 100)} could not be recorded: ${redact((error as Error).message)}`);
     }
   });
 
-  // Recording first (the row is what makes the work survive this instance), then the Graph work; the
-  // answer goes out when both are done or after ANSWER_WITHIN_MS, whichever comes first.
-  const all = recording
-    .then(() => {
+  // Recording first (the row is what makes the work survive this instance), then the Graph work, which
+  // goes on after the answer: 202 once every event is on its row, 503 when one is not (or not yet).
+  const recorded = recording
+    .then(
+      () => true,
+      (error: unknown) => {
+        context.error(`Lifecycle notifications could not all be recorded: ${redact((error as Error).message)}`);
+        return false;
+      },
+    )
+    .finally(recordingEnded);
+  keep(
+    recorded.then(() => {
       if (ignored > MAX_NAMED_IGNORED) {
         context.warn(`Lifecycle notifications: ${ignored - MAX_NAMED_IGNORED} more item(s) ignored in this request (not named).`);
       }
       return Promise.allSettled(graphWork);
-    })
-    .catch((error: unknown) => context.error(`Lifecycle notifications could not all be handled: ${redact((error as Error).message)}`));
-  keep(all);
-  await Promise.race([all, new Promise((resolve) => setTimeout(resolve, ANSWER_WITHIN_MS).unref())]);
-  return { status: 202 };
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([recorded, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), RECORD_WITHIN_MS)))]);
+  clearTimeout(timer);
+  if (inTime && unrecorded === 0) return { status: 202 };
+  context.warn(
+    `Lifecycle notifications answered 503 so that Graph sends them again: ${unrecorded > 0 ? `${unrecorded} could not be recorded` : `not all recorded within ${RECORD_WITHIN_MS} ms`}.`,
+  );
+  return { status: 503, headers: { 'Retry-After': '5' }, jsonBody: { success: false, error: 'The notifications could not all be recorded; send them again.' } };
 }
 
 /**
@@ -99,9 +127,14 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
  * renewing it), it waits for the lease to be given back and looks again: a renewal settles a
  * reauthorization, not a removal, which is then recreated here rather than at the next run.
  */
-async function actOnPending(id: string, runId: string, renewal: RenewalContext): Promise<void> {
+async function actOnPending(recorded: StoredSubscription, runId: string, renewal: RenewalContext): Promise<void> {
+  // Other requests' events are recorded first (a burst is answered in time), for a second at most.
+  await whenRecorded(1000);
+  let known: StoredSubscription | undefined = recorded;
   for (const wait of [...BUSY_WAITS_MS, undefined]) {
-    const row = await renewal.store.find(id);
+    // The row as just recorded first (no read), then read again after each wait.
+    const row = known ?? (await renewal.store.find(recorded.id));
+    known = undefined;
     if (!row?.pendingLifecycleEvent) return;
     const work = row.pendingLifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
     if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped' || wait === undefined) return;
@@ -144,9 +177,9 @@ async function record(
       return undefined;
     case 'reauthorizationRequired':
     case 'subscriptionRemoved': {
-      await store.recordPending(subscription, item.lifecycleEvent, now);
+      const recorded = await store.recordPending(subscription, item.lifecycleEvent, now);
       return {
-        work: actOnPending(subscription.id, runId, renewal).catch((error: unknown) => {
+        work: actOnPending(recorded, runId, renewal).catch((error: unknown) => {
           // A credential or table problem: the pending mark stays for the next run.
           context.error(`Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`);
         }),

@@ -1,13 +1,13 @@
-import { CredentialError, GraphRequestError } from '../graph/errors';
 import { redact } from '../redact';
 import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
-import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, matchesDefinition, renewalTarget } from '../renewal/policy';
+import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, renewalTarget } from '../renewal/policy';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
-import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
+import type { StoredSubscription } from '../renewal/subscription';
 import { currentRules, renewalContextFor, runInputFor, type Services } from '../wiring';
+import { graphCall } from './graphCall';
 import { OperationError } from './operationError';
-import { readPartitionKey, readRegistration } from './registration';
+import { readRegistration } from './registration';
 
 /**
  * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
@@ -112,118 +112,7 @@ export async function register(services: Services, input: unknown, log: Log): Pr
   return { subscription: viewOf(stored!), warnings };
 }
 
-export interface AdoptionReport {
-  adopted: SubscriptionView[];
-  /** Subscriptions an interrupted recreation had made, put in the place of the row they replace. */
-  recovered: { id: string; replaces: string }[];
-  alreadyStored: number;
-  /** Active rows Graph did not list: the next run finds them gone (404) and recreates them. */
-  missingOnGraph: { id: string; resource: string; expirationDateTime: string }[];
-}
-
-/**
- * Stores the subscriptions this app has on Graph that the table does not know (GET /subscriptions,
- * every page), and reports rows whose subscription Graph no longer lists. One that an interrupted
- * recreation made takes the place of the row it replaces, as the recreation would have done, rather
- * than becoming a second row for the same definition. Graph never returns a subscription's client
- * state: adopt only subscriptions created with WEBHOOK_CLIENT_STATE, or their lifecycle
- * notifications will be ignored.
- */
-export async function adopt(services: Services, log: Log, partitionKey = 'default'): Promise<AdoptionReport> {
-  const { graph, subscriptions } = services;
-  const partition = readPartitionKey(partitionKey);
-  await subscriptions.ensureExists();
-  const report: AdoptionReport = { adopted: [], recovered: [], alreadyStored: 0, missingOnGraph: [] };
-
-  // One pass over the table: the ids it holds, the active rows, and the interrupted recreations.
-  const stored = new Set<string>();
-  const active: StoredSubscription[] = [];
-  const interrupted: StoredSubscription[] = [];
-  for await (const page of subscriptions.pages()) {
-    for (const row of page) {
-      if (!row.ok) continue;
-      stored.add(row.subscription.id);
-      if (row.subscription.state === 'active') active.push(row.subscription);
-      if (row.subscription.recreateStartedAt) interrupted.push(row.subscription);
-    }
-  }
-
-  const onGraph = new Set<string>();
-  const now = new Date();
-  const isShort = (subject: SubscriptionDefinition | StoredSubscription) =>
-    cadenceFor(subject, context.rules, services.config.renewal.marginHours) !== 'daily';
-  const context = await renewalContextFor(services, log);
-  const lease = context.leaseMs;
-  await graphCall(async () => {
-    for await (const subscription of graph.list()) {
-      onGraph.add(subscription.id);
-      if (stored.has(subscription.id)) {
-        report.alreadyStored++;
-        continue;
-      }
-      const owner = interrupted.find((row) => {
-        const definition = definitionOf(row);
-        return !('missing' in definition) && matchesDefinition(subscription, definition);
-      });
-      if (owner && (await recover(services, owner, subscription, lease, now, isShort(owner)))) {
-        interrupted.splice(interrupted.indexOf(owner), 1);
-        report.recovered.push({ id: subscription.id, replaces: owner.id });
-        continue;
-      }
-      const adoptedDefinition = definitionFrom(subscription);
-      await subscriptions.insert(partition, adoptedDefinition, subscription, now, isShort(adoptedDefinition));
-      const adopted = await subscriptions.find(subscription.id);
-      report.adopted.push(viewOf(adopted!));
-      log.info(
-        eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
-          event: 'subscriptionRegistered',
-          subscriptionId: subscription.id,
-          resource: subscription.resource,
-          expiration: subscription.expirationDateTime.toISOString(),
-          adopted: true,
-        }),
-      );
-    }
-  }, 'list the subscriptions');
-  for (const row of active) {
-    if (!onGraph.has(row.id)) report.missingOnGraph.push({ id: row.id, resource: row.resource, expirationDateTime: row.expirationDateTime.toISOString() });
-  }
-  return report;
-}
-
-/** Puts `created` in the place of `row`, whose recreation made it and was interrupted; false when another worker holds the row. */
-async function recover(
-  services: Services,
-  row: StoredSubscription,
-  created: GraphSubscription,
-  leaseMs: number,
-  now: Date,
-  shortLived: boolean,
-): Promise<boolean> {
-  const definition = definitionOf(row) as SubscriptionDefinition;
-  const leased = await services.subscriptions.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
-  if (!leased) return false;
-  await services.subscriptions.replace(leased, definition, created, now, shortLived);
-  return true;
-}
-
-function definitionFrom(subscription: GraphSubscription): SubscriptionDefinition {
-  const { id: _id, expirationDateTime: _expiration, ...definition } = subscription;
-  return { ...definition, resource: definition.resource.replace(/^\//, '') };
-}
-
-/** Every stored subscription, with malformed rows reported apart. */
-export async function list(services: Services): Promise<{ subscriptions: SubscriptionView[]; malformed: { partitionKey: string; rowKey: string; problem: string }[] }> {
-  await services.subscriptions.ensureExists();
-  const result: Awaited<ReturnType<typeof list>> = { subscriptions: [], malformed: [] };
-  for await (const page of services.subscriptions.pages()) {
-    for (const row of page) {
-      if (row.ok) result.subscriptions.push(viewOf(row.subscription));
-      else result.malformed.push({ partitionKey: row.partitionKey, rowKey: row.rowKey, problem: row.problem });
-    }
-  }
-  return result;
-}
+export { adopt, type AdoptionReport } from './adopt';
 
 /** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
 export async function remove(services: Services, id: string, log: Log): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
@@ -268,22 +157,4 @@ export async function renewNow(services: Services, log: Log, options: { id?: str
   }
   const input = await runInputFor(services, log, { trigger: 'manual', isPastDue: false, force: options.force === true, subscriptionId: options.id, scope: 'any' });
   return runRenewal(input);
-}
-
-/** Runs a Graph call; its failure becomes an OperationError that says what Graph answered. */
-async function graphCall<T>(call: () => Promise<T>, what: string, creates = false): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof CredentialError) throw new OperationError(503, error.message);
-    if (error instanceof GraphRequestError) {
-      const status = error.statusCode === 0 ? 'no answer' : `status ${error.statusCode}`;
-      // No answer or a server error: Graph may have created it all the same.
-      const unsure = creates && (error.statusCode === 0 || error.statusCode >= 500)
-        ? ' Graph may have created it anyway: run adopt before registering again, or you may get two.'
-        : '';
-      throw new OperationError(502, `Graph could not ${what} (${status}, ${error.code}): ${redact(error.message)}${unsure}`);
-    }
-    throw error;
-  }
 }

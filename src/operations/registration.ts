@@ -1,6 +1,7 @@
 import type { WebhookConfig } from '../config';
 import { readChannel } from '../renewal/deliveryChannel';
 import { OPTIONAL_DEFINITION_FIELDS, type SubscriptionDefinition } from '../renewal/subscription';
+import { BAD_KEY } from '../storage/keys';
 import { OperationError } from './operationError';
 
 /** What a registration asks for; everything but the resource has a default from the settings. */
@@ -15,8 +16,6 @@ const FIELDS = new Set(['resource', 'changeType', 'notificationUrl', 'includeRes
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHANGE_TYPES = new Set(['created', 'updated', 'deleted']);
 const TLS_VERSIONS = new Set(['v1_0', 'v1_1', 'v1_2', 'v1_3']);
-// Characters the table service refuses in a key, and control characters.
-const BAD_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks a registration request and fills in the defaults: the seed's resource (new mail in

@@ -36,6 +36,7 @@ export type RenewalEvent =
   | { event: 'subscriptionUpdated'; subscriptionId: string; resource: string; changed: string[]; expiration: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields)
+  | { event: 'censusFinished'; total: number; active: number; due_before_next_run: number; expired: number; failing: number; invalid: number; cannot_be_kept_alive: number; short_lived?: number; recreated_last_24h: number; missed_notifications_last_24h: number; converted: number; indexed: number; flagged: number; cleared: number; queued: number; seconds: number; failedWrites: number }
   | { event: 'graphMaximumLower'; runId: string; subscriptionId: string; resource: string; maxMinutes: number; requested: string; retry: string; graphTime: string }
   | { event: 'graphMaximumLearnt'; runId: string; subscriptionId: string; resource: string; kind: string; maxMinutes: number; configuredMinutes: number };
 

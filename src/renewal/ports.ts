@@ -1,5 +1,5 @@
 import type { LearntMaximum } from './graphRules';
-import type { PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
+import type { MalformedRow, PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
 
 /** The subscription table, as the renewal run needs it. */
@@ -73,9 +73,12 @@ export interface SubscriptionStore {
   /** Deletes the row. */
   remove(subscription: StoredSubscription): Promise<void>;
   /** Records a lifecycle event that leaves work to do (done by the next renewal if not at once). */
-  recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<void>;
+  /** Resolves with the row as written (its new ETag), so the work that follows need not read it again. */
+  recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<StoredSubscription>;
   /** Records that Graph reported missed notifications. */
   recordMissed(subscription: StoredSubscription, at: Date): Promise<void>;
+  /** Records that a malformed row was found, so the status names it at once (best effort). */
+  flagMalformed(row: MalformedRow, at: Date): Promise<void>;
 }
 
 /** What PATCH /subscriptions/{id} can change besides the expiration (subscription-update). */
@@ -125,6 +128,8 @@ export interface RunHistory {
   latest(): Promise<RunRecord | undefined>;
   /** The newest run that finished, whatever its outcome. */
   latestFinished(): Promise<RunRecord | undefined>;
+  /** The newest `count` runs, newest first, in one request. */
+  recent(count: number): Promise<RunRecord[]>;
 }
 
 /** Where events go; `InvocationContext` fits as it is. */

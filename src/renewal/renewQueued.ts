@@ -34,6 +34,7 @@ export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalIn
         problem: row.problem,
       }),
     );
+    await input.store.flagMalformed(row, input.now()).catch(() => undefined);
     return 'malformed';
   }
   const subscription = row.subscription;

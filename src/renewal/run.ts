@@ -106,6 +106,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const due: StoredSubscription[] = [];
     const work = new Map<StoredSubscription, Exclude<Work, undefined>>();
     const seen = new Set<string>();
+    // Malformed rows are named on the index for the status (best effort: the census finds them anyway).
+    const flagged: Promise<unknown>[] = [];
     // What this run's selection must cover: its own timer's horizon.
     const horizon = horizonFor(input.scope === 'short' ? 'short' : 'daily', input.schedules);
     const take = (page: StoredRow[]) => {
@@ -125,6 +127,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
               problem: row.problem,
             }),
           );
+          flagged.push(store.flagMalformed(row, input.now()).catch(() => undefined));
           continue;
         }
         const subscription = row.subscription;
@@ -143,6 +146,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     await Promise.all(sourcesFor(store, input, horizon).map(async (source) => {
       for await (const page of source) take(page);
     }));
+    await Promise.all(flagged);
     totals.due = due.length;
     if (due.length === 0) {
       const sentence = `No webhooks need renewal (every active one is valid beyond ${horizon.toISOString()})`;

@@ -9,6 +9,15 @@ export const RENEWAL_FUNCTION_NAME = 'renewSubscriptions';
  */
 export const RENEWAL_SCHEDULE = '0 0 9 * * *';
 
+/** The census timer: reads every row and stores the summary the status reads (src/status/runCensus.ts). */
+export const CENSUS_FUNCTION_NAME = 'subscriptionCensus';
+
+/**
+ * Every 15 minutes: how far behind the status's counts and timeline may be (README, "Status endpoint").
+ * A summary older than twice this is itself a problem: the census timer is not running.
+ */
+export const CENSUS_SCHEDULE = '0 */15 * * * *';
+
 /** The first occurrence of `cron` strictly after `after`, in IANA zone `timeZone`. */
 export function nextRunAfter(after: Date, cron: string, timeZone: string): Date {
   const next = new Cron(cron, { timezone: timeZone, paused: true }).nextRun(after);

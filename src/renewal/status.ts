@@ -1,11 +1,21 @@
-import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE, type Schedules } from './cadence';
-import { SubscriptionCensus } from './census';
-import type { GraphRules } from './graphRules';
+import type { Attention } from '../status/attention';
+import { reportAttention, type Problem } from '../status/problems';
+import { SOONEST_KEPT, type CensusSummary } from '../status/summary';
+import { timelineFrom } from '../status/timeline';
+import { describeRun, schedulerProblems, timersOf } from '../status/timers';
+import { SHORT_LIVED_FUNCTION_NAME } from './cadence';
+import type { GraphRules, LearntMaximum } from './graphRules';
 import type { RunHistory, SubscriptionStore } from './ports';
 import type { RunRecord } from './runRecord';
-import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from './schedule';
+import { nextRunAfter, runIntervalMs } from './schedule';
+import type { StoredSubscription } from './subscription';
 
 const HOUR_MS = 3_600_000;
+const MAX_LISTED_EXPIRING = 1000;
+const RECENT_RUNS = 10;
+const PROBE_KEY = 'status-probe';
+// The short-lived timer runs every 10 minutes: three missed in a row is a stopped timer, not a slow one.
+const SHORT_RUN_MAX_AGE_MS = 30 * 60_000;
 
 /** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
 export const ABANDONED_RUN_HOURS = 2;
@@ -23,17 +33,31 @@ export interface StatusSettings {
   maxRunAgeHours: number;
   /** A run still "running" after this long was stopped by the host (longer than functionTimeout). */
   abandonedRunHours: number;
+  /** The census timer: its name, schedule and disable switch (a summary older than two intervals is a problem). */
+  census: { functionName: string; cron: string; disabled: boolean };
   /** Settings that are wrong without stopping the renewals (the webhook settings). */
   configurationProblems?: string[];
 }
 
-export interface StatusInput {
-  store: SubscriptionStore;
+/** Where the status reads: a handful of requests whatever the number of rows. */
+export interface StatusSources {
+  index: {
+    readSummary(): Promise<CensusSummary | undefined>;
+    attention(max?: number): Promise<{ entries: Attention[]; more: boolean }>;
+  };
+  store: Pick<SubscriptionStore, 'read'>;
+  /** Rows whose DateTime expiration is before `at` (a server-side filter: the cost follows the matches). */
+  expiringBefore(at: Date): AsyncIterable<StoredSubscription[]>;
   runs: RunHistory;
-  /** The short-lived timer's runs. */
+  /** The short-lived timer's runs (their own partition of the run history). */
   shortRuns: RunHistory;
-  /** Graph's lifetime rules in force, with what Graph taught: which timer owns each subscription. */
+  /** Graph's lifetime rules in force, with what Graph taught (shown under graph_rules). */
   rules: GraphRules;
+  /** Takes a census now and stores it: only when none is stored yet. */
+  census(): Promise<CensusSummary>;
+}
+
+export interface StatusInput extends StatusSources {
   settings: StatusSettings;
   now: Date;
   /** List the subscriptions expiring within this many hours (the seed's troubleshooting query). */
@@ -44,88 +68,124 @@ export interface StatusReport {
   /** False when anything needs a person: the HTTP answer is then 503 so uptime monitors alert. */
   healthy: boolean;
   body: Record<string, unknown>;
+  problems: Problem[];
 }
 
-// The short-lived timer runs every 10 minutes: three missed in a row is a stopped timer, not a slow one.
-const SHORT_RUN_MAX_AGE_MS = 30 * 60_000;
-
-/** Reads the tables and reports what the scheduler will do next and everything that is wrong. */
+/**
+ * What the scheduler will do next and everything that is wrong, from sources whose cost does not grow
+ * with the table: the stored census (counts, soonest expirations, timeline), the attention entries
+ * (problems, written by whoever records one), the expirations the census saw coming that have passed
+ * since (a point read each, normally none), and the newest runs.
+ */
 export async function readStatus(input: StatusInput): Promise<StatusReport> {
   const { settings, now } = input;
   const nextRunAt = nextRunAfter(now, settings.cron, settings.timeZone);
-  const nextShortRunAt = nextRunAfter(now, SHORT_LIVED_SCHEDULE, settings.timeZone);
-  const schedules: Schedules = {
-    daily: { nextRunAt, marginHours: settings.marginHours },
-    short: { nextRunAt: nextShortRunAt, enabled: !settings.shortTimerDisabled },
-  };
-  const census = new SubscriptionCensus(now, schedules, input.rules, settings, input.hours);
-  for await (const page of input.store.pages()) census.add(page);
-  const [lastRun, lastFinished, lastShortRun, lastShortFinished] = await Promise.all([
-    input.runs.latest(),
-    input.runs.latestFinished(),
-    input.shortRuns.latest(),
-    input.shortRuns.latestFinished(),
+  const [stored, read, recent, recentShort] = await Promise.all([
+    input.index.readSummary(),
+    input.index.attention(),
+    input.runs.recent(RECENT_RUNS),
+    input.shortRuns.recent(RECENT_RUNS),
+    // One point read: the subscriptions table is still there (a deleted one is named, and its census dropped).
+    input.store.read(PROBE_KEY, PROBE_KEY),
   ]);
-  const counts = census.counts();
-
-  const problems = [
-    ...(settings.configurationProblems ?? []).map((problem) => `Configuration error: ${problem}`),
+  // No census yet (a new deployment, a new index table): one is taken now, once, and its findings read.
+  const summary = stored ?? (await input.census());
+  const attention = stored ? read : await input.index.attention();
+  const [pastExpiry, lastFinished, expiring] = await Promise.all([
+    expiredSince(summary, input, now),
+    recent.find((run) => run.outcome !== 'running') ?? (recent.length < RECENT_RUNS ? undefined : input.runs.latestFinished()),
+    input.hours === undefined ? undefined : expiringWithin(input, now, input.hours),
+  ]);
+  const lastRun = recent[0];
+  const lastShortRun = recentShort[0];
+  const lastShortFinished = recentShort.find((run) => run.outcome !== 'running');
+  const found = reportAttention(attention.entries, pastExpiry, now);
+  const problems: Problem[] = [
+    ...(settings.configurationProblems ?? []).map((problem) => ({
+      kind: 'configuration' as const,
+      text: `Configuration error: ${problem}`,
+      what_to_do: 'Fix the setting in the function app\'s configuration (README, "Configuration").',
+    })),
     ...schedulerProblems(settings, lastRun, lastFinished, now, nextRunAt),
+    ...censusProblems(settings, summary, now),
     // The 10-minute timer matters once it has subscriptions to keep alive.
-    ...(counts.short_lived > 0 && !settings.shortTimerDisabled ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings) : []),
-    ...census.problems(),
+    ...((summary.counts.short_lived ?? 0) > 0 && !settings.shortTimerDisabled ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings) : []),
+    ...found.problems,
+    ...(attention.more
+      ? [{ kind: 'census' as const, text: 'More subscriptions need attention than are listed here (the first 1,000 are).', what_to_do: 'npm run ops -- list --failing lists them all.' }]
+      : []),
   ];
-  const offset = utcOffsetAt(nextRunAt, settings.timeZone);
+  const live = found.counts;
+  // Past the first 1,000 entries, the census's counts are the better estimate.
+  const atLeast = (n: number, census: number) => (attention.more ? Math.max(n, census) : n);
+  const c = summary.counts;
+  const soonest = summary.soonest.find((s) => s.expirationDateTime.getTime() > now.getTime());
+  const timers = timersOf(settings, now, lastRun, lastShortRun, summary);
   const body: Record<string, unknown> = {
     success: problems.length === 0,
-    scheduler: {
-      is_running: !settings.timerDisabled,
-      next_run_time: toZonedIso(nextRunAt, settings.timeZone),
-      next_run_time_utc: nextRunAt.toISOString(),
-      timezone: `${settings.timeZone} (${describeOffset(offset)})`,
-      utc_offset: offset,
-      schedule: settings.cron,
-      function: settings.functionName,
-    },
-    timers: [
-      describeTimer(settings.functionName, settings.cron, nextRunAt, !settings.timerDisabled, lastRun, lastFinished, settings.timeZone),
-      describeTimer(SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE, nextShortRunAt, !settings.shortTimerDisabled, lastShortRun, lastShortFinished, settings.timeZone),
-    ],
+    scheduler: timers.scheduler,
+    timers: timers.entries,
     last_run: lastRun ? describeRun(lastRun) : null,
     last_finished_run_at: lastFinished?.finishedAt?.toISOString() ?? null,
-    subscriptions: counts,
+    subscriptions: {
+      total: c.total,
+      active: c.active,
+      due_before_next_run: c.due_before_next_run,
+      expired: atLeast(live.expired, c.expired),
+      failing: atLeast(live.failing, c.failing),
+      invalid: atLeast(live.invalid, c.invalid),
+      cannot_be_kept_alive: atLeast(live.doomed, c.cannot_be_kept_alive),
+      short_lived: c.short_lived ?? 0,
+      recreated_last_24h: c.recreated_last_24h,
+      missed_notifications_last_24h: atLeast(live.missed, c.missed_notifications_last_24h),
+      soonest_expiration: soonest
+        ? { id: soonest.id, resource: soonest.resource, expiration_date_time: soonest.expirationDateTime.toISOString() }
+        : null,
+    },
     graph_rules: describeRules(input.rules),
-    ...(input.hours !== undefined ? { expiring_within: census.expiring() } : {}),
-    problems,
+    ...(expiring ? { expiring_within: expiring } : {}),
+    problems: problems.map((problem) => problem.text),
+    problem_details: problems,
+    attention: found.listed.map((entry) => describeAttention(entry)),
+    timeline: timelineFrom(summary.histogram, now, nextRunAt, settings.marginHours),
+    recent_runs: recent.map(describeRun),
+    summary_computed_at: summary.startedAt.toISOString(),
     checked_at: now.toISOString(),
   };
-  return { healthy: problems.length === 0, body };
+  return { healthy: problems.length === 0, body, problems };
 }
 
-function describeTimer(
-  name: string,
-  cron: string,
-  nextRunAt: Date,
-  enabled: boolean,
-  lastRun: RunRecord | undefined,
-  lastFinished: RunRecord | undefined,
-  timeZone: string,
-) {
-  return {
-    function: name,
-    schedule: cron,
-    is_running: enabled,
-    timezone: `${timeZone} (${describeOffset(utcOffsetAt(nextRunAt, timeZone))})`,
-    next_run_time: toZonedIso(nextRunAt, timeZone),
-    next_run_time_utc: nextRunAt.toISOString(),
-    last_run: lastRun ? describeRun(lastRun) : null,
-    last_finished_run_at: lastFinished?.finishedAt?.toISOString() ?? null,
-  };
+/**
+ * Active subscriptions whose expiration has passed: those the census saw coming (its soonest, read
+ * again one by one: renewed since, they are fine). Expirations only move forward, so whatever has
+ * expired since the census was among them, unless there were more than it keeps: then the service
+ * is asked (a filter, read only in that case).
+ */
+async function expiredSince(summary: CensusSummary, input: StatusSources, now: Date): Promise<Attention[]> {
+  const past = summary.soonest.filter((s) => s.expirationDateTime.getTime() <= now.getTime());
+  const found: StoredSubscription[] = [];
+  if (past.length >= SOONEST_KEPT) {
+    for await (const page of input.expiringBefore(now)) found.push(...page.filter((s) => s.state === 'active'));
+  } else {
+    const rows = await Promise.all(past.map((s) => input.store.read(s.partitionKey, s.id)));
+    for (const row of rows) if (row?.ok && row.subscription.state === 'active' && row.subscription.expirationDateTime.getTime() <= now.getTime()) found.push(row.subscription);
+  }
+  return found.map((s) => ({
+    kind: 'expired',
+    partitionKey: s.partitionKey,
+    rowKey: s.id,
+    resource: s.resource,
+    at: s.expirationDateTime,
+    expirationDateTime: s.expirationDateTime,
+    state: 'active',
+    lastFailure: s.lastFailure,
+    consecutiveFailures: s.consecutiveFailures,
+  }));
 }
 
 /** The overrides in force and what Graph taught, so a person sees which maximum each kind is asked within. */
 function describeRules(rules: GraphRules) {
-  const learnt = (maximum: ReturnType<GraphRules['learntInForce']>[number]) => ({
+  const learnt = (maximum: LearntMaximum) => ({
     kind: maximum.key,
     max_minutes: maximum.maxMinutes,
     configured_minutes: maximum.configuredMinutes,
@@ -142,78 +202,77 @@ function describeRules(rules: GraphRules) {
   };
 }
 
-function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings): string[] {
-  const problems: string[] = [];
+function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings): Problem[] {
+  const problems: Problem[] = [];
+  const add = (text: string, what_to_do: string) => problems.push({ kind: 'scheduler', text, what_to_do });
+  const byHand = `Check that the function app is running, then run it by hand: POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME} with the master key.`;
   if (lastFinished?.outcome === 'failed') {
-    problems.push(`The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`);
+    add(`The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`, `Fix what the error names. ${byHand}`);
   }
   const finishedAt = lastFinished?.finishedAt;
   if (!finishedAt || now.getTime() - finishedAt.getTime() > SHORT_RUN_MAX_AGE_MS) {
-    problems.push(
+    add(
       `No ${SHORT_LIVED_FUNCTION_NAME} run has finished ${finishedAt ? `since ${finishedAt.toISOString()}` : 'yet'}: it renews the short-lived subscriptions every 10 minutes. ` +
         `Is the function app running? Run it by hand with POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME}.`,
+      byHand,
     );
   }
   if (lastRun?.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
-    problems.push(`The ${SHORT_LIVED_FUNCTION_NAME} run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`);
+    add(`The ${SHORT_LIVED_FUNCTION_NAME} run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`, byHand);
   }
   return problems;
 }
 
-function schedulerProblems(
-  settings: StatusSettings,
-  lastRun: RunRecord | undefined,
-  lastFinished: RunRecord | undefined,
-  now: Date,
-  nextRunAt: Date,
-): string[] {
-  const problems: string[] = [];
-  if (settings.timerDisabled) {
-    problems.push(
-      `The ${settings.functionName} timer is disabled (AzureWebJobs.${settings.functionName}.Disabled): nothing renews the subscriptions.`,
-    );
-  }
-  // A run killed by the host (timeout, restart) never finishes: judge the newest finished run, and
-  // name a run that has been "running" for longer than any run may.
-  if (lastFinished && lastFinished.outcome === 'failed') {
-    problems.push(`The last renewal run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`);
-  }
-  if (lastRun && lastRun.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
-    problems.push(
-      `The renewal run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`,
-    );
-  }
-  const finishedAt = lastFinished?.finishedAt;
-  if (!finishedAt) {
-    problems.push(
-      `No renewal run has finished yet: the next one is due at ${nextRunAt.toISOString()}; run ${settings.functionName} by hand (POST /admin/functions/${settings.functionName}) to check now.`,
-    );
-  } else if (now.getTime() - finishedAt.getTime() > settings.maxRunAgeHours * HOUR_MS) {
-    problems.push(
-      `No renewal run has finished for more than ${settings.maxRunAgeHours} h (last at ${finishedAt.toISOString()}): is the function app running?`,
-    );
-  }
-  return problems;
+function censusProblems(settings: StatusSettings, summary: CensusSummary, now: Date): Problem[] {
+  const intervalMs = runIntervalMs(settings.census.cron, 'UTC', now);
+  const age = now.getTime() - summary.startedAt.getTime();
+  if (!settings.census.disabled && age <= 2 * intervalMs) return [];
+  const why = settings.census.disabled ? ` It is disabled (AzureWebJobs.${settings.census.functionName}.Disabled).` : '';
+  return [
+    {
+      kind: 'census',
+      text: `The census timer is not running: the counts and timeline were last taken at ${summary.startedAt.toISOString()}, more than ${Math.round((2 * intervalMs) / 60_000)} minutes ago.${why}`,
+      what_to_do: `Check that the function app is running and ${settings.census.functionName} is enabled; run it by hand with POST /admin/functions/${settings.census.functionName}.`,
+    },
+  ];
 }
 
-function describeRun(run: RunRecord) {
+async function expiringWithin(input: StatusSources, now: Date, hours: number) {
+  // Flat memory: the soonest MAX_LISTED_EXPIRING are kept, sorted now and then, the rest counted.
+  let listed: StoredSubscription[] = [];
+  let count = 0;
+  const sort = () => listed.sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime()).slice(0, MAX_LISTED_EXPIRING);
+  for await (const page of input.expiringBefore(new Date(now.getTime() + hours * HOUR_MS + 1))) {
+    count += page.length;
+    listed.push(...page);
+    if (listed.length > 2 * MAX_LISTED_EXPIRING) listed = sort();
+  }
+  listed = sort();
   return {
-    id: run.id,
-    trigger: run.trigger,
-    outcome: run.outcome,
-    is_past_due: run.isPastDue,
-    started_at: run.startedAt.toISOString(),
-    finished_at: run.finishedAt?.toISOString() ?? null,
-    checked: run.checked ?? null,
-    due: run.due ?? null,
-    renewed: run.renewed ?? null,
-    failed: run.failed ?? null,
-    recreated: run.recreated ?? null,
-    expired: run.expired ?? null,
-    skipped: run.skipped ?? null,
-    invalid: run.invalid ?? null,
-    deferred: run.deferred ?? null,
-    queued: run.queued ?? null,
-    ...(run.error ? { error: run.error } : {}),
+    hours,
+    count,
+    truncated: count > listed.length,
+    subscriptions: listed.map((s) => ({
+      id: s.id,
+      resource: s.resource,
+      state: s.state,
+      expiration_date_time: s.expirationDateTime.toISOString(),
+      hours_left: Math.round(((s.expirationDateTime.getTime() - now.getTime()) / HOUR_MS) * 10) / 10,
+      consecutive_failures: s.consecutiveFailures,
+    })),
+  };
+}
+
+function describeAttention(a: Attention) {
+  const f = a.lastFailure;
+  return {
+    kind: a.kind,
+    id: a.rowKey,
+    partition_key: a.partitionKey,
+    resource: a.resource ?? null,
+    since: a.at.toISOString(),
+    expiration_date_time: a.expirationDateTime?.toISOString() ?? null,
+    consecutive_failures: a.consecutiveFailures ?? 0,
+    last_error: f ? `${f.at.toISOString()} status ${f.statusCode} ${f.code}: ${f.message}` : a.detail ?? null,
   };
 }

@@ -4,7 +4,7 @@ import type { RunHistory } from '../renewal/ports';
 import type { RunOutcome, RunRecord, RunStart, RunTotals, RunTrigger } from '../renewal/runRecord';
 import { LearntMaximumTable } from './learntMaximumTable';
 import { readDate } from './subscriptionRow';
-import { createTableOnce, explainingErrors } from './tableClient';
+import { explainedTable } from './tableClient';
 
 /** The daily timer's runs and the manual ones ('run', as before), and the short-lived timer's ('shortrun'). */
 export type RunPartition = 'run' | 'shortrun';
@@ -35,13 +35,11 @@ interface RunEntity {
 /** The run-history table: one row per run, newest first. */
 export class RunTable implements RunHistory {
   constructor(
-    table: TableClient,
+    client: TableClient,
     private readonly partition: RunPartition = 'run',
   ) {
     // Every error names this table and says what to do; a table found missing is created again next time.
-    this.table = explainingErrors(table, () => once.forget());
-    const once = createTableOnce(this.table);
-    this.ensureExists = once;
+    ({ table: this.table, ensureExists: this.ensureExists } = explainedTable(client));
   }
 
   private readonly table: TableClient;
@@ -80,6 +78,15 @@ export class RunTable implements RunHistory {
 
   async latestFinished(): Promise<RunRecord | undefined> {
     return this.first(odata`PartitionKey eq ${this.partition} and outcome ne ${'running'}`);
+  }
+
+  async recent(count: number): Promise<RunRecord[]> {
+    // One request: the newest come first (RowKeys count down), and the service stops at the page size.
+    const pages = this.table.listEntities<RunEntity>({ queryOptions: { filter: odata`PartitionKey eq ${this.partition}` } }).byPage({ maxPageSize: count });
+    for await (const page of pages) {
+      if (page.length > 0 || page.continuationToken === undefined) return page.slice(0, count).map(toRunRecord);
+    }
+    return [];
   }
 
   private async first(filter: string): Promise<RunRecord | undefined> {

@@ -54,14 +54,25 @@ export function createTableOnce(table: TableClient): (() => Promise<void>) & { f
   return Object.assign(ensure, { forget: () => (created = undefined) });
 }
 
+/**
+ * A table whose every error is explained (explainingErrors) and that is created when missing, once
+ * (createTableOnce), and again once found missing.
+ */
+export function explainedTable(client: TableClient): { table: TableClient; ensureExists: () => Promise<void> } {
+  const table = explainingErrors(client, () => once.forget());
+  const once = createTableOnce(table);
+  return { table, ensureExists: once };
+}
+
 type Paged = AsyncIterableIterator<unknown> & { byPage?: (settings?: unknown) => AsyncIterableIterator<unknown> };
 
 /** Every error the client throws, explained (explainTableError): promises and paged listings alike. */
-export function explainingErrors(client: TableClient, onMissing?: () => void): TableClient {
+export function explainingErrors(client: TableClient, onMissing?: () => void | Promise<void>): TableClient {
   const table = client.tableName;
-  const explain = (error: unknown) => {
+  const explain = async (error: unknown) => {
     const explained = explainTableError(error, table);
-    if (explained instanceof TableStorageError && explained.tableMissing) onMissing?.();
+    // Awaited, so that whatever follows the failed call sees what forgetting the table changed.
+    if (explained instanceof TableStorageError && explained.tableMissing) await Promise.resolve(onMissing?.()).catch(() => undefined);
     throw explained;
   };
   const iterator = (inner: AsyncIterableIterator<unknown>): AsyncIterableIterator<unknown> => ({

@@ -64,7 +64,7 @@ describe('the ops CLI', () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
     harness.graph.add({ id: 'made-elsewhere', resource: 'users/x/events', expirationDateTime: hoursFrom(new Date(), 40) });
     const adopted = await ops('adopt');
-    expect(JSON.parse(adopted.stdout)).toMatchObject({ adopted: [{ id: 'made-elsewhere' }], alreadyStored: 1, missingOnGraph: [] });
+    expect(JSON.parse(adopted.stdout)).toMatchObject({ adopted: [{ id: 'made-elsewhere' }], alreadyStored: 1, missingOnGraph: null });
   }, 60_000);
 
   it('explains bad usage (exit 2) and bad settings (exit 1)', async () => {
@@ -79,5 +79,46 @@ describe('the ops CLI', () => {
     process.env.WEBHOOK_NOTIFICATION_URL = 'http://insecure.example/hook';
     expect(await ops('register')).toMatchObject({ code: 1, stderr: expect.stringContaining('Configuration error: WEBHOOK_NOTIFICATION_URL: must be an https URL') });
     expect((await ops('list')).code).toBe(0);
+  }, 60_000);
+});
+
+describe('the ops CLI through a pipe', () => {
+  async function seed(count: number): Promise<void> {
+    const far = hoursFrom(new Date(), 24 * 10);
+    const partitions = new Map<string, { partitionKey: string; rowKey: string; [k: string]: unknown }[]>();
+    for (let i = 0; i < count; i++) {
+      const partitionKey = `p${Math.floor(i / 100)}`;
+      const row = { partitionKey, rowKey: `sub-${String(i).padStart(5, '0')}`, resource: `users/u${i}/mailFolders('Inbox')/messages`, expirationDateTime: far, changeType: 'created', notificationUrl: 'https://consumer.example/notifications' };
+      partitions.set(partitionKey, [...(partitions.get(partitionKey) ?? []), row]);
+    }
+    await Promise.all([...partitions.values()].map((rows) => harness.subscriptionsTable.submitTransaction(rows.map((row) => ['create', row]))));
+  }
+
+  it('writes every row before it exits, however much there is: 2,000 rows, one JSON document', async () => {
+    await seed(2000);
+
+    const listed = await ops('list');
+
+    expect(listed.code).toBe(0);
+    const body = JSON.parse(listed.stdout);
+    expect(body.subscriptions).toHaveLength(2000);
+    expect(new Set(body.subscriptions.map((s: { id: string }) => s.id)).size).toBe(2000);
+  }, 120_000);
+
+  it('pages with --limit and the table\'s own continuation token, and filters by partition', async () => {
+    await seed(250);
+
+    const first = JSON.parse((await ops('list', '--limit', '100')).stdout);
+    const second = JSON.parse((await ops('list', '--limit', '100', '--continuation', first.continuation)).stdout);
+    const inOne = JSON.parse((await ops('list', '--partition', 'p2')).stdout);
+
+    expect(first.subscriptions).toHaveLength(100);
+    expect(second.subscriptions[0].id).not.toBe(first.subscriptions[0].id);
+    expect(second.continuation).toEqual(expect.any(String));
+    expect(inOne.subscriptions).toHaveLength(50);
+  }, 120_000);
+
+  it('exits 1 and says what to give for a bad parameter', async () => {
+    expect(await ops('list', '--limit', 'lots')).toMatchObject({ code: 1, stderr: expect.stringContaining('limit must be a whole number from 1 to 1000, e.g. ?limit=100') });
   }, 60_000);
 });

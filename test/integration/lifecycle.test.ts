@@ -1,10 +1,12 @@
 import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { lifecycleNotifications, MAX_BODY_BYTES } from '../../src/functions/lifecycleNotifications';
+import { RECORD_WITHIN_MS } from '../../src/lifecycle/handleLifecycle';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { settled } from '../../src/lifecycle/backlog';
 import { SubscriptionTable } from '../../src/storage/subscriptionTable';
 import { hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
+import { RequestCounter } from '../support/requestCounter';
 import { useHarness } from '../support/useHarness';
 
 const harness = useHarness();
@@ -204,4 +206,37 @@ describe('bad requests', () => {
     expect(harness.messages('warning').filter((m) => m.includes('"event":"lifecycleIgnored"'))).toHaveLength(10);
     expect(harness.messages('warning')).toContainEqual('Lifecycle notifications: 15 more item(s) ignored in this request (not named).');
   });
+});
+
+describe('recorded before the answer, whatever the load', () => {
+  it('answers 202 only once the event is on its row', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
+
+    const answer = await post(notification(id, 'reauthorizationRequired'));
+
+    expect(answer.status).toBe(202);
+    expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: expect.stringMatching(/^(reauthorizationRequired|)$/), lastLifecycleEventAt: expect.any(Date) });
+    await settled();
+  });
+
+  it('answers 503 when the table is too slow to record the event in time, so Graph sends it again; the event still lands', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
+    const counter = await RequestCounter.start(/TableEndpoint=(http:\/\/[^/;]+)/.exec(harness.env.TABLES_CONNECTION_STRING!)![1]!);
+    try {
+      process.env.TABLES_CONNECTION_STRING = counter.connectionString(harness.env.TABLES_CONNECTION_STRING!);
+      // A warm instance (its tables known to exist), then a table service that does not answer in time.
+      expect((await post(notification('not-ours', 'missed'))).status).toBe(202);
+      counter.hold();
+
+      const answer = await post(notification(id, 'subscriptionRemoved'));
+
+      expect(answer).toMatchObject({ status: 503, jsonBody: { success: false, error: 'The notifications could not all be recorded; send them again.' } });
+      expect(harness.messages('warning')).toContainEqual(expect.stringContaining(`not all recorded within ${RECORD_WITHIN_MS} ms`));
+      counter.release();
+      await settled();
+      expect(harness.graph.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    } finally {
+      await counter.stop();
+    }
+  }, 30_000);
 });

@@ -98,7 +98,7 @@ describe('adopt', () => {
       harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(new Date(), 30), changeType: 'created,updated', lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL }),
     );
 
-    const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt');
+    const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt?missing=true');
 
     expect(answer.status).toBe(200);
     expect(answer.jsonBody.adopted.map((s: { id: string }) => s.id).sort()).toEqual(['u1', 'u2', 'u3']);
@@ -130,7 +130,7 @@ describe('adopt after an interrupted recreation', () => {
 
     const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt');
 
-    expect(answer.jsonBody).toMatchObject({ adopted: [], recovered: [{ id: made.id, replaces: old }], missingOnGraph: [] });
+    expect(answer.jsonBody).toMatchObject({ adopted: [], recovered: [{ id: made.id, replaces: old }], missingOnGraph: null });
     expect(await harness.row(made.id)).toMatchObject({ replaces: old, state: 'active' });
     await expect(harness.row(old)).rejects.toMatchObject({ statusCode: 404 });
 
@@ -233,5 +233,46 @@ describe('renew now', () => {
     expect(runs.reduce((sum, r) => sum + (r.renewed as number), 0)).toBe(4);
     expect(runs.every((r) => r.outcome === 'succeeded')).toBe(true);
     expect(Date.now() - (runs[0]!.startedAt as Date).getTime()).toBeLessThan(HOUR);
+  });
+});
+
+describe('list, a page at a time', () => {
+  const list = (query = '') => call(listSubscriptions, 'GET', `webhooks/subscriptions${query}`);
+
+  it('answers one page of at most ?limit= rows and the continuation for the next', async () => {
+    for (let i = 0; i < 5; i++) await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 10 + i) });
+
+    const first = await list('?limit=3');
+    const next = await list(`?limit=3&continuation=${encodeURIComponent(first.jsonBody.continuation)}`);
+
+    expect(first.jsonBody.subscriptions).toHaveLength(3);
+    expect(next.jsonBody).toMatchObject({ continuation: null });
+    expect(next.jsonBody.subscriptions).toHaveLength(2);
+  });
+
+  it('filters by partition, state, expiration and failures', async () => {
+    const soon = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 5), partitionKey: 'a' });
+    const failing = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60), partitionKey: 'a', row: { consecutiveFailures: 2 } });
+    const expired = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -5), partitionKey: 'b', row: { state: 'expired' } });
+    const ids = async (query: string) => (await list(query)).jsonBody.subscriptions.map((s: { id: string }) => s.id).sort();
+
+    expect(await ids('?partitionKey=a')).toEqual([soon, failing].sort());
+    expect(await ids('?state=expired')).toEqual([expired]);
+    expect(await ids('?state=active&expiringWithinHours=24')).toEqual([soon]);
+    expect(await ids('?failing=true')).toEqual([failing]);
+  });
+
+  it.each([
+    ['?limit=0', /^limit must be a whole number from 1 to 1000, e\.g\. \?limit=100/],
+    ['?state=gone', /^state must be active or expired, e\.g\. \?state=expired/],
+    ['?expiringWithinHours=-3', /^expiringWithinHours must be a number of hours/],
+    ['?failing=yes', /^failing must be true or false/],
+    ['?continuation=not-a-token', /^continuation is not a token a list answer gave/],
+    ['?colour=blue', /^Unknown parameter colour: the list takes limit, continuation/],
+    ['?limit=1&limit=2', /^limit is given 2 times/],
+  ])('refuses %s with 400, naming the parameter and giving an example', async (query, message) => {
+    const answer = await list(query);
+    expect(answer.status).toBe(400);
+    expect(answer.jsonBody.error).toMatch(message);
   });
 });

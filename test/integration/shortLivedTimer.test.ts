@@ -74,6 +74,7 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
         is_running: true,
         last_run: expect.objectContaining({ outcome: 'succeeded', renewed: 1 }),
       }),
+      expect.objectContaining({ function: 'subscriptionCensus' }),
     ]);
   });
 

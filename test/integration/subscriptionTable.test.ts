@@ -88,7 +88,7 @@ describe('writing a renewal with a stale ETag', () => {
 });
 
 describe('reading the due rows', () => {
-  it('reads every due row once, across pages and both date types, and none of the others', async () => {
+  it('reads every due DateTime row once, across pages, and none of the others (text dates are the census\'s)', async () => {
     const paged = TableClient.fromConnectionString(inject('azuriteConnectionString'), `due${randomBytes(4).toString('hex')}`, {
       allowInsecureConnection: true,
     });
@@ -107,7 +107,7 @@ describe('reading the due rows', () => {
 
       expect(pages.length).toBeGreaterThan(3);
       const read = pages.flat().sort();
-      expect(read).toEqual(rows.filter((_, i) => i % 3 === 0).map((row) => row.rowKey));
+      expect(read).toEqual(rows.filter((_, i) => i % 3 === 0 && i % 5 !== 0).map((row) => row.rowKey));
     } finally {
       await paged.deleteTable();
     }

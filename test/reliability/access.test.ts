@@ -38,6 +38,8 @@ describe('what each function is registered with', () => {
     const http = Object.fromEntries([...registered.http].map(([name, { route, methods, authLevel }]) => [name, { route, methods, authLevel }]));
     expect(http).toEqual({
       schedulerStatus: { route: 'webhooks/scheduler/status', methods: ['GET'], authLevel: 'function' },
+      // The status page for people: behind a key like the status.
+      statusPage: { route: 'webhooks/scheduler', methods: ['GET'], authLevel: 'function' },
       registerSubscription: { route: 'webhooks/subscriptions', methods: ['POST'], authLevel: 'function' },
       listSubscriptions: { route: 'webhooks/subscriptions', methods: ['GET'], authLevel: 'function' },
       adoptSubscriptions: { route: 'webhooks/subscriptions/adopt', methods: ['POST'], authLevel: 'function' },
@@ -57,6 +59,7 @@ describe('what each function is registered with', () => {
     expect(Object.fromEntries(registered.triggers)).toEqual({
       renewSubscriptions: 'timer',
       renewShortLivedSubscriptions: 'timer',
+      subscriptionCensus: 'timer',
       renewQueuedSubscription: 'storageQueue',
       recordPoisonedRenewal: 'storageQueue',
     });

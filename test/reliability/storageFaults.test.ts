@@ -230,6 +230,27 @@ describe('a table missing', () => {
     expect(harness.graph.patches().map((patch) => patch.path.split('/').pop()).sort()).toEqual([...ids].sort());
   });
 
+  scenario('storage', 'the index table deleted while the app runs: the status names it, the next call creates it and takes a census, and a failure is reported again', harness, async ({ arranged }) => {
+    const [id] = await dueSubscriptions(harness, 1);
+    await status();
+    await arranged();
+    await harness.indexTable.deleteTable();
+
+    const missing = `The table "${harness.env.SUBSCRIPTION_INDEX_TABLE}" does not exist (deleted, or not provisioned): run "azd provision" to create it`;
+    const answer = await status();
+    expect(answer.status).toBe(503);
+    expect(answer.jsonBody.problems).toEqual([expect.stringContaining(`Could not read the subscription tables: ${missing}`)]);
+    noStackNoSecret(JSON.stringify(answer.jsonBody));
+
+    // The next call creates it again, empty, and takes the census it no longer holds.
+    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 403, times: Infinity, code: 'Forbidden', message: 'Insufficient privileges.' });
+    expect((await run())?.message).toMatch(/no subscription could be renewed/);
+    const after = await status();
+    expect(after.jsonBody.subscriptions).toMatchObject({ total: 1, failing: 1 });
+    expect(after.jsonBody.problems).toContainEqual(expect.stringMatching(new RegExp(`^Subscription ${id} .*failed its last 1 renewal attempt\\(s\\): last status 403 Forbidden`)));
+    return { unrenewable: [id!] };
+  });
+
   scenario('storage', 'the runs table deleted while the app runs: the run does not start and says why; the next run creates it again', harness, async ({ arranged }) => {
     const [id] = await dueSubscriptions(harness, 1);
     await status();

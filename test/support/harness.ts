@@ -34,6 +34,8 @@ export class Harness {
     readonly identity: IdentityEmulator,
     readonly subscriptionsTable: TableClient,
     readonly runsTable: TableClient,
+    /** The index table: id entries, attention entries, the census (src/storage/subscriptionIndex.ts). */
+    readonly indexTable: TableClient,
     /** The renewal queue (Azurite's queue service), as the queue trigger would read it. */
     readonly renewalQueue: QueueClient,
     readonly env: Record<string, string>,
@@ -54,6 +56,7 @@ export class Harness {
       TABLES_CONNECTION_STRING: connectionString,
       SUBSCRIPTIONS_TABLE: `subscriptions${suffix}`,
       RUNS_TABLE: `renewalruns${suffix}`,
+      SUBSCRIPTION_INDEX_TABLE: `subscriptionindex${suffix}`,
       // The host's storage, where the renewal queue lives; a queue of its own per harness.
       AzureWebJobsStorage: connectionString,
       RENEWAL_QUEUE: `renewals-${suffix}`,
@@ -74,10 +77,11 @@ export class Harness {
     watchConnectionString(connectionString);
     const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
     const queue = new QueueClient(connectionString, env.RENEWAL_QUEUE!);
-    harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), queue, env);
+    harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), table(env.SUBSCRIPTION_INDEX_TABLE!), queue, env);
     harness.host = host;
     await harness.subscriptionsTable.createTable();
     await harness.runsTable.createTable();
+    await harness.indexTable.createTable();
     return harness;
   }
 
@@ -89,7 +93,7 @@ export class Harness {
     // Settings a test changed or added go back to what the harness set.
     for (const name of Object.keys(process.env)) if (!(name in this.baseline)) delete process.env[name];
     Object.assign(process.env, this.baseline);
-    for (const table of [this.subscriptionsTable, this.runsTable]) {
+    for (const table of [this.subscriptionsTable, this.runsTable, this.indexTable]) {
       for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
     }
     if (await this.renewalQueue.exists()) await this.renewalQueue.clearMessages();
@@ -114,7 +118,7 @@ export class Harness {
 
   async stop(): Promise<void> {
     for (const name of Object.keys(this.env)) delete process.env[name];
-    await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable(), this.renewalQueue.deleteIfExists()]);
+    await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable(), this.indexTable.deleteTable(), this.renewalQueue.deleteIfExists()]);
     await Promise.all([this.graph.stop(), this.identity.stop(), this.host.stop()]);
   }
 
@@ -165,6 +169,12 @@ export class Harness {
       captureOutput('error', (error as Error).message);
       return error as Error;
     }
+  }
+
+  /** A census, as its timer takes one every 15 minutes (tests run it when the clock moves on). */
+  async runCensus(): Promise<void> {
+    const { subscriptionCensus } = await import('../../src/functions/subscriptionCensus');
+    await subscriptionCensus(this.timer(), this.context('subscriptionCensus'));
   }
 
   timer(isPastDue = false): Timer {

@@ -1,0 +1,162 @@
+import { odata } from '@azure/data-tables';
+import { eventLine } from '../renewal/events';
+import { cadenceFor, matchesDefinition } from '../renewal/policy';
+import type { GraphSubscription, Log } from '../renewal/ports';
+import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
+import { runCensus } from '../status/runCensus';
+import { toStoredRow, type SubscriptionEntity } from '../storage/subscriptionRow';
+import { censusInputFor, renewalContextFor, type Services } from '../wiring';
+import { graphCall } from './graphCall';
+import { viewOf, type SubscriptionView } from './operations';
+import { readPartitionKey } from './registration';
+
+// Graph's list pages hold 100 subscriptions: their ids are looked up together.
+const BATCH = 100;
+// At most 15 comparisons in one filter (Querying tables and entities, learn.microsoft.com/rest/api/storageservices).
+const IDS_PER_FILTER = 15;
+const MAX_LISTED_MISSING = 1000;
+
+export interface AdoptionReport {
+  adopted: SubscriptionView[];
+  /** Subscriptions an interrupted recreation had made, put in the place of the row they replace. */
+  recovered: { id: string; replaces: string }[];
+  alreadyStored: number;
+  /**
+   * With `reportMissing`: active rows Graph did not list (the next run finds them gone, 404, and
+   * recreates them), the first 1,000. Null when not asked: finding them reads every row.
+   */
+  missingOnGraph: { id: string; resource: string; expirationDateTime: string }[] | null;
+}
+
+/**
+ * Stores the subscriptions this app has on Graph that the table does not know (GET /subscriptions,
+ * every page), and with `reportMissing` reports rows whose subscription Graph no longer lists. One
+ * that an interrupted recreation made takes the place of the row it replaces, as the recreation would
+ * have done, rather than becoming a second row for the same definition. Graph never returns a
+ * subscription's client state: adopt only subscriptions created with WEBHOOK_CLIENT_STATE, or their
+ * lifecycle notifications will be ignored.
+ *
+ * Its cost follows Graph's list, not the table: each listed id is looked up in the id index (point
+ * reads, a page's ids at once); an id the index does not know is looked for in the table, 15 to a
+ * query (a row typed by hand since the last census); the interrupted recreations come from the
+ * attention entries (every recreation records one before it starts).
+ */
+export async function adopt(services: Services, log: Log, partitionKey = 'default', options: { reportMissing?: boolean } = {}): Promise<AdoptionReport> {
+  const { graph, subscriptions, index } = services;
+  const partition = readPartitionKey(partitionKey);
+  await subscriptions.ensureExists();
+  // The index is complete once a census has gone over the table (rows of an earlier version, by hand).
+  if (!(await index.readSummary())) await runCensus(await censusInputFor(services, log));
+  const report: AdoptionReport = { adopted: [], recovered: [], alreadyStored: 0, missingOnGraph: null };
+  const interrupted = await interruptedRecreations(services);
+  const onGraph = options.reportMissing ? new Set<string>() : undefined;
+  const now = new Date();
+  const context = await renewalContextFor(services, log);
+  const lease = context.leaseMs;
+  // Which timer renews it from now on: the rules in force say, as for every row the app writes.
+  const isShort = (subject: SubscriptionDefinition | StoredSubscription) => cadenceFor(subject, context.rules, services.config.renewal.marginHours) !== 'daily';
+
+  const handle = async (batch: GraphSubscription[]) => {
+    const stored = await storedAmong(services, batch.map((s) => s.id));
+    for (const subscription of batch) {
+      onGraph?.add(subscription.id);
+      if (stored.has(subscription.id)) {
+        report.alreadyStored++;
+        continue;
+      }
+      const owner = interrupted.find((row) => {
+        const definition = definitionOf(row);
+        return !('missing' in definition) && matchesDefinition(subscription, definition);
+      });
+      if (owner && (await recover(services, owner, subscription, lease, now, isShort(owner)))) {
+        interrupted.splice(interrupted.indexOf(owner), 1);
+        report.recovered.push({ id: subscription.id, replaces: owner.id });
+        continue;
+      }
+      const definition = definitionFrom(subscription);
+      await subscriptions.insert(partition, definition, subscription, now, isShort(definition));
+      const adopted = await subscriptions.find(subscription.id);
+      report.adopted.push(viewOf(adopted!));
+      log.info(
+        eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
+          event: 'subscriptionRegistered',
+          subscriptionId: subscription.id,
+          resource: subscription.resource,
+          expiration: subscription.expirationDateTime.toISOString(),
+          adopted: true,
+        }),
+      );
+    }
+  };
+  await graphCall(async () => {
+    let batch: GraphSubscription[] = [];
+    for await (const subscription of graph.list()) {
+      batch.push(subscription);
+      if (batch.length >= BATCH) await handle(batch.splice(0));
+    }
+    if (batch.length > 0) await handle(batch);
+  }, 'list the subscriptions');
+  if (onGraph) report.missingOnGraph = await missingOn(services, onGraph);
+  return report;
+}
+
+/** The ids among `ids` that the table holds: point reads in the index, then one query per 15 the index does not know. */
+async function storedAmong(services: Services, ids: string[]): Promise<Set<string>> {
+  const found = await Promise.all(ids.map((id) => services.subscriptions.findIndexed(id)));
+  const stored = new Set(ids.filter((_, i) => found[i] !== 'unindexed' && found[i] !== undefined));
+  const unknown = ids.filter((_, i) => found[i] === 'unindexed');
+  for (let i = 0; i < unknown.length; i += IDS_PER_FILTER) {
+    const some = unknown.slice(i, i + IDS_PER_FILTER);
+    const filter = some.map((id) => odata`RowKey eq ${id}`).join(' or ');
+    for await (const entity of services.subscriptions.client.listEntities<SubscriptionEntity>({ queryOptions: { filter } })) {
+      stored.add(entity.rowKey);
+      // Found for next time (the census would write it too).
+      await services.index.point(entity.rowKey, entity.partitionKey).catch(() => undefined);
+    }
+  }
+  return stored;
+}
+
+/** Rows a recreation marked and did not finish: among the attention entries, read again. */
+async function interruptedRecreations(services: Services): Promise<StoredSubscription[]> {
+  const { entries } = await services.index.attention();
+  const rows = await Promise.all(entries.filter((e) => e.kind === 'expired').map((e) => services.subscriptions.read(e.partitionKey, e.rowKey)));
+  return rows.flatMap((row) => (row?.ok && row.subscription.recreateStartedAt ? [row.subscription] : []));
+}
+
+/** Active rows whose id Graph did not list: reads every row, a page at a time. */
+async function missingOn(services: Services, onGraph: Set<string>): Promise<NonNullable<AdoptionReport['missingOnGraph']>> {
+  const missing: NonNullable<AdoptionReport['missingOnGraph']> = [];
+  const pages = services.subscriptions.client.listEntities<SubscriptionEntity>().byPage({ maxPageSize: 1000 });
+  for await (const page of pages) {
+    for (const entity of page) {
+      const row = toStoredRow(entity);
+      if (!row.ok || row.subscription.state !== 'active' || onGraph.has(row.subscription.id)) continue;
+      if (missing.length < MAX_LISTED_MISSING) {
+        missing.push({ id: row.subscription.id, resource: row.subscription.resource, expirationDateTime: row.subscription.expirationDateTime.toISOString() });
+      }
+    }
+  }
+  return missing;
+}
+
+/** Puts `created` in the place of `row`, whose recreation made it and was interrupted; false when another worker holds the row. */
+async function recover(
+  services: Services,
+  row: StoredSubscription,
+  created: GraphSubscription,
+  leaseMs: number,
+  now: Date,
+  shortLived: boolean,
+): Promise<boolean> {
+  const definition = definitionOf(row) as SubscriptionDefinition;
+  const leased = await services.subscriptions.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
+  if (!leased) return false;
+  await services.subscriptions.replace(leased, definition, created, now, shortLived);
+  return true;
+}
+
+function definitionFrom(subscription: GraphSubscription): SubscriptionDefinition {
+  const { id: _id, expirationDateTime: _expiration, ...definition } = subscription;
+  return { ...definition, resource: definition.resource.replace(/^\//, '') };
+}

@@ -1,0 +1,72 @@
+import type { Attention, AttentionKind } from '../status/attention';
+import { readDate } from './subscriptionRow';
+
+/**
+ * The attention entries live in one partition of the index table, so the status reads them all with
+ * one query (a query that crosses partitions may come back in pieces: Query Timeout and Pagination,
+ * learn.microsoft.com/rest/api/storageservices/query-timeout-and-pagination).
+ */
+export const ATTENTION_PARTITION = 'attention';
+
+/**
+ * One entry per subscription row and kind. Keys may hold any character a key may, so the partition
+ * key comes with its length: no two rows share a RowKey here.
+ */
+export function attentionRowKey(kind: AttentionKind, partitionKey: string, rowKey: string): string {
+  return `${kind}:${partitionKey.length}:${partitionKey}:${rowKey}`;
+}
+
+export function toAttentionEntity(a: Attention): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  return {
+    partitionKey: ATTENTION_PARTITION,
+    rowKey: attentionRowKey(a.kind, a.partitionKey, a.rowKey),
+    kind: a.kind,
+    subscriptionPartition: a.partitionKey,
+    subscriptionRowKey: a.rowKey,
+    resource: a.resource ?? '',
+    at: a.at,
+    expirationDateTime: a.expirationDateTime ?? '',
+    state: a.state ?? '',
+    consecutiveFailures: a.consecutiveFailures ?? 0,
+    lastErrorAt: a.lastFailure?.at ?? '',
+    lastErrorStatus: a.lastFailure?.statusCode ?? 0,
+    lastErrorCode: a.lastFailure?.code ?? '',
+    // String properties hold at most 32K characters; these are read by people.
+    lastErrorMessage: (a.lastFailure?.message ?? '').slice(0, 1000),
+    detail: (a.detail ?? '').slice(0, 2000),
+  };
+}
+
+const KINDS = new Set<string>(['expired', 'failing', 'invalid', 'doomed', 'missed']);
+
+/** An entry as the index holds it, or undefined when it is not one (typed by hand, another version's). */
+export function fromAttentionEntity(entity: Record<string, unknown>): (Attention & { etag: string }) | undefined {
+  const text = (name: string) => (typeof entity[name] === 'string' && entity[name] !== '' ? (entity[name] as string) : undefined);
+  const kind = text('kind');
+  const partitionKey = typeof entity.subscriptionPartition === 'string' ? entity.subscriptionPartition : undefined;
+  const rowKey = typeof entity.subscriptionRowKey === 'string' ? entity.subscriptionRowKey : undefined;
+  const at = readDate(entity.at);
+  if (!kind || !KINDS.has(kind) || partitionKey === undefined || rowKey === undefined || !at) return undefined;
+  const errorAt = readDate(entity.lastErrorAt);
+  const state = text('state');
+  return {
+    kind: kind as AttentionKind,
+    partitionKey,
+    rowKey,
+    resource: text('resource'),
+    at,
+    expirationDateTime: readDate(entity.expirationDateTime),
+    state: state === 'active' || state === 'expired' ? state : undefined,
+    consecutiveFailures: typeof entity.consecutiveFailures === 'number' && entity.consecutiveFailures > 0 ? entity.consecutiveFailures : undefined,
+    lastFailure: errorAt
+      ? {
+          at: errorAt,
+          statusCode: typeof entity.lastErrorStatus === 'number' ? entity.lastErrorStatus : 0,
+          code: text('lastErrorCode') ?? 'Unknown',
+          message: text('lastErrorMessage') ?? '',
+        }
+      : undefined,
+    detail: text('detail'),
+    etag: typeof entity.etag === 'string' ? entity.etag : '*',
+  };
+}
