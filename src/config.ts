@@ -252,7 +252,8 @@ function readChannelSetting(env: Env, setting: string): string | undefined {
   const value = env[setting];
   if (!present(value)) return undefined;
   const channel = readChannel(value);
-  if ('problem' in channel) throw new ConfigError(setting, `${channel.problem} (got "${value.trim().slice(0, 200)}")`);
+  // The value is not echoed: an Event Hubs connection string pasted here by mistake holds a key.
+  if ('problem' in channel) throw new ConfigError(setting, channel.problem);
   return channel.value;
 }
 

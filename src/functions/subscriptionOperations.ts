@@ -74,7 +74,7 @@ export const updateSubscriptions = operation(async (services, { update }, reques
   }
   const report = await update(services, { partitionKey }, (await readJson(request)) ?? {}, context);
   // Each subscription's outcome is in the report; the answer is 502 only when none could be updated.
-  const none = report.failed.length > 0 && report.updated.length + report.storedForRecreation.length + report.unchanged.length === 0;
+  const none = report.failed.length > 0 && report.updated.length + report.recreated.length + report.storedForRecreation.length + report.unchanged.length === 0;
   return { status: none ? 502 : 200, jsonBody: { success: report.failed.length === 0, ...report } };
 });
 

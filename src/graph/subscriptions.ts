@@ -83,6 +83,16 @@ export class GraphSubscriptions implements SubscriptionGraph {
     return created;
   }
 
+  async get(id: string): Promise<GraphSubscription | undefined> {
+    try {
+      const body = await this.call<SubscriptionResource>((signal) => this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).get());
+      return toGraphSubscription(body);
+    } catch (error) {
+      if (error instanceof GraphRequestError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** GET /subscriptions, every page (`@odata.nextLink`): the subscriptions this app owns. */
   async *list(): AsyncIterable<GraphSubscription> {
     let next: string | undefined = '/subscriptions';

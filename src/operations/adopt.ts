@@ -54,7 +54,7 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
   const context = await renewalContextFor(services, log);
   const lease = context.leaseMs;
   // Which timer renews it from now on: the rules in force say, as for every row the app writes.
-  const isShort = (subject: SubscriptionDefinition | StoredSubscription) => cadenceFor(subject, context.rules, services.config.renewal.marginHours) !== 'daily';
+  const isShort = (subject: SubscriptionDefinition | StoredSubscription) => cadenceFor(subject, context.rules) !== 'daily';
 
   const handle = async (batch: GraphSubscription[]) => {
     const stored = await storedAmong(services, batch.map((s) => s.id));

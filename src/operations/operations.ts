@@ -3,8 +3,9 @@ import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
 import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, renewalTarget } from '../renewal/policy';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
+import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
-import { currentRules, renewalContextFor, runInputFor, type Services } from '../wiring';
+import { renewalContextFor, runInputFor, type Services } from '../wiring';
 import { graphCall } from './graphCall';
 import { OperationError } from './operationError';
 import { readRegistration } from './registration';
@@ -65,11 +66,12 @@ export async function register(services: Services, input: unknown, log: Log): Pr
   if (!clientState) throw new OperationError(503, 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
   const { definition, partitionKey, warnings } = readRegistration(input, config.webhook);
   await subscriptions.ensureExists();
-  const rules = await currentRules(services, log);
+  const context = await renewalContextFor(services, log);
+  const { rules } = context;
   // What Graph would refuse, or what no timer could keep alive, is said before anything is sent.
   const shortTimerEnabled = !config.schedule.shortTimerDisabled;
-  const cadence = cadenceFor(definition, rules, config.renewal.marginHours);
-  const problem = keepAliveProblem(definition, rules, config.renewal.marginHours, shortTimerEnabled);
+  const cadence = cadenceFor(definition, rules);
+  const problem = keepAliveProblem(definition, rules, shortTimerEnabled);
   if (cadence === 'none') throw new OperationError(400, `This subscription cannot be kept alive: ${problem}`);
   if (problem) warnings.push(`It will expire: ${problem}`);
   const now = new Date();
@@ -82,7 +84,13 @@ export async function register(services: Services, input: unknown, log: Log): Pr
   }
   let created: GraphSubscription;
   try {
-    created = await graphCall(() => graph.create({ ...definition, expirationDateTime: target.expiration, clientState }), 'create the subscription', true);
+    // Refused as beyond a maximum Graph has lowered: asked again within it, and the maximum learnt.
+    const fields = { runId: 'register', subscriptionId: 'a registration', resource: definition.resource };
+    created = await graphCall(
+      () => withinGraphMaximum((expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }), target.expiration, definition, context, fields),
+      'create the subscription',
+      true,
+    );
   } catch (error) {
     const existing = error instanceof OperationError && error.status === 502 ? conflictingSubscriptionId(error.message) : undefined;
     if (!existing) throw error;

@@ -108,7 +108,8 @@ export function readRegistration(input: unknown, webhook: WebhookConfig): Regist
 export function channel(field: string, value: string | undefined, setting?: string): string | undefined {
   if (value === undefined) return undefined;
   const read = readChannel(value);
-  if ('problem' in read) throw new OperationError(400, `${field} ${read.problem} (got "${value.slice(0, 200)}"${setting ? `; the default is ${setting}` : ''})`);
+  // The value is not echoed: an Event Hubs connection string pasted here by mistake holds a key.
+  if ('problem' in read) throw new OperationError(400, `${field} ${read.problem}${setting ? ` (the default is ${setting})` : ''}`);
   return read.value;
 }
 

@@ -3,8 +3,9 @@ import { redact } from '../redact';
 import { forEachConcurrently } from '../renewal/concurrently';
 import { eventLine } from '../renewal/events';
 import type { DefinitionChanges, Log } from '../renewal/ports';
-import { graphDeadline, renewalTarget } from '../renewal/policy';
-import { isShortLived, leaseMsFor } from '../renewal/renewSubscription';
+import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget } from '../renewal/policy';
+import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
+import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { renewalContextFor, type Services } from '../wiring';
 import { OperationError } from './operationError';
@@ -44,7 +45,9 @@ export function readUpdate(input: unknown): DefinitionChanges {
 
 export interface UpdateReport {
   updated: SubscriptionView[];
-  /** Rows whose subscription Graph no longer has: the new values are stored, and the next run recreates it with them. */
+  /** Rows whose subscription Graph no longer had: recreated at once with the new values. */
+  recreated: string[];
+  /** Rows whose subscription Graph no longer has and whose recreation failed now: the new values are stored, and each run tries again (the status names them). */
   storedForRecreation: string[];
   /** Already held these values. */
   unchanged: string[];
@@ -67,12 +70,13 @@ export async function update(
   const changes = readUpdate(input);
   const { subscriptions } = services;
   await subscriptions.ensureExists();
-  const report: UpdateReport = { updated: [], storedForRecreation: [], unchanged: [], failed: [] };
+  const report: UpdateReport = { updated: [], recreated: [], storedForRecreation: [], unchanged: [], failed: [] };
   const context = await renewalContextFor(services, log);
   const one = async (row: StoredSubscription) => {
     const outcome = await updateOne(row, changes, services, context, log).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), status: 503 }));
     if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, status: outcome.status });
     else if (outcome.kind === 'updated') report.updated.push(outcome.view);
+    else if (outcome.kind === 'recreated') report.recreated.push(row.id);
     else if (outcome.kind === 'stored') report.storedForRecreation.push(row.id);
     else report.unchanged.push(row.id);
   };
@@ -95,43 +99,55 @@ export async function update(
   return report;
 }
 
-type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'stored' | 'unchanged' } | { failed: string; status: number };
+type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated' | 'stored' | 'unchanged' } | { failed: string; status: number };
 
 async function updateOne(
   row: StoredSubscription,
   changes: DefinitionChanges,
   services: Services,
-  context: Awaited<ReturnType<typeof renewalContextFor>>,
+  context: RenewalContext,
   log: Log,
 ): Promise<Outcome> {
   const { subscriptions, graph } = services;
   if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value)) return { kind: 'unchanged' };
+  const updated = { ...row, ...changes };
+  // As at registration: nothing is moved where no timer could keep it alive (Event Grid under 3 hours).
+  if (cadenceFor(updated, context.rules) === 'none') {
+    return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, status: 400 };
+  }
   const now = new Date();
   const leased = await subscriptions.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
   if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', status: 409 };
   const label = `subscription ${row.id}, resource ${row.resource}`;
-  if (leased.state === 'expired') {
-    // Nothing to PATCH: the recreation creates it with the new values.
-    await subscriptions.saveDefinition(leased, changes);
-    return { kind: 'stored' };
-  }
-  const updated = { ...leased, ...changes };
+  const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource };
   const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
-  let renewed: { expirationDateTime: Date };
-  try {
-    renewed = await graph.update(leased.id, changes, target.expiration, graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context)));
-  } catch (error) {
-    if (error instanceof GraphRequestError && error.statusCode === 404) {
-      await subscriptions.saveDefinition(leased, changes);
-      return { kind: 'stored' };
+  const deadline = graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context));
+  let renewed: { expirationDateTime: Date } | 'gone';
+  if (leased.state === 'expired') renewed = 'gone';
+  else {
+    try {
+      renewed = await withinGraphMaximum((expiration) => graph.update(leased.id, changes, expiration, deadline), target.expiration, updated, context, fields);
+    } catch (error) {
+      if (!(error instanceof GraphRequestError && error.statusCode === 404)) {
+        await subscriptions.release(leased).catch(() => undefined);
+        if (error instanceof CredentialError) return { failed: error.message, status: 503 };
+        const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
+        return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, status: 502 };
+      }
+      renewed = 'gone';
     }
-    await subscriptions.release(leased).catch(() => undefined);
-    if (error instanceof CredentialError) return { failed: error.message, status: 503 };
-    const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
-    return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, status: 502 };
   }
+  if (renewed === 'gone') {
+    // Graph lost it: the new values go on the row, and it is recreated with them now, as a run would.
+    await subscriptions.saveDefinition(leased, changes);
+    const current = await subscriptions.find(row.id);
+    if (!current) return { kind: 'stored' };
+    const outcome = await renewSubscription(current, fields.runId, context, 'recreate');
+    return { kind: outcome === 'recreated' ? 'recreated' : 'stored' };
+  }
+  const at = new Date();
   try {
-    await subscriptions.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at: new Date(), shortLived: isShortLived(updated, context) });
+    await subscriptions.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
   } catch (error) {
     return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, status: 503 };
   }
@@ -144,6 +160,8 @@ async function updateOne(
       expiration: renewed.expirationDateTime.toISOString(),
     }),
   );
-  const stored = await subscriptions.find(row.id);
-  return { kind: 'updated', view: viewOf(stored ?? { ...updated, expirationDateTime: renewed.expirationDateTime }) };
+  return {
+    kind: 'updated',
+    view: viewOf({ ...updated, expirationDateTime: renewed.expirationDateTime, lastRenewedAt: at, consecutiveFailures: 0, leaseUntil: undefined, shortLived: isShortLived(updated, context) }),
+  };
 }

@@ -32,9 +32,13 @@ export const LONGEST_DAILY_INTERVAL_MS = 25 * HOUR_MS;
 export const EVENT_GRID_MIN_AHEAD_MS = 3 * HOUR_MS;
 
 /**
- * Which timer keeps a subscription alive: `daily` when its longest renewal outlives the daily interval
- * plus the margin (one failed daily run loses nothing), `short` when only the 10-minute timer can,
- * `none` when neither can (an Event Grid subscription whose maximum is under Event Grid's 3 hours).
+ * Which timer keeps a subscription alive: `daily` when its longest renewal outlives two daily
+ * intervals (50 h, the autumn clock change included), so that even renewed at every check, one failed
+ * check loses nothing; `short` when only the 10-minute timer can; `none` when neither can (an Event
+ * Grid subscription whose maximum is under Event Grid's 3 hours). (With the default margin this is
+ * the same as "cannot span the daily interval plus the margin" for every documented kind; unlike that
+ * rule it does not move the 3-day kinds to the 10-minute timer when RENEWAL_MARGIN_HOURS is raised,
+ * which would leave them less slack, not more.)
  */
 export type Cadence = 'daily' | 'short' | 'none';
 
@@ -46,10 +50,10 @@ export function longestRenewalMs(lifetime: Pick<Lifetime, 'maxMinutes'>): number
   return (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS;
 }
 
-export function cadenceOf(lifetime: Pick<Lifetime, 'maxMinutes'>, marginHours: number, channel: 'webhook' | 'eventHub' | 'eventGrid'): Cadence {
+export function cadenceOf(lifetime: Pick<Lifetime, 'maxMinutes'>, channel: 'webhook' | 'eventHub' | 'eventGrid'): Cadence {
   const longest = longestRenewalMs(lifetime);
   if (channel === 'eventGrid' && longest < EVENT_GRID_MIN_AHEAD_MS) return 'none';
-  if (longest >= LONGEST_DAILY_INTERVAL_MS + marginHours * HOUR_MS) return 'daily';
+  if (longest >= 2 * LONGEST_DAILY_INTERVAL_MS) return 'daily';
   // A renewal that cannot outlive two short runs leaves no spare run at all.
   return longest > 2 * SHORT_LIVED_INTERVAL_MS ? 'short' : 'none';
 }
@@ -68,11 +72,17 @@ export function horizonFor(cadence: Cadence, schedules: Schedules): Date {
   return new Date(schedules.short.nextRunAt.getTime() + SHORT_LIVED_MARGIN_MS);
 }
 
-/** Which runs work on a subscription: each timer on its own cadence (all to the daily one when the short timer is off). */
+/**
+ * Which runs work on a subscription: each timer on its own cadence (all to the daily one when the
+ * short timer is off). The 10-minute timer also takes one of the daily timer's that would expire
+ * before the daily run comes: a rule changed since it was last renewed (a learnt maximum set aside,
+ * an override), or it was adopted with less than a day left. Never both timers for one row otherwise.
+ */
 export type RunScope = 'daily' | 'short' | 'any';
 
-export function inScope(scope: RunScope, cadence: Cadence, shortEnabled: boolean): boolean {
+export function inScope(scope: RunScope, cadence: Cadence, expiration: Date, schedules: Schedules): boolean {
   if (scope === 'any') return true;
-  const owner = cadence === 'daily' || !shortEnabled ? 'daily' : 'short';
-  return owner === scope;
+  const owner = cadence === 'daily' || !schedules.short.enabled ? 'daily' : 'short';
+  if (owner === scope) return true;
+  return scope === 'short' && expiration.getTime() <= schedules.daily.nextRunAt.getTime();
 }

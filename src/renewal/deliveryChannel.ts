@@ -43,11 +43,15 @@ export function readChannel(value: string): DeliveryChannel | { problem: string 
   return { kind: 'webhook', value: url.toString() };
 }
 
-/** The kind of a stored value; a value that reads as no channel is taken for a webhook (it was checked when stored). */
+/**
+ * The kind of a stored value, by its prefix alone: a row typed by hand or a subscription adopted with
+ * an address the checks above would refuse is still renewed by its channel's rules (Event Grid's 3 hours).
+ */
 export function channelKind(value: string | undefined): ChannelKind {
-  if (value === undefined) return 'webhook';
-  const channel = readChannel(value);
-  return 'kind' in channel ? channel.kind : 'webhook';
+  const text = value?.trim() ?? '';
+  if (/^eventgrid:/i.test(text)) return 'eventGrid';
+  if (/^eventhub:/i.test(text)) return 'eventHub';
+  return 'webhook';
 }
 
 function eventHub(text: string): DeliveryChannel | { problem: string } {

@@ -144,10 +144,12 @@ export class GraphRules {
 
   lifetimeOf(subject: LifetimeSubject): Lifetime {
     const found = this.ruleFor(subject.resource);
-    const rich = subject.includeResourceData === true && found?.richMaxMinutes !== undefined;
+    // With resource data a kind is a kind of its own, whether the docs give it another number or not:
+    // what Graph teaches about one never lowers the other.
+    const rich = subject.includeResourceData === true;
     const kind = found?.kind ?? 'unknown';
     const key = rich ? `${kind}+rich` : kind;
-    const configuredMinutes = found ? (rich ? found.richMaxMinutes! : found.maxMinutes) : UNKNOWN_MAX_MINUTES;
+    const configuredMinutes = found ? ((rich ? found.richMaxMinutes : undefined) ?? found.maxMinutes) : UNKNOWN_MAX_MINUTES;
     const learnt = this.inForce(key, configuredMinutes);
     let maxMinutes = learnt?.maxMinutes ?? configuredMinutes;
     let source: Lifetime['source'] = learnt ? 'learnt' : found ? found.source : 'assumed';
@@ -204,6 +206,6 @@ export class GraphRules {
     const [kind, variant] = key.split('+');
     const found = this.rules.find((candidate) => candidate.kind === kind);
     if (!found) return kind === 'unknown' ? UNKNOWN_MAX_MINUTES : undefined;
-    return variant === 'rich' ? found.richMaxMinutes : found.maxMinutes;
+    return variant === 'rich' ? (found.richMaxMinutes ?? found.maxMinutes) : found.maxMinutes;
   }
 }

@@ -24,6 +24,8 @@ export class LeasesAhead {
     private readonly now: () => Date,
     /** Whether a row is still waiting to be started by the run. */
     private readonly waiting: (row: StoredSubscription) => boolean,
+    /** Rows leased for less than `leaseMs` (short-lived ones, in a manual run): left for the renewal to lease itself. */
+    private readonly shorterLease: (row: StoredSubscription) => boolean = () => false,
   ) {
     for (const row of rows) {
       const list = this.byPartition.get(row.partitionKey);
@@ -45,7 +47,7 @@ export class LeasesAhead {
         await inFlight;
         continue;
       }
-      if (this.leased.has(subscription) || this.tried.has(subscription)) break;
+      if (this.leased.has(subscription) || this.tried.has(subscription) || this.shorterLease(subscription)) break;
       const claim = this.claimChunk(subscription).finally(() => this.claiming.delete(key));
       this.claiming.set(key, claim);
       await claim;
@@ -97,7 +99,7 @@ export class LeasesAhead {
     this.tried.add(first);
     for (const row of this.byPartition.get(first.partitionKey) ?? []) {
       if (chunk.length >= CHUNK) break;
-      if (row === first || this.tried.has(row) || !this.waiting(row) || isLeased(row, now)) continue;
+      if (row === first || this.tried.has(row) || !this.waiting(row) || isLeased(row, now) || this.shorterLease(row)) continue;
       chunk.push(row);
       this.tried.add(row);
     }

@@ -49,17 +49,17 @@ export function renewalTarget(subscription: RenewalSubject, rules: GraphRules, n
 }
 
 /** Which timer keeps `subscription` alive under the rules in force. */
-export function cadenceFor(subscription: RenewalSubject, rules: GraphRules, marginHours: number): Cadence {
-  return cadenceOf(rules.lifetimeOf(subscription), marginHours, channelKind(subscription.notificationUrl));
+export function cadenceFor(subscription: RenewalSubject, rules: GraphRules): Cadence {
+  return cadenceOf(rules.lifetimeOf(subscription), channelKind(subscription.notificationUrl));
 }
 
 /**
  * Why no timer keeps `subscription` alive, or undefined when one does: an Event Grid subscription whose
  * maximum is under Event Grid's 3 hours, or a short-lived one while the short-lived timer is disabled.
  */
-export function keepAliveProblem(subscription: RenewalSubject, rules: GraphRules, marginHours: number, shortTimerEnabled: boolean): string | undefined {
+export function keepAliveProblem(subscription: RenewalSubject, rules: GraphRules, shortTimerEnabled: boolean): string | undefined {
   const lifetime = rules.lifetimeOf(subscription);
-  const cadence = cadenceOf(lifetime, marginHours, channelKind(subscription.notificationUrl));
+  const cadence = cadenceOf(lifetime, channelKind(subscription.notificationUrl));
   const allows = `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind}${lifetime.key.endsWith('+rich') ? ' (with resource data)' : ''} subscription${lifetime.cappedBecause ? ` (${lifetime.cappedBecause})` : ''}`;
   if (cadence === 'none') {
     return channelKind(subscription.notificationUrl) === 'eventGrid'
@@ -67,7 +67,7 @@ export function keepAliveProblem(subscription: RenewalSubject, rules: GraphRules
       : `${allows}: too short for even the ${SHORT_LIVED_FUNCTION_NAME} timer (every 10 minutes) to keep it alive.`;
   }
   if (cadence === 'short' && !shortTimerEnabled) {
-    return `${allows}, less than a day plus RENEWAL_MARGIN_HOURS, and the ${SHORT_LIVED_FUNCTION_NAME} timer that renews such subscriptions is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled): enable it.`;
+    return `${allows}, less than two days, and the ${SHORT_LIVED_FUNCTION_NAME} timer that renews such subscriptions is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled): enable it.`;
   }
   return undefined;
 }
@@ -133,7 +133,7 @@ export function workFor(
 
 /** The horizon `subscription` is due against: its own timer's next run plus that timer's margin. */
 export function dueHorizon(subscription: RenewalSubject, rules: GraphRules, schedules: Schedules): Date {
-  return horizonFor(cadenceFor(subscription, rules, schedules.daily.marginHours), schedules);
+  return horizonFor(cadenceFor(subscription, rules), schedules);
 }
 
 /**

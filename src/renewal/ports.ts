@@ -114,6 +114,8 @@ export interface SubscriptionGraph {
   update(id: string, changes: DefinitionChanges, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }>;
   /** POST /subscriptions; Graph validates the notification URLs before it answers. */
   create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription>;
+  /** GET /subscriptions/{id}; undefined when Graph has no such subscription (404). */
+  get(id: string): Promise<GraphSubscription | undefined>;
   /** GET /subscriptions, all pages. */
   list(): AsyncIterable<GraphSubscription>;
   /** DELETE /subscriptions/{id}. */

@@ -93,7 +93,10 @@ export async function recreateSubscription(
     const failure = toFailure(outcome.error, context.now(), definition.resource);
     // No answer, or a server error: Graph may have created it; the next attempt looks before it creates.
     const mayHaveCreated = failure.statusCode === 0 || failure.statusCode >= 500;
-    const advice = /validation/i.test(failure.message)
+    const other = failure.statusCode === 409 ? conflictingSubscriptionId(failure.message) : undefined;
+    const advice = other
+      ? `Graph already has subscription ${other} for this resource and changeType, with another definition: remove it (npm run ops -- remove ${other}) if it is not needed, and the next run creates this one; or remove this row. The definition is kept.`
+      : /validation/i.test(failure.message)
       ? `Graph could not validate the notification URL (${definition.notificationUrl}${definition.lifecycleNotificationUrl ? ` or ${definition.lifecycleNotificationUrl}` : ''}): it must answer Graph's validation request within 10 s. The definition is kept; the next run tries again.`
       : 'The definition is kept; the next run tries again.';
     return fail(marked, failure, mayHaveCreated, advice);
@@ -147,6 +150,10 @@ async function createOrAdoptConflict(
     const existing = await unclaimedConflict(error, context);
     if (!existing) return { error };
     try {
+      // Only the subscription this definition describes is taken: not one made by hand or by another
+      // deployment for the same resource (another notification URL, or without our lifecycle URL).
+      const found = await context.graph.get(existing);
+      if (!found || !matchesDefinition(found, definition)) return { error };
       return { created: { id: existing, ...(await context.graph.renew(existing, expiration, deadline)) }, adopted: true };
     } catch (renewError) {
       if (renewError instanceof CredentialError) throw renewError;

@@ -91,7 +91,7 @@ export async function renewSubscription(
       ),
     );
   }
-  const problem = keepAliveProblem(leased, context.rules, policy.marginHours, context.schedules.short.enabled);
+  const problem = keepAliveProblem(leased, context.rules, context.schedules.short.enabled);
   if (problem) {
     log.warn(eventLine(`Webhook will expire before the next run (${label}): ${problem}`, { event: 'cannotKeepAlive', ...fields, problem }));
   }
@@ -154,7 +154,7 @@ export async function renewSubscription(
 
 /** Whether the 10-minute timer, not the daily one, renews it from now on (the row's `shortLived` mark). */
 export function isShortLived(subscription: StoredSubscription, context: Pick<RenewalContext, 'rules' | 'policy'>): boolean {
-  return cadenceFor(subscription, context.rules, context.policy.marginHours) !== 'daily';
+  return cadenceFor(subscription, context.rules) !== 'daily';
 }
 
 /**

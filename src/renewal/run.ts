@@ -8,7 +8,7 @@ import { mailboxOf } from './mailbox';
 import type { RenewalHandOff, RunHistory, SubscriptionStore } from './ports';
 import { horizonFor, inScope, type RunScope } from './cadence';
 import { cadenceFor, workFor, type Work } from './policy';
-import { renewSubscription, type RenewalContext } from './renewSubscription';
+import { leaseMsFor, renewSubscription, type RenewalContext } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
 import type { StoredRow, StoredSubscription } from './subscription';
 
@@ -133,8 +133,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
         const subscription = row.subscription;
         // Each timer keeps its own subscriptions alive (a selection may return the other's): the
         // rules in force now say which, and against which horizon it is due.
-        const cadence = cadenceFor(subscription, input.rules, policy.marginHours);
-        if (input.subscriptionId === undefined && !inScope(input.scope, cadence, input.schedules.short.enabled)) continue;
+        const cadence = cadenceFor(subscription, input.rules);
+        if (input.subscriptionId === undefined && !inScope(input.scope, cadence, subscription.expirationDateTime, input.schedules)) continue;
         totals.checked++;
         const needed = workFor(subscription, horizonFor(cadence, input.schedules), input.force);
         if (!needed) continue;
@@ -165,7 +165,8 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
     // Items start in mailbox order, not table order: what is left is whatever was not started.
     const notStarted = new Set(due);
-    const leases = new LeasesAhead(store, due, input.leaseMs, input.now, (row) => notStarted.has(row));
+    // A short-lived row is never leased for longer than it can wait behind a worker killed halfway.
+    const leases = new LeasesAhead(store, due, input.leaseMs, input.now, (row) => notStarted.has(row), (row) => leaseMsFor(row, input) < input.leaseMs);
     await forEachWithinLimits(
       due,
       {

@@ -108,8 +108,8 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
     })),
     ...schedulerProblems(settings, lastRun, lastFinished, now, nextRunAt),
     ...censusProblems(settings, summary, now),
-    // The 10-minute timer matters once it has subscriptions to keep alive.
-    ...((summary.counts.short_lived ?? 0) > 0 && !settings.shortTimerDisabled ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings) : []),
+    // The 10-minute timer matters once it has subscriptions to keep alive (disabled: at once, not at the next census).
+    ...((summary.counts.short_lived ?? 0) > 0 ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings, summary.counts.short_lived!) : []),
     ...found.problems,
     ...(attention.more
       ? [{ kind: 'census' as const, text: 'More subscriptions need attention than are listed here (the first 1,000 are).', what_to_do: 'npm run ops -- list --failing lists them all.' }]
@@ -202,9 +202,16 @@ function describeRules(rules: GraphRules) {
   };
 }
 
-function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings): Problem[] {
+function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings, shortLived: number): Problem[] {
   const problems: Problem[] = [];
   const add = (text: string, what_to_do: string) => problems.push({ kind: 'scheduler', text, what_to_do });
+  if (settings.shortTimerDisabled) {
+    add(
+      `The ${SHORT_LIVED_FUNCTION_NAME} timer is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled), and ${shortLived} subscription(s) only it can keep alive (presence, Teams Shifts, resource data) expire between two daily checks.`,
+      `Enable it: set AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled to false (portal: the function's Enable button).`,
+    );
+    return problems;
+  }
   const byHand = `Check that the function app is running, then run it by hand: POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME} with the master key.`;
   if (lastFinished?.outcome === 'failed') {
     add(`The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`, `Fix what the error names. ${byHand}`);

@@ -48,6 +48,10 @@ async function learn(
   fields: { runId: string; subscriptionId: string; resource: string },
 ): Promise<void> {
   const lifetime = context.rules.lifetimeOf(subject);
+  // Nothing to learn when Graph states what this subscription was already held to (its clock is behind
+  // ours, or a Teams cap without a lifecycle URL), nor for a resource no rule names: one unknown
+  // resource's maximum says nothing of another's (GRAPH_MAX_LIFETIMES takes a pattern for it).
+  if (maxMinutes >= lifetime.maxMinutes || !lifetime.known) return;
   const learnt = context.rules.learn({
     key: lifetime.key,
     maxMinutes,

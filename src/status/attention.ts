@@ -51,7 +51,7 @@ export function attentionFor(
     if (s.consecutiveFailures > 0) {
       found.push({ ...base, kind: 'failing', at: s.lastFailure?.at ?? now, consecutiveFailures: s.consecutiveFailures, lastFailure: s.lastFailure });
     }
-    const problem = keepAliveProblem(s, settings.rules, settings.marginHours, settings.schedules.short.enabled);
+    const problem = keepAliveProblem(s, settings.rules, settings.schedules.short.enabled);
     if (problem) found.push({ ...base, kind: 'doomed', at: now, detail: problem });
   }
   if (s.lastMissedAt && s.lastMissedAt.getTime() > now.getTime() - 24 * HOUR_MS) found.push({ ...base, kind: 'missed', at: s.lastMissedAt });
@@ -115,9 +115,16 @@ export function whatToDo(a: Attention): string {
     case 'invalid':
       return 'Fix the row in Azure Storage Explorer as the problem says (README, "Table schema"): until then it is never renewed.';
     case 'doomed':
-      return /Event Grid/.test(a.detail ?? '')
-        ? 'No timer can renew it 3 hours ahead as Event Grid wants: register it again with a webhook or Event Hubs notificationUrl, then remove this one (npm run ops -- remove <id>).'
-        : 'Enable the renewShortLivedSubscriptions timer (AzureWebJobs.renewShortLivedSubscriptions.Disabled = false): until then it expires between two daily checks.';
+      if (/no lifecycleNotificationUrl/.test(a.detail ?? '') && /Event Grid/.test(a.detail ?? '')) {
+        return 'Register it again with a lifecycleNotificationUrl (Graph then allows it 3 days), then remove this one (npm run ops -- remove <id>).';
+      }
+      if (/Event Grid/.test(a.detail ?? '')) {
+        return 'No timer can renew it 3 hours ahead as Event Grid wants: register it again with a webhook or Event Hubs notificationUrl, then remove this one (npm run ops -- remove <id>).';
+      }
+      if (/is disabled/.test(a.detail ?? '')) {
+        return 'Enable the renewShortLivedSubscriptions timer (AzureWebJobs.renewShortLivedSubscriptions.Disabled = false): until then it expires between two daily checks.';
+      }
+      return 'If Graph allows this resource more, say so in GRAPH_MAX_LIFETIMES (README, "Graph\'s rules"); otherwise remove it (npm run ops -- remove <id>).';
     case 'missed':
       return 'Have the consumer resync that resource with a delta query: notifications were lost.';
   }

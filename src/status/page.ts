@@ -17,6 +17,7 @@ export interface PageData {
   attention?: { kind: string; id: string; partition_key: string; resource: string | null; since: string; expiration_date_time: string | null; consecutive_failures: number; last_error: string | null }[];
   timeline?: Timeline;
   recent_runs?: Record<string, unknown>[];
+  graph_rules?: { overrides: { kind: string; max_minutes: number }[]; learnt: { kind: string; max_minutes: number; configured_minutes: number; learnt_at: string }[] };
 }
 
 
@@ -28,6 +29,7 @@ const COUNT_LABELS: [string, string, boolean][] = [
   ['failing', 'failing', true],
   ['invalid', 'malformed rows', true],
   ['cannot_be_kept_alive', 'cannot be kept alive', true],
+  ['short_lived', 'renewed every 10 minutes', false],
   ['missed_notifications_last_24h', 'missed notifications (24 h)', true],
   ['recreated_last_24h', 'recreated (24 h)', false],
 ];
@@ -56,6 +58,7 @@ ${data.timeline ? `<section><h2>Upcoming expirations, next ${esc(data.timeline.h
 ${timersSection(data.timers ?? [])}
 ${countsSection(data.subscriptions ?? {})}
 ${runsSection(data.recent_runs ?? [])}
+${rulesSection(data.graph_rules)}
 ${attentionSection(data.attention ?? [])}
 </main>
 </body>
@@ -95,6 +98,16 @@ function runsSection(runs: Record<string, unknown>[]): string {
     .map((r) => `<tr><td class="when">${esc(r.started_at)}</td><td>${esc(r.trigger)}</td><td>${esc(r.outcome)}</td><td>${esc(r.checked)}</td><td>${esc(r.due)}</td><td>${esc(r.renewed)}</td><td>${esc(r.failed)}</td><td>${esc(r.recreated)}</td><td>${esc(r.queued)}</td><td class="long">${esc(r.error ?? '')}</td></tr>`)
     .join('\n');
   return `<section><h2>Last runs</h2><div class="scroll"><table><thead><tr><th>started</th><th>trigger</th><th>outcome</th><th>checked</th><th>due</th><th>renewed</th><th>failed</th><th>recreated</th><th>queued</th><th>error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+}
+
+/** What the rules in force differ from the documented table by: overrides, and maxima Graph taught. */
+function rulesSection(rules: PageData['graph_rules']): string {
+  const rows = [
+    ...(rules?.overrides ?? []).map((o) => `<tr><td class="kind">${esc(o.kind)}</td><td>${esc(o.max_minutes)}</td><td>GRAPH_MAX_LIFETIMES</td></tr>`),
+    ...(rules?.learnt ?? []).map((l) => `<tr><td class="kind">${esc(l.kind)}</td><td>${esc(l.max_minutes)}</td><td>Graph stated it at ${esc(l.learnt_at)} (the rules said ${esc(l.configured_minutes)})</td></tr>`),
+  ];
+  if (rows.length === 0) return '';
+  return `<section><h2>Graph's rules in force, where they differ from the documented table</h2><div class="scroll"><table><thead><tr><th>kind</th><th>maximum, minutes</th><th>from</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div></section>`;
 }
 
 function attentionSection(entries: NonNullable<PageData['attention']>): string {

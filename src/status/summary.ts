@@ -112,12 +112,12 @@ export class CensusTally {
     this.counts.active++;
     this.keepSoonest(s);
     this.count(expiresAt);
-    const { rules, schedules, marginHours } = this.settings;
+    const { rules, schedules } = this.settings;
     // Due against its own timer's next run: the daily check's, or the 10-minute timer's.
     if (expiresAt < dueHorizon(s, rules, schedules).getTime()) this.counts.due_before_next_run++;
-    if (cadenceFor(s, rules, marginHours) !== 'daily') this.counts.short_lived!++;
+    if (cadenceFor(s, rules) !== 'daily') this.counts.short_lived!++;
     if (s.consecutiveFailures > 0) this.counts.failing++;
-    if (keepAliveProblem(s, rules, marginHours, schedules.short.enabled)) this.counts.cannot_be_kept_alive++;
+    if (keepAliveProblem(s, rules, schedules.short.enabled)) this.counts.cannot_be_kept_alive++;
   }
 
   result(): Pick<CensusSummary, 'counts' | 'soonest' | 'histogram'> {

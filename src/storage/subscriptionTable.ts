@@ -357,7 +357,11 @@ export class SubscriptionTable implements SubscriptionStore {
     const expiration = renewed
       ? { expirationDateTime: renewed.expiration, lastRenewedAt: renewed.at, consecutiveFailures: 0, shortLived: renewed.shortLived }
       : {};
-    await this.mergeWithRetry(subscription, () => ({ ...changes, ...expiration, leaseUntil: CLEARED }), () => false);
+    const written = await this.mergeWithRetry(subscription, () => ({ ...changes, ...expiration, leaseUntil: CLEARED }), () => false);
+    // A renewal with it settles the failures, as saveRenewal's does.
+    if (renewed && (written?.row.consecutiveFailures ?? 0) + subscription.consecutiveFailures > 0) {
+      await this.index?.unflag('failing', subscription.partitionKey, subscription.id).catch(() => undefined);
+    }
   }
 
   async remove(subscription: StoredSubscription): Promise<void> {

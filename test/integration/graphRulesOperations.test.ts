@@ -88,15 +88,62 @@ describe('every delivery channel', () => {
     expect(answer).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^notificationUrl names an Event Hubs namespace but not an event hub in it .*\/eventhubname\/<event hub>/) } });
   });
 
-  it('renews an Event Grid subscription at least 3 hours ahead, like any other', async () => {
-    const id = await storeSubscription(harness, { resource: 'users', expiresAt: hoursFrom(new Date(), 6) });
+  it('renews an Event Grid subscription at least 3 hours ahead, a short-lived one too', async () => {
+    const id = await storeSubscription(harness, { resource: 'teams/5a1b/schedule/shifts', expiresAt: new Date(Date.now() + 30 * MINUTE), row: { notificationUrl: GRID } });
     harness.graph.subscriptions.get(id)!.notificationUrl = GRID;
-    await harness.subscriptionsTable.updateEntity({ partitionKey: 'default', rowKey: id, notificationUrl: GRID }, 'Merge');
+
+    await harness.runShortTimer();
+
+    expect(harness.graph.patches(id)).toHaveLength(1);
+    expect(minutesAhead(harness.graph.subscriptions.get(id)!.expirationDateTime)).toBe(350);
+    expect(harness.graph.violations).toEqual([]);
+  });
+});
+
+describe("Graph's 409 when a lost subscription is created again", () => {
+  const lost = async (notificationUrl?: string) => {
+    const id = await storeSubscription(harness, { resource: 'users/8d3e/events', expiresAt: hoursFrom(new Date(), 20), onGraph: false, row: { state: 'expired' } });
+    // What an attempt made and could not record, and that Graph's list does not show yet: only the 409 names it.
+    const orphan = harness.graph.add({
+      id: '7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a',
+      resource: 'users/8d3e/events',
+      expirationDateTime: hoursFrom(new Date(), 2),
+      notificationUrl: notificationUrl ?? harness.env.WEBHOOK_NOTIFICATION_URL,
+      lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
+    });
+    return { id, orphan };
+  };
+
+  it('adopts the subscription Graph names when it is the one the row describes, renewing it, with no second one', async () => {
+    const { id, orphan } = await lost();
 
     await harness.runTimer();
 
-    expect(harness.graph.patches(id)).toHaveLength(1);
-    expect(harness.graph.violations).toEqual([]);
+    expect(harness.graph.subscriptions.size).toBe(1);
+    expect(await harness.row(orphan.id)).toMatchObject({ replaces: id, state: 'active' });
+    expect(minutesAhead(orphan.expirationDateTime)).toBeGreaterThan(70 * 60);
+    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(/adopted the one an interrupted attempt had created/));
+  });
+
+  it('leaves alone one that only shares the resource (another notification URL), and says the creation was refused', async () => {
+    const { id } = await lost('https://localhost:1/someone-else');
+
+    await harness.runTimer();
+
+    expect(await harness.row(id)).toMatchObject({ state: 'expired', lastErrorStatus: 409 });
+    expect(harness.graph.subscriptions.get('7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a')!.notificationUrl).toBe('https://localhost:1/someone-else');
+  });
+});
+
+describe('a maximum Graph states when it refuses a registration', () => {
+  it('is asked within at once, and learnt', async () => {
+    harness.graph.maximumOverride = (resource) => (/events/i.test(resource) ? 4230 : undefined);
+
+    const answer = await register({ resource: 'users/8d3e/events' });
+
+    expect(answer.status).toBe(201);
+    expect(minutesAhead(harness.graph.subscriptions.get(answer.jsonBody.subscription.id)!.expirationDateTime)).toBe(4220);
+    expect(await harness.runs('learntmaximum')).toEqual([expect.objectContaining({ key: 'outlook', maxMinutes: 4230 })]);
   });
 });
 
@@ -186,16 +233,24 @@ describe('update', () => {
     expect({ ...after, etag: undefined, timestamp: undefined }).toMatchObject({ ...before, etag: undefined, timestamp: undefined, leaseUntil: '' });
   });
 
-  it('stores the new URL on a row whose subscription Graph lost, so the recreation uses it', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 30), onGraph: false });
+  it('recreates at once, with the new URL, a subscription Graph lost, even one not due for days', async () => {
+    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60), onGraph: false });
     const moved = `${harness.host.notificationUrl}?endpoint=v2`;
 
     const answer = await call(updateSubscription, 'PATCH', `webhooks/subscriptions/${id}`, { notificationUrl: moved }, { id });
-    expect(answer.jsonBody).toMatchObject({ storedForRecreation: [id] });
-    await harness.runTimer();
 
+    expect(answer.jsonBody).toMatchObject({ success: true, recreated: [id] });
     const [successor] = [...harness.graph.subscriptions.values()];
     expect(successor).toMatchObject({ notificationUrl: moved });
+    expect((await harness.row(successor!.id)).replaces).toBe(id);
+  });
+
+  it('refuses to move a subscription to a channel no timer could keep it alive on', async () => {
+    const id = await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: new Date(Date.now() + 40 * MINUTE) });
+    const answer = await call(updateSubscription, 'PATCH', `webhooks/subscriptions/${id}`, { notificationUrl: GRID }, { id });
+    expect(answer.status).toBe(400);
+    expect(answer.jsonBody.failed[0].error).toMatch(/could not be kept alive there: .*Event Grid wants every renewal at least 3 hours ahead/);
+    expect(harness.graph.patches(id)).toHaveLength(0);
   });
 
   it.each([

@@ -205,9 +205,23 @@ describe('answers 503 so an uptime monitor alerts', () => {
     await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(NOW, 0.5) });
     await runTimer();
     const body = (await status()).jsonBody;
-    expect(body.problems).toEqual([expect.stringMatching(/presences\/abc\): Graph allows at most 60 minutes .* timer that renews such subscriptions is disabled/)]);
+    expect(body.problems).toEqual([
+      expect.stringMatching(/^The renewShortLivedSubscriptions timer is disabled .* and 1 subscription\(s\) only it can keep alive/),
+      expect.stringMatching(/presences\/abc\): Graph allows at most 60 minutes .* timer that renews such subscriptions is disabled/),
+    ]);
     expect(body.subscriptions).toMatchObject({ cannot_be_kept_alive: 1, short_lived: 1 });
     expect(body.timers[1]).toMatchObject({ function: 'renewShortLivedSubscriptions', is_running: false });
+  });
+
+  it('at once when the 10-minute timer is disabled after the census counted short-lived subscriptions', async () => {
+    await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(NOW, 0.5) });
+    await runTimer();
+    await harness.runShortTimer();
+    expect((await status()).status).toBe(200);
+
+    process.env['AzureWebJobs.renewShortLivedSubscriptions.Disabled'] = 'true';
+
+    expect(await problems()).toEqual([expect.stringMatching(/^The renewShortLivedSubscriptions timer is disabled/)]);
   });
 
   it('when a setting is wrong, naming it without echoing the connection string', async () => {

@@ -44,14 +44,26 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
     expect((await harness.runs('shortrun')).map((run) => run.checked)).toEqual([1, 1, 1]);
   });
 
-  it("never touches what the daily run owns, even an Outlook subscription that expires within the hour", async () => {
-    const id = await storeSubscription(harness, { expiresAt: new Date(NOW.getTime() + 20 * MINUTE) });
-    await storeSubscription(harness, { resource: `users/someone-else/messages`, expiresAt: hoursFrom(NOW, 50) });
+  it("leaves the daily run's subscriptions to it when it comes in time", async () => {
+    vi.setSystemTime(new Date('2026-12-01T07:56:00Z')); // 08:56 in Paris: the daily check is in 4 minutes
+    const id = await storeSubscription(harness, { expiresAt: new Date('2026-12-01T08:25:00Z') });
+    await storeSubscription(harness, { resource: 'users/someone-else/messages', expiresAt: hoursFrom(NOW, 50) });
 
     await harness.runShortTimer();
 
     expect(harness.graph.patches(id)).toHaveLength(0);
     expect((await harness.runs('shortrun'))[0]).toMatchObject({ outcome: 'succeeded', checked: 0, due: 0 });
+  });
+
+  it("renews one of the daily run's that would expire before the daily run comes (a rule changed, an adoption), for its daily lifetime", async () => {
+    // Renewed and marked by the 10-minute timer while a Teams chat without a lifecycle URL was capped at an hour;
+    // now it has one on its row, so it is the daily run's again, and that run is 23 hours away.
+    const id = await storeSubscription(harness, { resource: 'chats/19:abc/messages', expiresAt: new Date(NOW.getTime() + 35 * MINUTE), row: { shortLived: true } });
+
+    await harness.runShortTimer();
+
+    expect(minutes(expirationOnGraph(id) - Date.now())).toBe(4320 - 10);
+    expect(await harness.row(id)).toMatchObject({ shortLived: false });
   });
 
   it('is left alone by the daily run, and shows in the status as its own timer', async () => {

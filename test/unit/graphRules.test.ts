@@ -43,8 +43,12 @@ describe("Graph's maximum subscription lifetime", () => {
     expect(documented().lifetimeOf({ resource: 'users/8d3e/messages', includeResourceData: true })).toMatchObject({ key: 'outlook+rich', maxMinutes: 1440 });
   });
 
-  it('is the same with or without resource data where the docs give one number', () => {
-    expect(documented().lifetimeOf({ resource: 'users', includeResourceData: true })).toMatchObject({ key: 'directory', maxMinutes: 41760 });
+  it('is the same with or without resource data where the docs give one number, kept apart for what Graph teaches', () => {
+    expect(documented().lifetimeOf({ resource: 'users', includeResourceData: true })).toMatchObject({ key: 'directory+rich', maxMinutes: 41760 });
+    const rules = documented();
+    rules.learn({ key: 'teams+rich', maxMinutes: 60, configuredMinutes: 4320, learntAt: new Date(), subscriptionId: 's' });
+    expect(rules.lifetimeOf({ resource: 'chats/getAllMessages', includeResourceData: true, lifecycleNotificationUrl: 'https://a.example/l' }).maxMinutes).toBe(60);
+    expect(rules.lifetimeOf({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }).maxMinutes).toBe(4320);
   });
 
   it('is an hour for Teams and Copilot without a lifecycle URL, and says why', () => {

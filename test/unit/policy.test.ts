@@ -121,30 +121,30 @@ describe('which timer keeps a subscription alive', () => {
     ["groups('1f2a')/conversations", undefined, 'daily'],
     ['security/alerts', undefined, 'daily'],
   ] as const)('%s (resource data: %s) is renewed by the %s timer', (resource, includeResourceData, cadence) => {
-    expect(cadenceFor({ resource, includeResourceData, lifecycleNotificationUrl: 'https://a.example/l' }, rules(), 36)).toBe(cadence);
+    expect(cadenceFor({ resource, includeResourceData, lifecycleNotificationUrl: 'https://a.example/l' }, rules())).toBe(cadence);
   });
 
   it('leaves a Teams subscription without a lifecycle URL to the 10-minute timer', () => {
-    expect(cadenceFor({ resource: 'chats/getAllMessages' }, rules(), 36)).toBe('short');
-    expect(cadenceFor({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }, rules(), 36)).toBe('daily');
+    expect(cadenceFor({ resource: 'chats/getAllMessages' }, rules())).toBe('short');
+    expect(cadenceFor({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }, rules())).toBe('daily');
   });
 
   it('finds no timer for an Event Grid subscription Graph lets live less than the 3 hours Event Grid wants', () => {
     const presence = { resource: 'communications/presences/abc', notificationUrl: EVENT_GRID };
-    expect(cadenceFor(presence, rules(), 36)).toBe('none');
-    expect(keepAliveProblem(presence, rules(), 36, true)).toMatch(/Event Grid wants every renewal at least 3 hours ahead/);
-    expect(cadenceFor({ resource: 'teams/abc/schedule/shifts', notificationUrl: EVENT_GRID }, rules(), 36)).toBe('short');
+    expect(cadenceFor(presence, rules())).toBe('none');
+    expect(keepAliveProblem(presence, rules(), true)).toMatch(/Event Grid wants every renewal at least 3 hours ahead/);
+    expect(cadenceFor({ resource: 'teams/abc/schedule/shifts', notificationUrl: EVENT_GRID }, rules())).toBe('short');
   });
 
   it('says a short-lived subscription will expire while the 10-minute timer is disabled', () => {
-    expect(keepAliveProblem({ resource: 'communications/presences/abc' }, rules(), 36, false)).toMatch(
+    expect(keepAliveProblem({ resource: 'communications/presences/abc' }, rules(), false)).toMatch(
       /at most 60 minutes for a presence subscription.*renewShortLivedSubscriptions timer .* is disabled/,
     );
   });
 
   it('has nothing to say about what a timer keeps alive', () => {
-    expect(keepAliveProblem({ resource: 'users/abc/messages' }, rules(), 36, false)).toBeUndefined();
-    expect(keepAliveProblem({ resource: 'communications/presences/abc' }, rules(), 36, true)).toBeUndefined();
+    expect(keepAliveProblem({ resource: 'users/abc/messages' }, rules(), false)).toBeUndefined();
+    expect(keepAliveProblem({ resource: 'communications/presences/abc' }, rules(), true)).toBeUndefined();
   });
 });
 
