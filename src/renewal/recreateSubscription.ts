@@ -22,7 +22,7 @@ export async function recreateSubscription(
   runId: string,
   context: RenewalContext,
 ): Promise<RecreateOutcome> {
-  const { store, graph, log } = context;
+  const { store, log } = context;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
   const fields = { runId, subscriptionId: subscription.id, resource: subscription.resource };
   const fail = async (row: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean, advice: string): Promise<RecreateOutcome> => {

@@ -51,7 +51,7 @@ export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
  * stops the others; only a problem that would fail them all (no token) ends the run early.
  */
 export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResult> {
-  const { store, runs, log, policy } = input;
+  const { store, runs, log } = input;
   const startedAt = input.now();
   let runId: string;
   try {
