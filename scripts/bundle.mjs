@@ -1,7 +1,7 @@
 // Bundles the app into dist/index.js (what azd and `func azure functionapp publish` deploy) and the
 // Azure SDKs it uses into dist/sdk.js beside it. The host loads index.js at start-up: the function
 // registrations and the app's own code. sdk.js is loaded on a function's first invocation (the
-// functions import wiring.ts lazily, esbuild keeps such modules lazy), so starting the host does
+// functions import compositionRoot.ts lazily, esbuild keeps such modules lazy), so starting the host does
 // not compile 800 KB of SDK code it may not need yet. Each SDK class exists once, in sdk.js.
 // @azure/functions-core is provided by the Functions host at run time, so it stays out.
 import { rmSync } from 'node:fs';

@@ -18,8 +18,8 @@ import { OperationError } from './operations/operationError';
 import { listSubscriptionsPage, readListQuery } from './operations/listPage';
 import { adopt, register, remove, renewNow } from './operations/operations';
 import { update } from './operations/update';
-import { redact } from './redact';
-import { servicesFor, type Services } from './wiring';
+import { redact } from './lib/redact';
+import { servicesFor, type Services } from './compositionRoot';
 
 const USAGE = `usage: npm run ops -- <command>
   list [--limit N] [--continuation T] [--partition P] [--state active|expired] [--expiring-within H] [--failing]

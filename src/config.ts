@@ -1,6 +1,6 @@
 import { findIana } from 'windows-iana';
-import { isLoopback } from './loopback';
-import { treatAsSecret } from './redact';
+import { isLoopback } from './lib/loopback';
+import { treatAsSecret } from './lib/redact';
 import { SHORT_LIVED_FUNCTION_NAME } from './renewal/cadence';
 import { readChannel } from './renewal/deliveryChannel';
 import { OVERRIDE_EXAMPLE, parseLifetimeOverrides, type LifetimeOverride } from './renewal/lifetimeOverrides';

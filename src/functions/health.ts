@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { readStatus } from '../renewal/status';
 
 /**
@@ -10,7 +10,7 @@ import { readStatus } from '../renewal/status';
  */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const wiring = await import('../wiring.js');
+    const wiring = await import('../compositionRoot.js');
     const services = wiring.servicesFor(loadConfig());
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
     // The same cheap sources as the status (a handful of requests at any size), and only the verdict.

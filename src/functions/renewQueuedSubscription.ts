@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { parseQueuedRenewal } from '../renewal/queuedRenewal';
 import { renewQueued } from '../renewal/renewQueued';
 
@@ -18,7 +18,7 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
   }
   const outcome = await (async () => {
     // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
-    const { queuedRenewalInputFor, servicesFor } = await import('../wiring.js');
+    const { queuedRenewalInputFor, servicesFor } = await import('../compositionRoot.js');
     return renewQueued(queued, await queuedRenewalInputFor(servicesFor(loadConfig()), context));
   })().catch((error: unknown) => {
     throw new Error(redact(error instanceof Error ? error.message : String(error)));

@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { readStatus } from '../renewal/status';
 
 export { ABANDONED_RUN_HOURS } from '../renewal/status';
@@ -16,7 +16,7 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   let wiring;
   try {
     // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
-    wiring = await import('../wiring.js');
+    wiring = await import('../compositionRoot.js');
     services = wiring.servicesFor(loadConfig());
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));

@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import type { PageData } from '../status/page';
 
 /**
@@ -24,7 +24,7 @@ export async function statusPage(_request: HttpRequest, context: InvocationConte
   });
   const now = new Date();
   try {
-    const [wiring, { readStatus }] = await Promise.all([import('../wiring.js'), import('../renewal/status.js')]);
+    const [wiring, { readStatus }] = await Promise.all([import('../compositionRoot.js'), import('../renewal/status.js')]);
     const services = wiring.servicesFor(loadConfig());
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
     const report = await readStatus(await wiring.statusInputFor(services, context, now));

@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { loadConfig } from '../config';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/schedule';
 
 /**
@@ -11,7 +11,7 @@ import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/schedule';
 export async function subscriptionCensus(_timer: Timer, context: InvocationContext): Promise<void> {
   try {
     // Loaded on first use, not at start-up (README, "Scale and speed", cold start).
-    const { censusInputFor, servicesFor } = await import('../wiring.js');
+    const { censusInputFor, servicesFor } = await import('../compositionRoot.js');
     const { runCensus } = await import('../status/runCensus.js');
     const services = servicesFor(loadConfig());
     await services.subscriptions.ensureExists();

@@ -1,16 +1,16 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
 import { OperationError } from '../operations/operationError';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { TableStorageError } from '../storage/tableStorageError';
-import type { Services } from '../wiring';
+import type { Services } from '../compositionRoot';
 
 type Operations = typeof import('../operations/operations.js') & typeof import('../operations/listPage.js') & typeof import('../operations/update.js');
 
 // The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
 const load = async () => {
   const [wiring, operations, listPage, updates] = await Promise.all([
-    import('../wiring.js'),
+    import('../compositionRoot.js'),
     import('../operations/operations.js'),
     import('../operations/listPage.js'),
     import('../operations/update.js'),

@@ -1,6 +1,6 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { loadConfig } from '../config';
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import type { RunScope } from '../renewal/cadence';
 import { eventLine } from '../renewal/events';
 import { runRenewal, type RenewalRunInput } from '../renewal/run';
@@ -34,7 +34,7 @@ export async function renewOnTimer(timer: Timer, context: InvocationContext, sco
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
 async function prepareRun(timer: Timer, context: InvocationContext, scope: Exclude<RunScope, 'any'>): Promise<RenewalRunInput> {
   // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (README, Cold start).
-  const { runInputFor, servicesFor } = await import('../wiring.js');
+  const { runInputFor, servicesFor } = await import('../compositionRoot.js');
   const services = servicesFor(loadConfig());
   const runs = scope === 'short' ? services.shortRuns : services.runs;
   await Promise.all([services.subscriptions.ensureExists(), runs.ensureExists()]);

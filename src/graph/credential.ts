@@ -6,7 +6,7 @@ import {
   ManagedIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
-import { CredentialError } from './errors';
+import { CredentialError } from '../renewal/errors';
 
 export interface IdentitySettings {
   /** Set in Azure, where the host exposes the managed-identity endpoint (IDENTITY_ENDPOINT). */

@@ -1,4 +1,5 @@
-import { CredentialError, GraphRequestError, toGraphRequestError } from './errors';
+import { CredentialError, GraphRequestError } from '../renewal/errors';
+import { toGraphRequestError } from './errors';
 import type { ThrottleGate } from './throttle';
 import type { WriteRateLimiter } from './writeRate';
 

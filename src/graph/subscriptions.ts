@@ -3,7 +3,7 @@ import type { DefinitionChanges, GraphSubscription, NewSubscription, Subscriptio
 import { OPTIONAL_DEFINITION_FIELDS } from '../renewal/subscription';
 import type { WriteRateLimiter } from './writeRate';
 import type { GraphTokens } from './credential';
-import { CredentialError, GraphRequestError } from './errors';
+import { CredentialError, GraphRequestError } from '../renewal/errors';
 import { withRetry, type RetryOptions } from './retry';
 import { ThrottleGate } from './throttle';
 

@@ -1,16 +1,16 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
-import { redact } from '../redact';
-import { forEachConcurrently } from '../renewal/concurrently';
+import { redact } from '../lib/redact';
+import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
 import { renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
 import { MalformedRowError } from '../storage/subscriptionTable';
-import { renewalContextFor, servicesFor, type Services } from '../wiring';
+import { renewalContextFor, servicesFor, type Services } from '../compositionRoot';
 import type { StoredSubscription } from '../renewal/subscription';
 import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';
 import { parseNotifications, type LifecycleItem } from './payload';
-import { printable } from './printable';
-import { sameSecret } from './sameSecret';
+import { printable } from '../lib/printable';
+import { sameSecret } from '../lib/sameSecret';
 
 /**
  * Graph wants an answer within 3 s (change-notifications-lifecycle-events.md): the events are recorded

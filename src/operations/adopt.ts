@@ -5,7 +5,7 @@ import type { GraphSubscription, Log } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
 import { runCensus } from '../status/runCensus';
 import { toStoredRow, type SubscriptionEntity } from '../storage/subscriptionRow';
-import { censusInputFor, renewalContextFor, type Services } from '../wiring';
+import { censusInputFor, renewalContextFor, type Services } from '../compositionRoot';
 import { graphCall } from './graphCall';
 import { viewOf, type SubscriptionView } from './operations';
 import { readPartitionKey } from './registration';

@@ -1,5 +1,5 @@
-import { CredentialError, GraphRequestError } from '../graph/errors';
-import { redact } from '../redact';
+import { CredentialError, GraphRequestError } from '../renewal/errors';
+import { redact } from '../lib/redact';
 import { OperationError } from './operationError';
 
 /** Runs a Graph call; its failure becomes an OperationError that says what Graph answered. */

@@ -1,6 +1,6 @@
 import type { ListQuery } from '../storage/subscriptionQueries';
 import { listPage } from '../storage/subscriptionQueries';
-import type { Services } from '../wiring';
+import type { Services } from '../compositionRoot';
 import { OperationError } from './operationError';
 import { viewOf, type SubscriptionView } from './operations';
 import { readPartitionKey } from './registration';

@@ -1,11 +1,11 @@
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
 import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, renewalTarget } from '../renewal/policy';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
-import { renewalContextFor, runInputFor, type Services } from '../wiring';
+import { renewalContextFor, runInputFor, type Services } from '../compositionRoot';
 import { graphCall } from './graphCall';
 import { OperationError } from './operationError';
 import { readRegistration } from './registration';

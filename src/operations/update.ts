@@ -1,13 +1,13 @@
-import { CredentialError, GraphRequestError } from '../graph/errors';
-import { redact } from '../redact';
-import { forEachConcurrently } from '../renewal/concurrently';
+import { CredentialError, GraphRequestError } from '../renewal/errors';
+import { redact } from '../lib/redact';
+import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
 import type { DefinitionChanges, Log } from '../renewal/ports';
 import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget } from '../renewal/policy';
 import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
-import { renewalContextFor, type Services } from '../wiring';
+import { renewalContextFor, type Services } from '../compositionRoot';
 import { OperationError } from './operationError';
 import { viewOf, type SubscriptionView } from './operations';
 import { channel, readPartitionKey } from './registration';

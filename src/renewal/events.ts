@@ -1,4 +1,4 @@
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 
 /**
  * A log line for one event: a sentence for people, then ` | ` and the event as JSON for queries.

@@ -1,5 +1,5 @@
-import { GraphRequestError } from '../graph/errors';
-import { redact } from '../redact';
+import { GraphRequestError } from './errors';
+import { redact } from '../lib/redact';
 import type { RenewalFailure } from './subscription';
 
 /**

@@ -1,4 +1,4 @@
-import { redact } from '../redact';
+import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import type { RenewalRunInput } from './run';
 import type { StoredSubscription } from './subscription';

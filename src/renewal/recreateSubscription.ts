@@ -1,5 +1,5 @@
-import { CredentialError, GraphRequestError } from '../graph/errors';
-import { redact } from '../redact';
+import { CredentialError, GraphRequestError } from './errors';
+import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import { withinGraphMaximum } from './withinGraphMaximum';

@@ -1,5 +1,5 @@
-import { CredentialError } from '../graph/errors';
-import { redact } from '../redact';
+import { CredentialError } from './errors';
+import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import { SHORT_LIVED_LEASE_MS, type Schedules } from './cadence';

@@ -1,6 +1,6 @@
-import { CredentialError } from '../graph/errors';
-import { redact } from '../redact';
-import { forEachWithinLimits } from './concurrently';
+import { CredentialError } from './errors';
+import { redact } from '../lib/redact';
+import { forEachWithinLimits } from '../lib/concurrently';
 import { eventLine } from './events';
 import { handOffRest } from './handOff';
 import { LeasesAhead } from './leasesAhead';

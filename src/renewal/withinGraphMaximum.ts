@@ -1,5 +1,5 @@
-import { GraphRequestError } from '../graph/errors';
-import { redact } from '../redact';
+import { GraphRequestError } from './errors';
+import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import type { LifetimeSubject } from './graphRules';
 import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy';

@@ -1,5 +1,5 @@
-import { redact } from '../redact';
-import { forEachConcurrently } from '../renewal/concurrently';
+import { redact } from '../lib/redact';
+import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
 import { dueHorizon } from '../renewal/policy';
 import type { Log, RenewalHandOff } from '../renewal/ports';

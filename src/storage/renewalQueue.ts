@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
 import type { QueueConfig } from '../config';
-import { forEachConcurrently } from '../renewal/concurrently';
+import { forEachConcurrently } from '../lib/concurrently';
 import type { RenewalHandOff } from '../renewal/ports';
 import type { StoredSubscription } from '../renewal/subscription';
 import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queuedRenewal';

@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
-import { isLoopback } from '../loopback';
+import { isLoopback } from '../lib/loopback';
 import { explainTableError, TableStorageError } from './tableStorageError';
 
 /** Where the subscription and run tables live: a connection string (Azurite, keys) or an endpoint reached with the managed identity. */

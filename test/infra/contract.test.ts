@@ -302,7 +302,7 @@ describe('monitoring', () => {
   });
 
   it("lets a run use its whole budget inside host.json's functionTimeout, and calls a run abandoned only after it", async () => {
-    const { ABANDONED_RUN_HOURS } = await import('../../src/wiring');
+    const { ABANDONED_RUN_HOURS } = await import('../../src/compositionRoot');
     const [hours, minutes, seconds] = String(JSON.parse(readRepoFile('host.json')).functionTimeout).split(':').map(Number);
     const timeoutMs = ((hours! * 60 + minutes!) * 60 + seconds!) * 1000;
     const { MAX_RETRY_AFTER_MS } = await import('../../src/graph/retry');

@@ -5,7 +5,7 @@ import { schedulerStatus } from '../../src/functions/schedulerStatus';
 import { loadConfig } from '../../src/config';
 import { isDue } from '../../src/renewal/policy';
 import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/schedule';
-import { renewalContextFor, servicesFor } from '../../src/wiring';
+import { renewalContextFor, servicesFor } from '../../src/compositionRoot';
 import { HOUR, MINUTE, hoursFrom, storeSubscription } from '../support/fixtures';
 import type { StatusAnswer } from '../support/harness';
 import { captureOutput } from '../support/reliability/leakWatch';

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { settled } from '../../src/lifecycle/backlog';
-import { sameSecret } from '../../src/lifecycle/sameSecret';
+import { sameSecret } from '../../src/lib/sameSecret';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
 import { httpsPost } from '../support/httpsPost';
 import { scenario } from '../support/reliability/invariants';

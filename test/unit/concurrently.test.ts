@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachConcurrently, forEachWithinLimits } from '../../src/renewal/concurrently';
+import { forEachConcurrently, forEachWithinLimits } from '../../src/lib/concurrently';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

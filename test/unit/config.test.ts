@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
-import { servicesFor } from '../../src/wiring';
+import { servicesFor } from '../../src/compositionRoot';
 
 const AZURITE = 'UseDevelopmentStorage=true';
 const base = { TABLES_CONNECTION_STRING: AZURITE };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ITEMS, parseNotifications } from '../../src/lifecycle/payload';
-import { sameSecret } from '../../src/lifecycle/sameSecret';
+import { sameSecret } from '../../src/lib/sameSecret';
 
 describe('a lifecycle payload', () => {
   it('is read as Graph sends it', () => {

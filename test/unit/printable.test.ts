@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printable } from '../../src/lifecycle/printable';
+import { printable } from '../../src/lib/printable';
 
 describe('text from an anonymous caller, as a log line may hold it', () => {
   it('leaves an ordinary id alone', () => expect(printable('5a0e7c1d-0001-4f00-9a00-00000000f022', 100)).toBe('5a0e7c1d-0001-4f00-9a00-00000000f022'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from '../../src/redact';
+import { redact } from '../../src/lib/redact';
 
 describe('redacting secrets from messages', () => {
   it('hides an account key', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GraphRequestError } from '../../src/graph/errors';
+import { GraphRequestError } from '../../src/renewal/errors';
 import { MAX_RETRY_AFTER_MS, retryDelayMs, withRetry } from '../../src/graph/retry';
 
 const now = new Date('2026-02-15T08:00:00Z');

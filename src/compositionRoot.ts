@@ -21,7 +21,7 @@ import { MAX_RETRY_AFTER_MS } from './graph/retry';
 import { GraphSubscriptions } from './graph/subscriptions';
 import { WriteRateLimiter } from './graph/writeRate';
 import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
-import { redact } from './redact';
+import { redact } from './lib/redact';
 import type { RunScope } from './renewal/cadence';
 import type { LearntMaximumTable } from './storage/learntMaximumTable';
 import { RunTable } from './storage/runTable';
