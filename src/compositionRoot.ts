@@ -14,7 +14,7 @@ import type { RenewalRunInput } from './renewal/run';
 import type { RunTrigger } from './renewal/runRecord';
 import type { QueuedRenewalInput } from './renewal/renewQueued';
 import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from './renewal/schedule';
-import { ABANDONED_RUN_HOURS, type StatusInput } from './renewal/status';
+import { ABANDONED_RUN_HOURS, type StatusInput } from './renewal/status/readStatus';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { MAX_RETRY_AFTER_MS } from './graph/retry';
@@ -29,8 +29,8 @@ import { SubscriptionIndex } from './storage/subscriptionIndex';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
 import type { TokenCredential } from '@azure/identity';
-import { runCensus, type CensusInput } from './status/runCensus';
-import type { CensusSummary } from './status/summary';
+import { runCensus, type CensusInput } from './renewal/status/runCensus';
+import type { CensusSummary } from './renewal/status/summary';
 import { expiringBefore } from './storage/subscriptionQueries';
 
 /** The app's clients, built once per process from the validated configuration. */

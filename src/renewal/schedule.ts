@@ -9,7 +9,7 @@ export const RENEWAL_FUNCTION_NAME = 'renewSubscriptions';
  */
 export const RENEWAL_SCHEDULE = '0 0 9 * * *';
 
-/** The census timer: reads every row and stores the summary the status reads (src/status/runCensus.ts). */
+/** The census timer: reads every row and stores the summary the status reads (src/renewal/status/runCensus.ts). */
 export const CENSUS_FUNCTION_NAME = 'subscriptionCensus';
 
 /**

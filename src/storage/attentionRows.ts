@@ -1,4 +1,4 @@
-import type { Attention, AttentionKind } from '../status/attention';
+import type { Attention, AttentionKind } from '../renewal/status/attention';
 import { readDate } from './subscriptionRow';
 
 /**

@@ -7,7 +7,7 @@ import type {
   StoredSubscription,
   SubscriptionDefinition,
 } from '../renewal/subscription';
-import type { Attention } from '../status/attention';
+import type { Attention } from '../renewal/status/attention';
 import type { MalformedRow } from '../renewal/subscription';
 import type { SubscriptionIndex } from './subscriptionIndex';
 import { failureProperties, newRowProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
@@ -74,7 +74,7 @@ export class SubscriptionTable implements SubscriptionStore {
    * Rows whose subscription may expire before `horizon`, selected by the service, so a run reads what
    * is due, not the whole table: a DateTime before the horizon, and the rows awaiting a recreation
    * (expired) or a lifecycle action whatever their expiration, in one query. A date typed by hand as
-   * text is not compared here: the census (src/status/runCensus.ts) makes it a DateTime within 15
+   * text is not compared here: the census (src/renewal/status/runCensus.ts) makes it a DateTime within 15
    * minutes, and hands it to the renewal queue if it is due by then. No filter could select the text
    * dates alone on both the service and Azurite: the service compares only values of one type (a
    * string literal never matches a DateTime), Azurite compares a DateTime as its ISO text, so such a

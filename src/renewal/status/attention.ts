@@ -1,6 +1,6 @@
-import { keepAliveProblem } from '../renewal/policy';
+import { keepAliveProblem } from '../policy';
 import type { CensusSettings } from './summary';
-import type { RenewalFailure, StoredRow } from '../renewal/subscription';
+import type { RenewalFailure, StoredRow } from '../subscription';
 
 const HOUR_MS = 3_600_000;
 

@@ -1,7 +1,7 @@
-import type { Schedules } from '../renewal/cadence';
-import type { GraphRules } from '../renewal/graphRules';
-import { cadenceFor, dueHorizon, keepAliveProblem } from '../renewal/policy';
-import type { StoredRow, StoredSubscription } from '../renewal/subscription';
+import type { Schedules } from '../cadence';
+import type { GraphRules } from '../graphRules';
+import { cadenceFor, dueHorizon, keepAliveProblem } from '../policy';
+import type { StoredRow, StoredSubscription } from '../subscription';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;

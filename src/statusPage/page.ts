@@ -1,11 +1,11 @@
 import { esc } from './escape';
-import type { Problem } from './problems';
+import type { Problem } from '../renewal/status/problems';
 import { PAGE_STYLE } from './pageStyle';
 import { timelineSvg } from './pageTimeline';
-import type { Timeline } from './timeline';
-import type { TimerView } from './timers';
+import type { Timeline } from '../renewal/status/timeline';
+import type { TimerView } from '../renewal/status/timers';
 
-/** What the page shows: the status body's fields (src/renewal/status.ts). */
+/** What the page shows: the status body's fields (src/renewal/status/readStatus.ts). */
 export interface PageData {
   success: boolean;
   checked_at: string;

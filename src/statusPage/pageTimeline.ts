@@ -1,5 +1,5 @@
 import { esc } from './escape';
-import type { Timeline } from './timeline';
+import type { Timeline } from '../renewal/status/timeline';
 
 const WIDTH = 720;
 const HEIGHT = 200;

@@ -1,13 +1,13 @@
-import { redact } from '../lib/redact';
-import { forEachConcurrently } from '../lib/concurrently';
-import { eventLine } from '../renewal/events';
-import { dueHorizon } from '../renewal/policy';
-import type { Log, RenewalHandOff } from '../renewal/ports';
-import type { StoredRow, StoredSubscription } from '../renewal/subscription';
-import { attentionRowKey } from '../storage/attentionRows';
-import type { SubscriptionIndex } from '../storage/subscriptionIndex';
-import { toStoredRow, type SubscriptionEntity } from '../storage/subscriptionRow';
-import { INDEXED, type SubscriptionTable } from '../storage/subscriptionTable';
+import { redact } from '../../lib/redact';
+import { forEachConcurrently } from '../../lib/concurrently';
+import { eventLine } from '../events';
+import { dueHorizon } from '../policy';
+import type { Log, RenewalHandOff } from '../ports';
+import type { StoredRow, StoredSubscription } from '../subscription';
+import { attentionRowKey } from '../../storage/attentionRows';
+import type { SubscriptionIndex } from '../../storage/subscriptionIndex';
+import { toStoredRow, type SubscriptionEntity } from '../../storage/subscriptionRow';
+import { INDEXED, type SubscriptionTable } from '../../storage/subscriptionTable';
 import { attentionFor, sameAttention, type Attention } from './attention';
 import { CensusTally, type CensusSettings, type CensusSummary } from './summary';
 

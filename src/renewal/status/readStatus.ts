@@ -1,14 +1,14 @@
-import type { Attention } from '../status/attention';
-import { reportAttention, type Problem } from '../status/problems';
-import { SOONEST_KEPT, type CensusSummary } from '../status/summary';
-import { timelineFrom } from '../status/timeline';
-import { describeRun, schedulerProblems, timersOf } from '../status/timers';
-import { SHORT_LIVED_FUNCTION_NAME } from './cadence';
-import type { GraphRules, LearntMaximum } from './graphRules';
-import type { RunHistory, SubscriptionStore } from './ports';
-import type { RunRecord } from './runRecord';
-import { nextRunAfter, runIntervalMs } from './schedule';
-import type { StoredSubscription } from './subscription';
+import type { Attention } from './attention';
+import { reportAttention, type Problem } from './problems';
+import { SOONEST_KEPT, type CensusSummary } from './summary';
+import { timelineFrom } from './timeline';
+import { describeRun, schedulerProblems, timersOf } from './timers';
+import { SHORT_LIVED_FUNCTION_NAME } from '../cadence';
+import type { GraphRules, LearntMaximum } from '../graphRules';
+import type { RunHistory, SubscriptionStore } from '../ports';
+import type { RunRecord } from '../runRecord';
+import { nextRunAfter, runIntervalMs } from '../schedule';
+import type { StoredSubscription } from '../subscription';
 
 const HOUR_MS = 3_600_000;
 const MAX_LISTED_EXPIRING = 1000;

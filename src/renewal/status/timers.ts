@@ -1,7 +1,7 @@
-import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../renewal/cadence';
-import type { RunRecord } from '../renewal/runRecord';
-import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from '../renewal/schedule';
-import type { StatusSettings } from '../renewal/status';
+import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../cadence';
+import type { RunRecord } from '../runRecord';
+import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from '../schedule';
+import type { StatusSettings } from './readStatus';
 import type { Problem } from './problems';
 import type { CensusSummary } from './summary';
 
