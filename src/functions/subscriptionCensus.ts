@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/schedule';
+import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/policy/schedule';
 
 /**
  * Every 15 minutes: reads every subscription row once and stores the census the status, the health

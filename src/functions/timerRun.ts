@@ -1,7 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import type { RunScope } from '../renewal/cadence';
+import type { RunScope } from '../renewal/policy/cadence';
 import { eventLine } from '../renewal/events';
 import { runRenewal, type RenewalRunInput } from '../renewal/run';
 

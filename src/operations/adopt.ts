@@ -1,6 +1,6 @@
 import { odata } from '@azure/data-tables';
 import { eventLine } from '../renewal/events';
-import { cadenceFor, matchesDefinition } from '../renewal/policy';
+import { cadenceFor, matchesDefinition } from '../renewal/policy/policy';
 import type { GraphSubscription, Log } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
 import { runCensus } from '../renewal/status/runCensus';

@@ -3,7 +3,7 @@ import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
 import type { DefinitionChanges, Log } from '../renewal/ports';
-import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget } from '../renewal/policy';
+import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget } from '../renewal/policy/policy';
 import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';

@@ -1,4 +1,4 @@
-import type { LearntMaximum } from './graphRules';
+import type { LearntMaximum } from './policy/graphRules';
 import type { MalformedRow, PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
 

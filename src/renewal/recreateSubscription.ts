@@ -3,7 +3,7 @@ import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import { withinGraphMaximum } from './withinGraphMaximum';
-import { conflictingSubscriptionId, graphDeadline, matchesDefinition, renewalTarget } from './policy';
+import { conflictingSubscriptionId, graphDeadline, matchesDefinition, renewalTarget } from './policy/policy';
 import { isShortLived, leaseMsFor, type RenewalContext } from './renewSubscription';
 import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
 

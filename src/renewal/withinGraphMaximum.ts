@@ -1,8 +1,8 @@
 import { GraphRequestError } from './errors';
 import { redact } from '../lib/redact';
 import { eventLine } from './events';
-import type { LifetimeSubject } from './graphRules';
-import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy';
+import type { LifetimeSubject } from './policy/graphRules';
+import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy/policy';
 import type { RenewalContext } from './renewSubscription';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/graphRules';
+import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/policy/graphRules';
 
 const documented = () => new GraphRules(DOCUMENTED_RULES);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/graphRules';
+import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/policy/graphRules';
 import {
   cadenceFor,
   conflictingSubscriptionId,
@@ -12,7 +12,7 @@ import {
   statedMaximumMinutes,
   targetWithinStatedMaximum,
   workFor,
-} from '../../src/renewal/policy';
+} from '../../src/renewal/policy/policy';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;

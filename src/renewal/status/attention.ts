@@ -1,4 +1,4 @@
-import { keepAliveProblem } from '../policy';
+import { keepAliveProblem } from '../policy/policy';
 import type { CensusSettings } from './summary';
 import type { RenewalFailure, StoredRow } from '../subscription';
 

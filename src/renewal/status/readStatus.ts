@@ -3,11 +3,11 @@ import { reportAttention, type Problem } from './problems';
 import { SOONEST_KEPT, type CensusSummary } from './summary';
 import { timelineFrom } from './timeline';
 import { describeRun, schedulerProblems, timersOf } from './timers';
-import { SHORT_LIVED_FUNCTION_NAME } from '../cadence';
-import type { GraphRules, LearntMaximum } from '../graphRules';
+import { SHORT_LIVED_FUNCTION_NAME } from '../policy/cadence';
+import type { GraphRules, LearntMaximum } from '../policy/graphRules';
 import type { RunHistory, SubscriptionStore } from '../ports';
 import type { RunRecord } from '../runRecord';
-import { nextRunAfter, runIntervalMs } from '../schedule';
+import { nextRunAfter, runIntervalMs } from '../policy/schedule';
 import type { StoredSubscription } from '../subscription';
 
 const HOUR_MS = 3_600_000;

@@ -1,6 +1,6 @@
-import type { Schedules } from '../cadence';
-import type { GraphRules } from '../graphRules';
-import { cadenceFor, dueHorizon, keepAliveProblem } from '../policy';
+import type { Schedules } from '../policy/cadence';
+import type { GraphRules } from '../policy/graphRules';
+import { cadenceFor, dueHorizon, keepAliveProblem } from '../policy/policy';
 import type { StoredRow, StoredSubscription } from '../subscription';
 
 const HOUR_MS = 3_600_000;

@@ -1,6 +1,6 @@
-import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../cadence';
+import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../policy/cadence';
 import type { RunRecord } from '../runRecord';
-import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from '../schedule';
+import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from '../policy/schedule';
 import type { StatusSettings } from './readStatus';
 import type { Problem } from './problems';
 import type { CensusSummary } from './summary';
