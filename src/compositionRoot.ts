@@ -8,7 +8,7 @@ import {
 import { GraphRules } from './renewal/policy/graphRules';
 import { applyOverrides } from './renewal/policy/lifetimeOverrides';
 import type { Log } from './renewal/ports';
-import { leaseMs } from './renewal/policy/policy';
+import { leaseMs } from './renewal/lease';
 import type { RenewalContext } from './renewal/renewSubscription';
 import type { RenewalRunInput } from './renewal/run';
 import type { RunTrigger } from './renewal/runRecord';

@@ -1,6 +1,7 @@
 import { odata } from '@azure/data-tables';
 import { eventLine } from '../renewal/events';
-import { cadenceFor, matchesDefinition } from '../renewal/policy/policy';
+import { cadenceFor } from '../renewal/policy/cadence';
+import { matchesDefinition } from '../renewal/policy/matching';
 import type { GraphSubscription, Log } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
 import { runCensus } from '../renewal/status/runCensus';

@@ -1,7 +1,9 @@
 import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
-import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, renewalTarget } from '../renewal/policy/policy';
+import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
+import { conflictingSubscriptionId } from '../renewal/policy/matching';
+import { renewalTarget } from '../renewal/policy/expiration';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';

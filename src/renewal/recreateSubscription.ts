@@ -3,8 +3,10 @@ import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
 import { withinGraphMaximum } from './withinGraphMaximum';
-import { conflictingSubscriptionId, graphDeadline, matchesDefinition, renewalTarget } from './policy/policy';
-import { isShortLived, leaseMsFor, type RenewalContext } from './renewSubscription';
+import { conflictingSubscriptionId, matchesDefinition } from './policy/matching';
+import { graphDeadline, isShortLived, leaseMsFor } from './lease';
+import { renewalTarget } from './policy/expiration';
+import { type RenewalContext } from './renewSubscription';
 import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
 
 export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';

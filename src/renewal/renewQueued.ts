@@ -1,5 +1,5 @@
 import { eventLine } from './events';
-import { dueHorizon, workFor } from './policy/policy';
+import { dueHorizon, workFor } from './policy/due';
 import type { QueuedRenewal } from './queuedRenewal';
 import { isLeased } from './subscription';
 import { renewSubscription, type RenewalContext, type RenewalOutcome } from './renewSubscription';

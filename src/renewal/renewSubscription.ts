@@ -2,10 +2,11 @@ import { CredentialError } from './errors';
 import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import { toFailure } from './failure';
-import { SHORT_LIVED_LEASE_MS, type Schedules } from './policy/cadence';
+import { type Schedules, keepAliveProblem } from './policy/cadence';
 import type { GraphRules } from './policy/graphRules';
 import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore } from './ports';
-import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget, type RenewalPolicy } from './policy/policy';
+import { graphDeadline, isShortLived, leaseMsFor } from './lease';
+import { renewalTarget, type RenewalPolicy } from './policy/expiration';
 import { recreateSubscription } from './recreateSubscription';
 import { withinGraphMaximum } from './withinGraphMaximum';
 import type { StoredSubscription } from './subscription';
@@ -150,19 +151,6 @@ export async function renewSubscription(
     );
     return 'failed';
   }
-}
-
-/** Whether the 10-minute timer, not the daily one, renews it from now on (the row's `shortLived` mark). */
-export function isShortLived(subscription: StoredSubscription, context: Pick<RenewalContext, 'rules' | 'policy'>): boolean {
-  return cadenceFor(subscription, context.rules) !== 'daily';
-}
-
-/**
- * How long to lease `subscription`: a short-lived one for at most 5 minutes, since a worker killed
- * while holding it delays it that long and presence lives 60 minutes.
- */
-export function leaseMsFor(subscription: StoredSubscription, context: Pick<RenewalContext, 'rules' | 'policy' | 'leaseMs'>): number {
-  return isShortLived(subscription, context) ? Math.min(context.leaseMs, SHORT_LIVED_LEASE_MS) : context.leaseMs;
 }
 
 /** The row leased for this worker; undefined when another holds it or changed it; the Error when the table failed. */

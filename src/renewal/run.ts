@@ -3,12 +3,12 @@ import { redact } from '../lib/redact';
 import { forEachWithinLimits } from '../lib/concurrently';
 import { eventLine } from './events';
 import { handOffRest } from './handOff';
-import { LeasesAhead } from './leasesAhead';
+import { LeasesAhead, leaseMsFor } from './lease';
 import { mailboxOf } from './policy/mailbox';
 import type { RenewalHandOff, RunHistory, SubscriptionStore } from './ports';
-import { horizonFor, inScope, type RunScope } from './policy/cadence';
-import { cadenceFor, workFor, type Work } from './policy/policy';
-import { leaseMsFor, renewSubscription, type RenewalContext } from './renewSubscription';
+import { horizonFor, inScope, type RunScope, cadenceFor } from './policy/cadence';
+import { workFor, type Work } from './policy/due';
+import { renewSubscription, type RenewalContext } from './renewSubscription';
 import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
 import type { StoredRow, StoredSubscription } from './subscription';
 

@@ -2,7 +2,7 @@ import { GraphRequestError } from './errors';
 import { redact } from '../lib/redact';
 import { eventLine } from './events';
 import type { LifetimeSubject } from './policy/graphRules';
-import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy/policy';
+import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy/expiration';
 import type { RenewalContext } from './renewSubscription';
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, vi } from 'vitest';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
 import { loadConfig } from '../../src/config';
-import { isDue } from '../../src/renewal/policy/policy';
+import { isDue } from '../../src/renewal/policy/due';
 import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/policy/schedule';
 import { renewalContextFor, servicesFor } from '../../src/compositionRoot';
 import { HOUR, MINUTE, hoursFrom, storeSubscription } from '../support/fixtures';

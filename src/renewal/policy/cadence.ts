@@ -1,4 +1,5 @@
-import type { Lifetime } from './graphRules';
+import { channelKind } from './deliveryChannel';
+import type { GraphRules, Lifetime, LifetimeSubject } from './graphRules';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -85,4 +86,31 @@ export function inScope(scope: RunScope, cadence: Cadence, expiration: Date, sch
   const owner = cadence === 'daily' || !schedules.short.enabled ? 'daily' : 'short';
   if (owner === scope) return true;
   return scope === 'short' && expiration.getTime() <= schedules.daily.nextRunAt.getTime();
+}
+
+/** What the rules and the cadence need of a subscription: what it watches and where it delivers. */
+export type RenewalSubject = LifetimeSubject & { notificationUrl?: string };
+
+/** Which timer keeps `subscription` alive under the rules in force. */
+export function cadenceFor(subscription: RenewalSubject, rules: GraphRules): Cadence {
+  return cadenceOf(rules.lifetimeOf(subscription), channelKind(subscription.notificationUrl));
+}
+
+/**
+ * Why no timer keeps `subscription` alive, or undefined when one does: an Event Grid subscription whose
+ * maximum is under Event Grid's 3 hours, or a short-lived one while the short-lived timer is disabled.
+ */
+export function keepAliveProblem(subscription: RenewalSubject, rules: GraphRules, shortTimerEnabled: boolean): string | undefined {
+  const lifetime = rules.lifetimeOf(subscription);
+  const cadence = cadenceOf(lifetime, channelKind(subscription.notificationUrl));
+  const allows = `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind}${lifetime.key.endsWith('+rich') ? ' (with resource data)' : ''} subscription${lifetime.cappedBecause ? ` (${lifetime.cappedBecause})` : ''}`;
+  if (cadence === 'none') {
+    return channelKind(subscription.notificationUrl) === 'eventGrid'
+      ? `${allows}, and Event Grid wants every renewal at least 3 hours ahead: no timer can keep it alive; deliver it through a webhook or Event Hubs instead.`
+      : `${allows}: too short for even the ${SHORT_LIVED_FUNCTION_NAME} timer (every 10 minutes) to keep it alive.`;
+  }
+  if (cadence === 'short' && !shortTimerEnabled) {
+    return `${allows}, less than two days, and the ${SHORT_LIVED_FUNCTION_NAME} timer that renews such subscriptions is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled): enable it.`;
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { keepAliveProblem } from '../policy/policy';
+import { keepAliveProblem } from '../policy/cadence';
 import type { CensusSettings } from './summary';
 import type { RenewalFailure, StoredRow } from '../subscription';
 

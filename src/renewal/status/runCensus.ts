@@ -1,7 +1,7 @@
 import { redact } from '../../lib/redact';
 import { forEachConcurrently } from '../../lib/concurrently';
 import { eventLine } from '../events';
-import { dueHorizon } from '../policy/policy';
+import { dueHorizon } from '../policy/due';
 import type { Log, RenewalHandOff } from '../ports';
 import type { StoredRow, StoredSubscription } from '../subscription';
 import { attentionRowKey } from '../../storage/attentionRows';

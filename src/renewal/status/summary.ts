@@ -1,6 +1,6 @@
-import type { Schedules } from '../policy/cadence';
+import { type Schedules, cadenceFor, keepAliveProblem } from '../policy/cadence';
 import type { GraphRules } from '../policy/graphRules';
-import { cadenceFor, dueHorizon, keepAliveProblem } from '../policy/policy';
+import { dueHorizon } from '../policy/due';
 import type { StoredRow, StoredSubscription } from '../subscription';
 
 const HOUR_MS = 3_600_000;

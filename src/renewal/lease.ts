@@ -1,8 +1,52 @@
+// The lease: what stops two writers (a timer run, the queue, a manual run, a lifecycle event) from working
+// on one row at once. Here are its rules: how long it lasts, when the Graph work under it must stop, who
+// gets a shorter one, and how a run takes leases ahead in batches. How the table takes one (a conditional
+// write under the row's ETag) is the store's business (storage/subscriptionTable.ts).
+import { cadenceFor, SHORT_LIVED_LEASE_MS, type RenewalSubject } from './policy/cadence';
+import type { GraphRules } from './policy/graphRules';
 import type { SubscriptionStore } from './ports';
 import { isLeased, type StoredSubscription } from './subscription';
 
+const MINUTE_MS = 60_000;
 // A table transaction holds at most 100 rows, all of one partition.
 const CHUNK = 100;
+
+/**
+ * How long a run or request holds a row while it renews or recreates it: longer than the worst
+ * Graph call with its retries (every attempt timing out, plus 429 waits of at most the longest
+ * Retry-After per attempt (graph/retry.ts), and all of it twice when a 401 is tried again), so a
+ * second worker never works on the same row at once; at least 10 minutes. A worker killed halfway
+ * delays the row until then.
+ */
+export function leaseMs(graph: { timeoutMs: number; maxAttempts: number }, longestRetryAfterMs: number): number {
+  return Math.max(10 * MINUTE_MS, 2 * graph.maxAttempts * (graph.timeoutMs + longestRetryAfterMs));
+}
+
+/** Time kept at the end of a lease for recording the outcome on the row, after the last Graph call. */
+export const RECORD_WITHIN_LEASE_MS = 60_000;
+
+/**
+ * When the Graph work on a leased row must stop (its retries included): a minute before the lease
+ * ends, so the outcome is on the row before another worker may take it. The lease is sized for the
+ * worst case the settings allow, but waits this process cannot count (the throttle gate held by other
+ * renewals, a 401 or a 400 asked again) must not run past it either.
+ */
+export function graphDeadline(leaseUntil: Date | undefined, now: Date, leaseMs: number): Date {
+  return new Date((leaseUntil?.getTime() ?? now.getTime() + leaseMs) - RECORD_WITHIN_LEASE_MS);
+}
+
+/** Whether the 10-minute timer, not the daily one, renews it from now on (the row's `shortLived` mark). */
+export function isShortLived(subscription: RenewalSubject, context: { rules: GraphRules }): boolean {
+  return cadenceFor(subscription, context.rules) !== 'daily';
+}
+
+/**
+ * How long to lease `subscription`: a short-lived one for at most 5 minutes, since a worker killed
+ * while holding it delays it that long and presence lives 60 minutes.
+ */
+export function leaseMsFor(subscription: RenewalSubject, context: { rules: GraphRules; leaseMs: number }): number {
+  return isShortLived(subscription, context) ? Math.min(context.leaseMs, SHORT_LIVED_LEASE_MS) : context.leaseMs;
+}
 
 /**
  * Leases a run's due rows a partition chunk at a time: one table transaction for up to 100 rows,
