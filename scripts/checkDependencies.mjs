@@ -92,7 +92,7 @@ function resolve(from, specifier, files) {
 }
 
 /**
- * Checks a tree: `files` maps each path relative to src/ ('renewal/run.ts') to its text. Returns the
+ * Checks a tree: `files` maps each path relative to src/ ('renewal/run/run.ts') to its text. Returns the
  * edges found and the violations, each `{ from, to, rule }` (a cycle: `from` and `to` are an edge of it).
  */
 export function checkDependencies(files) {

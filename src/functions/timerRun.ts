@@ -3,7 +3,7 @@ import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
 import type { RunScope } from '../renewal/policy/cadence';
 import { eventLine } from '../renewal/events';
-import { runRenewal, type RenewalRunInput } from '../renewal/run';
+import { runRenewal, type RenewalRunInput } from '../renewal/run/run';
 
 /**
  * What both renewal timers do when they fire: read the settings, make sure the tables exist, run the

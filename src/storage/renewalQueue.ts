@@ -4,7 +4,7 @@ import type { QueueConfig } from '../config';
 import { forEachConcurrently } from '../lib/concurrently';
 import type { RenewalHandOff } from '../renewal/ports';
 import type { StoredSubscription } from '../renewal/subscription';
-import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queuedRenewal';
+import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queueMessage';
 
 // Messages in flight while handing off: enough to queue thousands in seconds, few enough for one instance.
 const SEND_CONCURRENCY = 16;

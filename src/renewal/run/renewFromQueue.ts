@@ -1,8 +1,9 @@
-import { eventLine } from './events';
-import { dueHorizon, workFor } from './policy/due';
-import type { QueuedRenewal } from './queuedRenewal';
-import { isLeased } from './subscription';
-import { renewSubscription, type RenewalContext, type RenewalOutcome } from './renewSubscription';
+import { eventLine } from '../events';
+import { dueHorizon, workFor } from '../policy/due';
+import type { QueuedRenewal } from '../queueMessage';
+import { isLeased } from '../subscription';
+import { renewSubscription, type RenewalOutcome } from './renewSubscription';
+import type { RenewalContext } from './renewalContext';
 
 /** A renewal's context: the message renews only what is still due against its own timer's next run. */
 export type QueuedRenewalInput = RenewalContext;

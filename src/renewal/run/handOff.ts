@@ -1,7 +1,7 @@
-import { redact } from '../lib/redact';
-import { eventLine } from './events';
-import type { RenewalRunInput } from './run';
-import type { StoredSubscription } from './subscription';
+import { redact } from '../../lib/redact';
+import { eventLine } from '../events';
+import type { Log, RenewalHandOff } from '../ports';
+import type { StoredSubscription } from '../subscription';
 
 /**
  * The budget is used up: hands what was not started to the queue, where the queue-triggered function
@@ -12,7 +12,7 @@ export async function handOffRest(
   left: StoredSubscription[],
   runId: string,
   totals: { deferred: number; queued: number },
-  input: Pick<RenewalRunInput, 'log' | 'handOff'>,
+  input: { log: Log; handOff?: RenewalHandOff },
 ): Promise<void> {
   const { log } = input;
   let queued = 0;

@@ -1,9 +1,9 @@
-import { GraphRequestError } from './errors';
-import { redact } from '../lib/redact';
-import { eventLine } from './events';
-import type { LifetimeSubject } from './policy/graphRules';
-import { statedMaximumMinutes, targetWithinStatedMaximum } from './policy/expiration';
-import type { RenewalContext } from './renewSubscription';
+import { GraphRequestError } from '../errors';
+import { redact } from '../../lib/redact';
+import { eventLine } from '../events';
+import type { LifetimeSubject } from '../policy/graphRules';
+import { statedMaximumMinutes, targetWithinStatedMaximum } from '../policy/expiration';
+import type { RenewalContext } from './renewalContext';
 
 /**
  * Sends `request` for `target`; when Graph refuses it as beyond its maximum (400, "can only be N
@@ -14,7 +14,7 @@ import type { RenewalContext } from './renewSubscription';
  * at once, rather than being refused first every day. A 400 means nothing changed on Graph, so
  * asking again is safe.
  */
-export async function withinGraphMaximum<T>(
+export async function requestWithinStatedMaximum<T>(
   request: (expiration: Date) => Promise<T>,
   target: Date,
   subject: LifetimeSubject,

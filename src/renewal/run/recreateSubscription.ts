@@ -1,13 +1,13 @@
-import { CredentialError, GraphRequestError } from './errors';
-import { redact } from '../lib/redact';
-import { eventLine } from './events';
+import { CredentialError, GraphRequestError } from '../errors';
+import { redact } from '../../lib/redact';
+import { eventLine } from '../events';
 import { toFailure } from './failure';
-import { withinGraphMaximum } from './withinGraphMaximum';
-import { conflictingSubscriptionId, matchesDefinition } from './policy/matching';
-import { graphDeadline, isShortLived, leaseMsFor } from './lease';
-import { renewalTarget } from './policy/expiration';
-import { type RenewalContext } from './renewSubscription';
-import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from './subscription';
+import { requestWithinStatedMaximum } from './statedMaximum';
+import { conflictingSubscriptionId, matchesDefinition } from '../policy/matching';
+import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
+import { renewalTarget } from '../policy/expiration';
+import type { RenewalContext } from './renewalContext';
+import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from '../subscription';
 
 export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';
 
@@ -139,7 +139,7 @@ async function createOrAdoptConflict(
 ): Promise<{ created: { id: string; expirationDateTime: Date }; adopted: boolean } | { error: unknown }> {
   const clientState = context.clientState!;
   try {
-    const created = await withinGraphMaximum(
+    const created = await requestWithinStatedMaximum(
       (expirationDateTime) => context.graph.create({ ...definition, expirationDateTime, clientState }, deadline),
       expiration,
       definition,

@@ -1,37 +1,15 @@
-import { CredentialError } from './errors';
-import { redact } from '../lib/redact';
-import { eventLine } from './events';
+import { CredentialError } from '../errors';
+import { redact } from '../../lib/redact';
+import { eventLine } from '../events';
 import { toFailure } from './failure';
-import { type Schedules, keepAliveProblem } from './policy/cadence';
-import type { GraphRules } from './policy/graphRules';
-import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore } from './ports';
-import { graphDeadline, isShortLived, leaseMsFor } from './lease';
-import { renewalTarget, type RenewalPolicy } from './policy/expiration';
+import { keepAliveProblem } from '../policy/cadence';
+import type { Log } from '../ports';
+import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
+import { renewalTarget } from '../policy/expiration';
+import type { RenewalContext } from './renewalContext';
 import { recreateSubscription } from './recreateSubscription';
-import { withinGraphMaximum } from './withinGraphMaximum';
-import type { StoredSubscription } from './subscription';
-
-/** What renewing or recreating one subscription needs: the timer, a manual run and a lifecycle event share it. */
-export interface RenewalContext {
-  store: SubscriptionStore;
-  graph: SubscriptionGraph;
-  log: Log;
-  policy: RenewalPolicy;
-  /** Graph's lifetime rules in force: the documented table, GRAPH_MAX_LIFETIMES, what Graph taught. */
-  rules: GraphRules;
-  /** Where a maximum Graph states is kept, for every later run (none: it holds for this process only). */
-  learntMaxima?: LearntMaxima;
-  /** When each timer runs next: a subscription is due against its own timer's next run. */
-  schedules: Schedules;
-  /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
-  now: () => Date;
-  /** WEBHOOK_CLIENT_STATE, which new subscriptions are created with; recreation fails clearly without it. */
-  clientState: string | undefined;
-  /** Why the webhook settings are unusable, when they are (config.webhookProblem). */
-  webhookProblem?: string;
-  /** How long a row is leased for one renewal or recreation (policy.leaseMs). */
-  leaseMs: number;
-}
+import { requestWithinStatedMaximum } from './statedMaximum';
+import type { StoredSubscription } from '../subscription';
 
 /** What became of one subscription; the run counts each. */
 export type RenewalOutcome = 'renewed' | 'recreated' | 'failed' | 'expired' | 'skipped';
@@ -100,7 +78,7 @@ export async function renewSubscription(
   let renewed: { expirationDateTime: Date };
   try {
     const deadline = graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context));
-    renewed = await withinGraphMaximum((expiration) => graph.renew(leased.id, expiration, deadline), target.expiration, leased, context, fields);
+    renewed = await requestWithinStatedMaximum((expiration) => graph.renew(leased.id, expiration, deadline), target.expiration, leased, context, fields);
   } catch (error) {
     if (error instanceof CredentialError) throw error;
     const failure = toFailure(error, context.now(), leased.resource);

@@ -1,6 +1,6 @@
-import { GraphRequestError } from './errors';
-import { redact } from '../lib/redact';
-import type { RenewalFailure } from './subscription';
+import { GraphRequestError } from '../errors';
+import { redact } from '../../lib/redact';
+import type { RenewalFailure } from '../subscription';
 
 /**
  * What a failed Graph call leaves on the row: status, code, a redacted message, Graph's request-id.

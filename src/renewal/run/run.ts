@@ -1,16 +1,17 @@
-import { CredentialError } from './errors';
-import { redact } from '../lib/redact';
-import { forEachWithinLimits } from '../lib/concurrently';
-import { eventLine } from './events';
+import { CredentialError } from '../errors';
+import { redact } from '../../lib/redact';
+import { forEachWithinLimits } from '../../lib/concurrently';
+import { eventLine } from '../events';
 import { handOffRest } from './handOff';
-import { LeasesAhead, leaseMsFor } from './lease';
-import { mailboxOf } from './policy/mailbox';
-import type { RenewalHandOff, RunHistory, SubscriptionStore } from './ports';
-import { horizonFor, inScope, type RunScope, cadenceFor } from './policy/cadence';
-import { workFor, type Work } from './policy/due';
-import { renewSubscription, type RenewalContext } from './renewSubscription';
-import type { RunRecord, RunTotals, RunTrigger } from './runRecord';
-import type { StoredRow, StoredSubscription } from './subscription';
+import { LeasesAhead, leaseMsFor } from '../lease';
+import { mailboxOf } from '../policy/mailbox';
+import type { RenewalHandOff, RunHistory, SubscriptionStore } from '../ports';
+import { horizonFor, inScope, type RunScope, cadenceFor } from '../policy/cadence';
+import { workFor, type Work } from '../policy/due';
+import { renewSubscription } from './renewSubscription';
+import type { RenewalContext } from './renewalContext';
+import type { RunRecord, RunTotals, RunTrigger } from '../runRecord';
+import type { StoredRow, StoredSubscription } from '../subscription';
 
 /**
  * Time kept after the budget for handing what is left to the queue (16 sends in flight: thousands of
