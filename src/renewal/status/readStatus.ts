@@ -1,53 +1,26 @@
 import type { Attention } from './attention';
 import { reportAttention, type Problem } from './problems';
-import { SOONEST_KEPT, type CensusSummary } from './summary';
+import { expiredSince, expiringWithin, type ExpirationSources } from './expirations';
+import type { StatusSettings } from './statusSettings';
+import type { CensusSummary } from './summary';
 import { timelineFrom } from './timeline';
-import { describeRun, schedulerProblems, timersOf } from './timers';
-import { SHORT_LIVED_FUNCTION_NAME } from '../policy/cadence';
+import { censusProblems, describeRun, schedulerProblems, shortTimerProblems, timersOf } from './timers';
 import type { GraphRules, LearntMaximum } from '../policy/graphRules';
-import type { RunHistory, SubscriptionStore } from '../ports';
-import type { RunRecord } from '../runRecord';
-import { nextRunAfter, runIntervalMs } from '../policy/schedule';
-import type { StoredSubscription } from '../subscription';
+import type { RunHistory } from '../ports';
+import { nextRunAfter } from '../policy/schedule';
 
-const HOUR_MS = 3_600_000;
-const MAX_LISTED_EXPIRING = 1000;
 const RECENT_RUNS = 10;
 const PROBE_KEY = 'status-probe';
-// The short-lived timer runs every 10 minutes: three missed in a row is a stopped timer, not a slow one.
-const SHORT_RUN_MAX_AGE_MS = 30 * 60_000;
 
 /** host.json allows a run one hour (functionTimeout); twice that and it was surely stopped. */
 export const ABANDONED_RUN_HOURS = 2;
 
-export interface StatusSettings {
-  functionName: string;
-  cron: string;
-  timeZone: string;
-  timerDisabled: boolean;
-  /** The short-lived timer (renewShortLivedSubscriptions) is disabled. */
-  shortTimerDisabled: boolean;
-  marginHours: number;
-  lifetimeHours: number;
-  /** No finished run for longer than this is a problem (one daily interval plus slack). */
-  maxRunAgeHours: number;
-  /** A run still "running" after this long was stopped by the host (longer than functionTimeout). */
-  abandonedRunHours: number;
-  /** The census timer: its name, schedule and disable switch (a summary older than two intervals is a problem). */
-  census: { functionName: string; cron: string; disabled: boolean };
-  /** Settings that are wrong without stopping the renewals (the webhook settings). */
-  configurationProblems?: string[];
-}
-
 /** Where the status reads: a handful of requests whatever the number of rows. */
-export interface StatusSources {
+export interface StatusSources extends ExpirationSources {
   index: {
     readSummary(): Promise<CensusSummary | undefined>;
     attention(max?: number): Promise<{ entries: Attention[]; more: boolean }>;
   };
-  store: Pick<SubscriptionStore, 'read'>;
-  /** Rows whose DateTime expiration is before `at` (a server-side filter: the cost follows the matches). */
-  expiringBefore(at: Date): AsyncIterable<StoredSubscription[]>;
   runs: RunHistory;
   /** The short-lived timer's runs (their own partition of the run history). */
   shortRuns: RunHistory;
@@ -155,34 +128,6 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
   return { healthy: problems.length === 0, body, problems };
 }
 
-/**
- * Active subscriptions whose expiration has passed: those the census saw coming (its soonest, read
- * again one by one: renewed since, they are fine). Expirations only move forward, so whatever has
- * expired since the census was among them, unless there were more than it keeps: then the service
- * is asked (a filter, read only in that case).
- */
-async function expiredSince(summary: CensusSummary, input: StatusSources, now: Date): Promise<Attention[]> {
-  const past = summary.soonest.filter((s) => s.expirationDateTime.getTime() <= now.getTime());
-  const found: StoredSubscription[] = [];
-  if (past.length >= SOONEST_KEPT) {
-    for await (const page of input.expiringBefore(now)) found.push(...page.filter((s) => s.state === 'active'));
-  } else {
-    const rows = await Promise.all(past.map((s) => input.store.read(s.partitionKey, s.id)));
-    for (const row of rows) if (row?.ok && row.subscription.state === 'active' && row.subscription.expirationDateTime.getTime() <= now.getTime()) found.push(row.subscription);
-  }
-  return found.map((s) => ({
-    kind: 'expired',
-    partitionKey: s.partitionKey,
-    rowKey: s.id,
-    resource: s.resource,
-    at: s.expirationDateTime,
-    expirationDateTime: s.expirationDateTime,
-    state: 'active',
-    lastFailure: s.lastFailure,
-    consecutiveFailures: s.consecutiveFailures,
-  }));
-}
-
 /** The overrides in force and what Graph taught, so a person sees which maximum each kind is asked within. */
 function describeRules(rules: GraphRules) {
   const learnt = (maximum: LearntMaximum) => ({
@@ -199,74 +144,6 @@ function describeRules(rules: GraphRules) {
     learnt: rules.learntInForce().map(learnt),
     // A rule changed since (GRAPH_MAX_LIFETIMES, a release): these no longer apply, and Graph teaches again if it must.
     learnt_set_aside: rules.learntSetAside().map(learnt),
-  };
-}
-
-function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings, shortLived: number): Problem[] {
-  const problems: Problem[] = [];
-  const add = (text: string, what_to_do: string) => problems.push({ kind: 'scheduler', text, what_to_do });
-  if (settings.shortTimerDisabled) {
-    add(
-      `The ${SHORT_LIVED_FUNCTION_NAME} timer is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled), and ${shortLived} subscription(s) only it can keep alive (presence, Teams Shifts, resource data) expire between two daily checks.`,
-      `Enable it: set AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled to false (portal: the function's Enable button).`,
-    );
-    return problems;
-  }
-  const byHand = `Check that the function app is running, then run it by hand: POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME} with the master key.`;
-  if (lastFinished?.outcome === 'failed') {
-    add(`The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`, `Fix what the error names. ${byHand}`);
-  }
-  const finishedAt = lastFinished?.finishedAt;
-  if (!finishedAt || now.getTime() - finishedAt.getTime() > SHORT_RUN_MAX_AGE_MS) {
-    add(
-      `No ${SHORT_LIVED_FUNCTION_NAME} run has finished ${finishedAt ? `since ${finishedAt.toISOString()}` : 'yet'}: it renews the short-lived subscriptions every 10 minutes. ` +
-        `Is the function app running? Run it by hand with POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME}.`,
-      byHand,
-    );
-  }
-  if (lastRun?.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
-    add(`The ${SHORT_LIVED_FUNCTION_NAME} run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`, byHand);
-  }
-  return problems;
-}
-
-function censusProblems(settings: StatusSettings, summary: CensusSummary, now: Date): Problem[] {
-  const intervalMs = runIntervalMs(settings.census.cron, 'UTC', now);
-  const age = now.getTime() - summary.startedAt.getTime();
-  if (!settings.census.disabled && age <= 2 * intervalMs) return [];
-  const why = settings.census.disabled ? ` It is disabled (AzureWebJobs.${settings.census.functionName}.Disabled).` : '';
-  return [
-    {
-      kind: 'census',
-      text: `The census timer is not running: the counts and timeline were last taken at ${summary.startedAt.toISOString()}, more than ${Math.round((2 * intervalMs) / 60_000)} minutes ago.${why}`,
-      what_to_do: `Check that the function app is running and ${settings.census.functionName} is enabled; run it by hand with POST /admin/functions/${settings.census.functionName}.`,
-    },
-  ];
-}
-
-async function expiringWithin(input: StatusSources, now: Date, hours: number) {
-  // Flat memory: the soonest MAX_LISTED_EXPIRING are kept, sorted now and then, the rest counted.
-  let listed: StoredSubscription[] = [];
-  let count = 0;
-  const sort = () => listed.sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime()).slice(0, MAX_LISTED_EXPIRING);
-  for await (const page of input.expiringBefore(new Date(now.getTime() + hours * HOUR_MS + 1))) {
-    count += page.length;
-    listed.push(...page);
-    if (listed.length > 2 * MAX_LISTED_EXPIRING) listed = sort();
-  }
-  listed = sort();
-  return {
-    hours,
-    count,
-    truncated: count > listed.length,
-    subscriptions: listed.map((s) => ({
-      id: s.id,
-      resource: s.resource,
-      state: s.state,
-      expiration_date_time: s.expirationDateTime.toISOString(),
-      hours_left: Math.round(((s.expirationDateTime.getTime() - now.getTime()) / HOUR_MS) * 10) / 10,
-      consecutive_failures: s.consecutiveFailures,
-    })),
   };
 }
 

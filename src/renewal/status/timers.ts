@@ -1,11 +1,13 @@
 import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../policy/cadence';
 import type { RunRecord } from '../runRecord';
-import { describeOffset, nextRunAfter, toZonedIso, utcOffsetAt } from '../policy/schedule';
-import type { StatusSettings } from './readStatus';
+import { describeOffset, nextRunAfter, runIntervalMs, toZonedIso, utcOffsetAt } from '../policy/schedule';
+import type { StatusSettings } from './statusSettings';
 import type { Problem } from './problems';
 import type { CensusSummary } from './summary';
 
 const HOUR_MS = 3_600_000;
+// The short-lived timer runs every 10 minutes: three missed in a row is a stopped timer, not a slow one.
+const SHORT_RUN_MAX_AGE_MS = 30 * 60_000;
 
 /** One timer as the status shows it: when it next fires, in the app's zone and in UTC, and its last run. */
 export interface TimerView {
@@ -120,4 +122,48 @@ export function describeRun(run: RunRecord) {
     queued: run.queued ?? null,
     ...(run.error ? { error: run.error } : {}),
   };
+}
+
+/** What is wrong with the 10-minute timer, once it has subscriptions to keep alive. */
+export function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings, shortLived: number): Problem[] {
+  const problems: Problem[] = [];
+  const add = (text: string, what_to_do: string) => problems.push({ kind: 'scheduler', text, what_to_do });
+  if (settings.shortTimerDisabled) {
+    add(
+      `The ${SHORT_LIVED_FUNCTION_NAME} timer is disabled (AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled), and ${shortLived} subscription(s) only it can keep alive (presence, Teams Shifts, resource data) expire between two daily checks.`,
+      `Enable it: set AzureWebJobs.${SHORT_LIVED_FUNCTION_NAME}.Disabled to false (portal: the function's Enable button).`,
+    );
+    return problems;
+  }
+  const byHand = `Check that the function app is running, then run it by hand: POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME} with the master key.`;
+  if (lastFinished?.outcome === 'failed') {
+    add(`The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`, `Fix what the error names. ${byHand}`);
+  }
+  const finishedAt = lastFinished?.finishedAt;
+  if (!finishedAt || now.getTime() - finishedAt.getTime() > SHORT_RUN_MAX_AGE_MS) {
+    add(
+      `No ${SHORT_LIVED_FUNCTION_NAME} run has finished ${finishedAt ? `since ${finishedAt.toISOString()}` : 'yet'}: it renews the short-lived subscriptions every 10 minutes. ` +
+        `Is the function app running? Run it by hand with POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME}.`,
+      byHand,
+    );
+  }
+  if (lastRun?.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
+    add(`The ${SHORT_LIVED_FUNCTION_NAME} run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`, byHand);
+  }
+  return problems;
+}
+
+/** The census timer has not run for two intervals, or is disabled: the counts and timeline are stale. */
+export function censusProblems(settings: StatusSettings, summary: CensusSummary, now: Date): Problem[] {
+  const intervalMs = runIntervalMs(settings.census.cron, 'UTC', now);
+  const age = now.getTime() - summary.startedAt.getTime();
+  if (!settings.census.disabled && age <= 2 * intervalMs) return [];
+  const why = settings.census.disabled ? ` It is disabled (AzureWebJobs.${settings.census.functionName}.Disabled).` : '';
+  return [
+    {
+      kind: 'census',
+      text: `The census timer is not running: the counts and timeline were last taken at ${summary.startedAt.toISOString()}, more than ${Math.round((2 * intervalMs) / 60_000)} minutes ago.${why}`,
+      what_to_do: `Check that the function app is running and ${settings.census.functionName} is enabled; run it by hand with POST /admin/functions/${settings.census.functionName}.`,
+    },
+  ];
 }
