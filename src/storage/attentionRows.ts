@@ -1,4 +1,4 @@
-import type { Attention, AttentionKind } from '../renewal/status/attention';
+import { ATTENTION_KINDS, attentionKey, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
 import { readDate } from './subscriptionRow';
 
 /**
@@ -8,12 +8,9 @@ import { readDate } from './subscriptionRow';
  */
 export const ATTENTION_PARTITION = 'attention';
 
-/**
- * One entry per subscription row and kind. Keys may hold any character a key may, so the partition
- * key comes with its length: no two rows share a RowKey here.
- */
+/** One entry per subscription row and kind: its RowKey is the entry's key (attentionKey). */
 export function attentionRowKey(kind: AttentionKind, partitionKey: string, rowKey: string): string {
-  return `${kind}:${partitionKey.length}:${partitionKey}:${rowKey}`;
+  return attentionKey(kind, partitionKey, rowKey);
 }
 
 export function toAttentionEntity(a: Attention): Record<string, unknown> & { partitionKey: string; rowKey: string } {
@@ -37,7 +34,7 @@ export function toAttentionEntity(a: Attention): Record<string, unknown> & { par
   };
 }
 
-const KINDS = new Set<string>(['expired', 'failing', 'invalid', 'doomed', 'missed']);
+const KINDS = new Set<string>(ATTENTION_KINDS);
 
 /** An entry as the index holds it, or undefined when it is not one (typed by hand, another version's). */
 export function fromAttentionEntity(entity: Record<string, unknown>): (Attention & { etag: string }) | undefined {

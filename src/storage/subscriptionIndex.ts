@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { ATTENTION_KINDS, type Attention, type AttentionKind } from '../renewal/status/attention';
+import { ATTENTION_KINDS, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
+import type { CensusIndex } from '../renewal/ports';
 import type { CensusSummary } from '../renewal/status/summary';
 import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionEntity } from './attentionRows';
 import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
@@ -21,7 +22,7 @@ export const MAX_ATTENTION_READ = 1000;
  * - `attention`: the subscriptions that need a person (src/renewal/status/attention.ts);
  * - `summary`: the census, one row (src/renewal/status/summary.ts).
  */
-export class SubscriptionIndex {
+export class SubscriptionIndex implements CensusIndex {
   constructor(client: TableClient) {
     ({ table: this.table, ensureExists: this.ensureExists } = explainedTable(client));
   }

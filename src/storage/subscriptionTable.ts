@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import type { DefinitionChanges, SubscriptionStore } from '../renewal/ports';
+import type { CensusMend, CensusRow, CensusRows, DefinitionChanges, SubscriptionStore } from '../renewal/ports';
 import type {
   PendingLifecycleEvent,
   RenewalFailure,
@@ -7,7 +7,7 @@ import type {
   StoredSubscription,
   SubscriptionDefinition,
 } from '../renewal/subscription';
-import type { Attention } from '../renewal/status/attention';
+import { MALFORMED_ROW, type Attention } from '../renewal/status/attentionKinds';
 import type { MalformedRow } from '../renewal/subscription';
 import type { SubscriptionIndex } from './subscriptionIndex';
 import { failureProperties, newRowProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
@@ -16,6 +16,8 @@ import { createTableOnce, explainingErrors, isConflict } from './tableClient';
 import { TableStorageError } from './tableStorageError';
 
 const PAGE_SIZE = 100;
+// The service's largest page: a census reads every row, so fewer round trips matter most.
+const CENSUS_PAGE_SIZE = 1000;
 // The service's maximum: a run reads only due rows, so fewer round trips matter more than page size.
 const DUE_PAGE_SIZE = 1000;
 // Enough for any real contention (a timer run and a manual run); a row that keeps changing is a bug.
@@ -26,7 +28,7 @@ const CLEARED = '';
 export const INDEXED = { idIndexed: true } as const;
 
 /** The subscriptions table (README, "Table schema"). */
-export class SubscriptionTable implements SubscriptionStore {
+export class SubscriptionTable implements SubscriptionStore, CensusRows {
   /**
    * `duePageSize`: rows a page when reading due rows (the service's maximum unless a test says less).
    * `index`: where lookups by id and the problems are kept (without one, as in some tests, lookups scan).
@@ -63,6 +65,21 @@ export class SubscriptionTable implements SubscriptionStore {
     for await (const page of this.table.listEntities<SubscriptionEntity>().byPage({ maxPageSize: PAGE_SIZE })) {
       yield page.map((entity) => toStoredRow(entity));
     }
+  }
+
+  async *censusPages(): AsyncIterable<CensusRow[]> {
+    for await (const page of this.table.listEntities<SubscriptionEntity>().byPage({ maxPageSize: CENSUS_PAGE_SIZE })) {
+      yield page.map((entity) => ({
+        row: toStoredRow(entity),
+        etag: entity.etag ?? '*',
+        idIndexed: entity.idIndexed === INDEXED.idIndexed,
+        ...(typeof entity.expirationDateTime === 'string' ? { expirationText: entity.expirationDateTime } : {}),
+      }));
+    }
+  }
+
+  async mend(partitionKey: string, rowKey: string, mend: CensusMend, etag: string): Promise<void> {
+    await this.table.updateEntity({ partitionKey, rowKey, ...mend }, 'Merge', { etag });
   }
 
   async *partitionPages(partitionKey: string): AsyncIterable<StoredRow[]> {
@@ -208,7 +225,7 @@ export class SubscriptionTable implements SubscriptionStore {
 
   /** Records that a run found this row malformed, so the status names it at once. */
   async flagMalformed(row: MalformedRow, at: Date): Promise<void> {
-    await this.index?.flag({ kind: 'invalid', partitionKey: row.partitionKey, rowKey: row.rowKey, at, detail: row.problem });
+    await this.index?.flag({ kind: MALFORMED_ROW, partitionKey: row.partitionKey, rowKey: row.rowKey, at, detail: row.problem });
   }
 
   async claim(

@@ -1,39 +1,9 @@
 import { keepAliveProblem } from '../policy/cadence';
 import type { CensusSettings } from './summary';
-import type { RenewalFailure, StoredRow } from '../subscription';
+import type { StoredRow } from '../subscription';
+import { CANNOT_BE_KEPT_ALIVE, datedWhenFound, MALFORMED_ROW, type Attention } from './attentionKinds';
 
 const HOUR_MS = 3_600_000;
-
-/**
- * What needs a person, one kind per reason: a subscription Graph lost and that could not be recreated
- * (or whose recreation is under way), one whose renewals fail, a row that cannot be read, a resource
- * the schedule cannot keep alive, and missed notifications in the last 24 hours.
- */
-export type AttentionKind = 'expired' | 'failing' | 'invalid' | 'doomed' | 'missed';
-
-/** The order the status names them in (the order the full-scan status always used). */
-export const ATTENTION_KINDS: readonly AttentionKind[] = ['expired', 'failing', 'invalid', 'doomed', 'missed'];
-
-/**
- * One subscription that needs attention, as the index stores it: enough to name the problem and say
- * what to do without reading the subscription's row (so the status's cost follows the number of
- * problems, not of rows).
- */
-export interface Attention {
-  kind: AttentionKind;
-  partitionKey: string;
-  /** The subscription id (the row's RowKey; for a malformed row, whatever its RowKey is). */
-  rowKey: string;
-  resource?: string;
-  /** When it was recorded: the failure's time, Graph's `missed`, or when the census found it. */
-  at: Date;
-  expirationDateTime?: Date;
-  state?: 'active' | 'expired';
-  consecutiveFailures?: number;
-  lastFailure?: RenewalFailure;
-  /** The problem in words, for a malformed row or a resource the schedule cannot keep alive. */
-  detail?: string;
-}
 
 /** What the census expects the index to hold for one row: the kinds its data calls for. */
 export function attentionFor(
@@ -41,7 +11,7 @@ export function attentionFor(
   now: Date,
   settings: Pick<CensusSettings, 'rules' | 'marginHours' | 'schedules'>,
 ): Attention[] {
-  if (!row.ok) return [{ kind: 'invalid', partitionKey: row.partitionKey, rowKey: row.rowKey, at: now, detail: row.problem }];
+  if (!row.ok) return [{ kind: MALFORMED_ROW, partitionKey: row.partitionKey, rowKey: row.rowKey, at: now, detail: row.problem }];
   const s = row.subscription;
   const base = { partitionKey: s.partitionKey, rowKey: s.id, resource: s.resource, expirationDateTime: s.expirationDateTime, state: s.state };
   const found: Attention[] = [];
@@ -52,7 +22,7 @@ export function attentionFor(
       found.push({ ...base, kind: 'failing', at: s.lastFailure?.at ?? now, consecutiveFailures: s.consecutiveFailures, lastFailure: s.lastFailure });
     }
     const problem = keepAliveProblem(s, settings.rules, settings.schedules.short.enabled);
-    if (problem) found.push({ ...base, kind: 'doomed', at: now, detail: problem });
+    if (problem) found.push({ ...base, kind: CANNOT_BE_KEPT_ALIVE, at: now, detail: problem });
   }
   if (s.lastMissedAt && s.lastMissedAt.getTime() > now.getTime() - 24 * HOUR_MS) found.push({ ...base, kind: 'missed', at: s.lastMissedAt });
   return found;
@@ -60,14 +30,14 @@ export function attentionFor(
 
 /**
  * What an entry says, for telling whether the census must rewrite it: the time a census found a
- * malformed row or a doomed resource is not part of it (found again, it is the same problem).
+ * malformed row or a resource no timer can keep alive is not part of it (see datedWhenFound).
  */
 export function sameAttention(a: Attention, b: Attention): boolean {
   const said = (x: Attention) =>
     JSON.stringify([
       x.kind,
       x.resource ?? null,
-      x.kind === 'invalid' || x.kind === 'doomed' ? null : x.at.getTime(),
+      datedWhenFound(x.kind) ? null : x.at.getTime(),
       x.expirationDateTime?.getTime() ?? null,
       x.state ?? null,
       x.consecutiveFailures ?? null,
@@ -91,9 +61,9 @@ export function problemSentence(a: Attention, pastExpiry = false): string {
       const detail = last ? `: last status ${last.statusCode} ${last.code} at ${last.at.toISOString()}` : '';
       return `${label} failed its last ${a.consecutiveFailures ?? 1} renewal attempt(s)${detail}; it expires at ${a.expirationDateTime?.toISOString() ?? 'an unknown time'}.`;
     }
-    case 'invalid':
+    case MALFORMED_ROW:
       return `Row ${a.partitionKey}/${a.rowKey} of the subscriptions table is malformed: ${a.detail ?? 'see the run log'}`;
-    case 'doomed':
+    case CANNOT_BE_KEPT_ALIVE:
       return `${label}: ${a.detail ?? 'this schedule cannot keep it alive.'}`;
     case 'missed':
       return `${label}: Graph reported missed change notifications at ${a.at.toISOString()}; the consumer must resync (delta query).`;
@@ -112,9 +82,9 @@ export function whatToDo(a: Attention): string {
       if (a.lastFailure?.statusCode === 403) return 'Grant the app the Graph permission the resource needs (Mail.Read for mail), then renew now: npm run ops -- renew <id>.';
       if (a.lastFailure?.statusCode === 401) return 'Check the managed identity (AZURE_CLIENT_ID) and GRAPH_BASE_URL, then renew now: npm run ops -- renew <id>.';
       return 'Read the last error; the next run tries again, or renew now: npm run ops -- renew <id>.';
-    case 'invalid':
+    case MALFORMED_ROW:
       return 'Fix the row in Azure Storage Explorer as the problem says (README, "Table schema"): until then it is never renewed.';
-    case 'doomed':
+    case CANNOT_BE_KEPT_ALIVE:
       if (/no lifecycleNotificationUrl/.test(a.detail ?? '') && /Event Grid/.test(a.detail ?? '')) {
         return 'Register it again with a lifecycleNotificationUrl (Graph then allows it 3 days), then remove this one (npm run ops -- remove <id>).';
       }

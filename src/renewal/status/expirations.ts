@@ -1,6 +1,6 @@
 import type { SubscriptionStore } from '../ports';
 import type { StoredSubscription } from '../subscription';
-import type { Attention } from './attention';
+import type { Attention } from './attentionKinds';
 import { SOONEST_KEPT, type CensusSummary } from './summary';
 
 const HOUR_MS = 3_600_000;

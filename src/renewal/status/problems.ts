@@ -1,4 +1,5 @@
-import { ATTENTION_KINDS, problemSentence, whatToDo, type Attention, type AttentionKind } from './attention';
+import { ATTENTION_KINDS, type Attention, type AttentionKind } from './attentionKinds';
+import { problemSentence, whatToDo } from './attention';
 
 // A status body stays readable (and small) however many rows are broken: name the first few.
 const MAX_NAMED_PER_PROBLEM = 20;

@@ -1,4 +1,4 @@
-import type { Attention } from './attention';
+import type { Attention } from './attentionKinds';
 import { reportAttention, type Problem } from './problems';
 import { expiredSince, expiringWithin, type ExpirationSources } from './expirations';
 import type { StatusSettings } from './statusSettings';

@@ -2,23 +2,18 @@ import { redact } from '../../lib/redact';
 import { forEachConcurrently } from '../../lib/concurrently';
 import { eventLine } from '../events';
 import { dueHorizon } from '../policy/due';
-import type { Log, RenewalHandOff } from '../ports';
+import type { CensusIndex, CensusMend, CensusRow, CensusRows, Log, RenewalHandOff } from '../ports';
 import type { StoredRow, StoredSubscription } from '../subscription';
-import { attentionRowKey } from '../../storage/attentionRows';
-import type { SubscriptionIndex } from '../../storage/subscriptionIndex';
-import { toStoredRow, type SubscriptionEntity } from '../../storage/subscriptionRow';
-import { INDEXED, type SubscriptionTable } from '../../storage/subscriptionTable';
-import { attentionFor, sameAttention, type Attention } from './attention';
+import { attentionFor, sameAttention } from './attention';
+import { attentionKey, datedWhenFound, type Attention } from './attentionKinds';
 import { CensusTally, type CensusSettings, type CensusSummary } from './summary';
 
-// The service's largest page: a census reads every row, so fewer round trips matter most.
-const PAGE_SIZE = 1000;
 // Writes in flight at once (backfills, text dates made DateTime, problems recorded).
 const WRITE_CONCURRENCY = 16;
 
 export interface CensusInput {
-  subscriptions: SubscriptionTable;
-  index: SubscriptionIndex;
+  subscriptions: CensusRows;
+  index: CensusIndex;
   /** Where a due row whose date was text goes, so it is renewed before it expires (no queue: the next run). */
   handOff?: RenewalHandOff;
   log: Log;
@@ -53,32 +48,31 @@ export async function runCensus(input: CensusInput): Promise<CensusSummary> {
     }
   };
 
-  const pages = subscriptions.client.listEntities<SubscriptionEntity>().byPage({ maxPageSize: PAGE_SIZE });
-  for await (const page of pages) {
+  for await (const page of subscriptions.censusPages()) {
     const writes: (() => Promise<void>)[] = [];
-    for (const entity of page) {
-      const row = toStoredRow(entity);
+    for (const read of page) {
+      const row = read.row;
       tally.add(row);
       for (const expected of attentionFor(row, startedAt, settings)) {
         const key = keyOf(expected);
         const held = known.get(key);
         seen.add(key);
-        if (held && sameAttention(held, { ...expected, at: expected.kind === 'invalid' || expected.kind === 'doomed' ? held.at : expected.at })) continue;
+        if (held && sameAttention(held, { ...expected, at: datedWhenFound(expected.kind) ? held.at : expected.at })) continue;
         writes.push(() => safely(`recording ${key}`, async () => {
           const fresh = await stillCalledFor(subscriptions, expected, startedAt, settings);
           if (!fresh) return;
-          await index.flag(held && (fresh.kind === 'invalid' || fresh.kind === 'doomed') ? { ...fresh, at: held.at } : fresh);
+          await index.flag(held && datedWhenFound(fresh.kind) ? { ...fresh, at: held.at } : fresh);
           work.flagged++;
         }));
       }
       if (!row.ok) continue;
-      const fix = rowFix(entity);
+      const fix = mendFor(read);
       if (!fix) continue;
       const s = row.subscription;
       writes.push(() => safely(`row ${s.partitionKey}/${s.id}`, async () => {
         // The entry first: a row marked indexed always has one (unless a person removed it).
         if (fix.idIndexed) await index.point(s.id, s.partitionKey);
-        await subscriptions.client.updateEntity({ partitionKey: s.partitionKey, rowKey: s.id, ...fix }, 'Merge', { etag: entity.etag ?? '*' });
+        await subscriptions.mend(s.partitionKey, s.id, fix, read.etag);
         if (fix.idIndexed) work.indexed++;
         if (fix.expirationDateTime) {
           work.converted++;
@@ -109,14 +103,14 @@ export async function runCensus(input: CensusInput): Promise<CensusSummary> {
 }
 
 function keyOf(a: Pick<Attention, 'kind' | 'partitionKey' | 'rowKey'>): string {
-  return attentionRowKey(a.kind, a.partitionKey, a.rowKey);
+  return attentionKey(a.kind, a.partitionKey, a.rowKey);
 }
 
 /** What to merge onto a readable row: its id entry written, and a date typed as text made a DateTime. */
-function rowFix(entity: SubscriptionEntity): { idIndexed?: true; expirationDateTime?: Date } | undefined {
-  const fix: { idIndexed?: true; expirationDateTime?: Date } = {};
-  if (entity.idIndexed !== INDEXED.idIndexed) fix.idIndexed = true;
-  if (typeof entity.expirationDateTime === 'string') fix.expirationDateTime = new Date(entity.expirationDateTime.trim());
+function mendFor(read: CensusRow): CensusMend | undefined {
+  const fix: CensusMend = {};
+  if (!read.idIndexed) fix.idIndexed = true;
+  if (read.expirationText !== undefined) fix.expirationDateTime = new Date(read.expirationText.trim());
   return fix.idIndexed || fix.expirationDateTime ? fix : undefined;
 }
 
@@ -126,7 +120,7 @@ function rowFix(entity: SubscriptionEntity): { idIndexed?: true; expirationDateT
  * until the next census), or recorded a newer failure (which the census must not write over with
  * what it read before). Resolves with the entry as the row says now, or undefined.
  */
-async function stillCalledFor(subscriptions: SubscriptionTable, expected: Attention, now: Date, settings: CensusInput['settings']): Promise<Attention | undefined> {
+async function stillCalledFor(subscriptions: CensusRows, expected: Attention, now: Date, settings: CensusInput['settings']): Promise<Attention | undefined> {
   const row: StoredRow | undefined = await subscriptions.read(expected.partitionKey, expected.rowKey);
   if (!row) return undefined;
   return attentionFor(row, now, settings).find((found) => found.kind === expected.kind);
