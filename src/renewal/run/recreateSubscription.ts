@@ -1,13 +1,13 @@
-import { CredentialError, GraphRequestError } from '../errors';
+import { CredentialError } from '../errors';
 import { redact } from '../../lib/redact';
 import { eventLine } from '../events';
 import { toFailure } from './failure';
-import { requestWithinStatedMaximum } from './statedMaximum';
-import { conflictingSubscriptionId, matchesDefinition } from '../policy/matching';
+import { createOrAdoptConflict, findOrphan } from './interruptedCreation';
+import { conflictingSubscriptionId } from '../policy/matching';
 import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
 import { renewalTarget } from '../policy/expiration';
 import type { RenewalContext } from './renewalContext';
-import { definitionOf, type RenewalFailure, type StoredSubscription, type SubscriptionDefinition } from '../subscription';
+import { definitionOf, type RenewalFailure, type StoredSubscription } from '../subscription';
 
 export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';
 
@@ -125,54 +125,6 @@ export async function recreateSubscription(
 }
 
 /**
- * POST /subscriptions for `definition`. Graph refuses a second subscription for the same resource and
- * changeType (409, "Subscription Id <id> already exists for the requested combination") and names the
- * first: one no row knows is what an interrupted attempt made (even when Graph's list lags behind),
- * and it is renewed and adopted instead. Only a CredentialError is thrown.
- */
-async function createOrAdoptConflict(
-  definition: SubscriptionDefinition,
-  expiration: Date,
-  deadline: Date,
-  context: RenewalContext,
-  fields: { runId: string; subscriptionId: string; resource: string },
-): Promise<{ created: { id: string; expirationDateTime: Date }; adopted: boolean } | { error: unknown }> {
-  const clientState = context.clientState!;
-  try {
-    const created = await requestWithinStatedMaximum(
-      (expirationDateTime) => context.graph.create({ ...definition, expirationDateTime, clientState }, deadline),
-      expiration,
-      definition,
-      context,
-      { ...fields, resource: definition.resource },
-    );
-    return { created, adopted: false };
-  } catch (error) {
-    if (error instanceof CredentialError) throw error;
-    const existing = await unclaimedConflict(error, context);
-    if (!existing) return { error };
-    try {
-      // Only the subscription this definition describes is taken: not one made by hand or by another
-      // deployment for the same resource (another notification URL, or without our lifecycle URL).
-      const found = await context.graph.get(existing);
-      if (!found || !matchesDefinition(found, definition)) return { error };
-      return { created: { id: existing, ...(await context.graph.renew(existing, expiration, deadline)) }, adopted: true };
-    } catch (renewError) {
-      if (renewError instanceof CredentialError) throw renewError;
-      return { error };
-    }
-  }
-}
-
-/** The id Graph's 409 names, when no row holds it: the subscription to adopt rather than create. */
-async function unclaimedConflict(error: unknown, context: RenewalContext): Promise<string | undefined> {
-  const id = error instanceof GraphRequestError && error.statusCode === 409 ? conflictingSubscriptionId(error.message) : undefined;
-  if (!id) return undefined;
-  const owner = await context.store.find(id).catch(() => undefined);
-  return owner ? undefined : id;
-}
-
-/**
  * The row went away while Graph created its successor (someone removed the subscription): the new
  * one has no row to live in, so it is deleted again rather than left on Graph unseen.
  */
@@ -197,21 +149,6 @@ async function withdraw(
     }),
   );
   return 'skipped';
-}
-
-/** A subscription on Graph with this definition that no row knows: what an interrupted attempt created. */
-async function findOrphan(
-  definition: SubscriptionDefinition,
-  context: RenewalContext,
-): Promise<{ id: string; expirationDateTime: Date } | undefined> {
-  let best: { id: string; expirationDateTime: Date } | undefined;
-  const now = context.now().getTime();
-  for await (const candidate of context.graph.list()) {
-    if (candidate.expirationDateTime.getTime() <= now || !matchesDefinition(candidate, definition)) continue;
-    if (await context.store.find(candidate.id)) continue;
-    if (!best || candidate.expirationDateTime > best.expirationDateTime) best = candidate;
-  }
-  return best;
 }
 
 function report(
