@@ -5,7 +5,7 @@ import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
 import { renewSubscription } from '../renewal/run/renewSubscription';
 import type { RenewalContext } from '../renewal/run/renewalContext';
-import { MalformedRowError } from '../storage/subscriptionTable';
+import { MalformedRowError } from '../storage/subscriptionLookup';
 import { renewalContextFor, servicesFor, type Services } from '../compositionRoot';
 import type { StoredSubscription } from '../renewal/subscription';
 import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';

@@ -1,4 +1,5 @@
 import { ATTENTION_KINDS, attentionKey, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
+import type { RenewalFailure, StoredSubscription } from '../renewal/subscription';
 import { readDate } from './subscriptionRow';
 
 /**
@@ -66,4 +67,19 @@ export function fromAttentionEntity(entity: Record<string, unknown>): (Attention
     detail: text('detail'),
     etag: typeof entity.etag === 'string' ? entity.etag : '*',
   };
+}
+
+/** What every entry of a subscription's row holds. */
+export function attentionBase(s: StoredSubscription) {
+  return { partitionKey: s.partitionKey, rowKey: s.id, resource: s.resource, expirationDateTime: s.expirationDateTime, state: s.state };
+}
+
+/** The entry of a row whose renewals fail. */
+export function failingAttention(s: StoredSubscription, failure: RenewalFailure, failures: number): Attention {
+  return { ...attentionBase(s), kind: 'failing', at: failure.at, consecutiveFailures: failures, lastFailure: failure };
+}
+
+/** The entry of a row Graph lost, awaiting its recreation. */
+export function expiredAttention(s: StoredSubscription, at: Date, failure: RenewalFailure | undefined): Attention {
+  return { ...attentionBase(s), kind: 'expired', state: 'expired', at, lastFailure: failure, consecutiveFailures: s.consecutiveFailures };
 }
