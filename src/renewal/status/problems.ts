@@ -1,4 +1,4 @@
-import { ATTENTION_KINDS, type Attention, type AttentionKind } from './attentionKinds';
+import { ATTENTION_KINDS, CANNOT_BE_KEPT_ALIVE, type Attention, type AttentionKind } from './attentionKinds';
 import { problemSentence, whatToDo } from './attention';
 
 // A status body stays readable (and small) however many rows are broken: name the first few.
@@ -33,7 +33,7 @@ export function reportAttention(entries: readonly Attention[], pastExpiry: reado
   for (const entry of pastExpiry) byKind.get('expired')!.push({ entry, past: true });
   for (const entry of entries) {
     const key = `${entry.partitionKey}\u0000${entry.rowKey}`;
-    if ((entry.kind === 'failing' || entry.kind === 'doomed') && lost.has(key)) continue;
+    if ((entry.kind === 'failing' || entry.kind === CANNOT_BE_KEPT_ALIVE) && lost.has(key)) continue;
     if (entry.kind === 'missed' && entry.at.getTime() <= lastDay) continue;
     if (entry.kind === 'expired' && pastExpiry.some((p) => p.partitionKey === entry.partitionKey && p.rowKey === entry.rowKey)) continue;
     byKind.get(entry.kind)!.push({ entry, past: false });

@@ -1,4 +1,4 @@
-import type { Attention } from './attentionKinds';
+import { CANNOT_BE_KEPT_ALIVE, MALFORMED_ROW, type Attention } from './attentionKinds';
 import { reportAttention, type Problem } from './problems';
 import { expiredSince, expiringWithin, type ExpirationSources } from './expirations';
 import type { StatusSettings } from './statusSettings';
@@ -106,8 +106,8 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
       due_before_next_run: c.due_before_next_run,
       expired: atLeast(live.expired, c.expired),
       failing: atLeast(live.failing, c.failing),
-      invalid: atLeast(live.invalid, c.invalid),
-      cannot_be_kept_alive: atLeast(live.doomed, c.cannot_be_kept_alive),
+      invalid: atLeast(live[MALFORMED_ROW], c.invalid),
+      cannot_be_kept_alive: atLeast(live[CANNOT_BE_KEPT_ALIVE], c.cannot_be_kept_alive),
       short_lived: c.short_lived ?? 0,
       recreated_last_24h: c.recreated_last_24h,
       missed_notifications_last_24h: atLeast(live.missed, c.missed_notifications_last_24h),

@@ -18,6 +18,7 @@ export interface CensusCounts {
   due_before_next_run: number;
   expired: number;
   failing: number;
+  /** Malformed rows: `invalid` is the name the summary row and the status JSON have always used. */
   invalid: number;
   cannot_be_kept_alive: number;
   /** Renewed by the 10-minute timer (a census stored before it existed lacks it). */
