@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/policy/graphRules';
+import { DOCUMENTED_RULES } from '../../src/renewal/policy/documentedLifetimes';
+import { GraphRules } from '../../src/renewal/policy/graphRules';
 import { cadenceFor, keepAliveProblem, SAFETY_MARGIN_MINUTES } from '../../src/renewal/policy/cadence';
 import { conflictingSubscriptionId, matchesDefinition } from '../../src/renewal/policy/matching';
 import { graphDeadline } from '../../src/renewal/lease';

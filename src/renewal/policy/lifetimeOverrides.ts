@@ -1,4 +1,4 @@
-import { DOCUMENTED_RULES, MIN_LIFETIME_MINUTES, normalizedPath, type LifetimeRule } from './graphRules';
+import { DOCUMENTED_RULES, MIN_LIFETIME_MINUTES, normalizedPath, type LifetimeRule } from './documentedLifetimes';
 
 /** One entry of GRAPH_MAX_LIFETIMES: a kind (`outlook`, `outlook+rich`) or a path pattern, and its maximum. */
 export interface LifetimeOverride {
