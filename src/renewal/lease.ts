@@ -1,11 +1,12 @@
 // The lease: what stops two writers (a timer run, the queue, a manual run, a lifecycle event) from working
 // on one row at once. Here are its rules: how long it lasts, when the Graph work under it must stop, who
-// gets a shorter one, and how a run takes leases ahead in batches. How the table takes one (a conditional
-// write under the row's ETag) is the store's business (storage/subscriptionTable.ts).
+// gets a shorter one (SHORT_LIVED_LEASE_MS, with the 10-minute timer in policy/cadence.ts), whether a row
+// is leased, how one worker leases a row, and how a run takes leases ahead in batches. How the table
+// takes one (a conditional write under the row's ETag) is the store's business (storage/subscriptionLeases.ts).
 import { cadenceFor, SHORT_LIVED_LEASE_MS, type RenewalSubject } from './policy/cadence';
 import type { GraphRules } from './policy/graphRules';
 import type { SubscriptionStore } from './ports';
-import { isLeased, type StoredSubscription } from './subscription';
+import type { StoredSubscription } from './subscription';
 
 const MINUTE_MS = 60_000;
 // A table transaction holds at most 100 rows, all of one partition.
@@ -46,6 +47,38 @@ export function isShortLived(subscription: RenewalSubject, context: { rules: Gra
  */
 export function leaseMsFor(subscription: RenewalSubject, context: { rules: GraphRules; leaseMs: number }): number {
   return isShortLived(subscription, context) ? Math.min(context.leaseMs, SHORT_LIVED_LEASE_MS) : context.leaseMs;
+}
+
+/** True while another worker holds the row's lease. */
+export function isLeased(subscription: StoredSubscription, now: Date): boolean {
+  return subscription.leaseUntil !== undefined && subscription.leaseUntil.getTime() > now.getTime();
+}
+
+/**
+ * Leases one row for this worker before it renews or recreates it: the row leased, undefined when
+ * another holds it or changed it since it was read (the work is no longer ours), the Error when the
+ * table failed.
+ */
+export async function leaseRow(
+  subscription: StoredSubscription,
+  context: { store: SubscriptionStore; rules: GraphRules; leaseMs: number; now: () => Date },
+): Promise<StoredSubscription | undefined | Error> {
+  try {
+    const until = new Date(context.now().getTime() + leaseMsFor(subscription, context));
+    return await context.store.claim(subscription, until, (current) => unchangedSince(subscription, current));
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** Nobody renewed, recreated or expired the row since it was read: the work is still ours to do. */
+function unchangedSince(read: StoredSubscription, current: StoredSubscription): boolean {
+  return (
+    current.id === read.id &&
+    current.state === read.state &&
+    current.expirationDateTime.getTime() === read.expirationDateTime.getTime() &&
+    current.pendingLifecycleEvent === read.pendingLifecycleEvent
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { eventLine } from '../events';
 import { dueHorizon, workFor } from '../policy/due';
 import type { QueuedRenewal } from '../queueMessage';
-import { isLeased } from '../subscription';
+import { isLeased } from '../lease';
 import { renewSubscription, type RenewalOutcome } from './renewSubscription';
 import type { RenewalContext } from './renewalContext';
 

@@ -4,7 +4,7 @@ import { eventLine } from '../events';
 import { toFailure } from './failure';
 import { keepAliveProblem } from '../policy/cadence';
 import type { Log } from '../ports';
-import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
+import { graphDeadline, isShortLived, leaseMsFor, leaseRow } from '../lease';
 import { renewalTarget } from '../policy/expiration';
 import type { RenewalContext } from './renewalContext';
 import { recreateSubscription } from './recreateSubscription';
@@ -37,7 +37,7 @@ export async function renewSubscription(
     oldExpiration: subscription.expirationDateTime.toISOString(),
   };
 
-  const leased = leasedAhead ?? (await lease(subscription, context));
+  const leased = leasedAhead ?? (await leaseRow(subscription, context));
   if (leased instanceof Error) {
     log.error(eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact(leased.message)}`, { event: 'tableWriteFailed', ...fields, outcome: 'failed' }));
     return 'failed';
@@ -129,26 +129,6 @@ export async function renewSubscription(
     );
     return 'failed';
   }
-}
-
-/** The row leased for this worker; undefined when another holds it or changed it; the Error when the table failed. */
-async function lease(subscription: StoredSubscription, context: RenewalContext): Promise<StoredSubscription | undefined | Error> {
-  try {
-    const until = new Date(context.now().getTime() + leaseMsFor(subscription, context));
-    return await context.store.claim(subscription, until, (current) => unchangedSince(subscription, current));
-  } catch (error) {
-    return error as Error;
-  }
-}
-
-/** Nobody renewed, recreated or expired the row since it was read: the work is still ours to do. */
-function unchangedSince(read: StoredSubscription, current: StoredSubscription): boolean {
-  return (
-    current.id === read.id &&
-    current.state === read.state &&
-    current.expirationDateTime.getTime() === read.expirationDateTime.getTime() &&
-    current.pendingLifecycleEvent === read.pendingLifecycleEvent
-  );
 }
 
 async function recordSafely(write: () => Promise<void>, label: string, log: Log): Promise<void> {
