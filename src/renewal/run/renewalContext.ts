@@ -21,6 +21,6 @@ export interface RenewalContext {
   clientState: string | undefined;
   /** Why the webhook settings are unusable, when they are (config.webhookProblem). */
   webhookProblem?: string;
-  /** How long a row is leased for one renewal or recreation (policy.leaseMs). */
+  /** How long a row is leased for one renewal or recreation (leaseMs in renewal/lease.ts). */
   leaseMs: number;
 }
