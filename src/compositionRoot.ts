@@ -4,17 +4,17 @@ import {
   SHORT_LIVED_RUN_BUDGET_MS,
   SHORT_LIVED_SCHEDULE,
   type Schedules,
-} from './renewal/cadence';
-import { GraphRules } from './renewal/graphRules';
-import { applyOverrides } from './renewal/lifetimeOverrides';
+} from './renewal/policy/cadence';
+import { GraphRules } from './renewal/policy/graphRules';
+import { applyOverrides } from './renewal/policy/lifetimeOverrides';
 import type { Log } from './renewal/ports';
-import { leaseMs } from './renewal/policy';
-import type { RenewalContext } from './renewal/renewSubscription';
-import type { RenewalRunInput } from './renewal/run';
+import { leaseMs } from './renewal/lease';
+import type { RenewalContext } from './renewal/run/renewalContext';
+import type { RenewalRunInput } from './renewal/run/run';
 import type { RunTrigger } from './renewal/runRecord';
-import type { QueuedRenewalInput } from './renewal/renewQueued';
-import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from './renewal/schedule';
-import { ABANDONED_RUN_HOURS, type StatusInput } from './renewal/status';
+import type { QueuedRenewalInput } from './renewal/run/renewFromQueue';
+import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from './renewal/policy/schedule';
+import { ABANDONED_RUN_HOURS, type StatusInput } from './renewal/status/readStatus';
 import { createGraphClient } from './graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from './graph/credential';
 import { MAX_RETRY_AFTER_MS } from './graph/retry';
@@ -22,15 +22,15 @@ import { GraphSubscriptions } from './graph/subscriptions';
 import { WriteRateLimiter } from './graph/writeRate';
 import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
 import { redact } from './lib/redact';
-import type { RunScope } from './renewal/cadence';
+import type { RunScope } from './renewal/policy/cadence';
 import type { LearntMaximumTable } from './storage/learntMaximumTable';
 import { RunTable } from './storage/runTable';
 import { SubscriptionIndex } from './storage/subscriptionIndex';
 import { SubscriptionTable } from './storage/subscriptionTable';
 import { createTableClient } from './storage/tableClient';
 import type { TokenCredential } from '@azure/identity';
-import { runCensus, type CensusInput } from './status/runCensus';
-import type { CensusSummary } from './status/summary';
+import { runCensus, type CensusInput } from './renewal/status/runCensus';
+import type { CensusSummary } from './renewal/status/summary';
 import { expiringBefore } from './storage/subscriptionQueries';
 
 /** The app's clients, built once per process from the validated configuration. */

@@ -1,10 +1,10 @@
 import { findIana } from 'windows-iana';
 import { isLoopback } from './lib/loopback';
 import { treatAsSecret } from './lib/redact';
-import { SHORT_LIVED_FUNCTION_NAME } from './renewal/cadence';
-import { readChannel } from './renewal/deliveryChannel';
-import { OVERRIDE_EXAMPLE, parseLifetimeOverrides, type LifetimeOverride } from './renewal/lifetimeOverrides';
-import { CENSUS_FUNCTION_NAME, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/schedule';
+import { SHORT_LIVED_FUNCTION_NAME } from './renewal/policy/cadence';
+import { readChannel } from './renewal/policy/deliveryChannel';
+import { OVERRIDE_EXAMPLE, parseLifetimeOverrides, type LifetimeOverride } from './renewal/policy/lifetimeOverrides';
+import { CENSUS_FUNCTION_NAME, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE, runIntervalMs } from './renewal/policy/schedule';
 import type { StorageConfig } from './storage/tableClient';
 
 

@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import { readStatus } from '../renewal/status';
+import { readStatus } from '../renewal/status/readStatus';
 
 /**
  * GET /api/webhooks/health: what an uptime monitor (the infra's availability test) calls. Anonymous,

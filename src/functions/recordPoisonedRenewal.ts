@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
-import { parseQueuedRenewal, QUEUE_MAX_ATTEMPTS } from '../renewal/queuedRenewal';
-import { recordPoisoned } from '../renewal/renewQueued';
+import { parseQueuedRenewal, QUEUE_MAX_ATTEMPTS } from '../renewal/queueMessage';
+import { recordPoisoned } from '../renewal/run/renewFromQueue';
 
 /**
  * Reads the poison queue the host fills after host.json's maxDequeueCount failed attempts: logs an

@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import { parseQueuedRenewal } from '../renewal/queuedRenewal';
-import { renewQueued } from '../renewal/renewQueued';
+import { parseQueuedRenewal } from '../renewal/queueMessage';
+import { renewQueued } from '../renewal/run/renewFromQueue';
 
 /**
  * Renews one subscription a run handed to the renewal queue because its time budget ran out. The

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../renewal/cadence';
+import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../renewal/policy/cadence';
 import { renewOnTimer } from './timerRun';
 
 /**

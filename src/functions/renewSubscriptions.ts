@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/schedule';
+import { RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/policy/schedule';
 import { renewOnTimer } from './timerRun';
 
 /** The daily check: renews every stored subscription that would expire before the next check plus the margin. */

@@ -1,9 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import { readStatus } from '../renewal/status';
+import { readStatus } from '../renewal/status/readStatus';
 
-export { ABANDONED_RUN_HOURS } from '../renewal/status';
+export { ABANDONED_RUN_HOURS } from '../renewal/status/readStatus';
 
 const MAX_HOURS = 24 * 365;
 

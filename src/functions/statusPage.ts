@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import type { PageData } from '../status/page';
+import type { PageData } from '../statusPage/page';
 
 /**
  * GET /api/webhooks/scheduler: the status as a page for people, behind a function key. The same data
@@ -10,7 +10,7 @@ import type { PageData } from '../status/page';
  */
 export async function statusPage(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   // Loaded on first use, not at start-up (README, "Scale and speed", cold start).
-  const [{ renderStatusPage }, { PAGE_SECURITY_POLICY }] = await Promise.all([import('../status/page.js'), import('../status/pageStyle.js')]);
+  const [{ renderStatusPage }, { PAGE_SECURITY_POLICY }] = await Promise.all([import('../statusPage/page.js'), import('../statusPage/pageStyle.js')]);
   const page = (status: number, html: string): HttpResponseInit => ({
     status,
     body: html,
@@ -24,7 +24,7 @@ export async function statusPage(_request: HttpRequest, context: InvocationConte
   });
   const now = new Date();
   try {
-    const [wiring, { readStatus }] = await Promise.all([import('../compositionRoot.js'), import('../renewal/status.js')]);
+    const [wiring, { readStatus }] = await Promise.all([import('../compositionRoot.js'), import('../renewal/status/readStatus.js')]);
     const services = wiring.servicesFor(loadConfig());
     await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
     const report = await readStatus(await wiring.statusInputFor(services, context, now));

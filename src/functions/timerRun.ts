@@ -1,9 +1,9 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import type { RunScope } from '../renewal/cadence';
+import type { RunScope } from '../renewal/policy/cadence';
 import { eventLine } from '../renewal/events';
-import { runRenewal, type RenewalRunInput } from '../renewal/run';
+import { runRenewal, type RenewalRunInput } from '../renewal/run/run';
 
 /**
  * What both renewal timers do when they fire: read the settings, make sure the tables exist, run the

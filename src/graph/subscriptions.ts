@@ -1,10 +1,10 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { DefinitionChanges, GraphSubscription, NewSubscription, SubscriptionGraph } from '../renewal/ports';
-import { OPTIONAL_DEFINITION_FIELDS } from '../renewal/subscription';
 import type { WriteRateLimiter } from './writeRate';
 import type { GraphTokens } from './credential';
 import { CredentialError, GraphRequestError } from '../renewal/errors';
 import { withRetry, type RetryOptions } from './retry';
+import { creationBody, readExpiration, toGraphSubscription, type SubscriptionResource } from './subscriptionResource';
 import { ThrottleGate } from './throttle';
 
 export interface GraphSubscriptionsOptions extends RetryOptions {
@@ -12,23 +12,6 @@ export interface GraphSubscriptionsOptions extends RetryOptions {
   timeoutMs: number;
   /** GET /subscriptions (the list) has a limit of its own: 25 per 20 s per app per tenant (graph/throttling-limits). */
   listRate?: Pick<WriteRateLimiter, 'acquire' | 'throttled'>;
-}
-
-/** A subscription as Graph returns it (the fields we use). */
-interface SubscriptionResource {
-  id?: string;
-  resource?: string;
-  changeType?: string;
-  notificationUrl?: string;
-  lifecycleNotificationUrl?: string | null;
-  expirationDateTime?: string;
-  includeResourceData?: boolean | null;
-  encryptionCertificate?: string | null;
-  encryptionCertificateId?: string | null;
-  latestSupportedTlsVersion?: string | null;
-  notificationQueryOptions?: string | null;
-  notificationUrlAppId?: string | null;
-  blobStoreUrl?: string | null;
 }
 
 /** Subscription operations on Graph (`/subscriptions`). */
@@ -176,39 +159,4 @@ export class GraphSubscriptions implements SubscriptionGraph {
       throw error;
     }
   }
-}
-
-function readExpiration(value: string | undefined): Date | undefined {
-  if (!value) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function toGraphSubscription(item: SubscriptionResource | undefined): GraphSubscription | undefined {
-  const expirationDateTime = readExpiration(item?.expirationDateTime);
-  if (!item?.id || !item.resource || !expirationDateTime) return undefined;
-  return {
-    id: item.id,
-    expirationDateTime,
-    resource: item.resource,
-    changeType: item.changeType ?? '',
-    notificationUrl: item.notificationUrl ?? '',
-    ...(typeof item.includeResourceData === 'boolean' ? { includeResourceData: item.includeResourceData } : {}),
-    // Adopt keeps whatever of the definition Graph returns, so a recreation sends it all again.
-    ...Object.fromEntries(OPTIONAL_DEFINITION_FIELDS.filter((field) => typeof item[field] === 'string' && item[field] !== '').map((field) => [field, item[field]])),
-  };
-}
-
-/** The POST body: the definition, the expiration and the client state; unset optional fields are left out. */
-function creationBody(subscription: NewSubscription): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    changeType: subscription.changeType,
-    notificationUrl: subscription.notificationUrl,
-    resource: subscription.resource,
-    expirationDateTime: subscription.expirationDateTime.toISOString(),
-    clientState: subscription.clientState,
-  };
-  for (const field of OPTIONAL_DEFINITION_FIELDS) if (subscription[field]) body[field] = subscription[field];
-  if (subscription.includeResourceData !== undefined) body.includeResourceData = subscription.includeResourceData;
-  return body;
 }

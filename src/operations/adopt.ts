@@ -1,9 +1,10 @@
 import { odata } from '@azure/data-tables';
 import { eventLine } from '../renewal/events';
-import { cadenceFor, matchesDefinition } from '../renewal/policy';
+import { cadenceFor } from '../renewal/policy/cadence';
+import { matchesDefinition } from '../renewal/policy/matching';
 import type { GraphSubscription, Log } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
-import { runCensus } from '../status/runCensus';
+import { runCensus } from '../renewal/status/runCensus';
 import { toStoredRow, type SubscriptionEntity } from '../storage/subscriptionRow';
 import { censusInputFor, renewalContextFor, type Services } from '../compositionRoot';
 import { graphCall } from './graphCall';

@@ -1,9 +1,11 @@
 import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
 import type { GraphSubscription, Log } from '../renewal/ports';
-import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, renewalTarget } from '../renewal/policy';
-import { runRenewal, type RenewalRunResult } from '../renewal/run';
-import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
+import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
+import { conflictingSubscriptionId } from '../renewal/policy/matching';
+import { renewalTarget } from '../renewal/policy/expiration';
+import { runRenewal, type RenewalRunResult } from '../renewal/run/run';
+import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { renewalContextFor, runInputFor, type Services } from '../compositionRoot';
 import { graphCall } from './graphCall';
@@ -87,7 +89,7 @@ export async function register(services: Services, input: unknown, log: Log): Pr
     // Refused as beyond a maximum Graph has lowered: asked again within it, and the maximum learnt.
     const fields = { runId: 'register', subscriptionId: 'a registration', resource: definition.resource };
     created = await graphCall(
-      () => withinGraphMaximum((expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }), target.expiration, definition, context, fields),
+      () => requestWithinStatedMaximum((expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }), target.expiration, definition, context, fields),
       'create the subscription',
       true,
     );

@@ -1,5 +1,5 @@
 import type { WebhookConfig } from '../config';
-import { readChannel } from '../renewal/deliveryChannel';
+import { readChannel } from '../renewal/policy/deliveryChannel';
 import { OPTIONAL_DEFINITION_FIELDS, type SubscriptionDefinition } from '../renewal/subscription';
 import { BAD_KEY } from '../storage/keys';
 import { OperationError } from './operationError';

@@ -3,9 +3,12 @@ import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
 import type { DefinitionChanges, Log } from '../renewal/ports';
-import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget } from '../renewal/policy';
-import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
-import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
+import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
+import { graphDeadline, isShortLived, leaseMsFor } from '../renewal/lease';
+import { renewalTarget } from '../renewal/policy/expiration';
+import { renewSubscription } from '../renewal/run/renewSubscription';
+import type { RenewalContext } from '../renewal/run/renewalContext';
+import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { renewalContextFor, type Services } from '../compositionRoot';
 import { OperationError } from './operationError';
@@ -126,7 +129,7 @@ async function updateOne(
   if (leased.state === 'expired') renewed = 'gone';
   else {
     try {
-      renewed = await withinGraphMaximum((expiration) => graph.update(leased.id, changes, expiration, deadline), target.expiration, updated, context, fields);
+      renewed = await requestWithinStatedMaximum((expiration) => graph.update(leased.id, changes, expiration, deadline), target.expiration, updated, context, fields);
     } catch (error) {
       if (!(error instanceof GraphRequestError && error.statusCode === 404)) {
         await subscriptions.release(leased).catch(() => undefined);

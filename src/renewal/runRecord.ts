@@ -25,7 +25,7 @@ export interface RunTotals {
   expired: number;
   /** Due rows another run or request was renewing, or had just renewed: left to it. */
   skipped: number;
-  /** Rows that could not be read as subscriptions. */
+  /** Malformed rows, that could not be read as subscriptions (`invalid`: the run history's and the log's name). */
   invalid: number;
   /** Due subscriptions left for the next run because the run's time budget ran out. */
   deferred: number;

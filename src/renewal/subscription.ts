@@ -114,8 +114,3 @@ export function definitionOf(subscription: StoredSubscription): SubscriptionDefi
   for (const field of OPTIONAL_DEFINITION_FIELDS) if (subscription[field]) definition[field] = subscription[field];
   return definition;
 }
-
-/** True while another worker holds the row's lease. */
-export function isLeased(subscription: StoredSubscription, now: Date): boolean {
-  return subscription.leaseUntil !== undefined && subscription.leaseUntil.getTime() > now.getTime();
-}

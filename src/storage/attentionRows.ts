@@ -1,4 +1,5 @@
-import type { Attention, AttentionKind } from '../status/attention';
+import { ATTENTION_KINDS, attentionKey, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
+import type { RenewalFailure, StoredSubscription } from '../renewal/subscription';
 import { readDate } from './subscriptionRow';
 
 /**
@@ -8,12 +9,9 @@ import { readDate } from './subscriptionRow';
  */
 export const ATTENTION_PARTITION = 'attention';
 
-/**
- * One entry per subscription row and kind. Keys may hold any character a key may, so the partition
- * key comes with its length: no two rows share a RowKey here.
- */
+/** One entry per subscription row and kind: its RowKey is the entry's key (attentionKey). */
 export function attentionRowKey(kind: AttentionKind, partitionKey: string, rowKey: string): string {
-  return `${kind}:${partitionKey.length}:${partitionKey}:${rowKey}`;
+  return attentionKey(kind, partitionKey, rowKey);
 }
 
 export function toAttentionEntity(a: Attention): Record<string, unknown> & { partitionKey: string; rowKey: string } {
@@ -37,7 +35,7 @@ export function toAttentionEntity(a: Attention): Record<string, unknown> & { par
   };
 }
 
-const KINDS = new Set<string>(['expired', 'failing', 'invalid', 'doomed', 'missed']);
+const KINDS = new Set<string>(ATTENTION_KINDS);
 
 /** An entry as the index holds it, or undefined when it is not one (typed by hand, another version's). */
 export function fromAttentionEntity(entity: Record<string, unknown>): (Attention & { etag: string }) | undefined {
@@ -69,4 +67,19 @@ export function fromAttentionEntity(entity: Record<string, unknown>): (Attention
     detail: text('detail'),
     etag: typeof entity.etag === 'string' ? entity.etag : '*',
   };
+}
+
+/** What every entry of a subscription's row holds. */
+export function attentionBase(s: StoredSubscription) {
+  return { partitionKey: s.partitionKey, rowKey: s.id, resource: s.resource, expirationDateTime: s.expirationDateTime, state: s.state };
+}
+
+/** The entry of a row whose renewals fail. */
+export function failingAttention(s: StoredSubscription, failure: RenewalFailure, failures: number): Attention {
+  return { ...attentionBase(s), kind: 'failing', at: failure.at, consecutiveFailures: failures, lastFailure: failure };
+}
+
+/** The entry of a row Graph lost, awaiting its recreation. */
+export function expiredAttention(s: StoredSubscription, at: Date, failure: RenewalFailure | undefined): Attention {
+  return { ...attentionBase(s), kind: 'expired', state: 'expired', at, lastFailure: failure, consecutiveFailures: s.consecutiveFailures };
 }

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import type { LearntMaximum } from '../renewal/graphRules';
+import type { LearntMaximum } from '../renewal/policy/graphRules';
 import type { LearntMaxima } from '../renewal/ports';
 import { readDate } from './subscriptionRow';
 

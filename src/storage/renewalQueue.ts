@@ -1,10 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
-import type { QueueConfig } from '../config';
 import { forEachConcurrently } from '../lib/concurrently';
 import type { RenewalHandOff } from '../renewal/ports';
 import type { StoredSubscription } from '../renewal/subscription';
-import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queuedRenewal';
+import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queueMessage';
 
 // Messages in flight while handing off: enough to queue thousands in seconds, few enough for one instance.
 const SEND_CONCURRENCY = 16;
@@ -62,11 +61,17 @@ export function decodeMessage(text: string): QueuedRenewal | undefined {
   }
 }
 
-/** A client for the renewal queue, by connection string (Azurite, keys) or by endpoint and identity. */
-export function createRenewalQueue(config: QueueConfig, credential: TokenCredential): RenewalQueue {
+/** Where the renewal queue is: its name, and its account by connection string (Azurite, keys) or by endpoint. */
+export interface RenewalQueueLocation {
+  storage: { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
+  name: string;
+}
+
+/** A client for the renewal queue, by connection string or by endpoint and identity. */
+export function createRenewalQueue(location: RenewalQueueLocation, credential: TokenCredential): RenewalQueue {
   const client =
-    config.storage.kind === 'endpoint'
-      ? new QueueClient(`${config.storage.endpoint}/${config.name}`, credential)
-      : new QueueClient(config.storage.connectionString, config.name);
+    location.storage.kind === 'endpoint'
+      ? new QueueClient(`${location.storage.endpoint}/${location.name}`, credential)
+      : new QueueClient(location.storage.connectionString, location.name);
   return new RenewalQueue(client);
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { ATTENTION_KINDS, type Attention, type AttentionKind } from '../status/attention';
-import type { CensusSummary } from '../status/summary';
+import { ATTENTION_KINDS, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
+import type { CensusIndex } from '../renewal/ports';
+import type { CensusSummary } from '../renewal/status/summary';
 import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionEntity } from './attentionRows';
 import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
 import { canBeKey } from './keys';
@@ -18,10 +19,10 @@ export const MAX_ATTENTION_READ = 1000;
  * The index table (SUBSCRIPTION_INDEX_TABLE): what the status, the lifecycle endpoint and adopt read
  * instead of scanning every subscription row.
  * - `ids-0` … `ids-f`: one entry per subscription id, naming the partition of its row;
- * - `attention`: the subscriptions that need a person (src/status/attention.ts);
- * - `summary`: the census, one row (src/status/summary.ts).
+ * - `attention`: the subscriptions that need a person (src/renewal/status/attention.ts);
+ * - `summary`: the census, one row (src/renewal/status/summary.ts).
  */
-export class SubscriptionIndex {
+export class SubscriptionIndex implements CensusIndex {
   constructor(client: TableClient) {
     ({ table: this.table, ensureExists: this.ensureExists } = explainedTable(client));
   }

@@ -187,3 +187,5 @@ export function newRowProperties(
   };
 }
 
+/** On a row whose id the index knows (written by this version, or backfilled by the census). */
+export const INDEXED = { idIndexed: true } as const;

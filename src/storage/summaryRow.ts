@@ -1,4 +1,4 @@
-import type { CensusSummary } from '../status/summary';
+import type { CensusSummary } from '../renewal/status/summary';
 
 /** The census is one row of the index table. */
 export const SUMMARY_KEYS = { partitionKey: 'summary', rowKey: 'census' } as const;

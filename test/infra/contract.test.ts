@@ -311,7 +311,7 @@ describe('monitoring', () => {
     // request timeout plus the longest Retry-After it waits for.
     const inFlightMs = defaults.graph.maxAttempts * (defaults.graph.timeoutMs + MAX_RETRY_AFTER_MS);
     // Then what was not started goes to the renewal queue.
-    const { HAND_OFF_ALLOWANCE_MS } = await import('../../src/renewal/run');
+    const { HAND_OFF_ALLOWANCE_MS } = await import('../../src/renewal/run/run');
     expect(defaults.renewal.runBudgetMs + inFlightMs + HAND_OFF_ALLOWANCE_MS).toBeLessThanOrEqual(timeoutMs);
     expect(ABANDONED_RUN_HOURS * 3_600_000).toBeGreaterThan(timeoutMs);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { HOUR, hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
 import { useHarness } from '../support/useHarness';
-import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/schedule';
+import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/policy/schedule';
 
 const harness = useHarness();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordPoisonedRenewal } from '../../src/functions/recordPoisonedRenewal';
 import { renewQueuedSubscription } from '../../src/functions/renewQueuedSubscription';
-import { LeasesAhead } from '../../src/renewal/leasesAhead';
+import { LeasesAhead } from '../../src/renewal/lease';
 import type { StoredSubscription } from '../../src/renewal/subscription';
 import { SubscriptionTable } from '../../src/storage/subscriptionTable';
 import { hoursFrom, storeSubscription } from '../support/fixtures';

@@ -54,7 +54,7 @@ describe('function registrations', () => {
   });
 
   it('uses the one schedule constant the status computes the next run from', async () => {
-    const { RENEWAL_SCHEDULE } = await import('../../src/renewal/schedule');
+    const { RENEWAL_SCHEDULE } = await import('../../src/renewal/policy/schedule');
     expect(timer.mock.calls[0]?.[1]).toMatchObject({ schedule: RENEWAL_SCHEDULE });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { recordPoisonedRenewal } from '../../src/functions/recordPoisonedRenewal';
 import { renewQueuedSubscription } from '../../src/functions/renewQueuedSubscription';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
-import { QUEUE_MAX_ATTEMPTS } from '../../src/renewal/queuedRenewal';
+import { QUEUE_MAX_ATTEMPTS } from '../../src/renewal/queueMessage';
 import { HOUR, hoursFrom, storeSubscription } from '../support/fixtures';
 import { useHarness } from '../support/useHarness';
 

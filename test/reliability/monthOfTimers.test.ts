@@ -1,8 +1,8 @@
 import { HttpRequest } from '@azure/functions';
 import { afterEach, beforeEach, describe, expect, vi } from 'vitest';
 import { registerSubscription } from '../../src/functions/subscriptionOperations';
-import { SHORT_LIVED_SCHEDULE } from '../../src/renewal/cadence';
-import { nextRunAfter, RENEWAL_SCHEDULE } from '../../src/renewal/schedule';
+import { SHORT_LIVED_SCHEDULE } from '../../src/renewal/policy/cadence';
+import { nextRunAfter, RENEWAL_SCHEDULE } from '../../src/renewal/policy/schedule';
 import { HOUR, MINUTE } from '../support/fixtures';
 import { scenario } from '../support/reliability/invariants';
 import { useHarness } from '../support/useHarness';

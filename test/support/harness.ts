@@ -5,7 +5,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } fro
 import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
 import { FunctionHost } from './functionHost';
 import { QueueClient } from '@azure/storage-queue';
-import type { QueuedRenewal } from '../../src/renewal/queuedRenewal';
+import type { QueuedRenewal } from '../../src/renewal/queueMessage';
 import { decodeMessage } from '../../src/storage/renewalQueue';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';

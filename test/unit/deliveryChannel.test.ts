@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readChannel } from '../../src/renewal/deliveryChannel';
+import { readChannel } from '../../src/renewal/policy/deliveryChannel';
 
 const GRID = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg-graph&partnertopic=graph-users&location=westeurope';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraphRules } from '../../src/renewal/graphRules';
-import { applyOverrides, parseLifetimeOverrides } from '../../src/renewal/lifetimeOverrides';
+import { GraphRules } from '../../src/renewal/policy/graphRules';
+import { applyOverrides, parseLifetimeOverrides } from '../../src/renewal/policy/lifetimeOverrides';
 
 const rulesFrom = (setting: string) => new GraphRules(applyOverrides(parseLifetimeOverrides(setting)));
 

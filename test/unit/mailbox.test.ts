@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mailboxOf } from '../../src/renewal/mailbox';
+import { mailboxOf } from '../../src/renewal/policy/mailbox';
 
 describe('the mailbox a resource counts against', () => {
   it.each([

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENTED_RULES, GraphRules } from '../../src/renewal/graphRules';
-import {
-  cadenceFor,
-  conflictingSubscriptionId,
-  graphDeadline,
-  isDue,
-  keepAliveProblem,
-  matchesDefinition,
-  renewalTarget,
-  SAFETY_MARGIN_MINUTES,
-  statedMaximumMinutes,
-  targetWithinStatedMaximum,
-  workFor,
-} from '../../src/renewal/policy';
+import { DOCUMENTED_RULES } from '../../src/renewal/policy/documentedLifetimes';
+import { GraphRules } from '../../src/renewal/policy/graphRules';
+import { cadenceFor, keepAliveProblem, SAFETY_MARGIN_MINUTES } from '../../src/renewal/policy/cadence';
+import { conflictingSubscriptionId, matchesDefinition } from '../../src/renewal/policy/matching';
+import { graphDeadline } from '../../src/renewal/lease';
+import { isDue, workFor } from '../../src/renewal/policy/due';
+import { renewalTarget, statedMaximumMinutes, targetWithinStatedMaximum } from '../../src/renewal/policy/expiration';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;

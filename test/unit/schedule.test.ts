@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeOffset, nextRunAfter, RENEWAL_SCHEDULE, toZonedIso, utcOffsetAt } from '../../src/renewal/schedule';
+import { describeOffset, nextRunAfter, RENEWAL_SCHEDULE, toZonedIso, utcOffsetAt } from '../../src/renewal/policy/schedule';
 
 const PARIS = 'Europe/Paris';
 

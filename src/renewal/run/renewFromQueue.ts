@@ -1,0 +1,76 @@
+import { eventLine } from '../events';
+import { dueHorizon, workFor } from '../policy/due';
+import type { QueuedRenewal } from '../queueMessage';
+import { isLeased } from '../lease';
+import { renewSubscription, type RenewalOutcome } from './renewSubscription';
+import type { RenewalContext } from './renewalContext';
+
+/** A renewal's context: the message renews only what is still due against its own timer's next run. */
+export type QueuedRenewalInput = RenewalContext;
+
+/** What became of a queued renewal; `notDue` and `gone` mean there was nothing left to do. */
+export type QueuedOutcome = RenewalOutcome | 'notDue' | 'gone' | 'malformed';
+
+/**
+ * Renews the subscription a run handed to the queue. Reads the row again and renews only when it is
+ * still due: a message delivered twice, or after another run got there, renews nothing a second time
+ * (and saveRenewal never moves an expiration backwards). A failure is recorded on the row by the
+ * renewal itself; the caller then lets the queue try again.
+ */
+export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalInput): Promise<QueuedOutcome> {
+  const { log } = input;
+  const where = `${message.partitionKey}/${message.rowKey}`;
+  const row = await input.store.read(message.partitionKey, message.rowKey);
+  if (!row) {
+    log.info(`Queued renewal skipped: subscription row ${where} no longer exists.`);
+    return 'gone';
+  }
+  if (!row.ok) {
+    log.error(
+      eventLine(`Skipping malformed subscription row ${where}: ${row.problem}`, {
+        event: 'rowMalformed',
+        runId: message.runId,
+        partitionKey: row.partitionKey,
+        rowKey: row.rowKey,
+        problem: row.problem,
+      }),
+    );
+    await input.store.flagMalformed(row, input.now()).catch(() => undefined);
+    return 'malformed';
+  }
+  const subscription = row.subscription;
+  const work = workFor(subscription, dueHorizon(subscription, input.rules, input.schedules));
+  if (!work) {
+    log.info(`Queued renewal skipped: subscription ${subscription.id} is valid until ${subscription.expirationDateTime.toISOString()}, no longer due.`);
+    return 'notDue';
+  }
+  return renewSubscription(subscription, message.runId, input, work);
+}
+
+/**
+ * The queue gave up on a message (the host moved it to the poison queue after maxDequeueCount
+ * attempts): says so naming the subscription, and records it on the row when it is still due, so the
+ * status reports it as failing and nothing is lost silently.
+ */
+export async function recordPoisoned(message: QueuedRenewal, attempts: number, input: QueuedRenewalInput): Promise<void> {
+  const { log } = input;
+  const row = await input.store.read(message.partitionKey, message.rowKey);
+  const subscription = row?.ok ? row.subscription : undefined;
+  const stillDue = subscription !== undefined && workFor(subscription, dueHorizon(subscription, input.rules, input.schedules)) !== undefined;
+  log.error(
+    eventLine(
+      `Queued renewal given up after ${attempts} attempt(s) (subscription ${message.rowKey}, row ${message.partitionKey}/${message.rowKey})` +
+        (stillDue ? ': it is still due; the next run tries again.' : ': it has been renewed or removed since.'),
+      { event: 'renewalPoisoned', runId: message.runId, partitionKey: message.partitionKey, subscriptionId: message.rowKey, attempts, stillDue },
+    ),
+  );
+  // A worker renewing it right now is left alone: recording the failure would end its lease.
+  if (stillDue && !isLeased(subscription, input.now())) {
+    await input.store.recordFailure(subscription, {
+      at: input.now(),
+      statusCode: 0,
+      code: 'RenewalQueueGaveUp',
+      message: `The renewal queue gave up on this subscription after ${attempts} attempt(s); the next run tries again.`,
+    });
+  }
+}

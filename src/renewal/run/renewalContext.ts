@@ -1,0 +1,26 @@
+import type { Schedules } from '../policy/cadence';
+import type { RenewalPolicy } from '../policy/expiration';
+import type { GraphRules } from '../policy/graphRules';
+import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore } from '../ports';
+
+/** What renewing or recreating one subscription needs: the timer, a manual run and a lifecycle event share it. */
+export interface RenewalContext {
+  store: SubscriptionStore;
+  graph: SubscriptionGraph;
+  log: Log;
+  policy: RenewalPolicy;
+  /** Graph's lifetime rules in force: the documented table, GRAPH_MAX_LIFETIMES, what Graph taught. */
+  rules: GraphRules;
+  /** Where a maximum Graph states is kept, for every later run (none: it holds for this process only). */
+  learntMaxima?: LearntMaxima;
+  /** When each timer runs next: a subscription is due against its own timer's next run. */
+  schedules: Schedules;
+  /** The clock; called for each renewal, so a long run computes each expiration from its own start. */
+  now: () => Date;
+  /** WEBHOOK_CLIENT_STATE, which new subscriptions are created with; recreation fails clearly without it. */
+  clientState: string | undefined;
+  /** Why the webhook settings are unusable, when they are (config.webhookProblem). */
+  webhookProblem?: string;
+  /** How long a row is leased for one renewal or recreation (leaseMs in renewal/lease.ts). */
+  leaseMs: number;
+}
