@@ -21,7 +21,7 @@ import { MAX_RETRY_AFTER_MS } from './graph/retry';
 import { GraphSubscriptions } from './graph/subscriptions';
 import { WriteRateLimiter } from './graph/writeRate';
 import { createRenewalQueue, type RenewalQueue } from './storage/renewalQueue';
-import { redact } from './lib/redact';
+import { redact, treatAsSecret } from './lib/redact';
 import type { RunScope } from './renewal/cadence';
 import type { LearntMaximumTable } from './storage/learntMaximumTable';
 import { RunTable } from './storage/runTable';
@@ -72,6 +72,8 @@ function tableClient(config: Config, table: string, credential: TokenCredential)
  * that a warm instance reuses its connections and its cached Graph token.
  */
 export function servicesFor(config: Config): Services {
+  // The client state has no pattern to recognise it by: from now on every log line and answer hides it.
+  if (config.webhook.clientState !== undefined) treatAsSecret(config.webhook.clientState);
   const key = JSON.stringify(config);
   if (built?.key === key) return built.services;
 
