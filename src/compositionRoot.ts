@@ -1,4 +1,4 @@
-import { ConfigError, type Config } from './config';
+import { ConfigError, tablesAllowInsecureConnection, type Config } from './config';
 import {
   SHORT_LIVED_LEASE_MS,
   SHORT_LIVED_RUN_BUDGET_MS,
@@ -58,7 +58,7 @@ let built: { key: string; services: Services } | undefined;
  */
 function tableClient(config: Config, table: string, credential: TokenCredential) {
   try {
-    return createTableClient(config.storage, table, credential);
+    return createTableClient(config.storage, table, credential, { allowInsecureConnection: tablesAllowInsecureConnection(config.storage) });
   } catch {
     throw new ConfigError(
       'TABLES_CONNECTION_STRING',

@@ -7,14 +7,13 @@ import { readTables, type TablesConfig } from './storage';
 import { readWebhookOrProblem, type WebhookSettings } from './webhook';
 
 export { ConfigError } from './configError';
-export { usesLoopbackHttp } from './connectionString';
 export type { Env } from './env';
 export type { GraphConfig, IdentityConfig } from './graph';
 export type { QueueConfig } from './queue';
 export type { RenewalConfig } from './renewal';
 export type { ScheduleConfig, StatusConfig } from './schedule';
 export { SETTINGS } from './settings';
-export type { StorageConfig, TablesConfig } from './storage';
+export { tablesAllowInsecureConnection, type StorageConfig, type TablesConfig } from './storage';
 export type { WebhookConfig, WebhookSettings } from './webhook';
 
 /** Every setting, validated, by area. */

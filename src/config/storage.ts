@@ -1,7 +1,7 @@
 import { ConfigError } from './configError';
-import { readConnectionString } from './connectionString';
+import { readConnectionString, usesLoopbackHttp } from './connectionString';
 import { present, type Env } from './env';
-import { endpointText, readServiceEndpoint } from './url';
+import { endpointText, parseUrl, readServiceEndpoint } from './url';
 
 /** Where the subscription and run tables live: a connection string (Azurite, keys) or an endpoint reached with the managed identity. */
 export type StorageConfig = { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
@@ -60,4 +60,13 @@ function readTableName(env: Env, setting: string, fallback: string): string {
     );
   }
   return name;
+}
+
+/**
+ * Whether the table client may use http: only for a loopback emulator (Azurite), found in the
+ * endpoint or in the connection string; anything else must be https.
+ */
+export function tablesAllowInsecureConnection(storage: StorageConfig): boolean {
+  if (storage.kind === 'endpoint') return parseUrl(storage.endpoint)?.protocol === 'http:';
+  return usesLoopbackHttp(storage.connectionString, 'Table');
 }

@@ -1,6 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
-import type { QueueConfig } from '../config';
 import { forEachConcurrently } from '../lib/concurrently';
 import type { RenewalHandOff } from '../renewal/ports';
 import type { StoredSubscription } from '../renewal/subscription';
@@ -62,8 +61,14 @@ export function decodeMessage(text: string): QueuedRenewal | undefined {
   }
 }
 
+/** Where the renewal queue is: the host's storage, by connection string or by endpoint, and its name. */
+export interface QueueLocation {
+  storage: { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
+  name: string;
+}
+
 /** A client for the renewal queue, by connection string (Azurite, keys) or by endpoint and identity. */
-export function createRenewalQueue(config: QueueConfig, credential: TokenCredential): RenewalQueue {
+export function createRenewalQueue(config: QueueLocation, credential: TokenCredential): RenewalQueue {
   const client =
     config.storage.kind === 'endpoint'
       ? new QueueClient(`${config.storage.endpoint}/${config.name}`, credential)
