@@ -19,6 +19,7 @@ import { listSubscriptionsPage, readListQuery } from './operations/listPage';
 import { adopt, register, remove, renewNow } from './operations/operations';
 import { update } from './operations/update';
 import { redact } from './lib/redact';
+import { updateReportBody } from './functions/httpStatus';
 import { servicesFor, type Services } from './compositionRoot';
 
 const USAGE = `usage: npm run ops -- <command>
@@ -99,7 +100,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         const target = typeof partitionKey === 'string' ? { partitionKey } : { id: positional[0]! };
         const report = await update(services, target, changes, log);
-        await write(`${JSON.stringify(report, null, 2)}\n`);
+        // As the HTTP answer shows it: each failure with the status a single update answers.
+        await write(`${JSON.stringify(updateReportBody(report), null, 2)}\n`);
         return report.failed.length > 0 ? 1 : 0;
       }
       case 'renew': {

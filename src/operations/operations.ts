@@ -61,9 +61,9 @@ export function viewOf(subscription: StoredSubscription): SubscriptionView {
 /** Creates a subscription on Graph (Graph validates the notification URL first) and stores it. */
 export async function register(services: Services, input: unknown, log: Log): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
   const { config, graph, subscriptions } = services;
-  if (config.webhookProblem) throw new OperationError(503, `Configuration error: ${config.webhookProblem}`);
+  if (config.webhookProblem) throw new OperationError('notConfigured', `Configuration error: ${config.webhookProblem}`);
   const clientState = config.webhook.clientState;
-  if (!clientState) throw new OperationError(503, 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
+  if (!clientState) throw new OperationError('notConfigured', 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
   const { definition, partitionKey, warnings } = readRegistration(input, config.webhook);
   await subscriptions.ensureExists();
   const context = await renewalContextFor(services, log);
@@ -72,7 +72,7 @@ export async function register(services: Services, input: unknown, log: Log): Pr
   const shortTimerEnabled = !config.schedule.shortTimerDisabled;
   const cadence = cadenceFor(definition, rules);
   const problem = keepAliveProblem(definition, rules, shortTimerEnabled);
-  if (cadence === 'none') throw new OperationError(400, `This subscription cannot be kept alive: ${problem}`);
+  if (cadence === 'none') throw new OperationError('invalidInput', `This subscription cannot be kept alive: ${problem}`);
   if (problem) warnings.push(`It will expire: ${problem}`);
   const now = new Date();
   const target = renewalTarget(definition, rules, now, config.renewal.lifetimeHours);
@@ -92,10 +92,10 @@ export async function register(services: Services, input: unknown, log: Log): Pr
       true,
     );
   } catch (error) {
-    const existing = error instanceof OperationError && error.status === 502 ? conflictingSubscriptionId(error.message) : undefined;
+    const existing = error instanceof OperationError && error.kind === 'upstreamFailed' ? conflictingSubscriptionId(error.message) : undefined;
     if (!existing) throw error;
     throw new OperationError(
-      409,
+      'conflict',
       `Graph already has subscription ${existing} for this resource and changeType (it refuses a second one): run adopt to store it, or remove it first.`,
     );
   }
@@ -103,7 +103,7 @@ export async function register(services: Services, input: unknown, log: Log): Pr
     await subscriptions.insert(partitionKey, definition, created, now, cadence !== 'daily');
   } catch (error) {
     throw new OperationError(
-      503,
+      'unavailable',
       `Graph created subscription ${created.id}, but the table could not store it (${redact((error as Error).message)}): run "adopt" to store it.`,
     );
   }
@@ -125,14 +125,14 @@ export { adopt, type AdoptionReport } from './adopt';
 /** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
 export async function remove(services: Services, id: string, log: Log): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
   // Without an id the DELETE would go to Graph's /subscriptions collection itself.
-  if (id.trim() === '') throw new OperationError(400, 'The subscription id is missing: give the id of the subscription to remove (list shows them).');
+  if (id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to remove (list shows them).');
   const { graph, subscriptions } = services;
   await subscriptions.ensureExists();
   const found = await subscriptions.find(id);
   // Leased like a renewal, so no run is renewing or recreating it while it goes.
   const leaseMs = (await renewalContextFor(services, log)).leaseMs;
   const row = found && (await subscriptions.claim(found, new Date(Date.now() + leaseMs), () => true));
-  if (found && !row) throw new OperationError(409, `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
+  if (found && !row) throw new OperationError('conflict', `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
   let onGraph: 'deleted' | 'notFound';
   try {
     onGraph = await graphCall(() => graph.remove(id), 'delete the subscription');
@@ -140,7 +140,7 @@ export async function remove(services: Services, id: string, log: Log): Promise<
     if (row) await subscriptions.release(row).catch(() => undefined);
     throw error;
   }
-  if (!row && onGraph === 'notFound') throw new OperationError(404, `No subscription ${id}, neither stored nor on Graph.`);
+  if (!row && onGraph === 'notFound') throw new OperationError('notFound', `No subscription ${id}, neither stored nor on Graph.`);
   if (row) await subscriptions.remove(row);
   log.info(
     eventLine(`Webhook removed: subscription ${id}${row ? `, resource ${row.resource}` : ''} (on Graph: ${onGraph}).`, {
@@ -161,7 +161,7 @@ export async function remove(services: Services, id: string, log: Log): Promise<
 export async function renewNow(services: Services, log: Log, options: { id?: string; force?: boolean }): Promise<RenewalRunResult> {
   await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
   if (options.id !== undefined && !(await services.subscriptions.find(options.id))) {
-    throw new OperationError(404, `No stored subscription has the id ${options.id}: list them to see the ids.`);
+    throw new OperationError('notFound', `No stored subscription has the id ${options.id}: list them to see the ids.`);
   }
   const input = await runInputFor(services, log, { trigger: 'manual', isPastDue: false, force: options.force === true, subscriptionId: options.id, scope: 'any' });
   return runRenewal(input);

@@ -8,7 +8,7 @@ import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { renewalContextFor, type Services } from '../compositionRoot';
-import { OperationError } from './operationError';
+import { OperationError, type OperationErrorKind } from './operationError';
 import { viewOf, type SubscriptionView } from './operations';
 import { channel, readPartitionKey } from './registration';
 
@@ -19,26 +19,26 @@ const CONCURRENCY = 4;
 /** What an update asks Graph to change (subscription-update: notificationUrl, the encryption certificate). */
 export function readUpdate(input: unknown): DefinitionChanges {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new OperationError(400, 'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.');
+    throw new OperationError('invalidInput', 'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.');
   }
   const body = input as Record<string, unknown>;
   const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
   if (unknown.length > 0) {
-    throw new OperationError(400, `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`);
+    throw new OperationError('invalidInput', `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`);
   }
   const changes: DefinitionChanges = {};
   for (const field of FIELDS) {
     const value = body[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '') throw new OperationError(400, `${field} must be a non-empty string.`);
+    if (typeof value !== 'string' || value.trim() === '') throw new OperationError('invalidInput', `${field} must be a non-empty string.`);
     changes[field as keyof DefinitionChanges] = value.trim();
   }
   if (changes.notificationUrl) changes.notificationUrl = channel('notificationUrl', changes.notificationUrl);
   if ((changes.encryptionCertificate === undefined) !== (changes.encryptionCertificateId === undefined)) {
-    throw new OperationError(400, 'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.');
+    throw new OperationError('invalidInput', 'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.');
   }
   if (Object.keys(changes).length === 0) {
-    throw new OperationError(400, 'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.');
+    throw new OperationError('invalidInput', 'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.');
   }
   return changes;
 }
@@ -51,8 +51,8 @@ export interface UpdateReport {
   storedForRecreation: string[];
   /** Already held these values. */
   unchanged: string[];
-  /** With the HTTP status a single update answers: 409 (busy), 502 (Graph refused), 503 (the table or the identity). */
-  failed: { id: string; error: string; status: number }[];
+  /** With why: conflict (busy), upstreamFailed (Graph refused), unavailable (the table or the identity), invalidInput. */
+  failed: UpdateFailure[];
 }
 
 /**
@@ -73,17 +73,17 @@ export async function update(
   const report: UpdateReport = { updated: [], recreated: [], storedForRecreation: [], unchanged: [], failed: [] };
   const context = await renewalContextFor(services, log);
   const one = async (row: StoredSubscription) => {
-    const outcome = await updateOne(row, changes, services, context, log).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), status: 503 }));
-    if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, status: outcome.status });
+    const outcome = await updateOne(row, changes, services, context, log).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), kind: 'unavailable' }));
+    if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, kind: outcome.kind });
     else if (outcome.kind === 'updated') report.updated.push(outcome.view);
     else if (outcome.kind === 'recreated') report.recreated.push(row.id);
     else if (outcome.kind === 'stored') report.storedForRecreation.push(row.id);
     else report.unchanged.push(row.id);
   };
   if ('id' in target) {
-    if (target.id.trim() === '') throw new OperationError(400, 'The subscription id is missing: give the id of the subscription to update (list shows them).');
+    if (target.id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to update (list shows them).');
     const row = await subscriptions.find(target.id);
-    if (!row) throw new OperationError(404, `No stored subscription has the id ${target.id}: list them to see the ids.`);
+    if (!row) throw new OperationError('notFound', `No stored subscription has the id ${target.id}: list them to see the ids.`);
     await one(row);
     return report;
   }
@@ -92,14 +92,21 @@ export async function update(
     const rows: StoredSubscription[] = [];
     for (const row of page) {
       if (row.ok) rows.push(row.subscription);
-      else report.failed.push({ id: row.rowKey, error: `The row is malformed: ${row.problem}`, status: 400 });
+      else report.failed.push({ id: row.rowKey, error: `The row is malformed: ${row.problem}`, kind: 'invalidInput' });
     }
     await forEachConcurrently(rows, CONCURRENCY, one);
   }
   return report;
 }
 
-type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated' | 'stored' | 'unchanged' } | { failed: string; status: number };
+/** One subscription an update could not change, and why. */
+export interface UpdateFailure {
+  id: string;
+  error: string;
+  kind: OperationErrorKind;
+}
+
+type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated' | 'stored' | 'unchanged' } | { failed: string; kind: OperationErrorKind };
 
 async function updateOne(
   row: StoredSubscription,
@@ -113,11 +120,11 @@ async function updateOne(
   const updated = { ...row, ...changes };
   // As at registration: nothing is moved where no timer could keep it alive (Event Grid under 3 hours).
   if (cadenceFor(updated, context.rules) === 'none') {
-    return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, status: 400 };
+    return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, kind: 'invalidInput' };
   }
   const now = new Date();
   const leased = await subscriptions.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
-  if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', status: 409 };
+  if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', kind: 'conflict' };
   const label = `subscription ${row.id}, resource ${row.resource}`;
   const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource };
   const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
@@ -130,9 +137,9 @@ async function updateOne(
     } catch (error) {
       if (!(error instanceof GraphRequestError && error.statusCode === 404)) {
         await subscriptions.release(leased).catch(() => undefined);
-        if (error instanceof CredentialError) return { failed: error.message, status: 503 };
+        if (error instanceof CredentialError) return { failed: error.message, kind: 'unavailable' };
         const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
-        return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, status: 502 };
+        return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, kind: 'upstreamFailed' };
       }
       renewed = 'gone';
     }
@@ -149,7 +156,7 @@ async function updateOne(
   try {
     await subscriptions.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
   } catch (error) {
-    return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, status: 503 };
+    return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, kind: 'unavailable' };
   }
   log.info(
     eventLine(`Webhook updated: ${label}: ${Object.keys(changes).join(', ')} changed, valid until ${renewed.expirationDateTime.toISOString()}.`, {
