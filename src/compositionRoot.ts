@@ -32,6 +32,8 @@ import type { TokenCredential } from '@azure/identity';
 import { runCensus, type CensusInput } from './status/runCensus';
 import type { CensusSummary } from './status/summary';
 import { expiringBefore } from './storage/subscriptionQueries';
+import { SubscriptionCatalogueTable } from './storage/subscriptionCatalogue';
+import type { OperationsInput } from './operations/operationsInput';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {
@@ -42,6 +44,8 @@ export interface Services {
   shortRuns: RunTable;
   /** Lookups by id, the problems, and the stored census (SUBSCRIPTION_INDEX_TABLE). */
   index: SubscriptionIndex;
+  /** The table and its index as the manual operations read them. */
+  catalogue: SubscriptionCatalogueTable;
   graph: GraphSubscriptions;
   /** Graph's lifetime rules for this process, with what Graph taught any instance (see `currentRules`). */
   rules: GraphRules;
@@ -88,12 +92,14 @@ export function servicesFor(config: Config): Services {
   const runsClient = tableClient(config, config.runsTable, credential);
   const runs = new RunTable(runsClient);
   const index = new SubscriptionIndex(tableClient(config, config.indexTable, credential));
+  const subscriptions = new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential), undefined, index);
   const services: Services = {
     config,
-    subscriptions: new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential), undefined, index),
+    subscriptions,
     runs,
     shortRuns: new RunTable(runsClient, 'shortrun'),
     index,
+    catalogue: new SubscriptionCatalogueTable(subscriptions, index),
     rules: new GraphRules(applyOverrides(config.graph.lifetimeOverrides)),
     learntMaxima: runs.learntMaxima(),
     graph: new GraphSubscriptions(
@@ -251,6 +257,27 @@ export async function statusInputFor(services: Services, log: Log, now: Date, ho
       census: { functionName: CENSUS_FUNCTION_NAME, cron: CENSUS_SCHEDULE, disabled: config.schedule.censusDisabled },
       configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
     },
+  };
+}
+
+/** What the manual operations take (the HTTP functions and the CLI): ports and plain values. */
+export function operationsInputFor(config: Config, log: Log): OperationsInput {
+  const services = servicesFor(config);
+  const { webhook } = config;
+  return {
+    store: services.subscriptions,
+    catalogue: services.catalogue,
+    graph: services.graph,
+    log,
+    clientState: webhook.clientState,
+    webhookProblem: config.webhookProblem,
+    defaults: { notificationUrl: webhook.notificationUrl, lifecycleUrl: webhook.lifecycleUrl, userId: webhook.userId },
+    shortTimerEnabled: !config.schedule.shortTimerDisabled,
+    lifetimeHours: config.renewal.lifetimeHours,
+    renewalContext: () => renewalContextFor(services, log),
+    ensureRunHistory: () => services.runs.ensureExists(),
+    runInput: ({ force, subscriptionId }) => runInputFor(services, log, { trigger: 'manual', isPastDue: false, force, subscriptionId, scope: 'any' }),
+    takeCensus: async () => runCensus(await censusInputFor(services, log)),
   };
 }
 

@@ -4,7 +4,7 @@ import { OperationError } from '../operations/operationError';
 import { httpStatus, updateReportBody, type FailureKind } from './httpStatus';
 import { redact } from '../lib/redact';
 import { TableStorageError } from '../storage/tableStorageError';
-import type { Services } from '../compositionRoot';
+import type { OperationsInput } from '../operations/operationsInput';
 
 type Operations = typeof import('../operations/operations.js') & typeof import('../operations/listPage.js') & typeof import('../operations/update.js');
 
@@ -23,58 +23,58 @@ const load = async () => {
  * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
  * renew now. Thin: they read the request and call src/operations, which the CLI calls too.
  */
-type Operation = (services: Services, operations: Operations, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+type Operation = (input: OperationsInput, operations: Operations, request: HttpRequest) => Promise<HttpResponseInit>;
 
-export const registerSubscription = operation(async (services, { register }, request, context) => {
+export const registerSubscription = operation(async (input, { register }, request) => {
   const body = await readJson(request);
-  const result = await register(services, body, context);
+  const result = await register(input, body);
   return { status: 201, jsonBody: { success: true, ...result } };
 });
 
-export const listSubscriptions = operation(async (services, { listSubscriptionsPage, readListQuery }, request) => {
+export const listSubscriptions = operation(async (input, { listSubscriptionsPage, readListQuery }, request) => {
   // One page a call (?limit=, then ?continuation= from the answer): the answer's size is bounded.
   const query = readListQuery((name) => request.query.getAll(name), new Date(), request.query.keys());
-  return { status: 200, jsonBody: { success: true, ...(await listSubscriptionsPage(services, query)) } };
+  return { status: 200, jsonBody: { success: true, ...(await listSubscriptionsPage(input, query)) } };
 });
 
-export const adoptSubscriptions = operation(async (services, { adopt }, request, context) => {
+export const adoptSubscriptions = operation(async (input, { adopt }, request) => {
   const partitionKey = request.query.get('partitionKey') ?? undefined;
   const missing = request.query.get('missing');
   if (missing !== null && missing !== 'true' && missing !== 'false') throw new OperationError('invalidInput', `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`);
-  return { status: 200, jsonBody: { success: true, ...(await adopt(services, context, partitionKey, { reportMissing: missing === 'true' })) } };
+  return { status: 200, jsonBody: { success: true, ...(await adopt(input, partitionKey, { reportMissing: missing === 'true' })) } };
 });
 
-export const removeSubscription = operation(async (services, { remove }, request, context) => {
+export const removeSubscription = operation(async (input, { remove }, request) => {
   const id = request.params.id ?? '';
-  return { status: 200, jsonBody: { success: true, ...(await remove(services, id, context)) } };
+  return { status: 200, jsonBody: { success: true, ...(await remove(input, id)) } };
 });
 
-export const renewSubscriptionsNow = operation(async (services, { renewNow }, request, context) => {
+export const renewSubscriptionsNow = operation(async (input, { renewNow }, request) => {
   const body = (await readJson(request)) ?? {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new OperationError('invalidInput', 'The request body must be a JSON object, e.g. {"id": "...", "force": true}.');
   const { id, force, ...rest } = body as Record<string, unknown>;
   if (Object.keys(rest).length > 0) throw new OperationError('invalidInput', `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`);
   if (id !== undefined && (typeof id !== 'string' || id.trim() === '')) throw new OperationError('invalidInput', 'id must be a subscription id (a string).');
   if (force !== undefined && typeof force !== 'boolean') throw new OperationError('invalidInput', 'force must be true or false.');
-  const result = await renewNow(services, context, { id: id?.trim(), force });
+  const result = await renewNow(input, { id: id?.trim(), force });
   // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
   return { status: result.outcome === 'failed' ? httpStatus('upstreamFailed') : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
 });
 
-export const updateSubscription = operation(async (services, { update }, request, context) => {
-  const report = await update(services, { id: request.params.id ?? '' }, (await readJson(request)) ?? {}, context);
+export const updateSubscription = operation(async (input, { update }, request) => {
+  const report = await update(input, { id: request.params.id ?? '' }, (await readJson(request)) ?? {});
   // One subscription: its failure is the answer's status (409 busy, 502 Graph refused, 503 table or identity).
   const failed = report.failed[0];
   const status = failed ? httpStatus(failed.kind) : 200;
   return { status, jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) } };
 });
 
-export const updateSubscriptions = operation(async (services, { update }, request, context) => {
+export const updateSubscriptions = operation(async (input, { update }, request) => {
   const partitionKey = request.query.get('partitionKey');
   if (partitionKey === null) {
     throw new OperationError('invalidInput', 'partitionKey is missing: PATCH /api/webhooks/subscriptions?partitionKey=P updates every subscription of partition P; PATCH /api/webhooks/subscriptions/{id} updates one.');
   }
-  const report = await update(services, { partitionKey }, (await readJson(request)) ?? {}, context);
+  const report = await update(input, { partitionKey }, (await readJson(request)) ?? {});
   // Each subscription's outcome is in the report; the answer is 502 only when none could be updated.
   const none = report.failed.length > 0 && report.updated.length + report.recreated.length + report.storedForRecreation.length + report.unchanged.length === 0;
   return { status: none ? httpStatus('upstreamFailed') : 200, jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) } };
@@ -83,8 +83,8 @@ export const updateSubscriptions = operation(async (services, { update }, reques
 function operation(handler: Operation): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     try {
-      const [{ servicesFor }, operations] = await load();
-      return withNoStore(await handler(servicesFor(loadConfig()), operations, request, context));
+      const [{ operationsInputFor }, operations] = await load();
+      return withNoStore(await handler(operationsInputFor(loadConfig(), context), operations, request));
     } catch (error) {
       if (error instanceof OperationError) return failure(error.kind, redact(error.message));
       if (error instanceof ConfigError) return failure('notConfigured', `Configuration error: ${error.message}`);

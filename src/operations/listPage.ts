@@ -1,8 +1,7 @@
-import type { ListQuery } from '../storage/subscriptionQueries';
-import { listPage } from '../storage/subscriptionQueries';
-import type { Services } from '../compositionRoot';
+import type { ListQuery } from '../renewal/ports';
 import { OperationError } from './operationError';
 import { viewOf, type SubscriptionView } from './operations';
+import type { OperationsInput } from './operationsInput';
 import { readPartitionKey } from './registration';
 
 const MAX_LIMIT = 1000;
@@ -24,9 +23,9 @@ export interface ListAnswer {
  * so memory stays flat. Filters by partition, state, expiring within N hours and failing, on the
  * service where it can (src/storage/subscriptionQueries.ts).
  */
-export async function listSubscriptionsPage(services: Services, query: ListQuery): Promise<ListAnswer> {
-  await services.subscriptions.ensureExists();
-  const { rows, continuation } = await listPage(services.subscriptions.client, query);
+export async function listSubscriptionsPage({ catalogue }: Pick<OperationsInput, 'catalogue'>, query: ListQuery): Promise<ListAnswer> {
+  await catalogue.ensureExists();
+  const { rows, continuation } = await catalogue.listPage(query);
   const answer: ListAnswer = { subscriptions: [], malformed: [], continuation: continuation ?? null, limit: query.limit };
   for (const row of rows) {
     if (row.ok) answer.subscriptions.push(viewOf(row.subscription));

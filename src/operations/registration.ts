@@ -1,8 +1,7 @@
-import type { WebhookConfig } from '../config';
 import { readChannel } from '../renewal/deliveryChannel';
-import { OPTIONAL_DEFINITION_FIELDS, type SubscriptionDefinition } from '../renewal/subscription';
-import { BAD_KEY } from '../storage/keys';
+import { BAD_KEY, OPTIONAL_DEFINITION_FIELDS, type SubscriptionDefinition } from '../renewal/subscription';
 import { OperationError } from './operationError';
+import type { RegistrationDefaults } from './operationsInput';
 
 /** What a registration asks for; everything but the resource has a default from the settings. */
 export interface Registration {
@@ -22,7 +21,7 @@ const TLS_VERSIONS = new Set(['v1_0', 'v1_1', 'v1_2', 'v1_3']);
  * GRAPH_USER_ID's Inbox), changeType "created", WEBHOOK_NOTIFICATION_URL and WEBHOOK_LIFECYCLE_URL.
  * Each error names the field and what it takes.
  */
-export function readRegistration(input: unknown, webhook: WebhookConfig): Registration {
+export function readRegistration(input: unknown, webhook: RegistrationDefaults): Registration {
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) throw new OperationError('invalidInput', 'The request body must be a JSON object.');
   const body = input as Record<string, unknown>;

@@ -2,14 +2,14 @@ import { CredentialError, GraphRequestError } from '../renewal/errors';
 import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
-import type { DefinitionChanges, Log } from '../renewal/ports';
+import type { DefinitionChanges } from '../renewal/ports';
 import { cadenceFor, graphDeadline, keepAliveProblem, renewalTarget } from '../renewal/policy';
 import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
-import { renewalContextFor, type Services } from '../compositionRoot';
 import { OperationError, type OperationErrorKind } from './operationError';
 import { viewOf, type SubscriptionView } from './operations';
+import type { OperationsInput } from './operationsInput';
 import { channel, readPartitionKey } from './registration';
 
 const FIELDS = new Set(['notificationUrl', 'encryptionCertificate', 'encryptionCertificateId']);
@@ -61,19 +61,14 @@ export interface UpdateReport {
  * notifications, without recreating anything (and losing what was sent meanwhile). Each row is leased
  * like a renewal; the PATCH renews it too. One failure does not stop the others.
  */
-export async function update(
-  services: Services,
-  target: { id: string } | { partitionKey: string },
-  input: unknown,
-  log: Log,
-): Promise<UpdateReport> {
-  const changes = readUpdate(input);
-  const { subscriptions } = services;
-  await subscriptions.ensureExists();
+export async function update(input: OperationsInput, target: { id: string } | { partitionKey: string }, body: unknown): Promise<UpdateReport> {
+  const changes = readUpdate(body);
+  const { store, catalogue } = input;
+  await catalogue.ensureExists();
   const report: UpdateReport = { updated: [], recreated: [], storedForRecreation: [], unchanged: [], failed: [] };
-  const context = await renewalContextFor(services, log);
+  const context = await input.renewalContext();
   const one = async (row: StoredSubscription) => {
-    const outcome = await updateOne(row, changes, services, context, log).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), kind: 'unavailable' }));
+    const outcome = await updateOne(row, changes, input, context).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), kind: 'unavailable' }));
     if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, kind: outcome.kind });
     else if (outcome.kind === 'updated') report.updated.push(outcome.view);
     else if (outcome.kind === 'recreated') report.recreated.push(row.id);
@@ -82,13 +77,13 @@ export async function update(
   };
   if ('id' in target) {
     if (target.id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to update (list shows them).');
-    const row = await subscriptions.find(target.id);
+    const row = await store.find(target.id);
     if (!row) throw new OperationError('notFound', `No stored subscription has the id ${target.id}: list them to see the ids.`);
     await one(row);
     return report;
   }
   const partition = readPartitionKey(target.partitionKey);
-  for await (const page of subscriptions.partitionPages(partition)) {
+  for await (const page of store.partitionPages(partition)) {
     const rows: StoredSubscription[] = [];
     for (const row of page) {
       if (row.ok) rows.push(row.subscription);
@@ -111,11 +106,9 @@ type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated'
 async function updateOne(
   row: StoredSubscription,
   changes: DefinitionChanges,
-  services: Services,
+  { store, graph, log }: OperationsInput,
   context: RenewalContext,
-  log: Log,
 ): Promise<Outcome> {
-  const { subscriptions, graph } = services;
   if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value)) return { kind: 'unchanged' };
   const updated = { ...row, ...changes };
   // As at registration: nothing is moved where no timer could keep it alive (Event Grid under 3 hours).
@@ -123,7 +116,7 @@ async function updateOne(
     return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, kind: 'invalidInput' };
   }
   const now = new Date();
-  const leased = await subscriptions.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
+  const leased = await store.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
   if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', kind: 'conflict' };
   const label = `subscription ${row.id}, resource ${row.resource}`;
   const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource };
@@ -136,7 +129,7 @@ async function updateOne(
       renewed = await withinGraphMaximum((expiration) => graph.update(leased.id, changes, expiration, deadline), target.expiration, updated, context, fields);
     } catch (error) {
       if (!(error instanceof GraphRequestError && error.statusCode === 404)) {
-        await subscriptions.release(leased).catch(() => undefined);
+        await store.release(leased).catch(() => undefined);
         if (error instanceof CredentialError) return { failed: error.message, kind: 'unavailable' };
         const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
         return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, kind: 'upstreamFailed' };
@@ -146,15 +139,15 @@ async function updateOne(
   }
   if (renewed === 'gone') {
     // Graph lost it: the new values go on the row, and it is recreated with them now, as a run would.
-    await subscriptions.saveDefinition(leased, changes);
-    const current = await subscriptions.find(row.id);
+    await store.saveDefinition(leased, changes);
+    const current = await store.find(row.id);
     if (!current) return { kind: 'stored' };
     const outcome = await renewSubscription(current, fields.runId, context, 'recreate');
     return { kind: outcome === 'recreated' ? 'recreated' : 'stored' };
   }
   const at = new Date();
   try {
-    await subscriptions.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
+    await store.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
   } catch (error) {
     return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, kind: 'unavailable' };
   }
