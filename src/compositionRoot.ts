@@ -34,6 +34,7 @@ import type { CensusSummary } from './status/summary';
 import { expiringBefore } from './storage/subscriptionQueries';
 import { SubscriptionCatalogueTable } from './storage/subscriptionCatalogue';
 import type { OperationsInput } from './operations/operationsInput';
+import type { LifecycleInput } from './lifecycle/lifecycleInput';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {
@@ -278,6 +279,17 @@ export function operationsInputFor(config: Config, log: Log): OperationsInput {
     ensureRunHistory: () => services.runs.ensureExists(),
     runInput: ({ force, subscriptionId }) => runInputFor(services, log, { trigger: 'manual', isPastDue: false, force, subscriptionId, scope: 'any' }),
     takeCensus: async () => runCensus(await censusInputFor(services, log)),
+  };
+}
+
+/** What acting on lifecycle notifications takes, once the subscription table is sure to exist. */
+export async function lifecycleInputFor(config: Config, log: Log): Promise<LifecycleInput> {
+  const services = servicesFor(config);
+  await services.subscriptions.ensureExists();
+  return {
+    clientState: config.webhook.clientState,
+    webhookProblem: config.webhookProblem,
+    renewalContext: () => renewalContextFor(services, log),
   };
 }
 

@@ -1,13 +1,12 @@
-import type { HttpResponseInit, InvocationContext } from '@azure/functions';
-import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
+import { MalformedRowError } from '../renewal/errors';
 import { eventLine } from '../renewal/events';
+import type { Log } from '../renewal/ports';
 import { renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
-import { MalformedRowError } from '../storage/subscriptionTable';
-import { renewalContextFor, servicesFor, type Services } from '../compositionRoot';
 import type { StoredSubscription } from '../renewal/subscription';
 import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';
+import type { LifecycleInput, LifecycleOutcome } from './lifecycleInput';
 import { parseNotifications, type LifecycleItem } from './payload';
 import { printable } from '../lib/printable';
 import { sameSecret } from '../lib/sameSecret';
@@ -24,16 +23,21 @@ const MAX_NAMED_IGNORED = 10;
 // then less often, for 10 s in all.
 const BUSY_WAITS_MS = [250, 500, 1000, 2000, 2000, 2000, 2250];
 
+/** Where a request's events are logged: the invocation's log and its id. */
+type RequestLog = Log & { invocationId: string };
+
 /**
  * Acts on a batch of lifecycle notifications. Each item must carry our client state and name a
  * stored subscription, otherwise it is ignored with a warning. What it asks for is first recorded
  * on the row (so the next renewal run does it if this instance dies), then done:
  * reauthorizationRequired -> PATCH (renews and reauthorizes; a reauthorize call is never sent, so
  * never within 10 minutes of a PATCH), subscriptionRemoved -> recreate, missed -> recorded and reported.
+ * `prepare` reads the settings and makes sure of the table once the payload is known to be one; what
+ * it throws is logged and answered as notConfigured.
  */
-export async function handleLifecycle(body: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+export async function handleLifecycle(body: unknown, context: RequestLog, prepare: () => Promise<LifecycleInput>): Promise<LifecycleOutcome> {
   const parsed = parseNotifications(body);
-  if (typeof parsed === 'string') return { status: 400, jsonBody: { success: false, error: parsed } };
+  if (typeof parsed === 'string') return { kind: 'invalidInput', error: parsed };
   const runId = `lifecycle-${context.invocationId}`;
   // Anyone can post here: name the first few items ignored, then only count them.
   let ignored = 0;
@@ -52,28 +56,27 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   };
   for (const rejected of parsed.rejected) ignore(`item ${rejected.index} has ${rejected.reason}.`, rejected.subscriptionId);
 
-  let services: Services;
+  let input: LifecycleInput;
   try {
-    services = servicesFor(loadConfig());
-    await services.subscriptions.ensureExists();
+    input = await prepare();
   } catch (error) {
     // Graph retries a notification that did not get a 2xx: worth it once the setting is fixed.
     const message = redact(error instanceof Error ? error.message : String(error));
     context.error(`Lifecycle notifications could not be handled: ${message}`);
-    return { status: 503, jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
+    return { kind: 'notConfigured' };
   }
-  const clientState = services.config.webhook.clientState;
+  const clientState = input.clientState;
   if (!clientState) {
-    // 503, not 202: once the setting is fixed, a notification Graph sends again can still be acted on.
-    const problem = services.config.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set';
+    // Not accepted: once the setting is fixed, a notification Graph sends again can still be acted on.
+    const problem = input.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set';
     context.error(`Lifecycle notifications cannot be verified: ${problem}. Set WEBHOOK_CLIENT_STATE to the client state the subscriptions were created with.`);
-    return { status: 503, jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
+    return { kind: 'notConfigured' };
   }
 
   // Graph's clock starts now: the rules the Graph work needs (a table read, cached) count against it too.
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), RECORD_WITHIN_MS)));
-  const renewal = await Promise.race([renewalContextFor(services, context), late]);
+  const renewal = await Promise.race([input.renewalContext(), late]);
   if (renewal === false) return notRecorded(context, `not all recorded within ${RECORD_WITHIN_MS} ms`);
   const graphWork: Promise<unknown>[] = [];
   let unrecorded = 0;
@@ -98,7 +101,7 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   });
 
   // Recording first (the row is what makes the work survive this instance), then the Graph work, which
-  // goes on after the answer: 202 once every event is on its row, 503 when one is not (or not yet).
+  // goes on after the answer: accepted once every event is on its row, not recorded when one is not (or not yet).
   const recorded = recording
     .then(
       () => true,
@@ -118,14 +121,14 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   );
   const inTime = await Promise.race([recorded, late]);
   clearTimeout(timer);
-  if (inTime && unrecorded === 0) return { status: 202 };
+  if (inTime && unrecorded === 0) return { kind: 'accepted' };
   return notRecorded(context, unrecorded > 0 ? `${unrecorded} could not be recorded` : `not all recorded within ${RECORD_WITHIN_MS} ms`);
 }
 
-/** 503 with Retry-After, so that Graph sends the notifications again rather than losing them. */
-function notRecorded(context: InvocationContext, why: string): HttpResponseInit {
+/** Answered so that Graph sends the notifications again rather than losing them (503 with Retry-After). */
+function notRecorded(context: Log, why: string): LifecycleOutcome {
   context.warn(`Lifecycle notifications answered 503 so that Graph sends them again: ${why}.`);
-  return { status: 503, headers: { 'Retry-After': '5' }, jsonBody: { success: false, error: 'The notifications could not all be recorded; send them again.' } };
+  return { kind: 'notRecorded' };
 }
 
 /**
@@ -153,7 +156,7 @@ async function record(
   item: LifecycleItem,
   renewal: RenewalContext,
   runId: string,
-  context: InvocationContext,
+  context: RequestLog,
   ignore: (reason: string, subscriptionId?: string) => void,
 ): Promise<{ work: Promise<unknown> } | undefined> {
   const { store } = renewal;

@@ -1,4 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import { MalformedRowError } from '../renewal/errors';
 import type { DefinitionChanges, SubscriptionStore } from '../renewal/ports';
 import type {
   PendingLifecycleEvent,
@@ -425,10 +426,7 @@ function isRowNotFound(error: unknown): boolean {
   return (error as { statusCode?: number })?.statusCode === 404 && !(error instanceof TableStorageError && error.tableMissing);
 }
 
-/** The row found for an id cannot be read as a subscription (README, "Table schema"). */
-export class MalformedRowError extends Error {
-  override readonly name = 'MalformedRowError';
-}
+export { MalformedRowError };
 
 function mustBeReadable(row: StoredRow): StoredSubscription {
   if (!row.ok) throw new MalformedRowError(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
