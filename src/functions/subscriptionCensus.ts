@@ -11,11 +11,9 @@ import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/schedule';
 export async function subscriptionCensus(_timer: Timer, context: InvocationContext): Promise<void> {
   try {
     // Loaded on first use, not at start-up (README, "Scale and speed", cold start).
-    const { censusInputFor, servicesFor } = await import('../compositionRoot.js');
+    const { censusInputFor } = await import('../compositionRoot.js');
     const { runCensus } = await import('../status/runCensus.js');
-    const services = servicesFor(loadConfig());
-    await services.subscriptions.ensureExists();
-    await runCensus(await censusInputFor(services, context));
+    await runCensus(await censusInputFor(loadConfig(), context));
   } catch (error) {
     // The stored summary ages; past two intervals the status says the census is not running.
     const message = redact(error instanceof Error ? error.message : String(error));
