@@ -4,7 +4,7 @@ import type { GraphSubscription } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
 import { graphCall } from './graphCall';
 import type { OperationsInput } from './operationsInput';
-import { viewOf, type SubscriptionView } from './operations';
+import { viewOf, type SubscriptionView } from './subscriptionView';
 import { readPartitionKey } from './registration';
 
 // Graph's list pages hold 100 subscriptions: their ids are looked up together.

@@ -1,6 +1,6 @@
 import type { ListQuery } from '../renewal/ports';
 import { OperationError } from './operationError';
-import { viewOf, type SubscriptionView } from './operations';
+import { viewOf, type SubscriptionView } from './subscriptionView';
 import type { OperationsInput } from './operationsInput';
 import { readPartitionKey } from './registration';
 

@@ -4,59 +4,16 @@ import type { GraphSubscription } from '../renewal/ports';
 import { cadenceFor, conflictingSubscriptionId, keepAliveProblem, renewalTarget } from '../renewal/policy';
 import { runRenewal, type RenewalRunResult } from '../renewal/run';
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
-import type { StoredSubscription } from '../renewal/subscription';
 import { graphCall } from './graphCall';
 import { OperationError } from './operationError';
 import type { OperationsInput } from './operationsInput';
 import { readRegistration } from './registration';
+import { viewOf, type SubscriptionView } from './subscriptionView';
 
 /**
  * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
  * renew now. Each answers with plain data; no client state or token is ever part of it.
  */
-
-/** A subscription as the operations show it. */
-export interface SubscriptionView {
-  id: string;
-  partitionKey: string;
-  resource: string;
-  changeType: string | null;
-  notificationUrl: string | null;
-  lifecycleNotificationUrl: string | null;
-  expirationDateTime: string;
-  state: string;
-  consecutiveFailures: number;
-  lastRenewedAt: string | null;
-  lastError: string | null;
-  replaces: string | null;
-  recreatedAt: string | null;
-  pendingLifecycleEvent: string | null;
-  lastMissedAt: string | null;
-  /** Renewed by the 10-minute timer (its maximum lifetime is under a day plus the margin), not the daily one. */
-  shortLived: boolean;
-}
-
-export function viewOf(subscription: StoredSubscription): SubscriptionView {
-  const failure = subscription.lastFailure;
-  return {
-    id: subscription.id,
-    partitionKey: subscription.partitionKey,
-    resource: subscription.resource,
-    changeType: subscription.changeType ?? null,
-    notificationUrl: subscription.notificationUrl ?? null,
-    lifecycleNotificationUrl: subscription.lifecycleNotificationUrl ?? null,
-    expirationDateTime: subscription.expirationDateTime.toISOString(),
-    state: subscription.state,
-    consecutiveFailures: subscription.consecutiveFailures,
-    lastRenewedAt: subscription.lastRenewedAt?.toISOString() ?? null,
-    lastError: failure ? `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}` : null,
-    replaces: subscription.replaces ?? null,
-    recreatedAt: subscription.recreatedAt?.toISOString() ?? null,
-    pendingLifecycleEvent: subscription.pendingLifecycleEvent ?? null,
-    lastMissedAt: subscription.lastMissedAt?.toISOString() ?? null,
-    shortLived: subscription.shortLived === true,
-  };
-}
 
 /** Creates a subscription on Graph (Graph validates the notification URL first) and stores it. */
 export async function register(input: OperationsInput, body: unknown): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
@@ -121,6 +78,7 @@ export async function register(input: OperationsInput, body: unknown): Promise<{
 }
 
 export { adopt, type AdoptionReport } from './adopt';
+export { viewOf, type SubscriptionView } from './subscriptionView';
 
 /** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
 export async function remove(input: OperationsInput, id: string): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {

@@ -8,7 +8,7 @@ import { isShortLived, leaseMsFor, renewSubscription, type RenewalContext } from
 import { withinGraphMaximum } from '../renewal/withinGraphMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { OperationError, type OperationErrorKind } from './operationError';
-import { viewOf, type SubscriptionView } from './operations';
+import { viewOf, type SubscriptionView } from './subscriptionView';
 import type { OperationsInput } from './operationsInput';
 import { channel, readPartitionKey } from './registration';
 
