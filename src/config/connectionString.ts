@@ -10,7 +10,7 @@ export type StorageService = 'Table' | 'Queue';
  * The one reader of storage connection strings: undefined when unset, the trimmed value when it looks
  * like one (Azurite's shorthand, or one naming the account or the service's endpoint), a ConfigError
  * otherwise. The value holds an account key: no message ever echoes it. The SDK's own parser checks the
- * rest when the client is built (compositionRoot.ts): loading the SDK here would put it on every
+ * rest when the client is built (compositionRoot/services.ts): loading the SDK here would put it on every
  * function's start-up path.
  */
 export function readConnectionString(env: Env, setting: string, service: StorageService): string | undefined {

@@ -10,13 +10,13 @@ type Operations = typeof import('../operations/operations.js') & typeof import('
 
 // The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
 const load = async () => {
-  const [wiring, operations, listPage, updates] = await Promise.all([
+  const [root, operations, listPage, updates] = await Promise.all([
     import('../compositionRoot.js'),
     import('../operations/operations.js'),
     import('../operations/listPage.js'),
     import('../operations/update.js'),
   ]);
-  return [wiring, { ...operations, ...listPage, ...updates }] as const;
+  return [root, { ...operations, ...listPage, ...updates }] as const;
 };
 
 /**
