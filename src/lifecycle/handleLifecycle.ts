@@ -1,15 +1,14 @@
-import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
+import { printable } from '../lib/printable';
+import { redact } from '../lib/redact';
+import { sameSecret } from '../lib/sameSecret';
 import { MalformedRowError } from '../renewal/errors';
 import { eventLine } from '../renewal/events';
 import type { Log } from '../renewal/ports';
-import { renewSubscription, type RenewalContext } from '../renewal/renewSubscription';
-import type { StoredSubscription } from '../renewal/subscription';
-import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';
-import type { LifecycleInput, LifecycleOutcome } from './lifecycleInput';
-import { parseNotifications, type LifecycleItem } from './payload';
-import { printable } from '../lib/printable';
-import { sameSecret } from '../lib/sameSecret';
+import { keep, recordingEnded, recordingStarted } from './backlog';
+import type { LifecycleInput, LifecycleOutcome, RequestLog } from './lifecycleInput';
+import { parseNotifications } from './payload';
+import { record } from './record';
 
 /**
  * Graph wants an answer within 3 s (change-notifications-lifecycle-events.md): the events are recorded
@@ -19,12 +18,6 @@ import { sameSecret } from '../lib/sameSecret';
 export const RECORD_WITHIN_MS = 2000;
 const TABLE_CONCURRENCY = 8;
 const MAX_NAMED_IGNORED = 10;
-// A run holds a row for the length of one Graph call, usually well under a second: look again soon,
-// then less often, for 10 s in all.
-const BUSY_WAITS_MS = [250, 500, 1000, 2000, 2000, 2000, 2250];
-
-/** Where a request's events are logged: the invocation's log and its id. */
-type RequestLog = Log & { invocationId: string };
 
 /**
  * Acts on a batch of lifecycle notifications. Each item must carry our client state and name a
@@ -129,73 +122,4 @@ export async function handleLifecycle(body: unknown, context: RequestLog, prepar
 function notRecorded(context: Log, why: string): LifecycleOutcome {
   context.warn(`Lifecycle notifications answered 503 so that Graph sends them again: ${why}.`);
   return { kind: 'notRecorded' };
-}
-
-/**
- * Does what the row's pending lifecycle event asks for. When another worker holds the row (a run
- * renewing it), it waits for the lease to be given back and looks again: a renewal settles a
- * reauthorization, not a removal, which is then recreated here rather than at the next run.
- */
-async function actOnPending(recorded: StoredSubscription, runId: string, renewal: RenewalContext): Promise<void> {
-  // Other requests' events are recorded first (a burst is answered in time), for a second at most.
-  await whenRecorded(1000);
-  let known: StoredSubscription | undefined = recorded;
-  for (const wait of [...BUSY_WAITS_MS, undefined]) {
-    // The row as just recorded first (no read), then read again after each wait.
-    const row = known ?? (await renewal.store.find(recorded.id));
-    known = undefined;
-    if (!row?.pendingLifecycleEvent) return;
-    const work = row.pendingLifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
-    if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped' || wait === undefined) return;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
-
-/** Records what `item` asks for on its row; resolves with the Graph work that follows, if any (not awaited). */
-async function record(
-  item: LifecycleItem,
-  renewal: RenewalContext,
-  runId: string,
-  context: RequestLog,
-  ignore: (reason: string, subscriptionId?: string) => void,
-): Promise<{ work: Promise<unknown> } | undefined> {
-  const { store } = renewal;
-  const subscription = await store.find(item.subscriptionId);
-  if (!subscription) {
-    ignore('no stored subscription has this id (register or adopt it first).', item.subscriptionId);
-    return undefined;
-  }
-  const now = new Date();
-  context.info(
-    eventLine(`Lifecycle notification ${item.lifecycleEvent} for subscription ${subscription.id} (resource ${subscription.resource}).`, {
-      event: 'lifecycleReceived',
-      invocationId: context.invocationId,
-      subscriptionId: subscription.id,
-      lifecycleEvent: item.lifecycleEvent,
-    }),
-  );
-  switch (item.lifecycleEvent) {
-    case 'missed':
-      await store.recordMissed(subscription, now);
-      context.error(
-        eventLine(
-          `Graph could not deliver some change notifications for subscription ${subscription.id} (resource ${subscription.resource}): the consumer must resync with a delta query.`,
-          { event: 'notificationsMissed', invocationId: context.invocationId, subscriptionId: subscription.id, resource: subscription.resource },
-        ),
-      );
-      return undefined;
-    case 'reauthorizationRequired':
-    case 'subscriptionRemoved': {
-      const recorded = await store.recordPending(subscription, item.lifecycleEvent, now);
-      return {
-        work: actOnPending(recorded, runId, renewal).catch((error: unknown) => {
-          // A credential or table problem: the pending mark stays for the next run.
-          context.error(`Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`);
-        }),
-      };
-    }
-    default:
-      ignore(`unknown lifecycleEvent "${printable(item.lifecycleEvent, 60)}".`, item.subscriptionId);
-      return undefined;
-  }
 }

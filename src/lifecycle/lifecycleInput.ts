@@ -1,3 +1,4 @@
+import type { Log } from '../renewal/ports';
 import type { RenewalContext } from '../renewal/renewSubscription';
 
 /** What acting on lifecycle notifications takes: plain values and ports, built by the composition root. */
@@ -20,3 +21,6 @@ export type LifecycleOutcome =
   | { kind: 'notConfigured' }
   /** Not every event could be recorded in time: Graph should send them again. */
   | { kind: 'notRecorded' };
+
+/** Where a request's events are logged: the invocation's log and its id (`InvocationContext` fits as it is). */
+export type RequestLog = Log & { invocationId: string };
