@@ -115,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     await write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (error) {
+    // Every kind of failure (OperationError's kind, a setting) exits 1 with its message; a usage mistake exits 2.
     const message = error instanceof OperationError || error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     console.error(`error: ${redact(message)}`);
     return 1;
