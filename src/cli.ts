@@ -19,7 +19,9 @@ import { listSubscriptionsPage, readListQuery } from './operations/listPage';
 import { adopt, register, remove, renewNow } from './operations/operations';
 import { update } from './operations/update';
 import { redact } from './lib/redact';
-import { servicesFor, type Services } from './compositionRoot';
+import { updateReportBody } from './functions/httpStatus';
+import { operationsInputFor } from './compositionRoot';
+import type { OperationsInput } from './operations/operationsInput';
 
 const USAGE = `usage: npm run ops -- <command>
   list [--limit N] [--continuation T] [--partition P] [--state active|expired] [--expiring-within H] [--failing]
@@ -76,21 +78,21 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || !COMMANDS.has(command)) return usage(command ? `unknown command "${command}".` : 'no command given.');
   loadLocalSettings();
   try {
-    const services = servicesFor(loadConfig());
+    const input = operationsInputFor(loadConfig(), log);
     let result: unknown;
     switch (command) {
       case 'list':
-        await listCommand(services, options);
+        await listCommand(input, options);
         return 0;
       case 'register':
-        result = await register(services, options, log);
+        result = await register(input, options);
         break;
       case 'adopt':
-        result = await adopt(services, log, typeof options.partitionKey === 'string' ? options.partitionKey : undefined, { reportMissing: options.missing === true });
+        result = await adopt(input, typeof options.partitionKey === 'string' ? options.partitionKey : undefined, { reportMissing: options.missing === true });
         break;
       case 'remove':
         if (positional.length !== 1) return usage('remove takes one subscription id.');
-        result = await remove(services, positional[0]!, log);
+        result = await remove(input, positional[0]!);
         break;
       case 'update': {
         const { partitionKey, force: _force, ...changes } = options;
@@ -98,13 +100,14 @@ export async function main(argv: string[]): Promise<number> {
           return usage('update takes one subscription id, or --partition P for every subscription of a partition.');
         }
         const target = typeof partitionKey === 'string' ? { partitionKey } : { id: positional[0]! };
-        const report = await update(services, target, changes, log);
-        await write(`${JSON.stringify(report, null, 2)}\n`);
+        const report = await update(input, target, changes);
+        // As the HTTP answer shows it: each failure with the status a single update answers.
+        await write(`${JSON.stringify(updateReportBody(report), null, 2)}\n`);
         return report.failed.length > 0 ? 1 : 0;
       }
       case 'renew': {
         if (positional.length > 1) return usage('renew takes at most one subscription id.');
-        const run = await renewNow(services, log, { id: positional[0], force: options.force === true });
+        const run = await renewNow(input, { id: positional[0], force: options.force === true });
         await write(`${JSON.stringify(run, null, 2)}\n`);
         return run.outcome === 'failed' ? 1 : 0;
       }
@@ -112,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     await write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (error) {
+    // Every kind of failure (OperationError's kind, a setting) exits 1 with its message; a usage mistake exits 2.
     const message = error instanceof OperationError || error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     console.error(`error: ${redact(message)}`);
     return 1;
@@ -122,11 +126,11 @@ export async function main(argv: string[]): Promise<number> {
  * One page (with --limit or --continuation), or every page written as it comes, as one JSON document:
  * memory stays flat at any size, and a slow reader (a pipe into jq) slows the reading, not the output.
  */
-async function listCommand(services: Services, options: Record<string, string | boolean>): Promise<void> {
+async function listCommand(input: OperationsInput, options: Record<string, string | boolean>): Promise<void> {
   const given = (name: string) => (typeof options[name] === 'string' ? [options[name] as string] : options[name] === true ? ['true'] : []);
   const query = readListQuery(given, new Date());
   if (options.limit !== undefined || options.continuation !== undefined) {
-    await write(`${JSON.stringify(await listSubscriptionsPage(services, query), null, 2)}\n`);
+    await write(`${JSON.stringify(await listSubscriptionsPage(input, query), null, 2)}\n`);
     return;
   }
   query.limit = 1000;
@@ -134,7 +138,7 @@ async function listCommand(services: Services, options: Record<string, string | 
   let first = true;
   await write('{\n  "subscriptions": [');
   do {
-    const page = await listSubscriptionsPage(services, query);
+    const page = await listSubscriptionsPage(input, query);
     malformed.push(...page.malformed);
     if (page.subscriptions.length > 0) {
       await write(`${first ? '' : ','}\n${page.subscriptions.map((view) => `    ${JSON.stringify(view)}`).join(',\n')}`);

@@ -10,11 +10,10 @@ import { readStatus } from '../renewal/status/readStatus';
  */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const wiring = await import('../compositionRoot.js');
-    const services = wiring.servicesFor(loadConfig());
-    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
+    const { statusSourceFor } = await import('../compositionRoot.js');
+    const source = statusSourceFor(loadConfig());
     // The same cheap sources as the status (a handful of requests at any size), and only the verdict.
-    const report = await readStatus(await wiring.statusInputFor(services, context, new Date()));
+    const report = await readStatus(await source(context));
     return answer(report.healthy);
   } catch (error) {
     context.error(`Health could not be read: ${redact(error instanceof Error ? error.message : String(error))}`);

@@ -13,8 +13,8 @@ export async function recordPoisonedRenewal(message: unknown, context: Invocatio
     context.error('Renewal poison queue message ignored: it does not hold a subscription row\'s keys.');
     return;
   }
-  const { queuedRenewalInputFor, servicesFor } = await import('../compositionRoot.js');
-  await recordPoisoned(queued, QUEUE_MAX_ATTEMPTS, await queuedRenewalInputFor(servicesFor(loadConfig()), context));
+  const { queuedRenewalInputFor } = await import('../compositionRoot.js');
+  await recordPoisoned(queued, QUEUE_MAX_ATTEMPTS, await queuedRenewalInputFor(loadConfig(), context));
 }
 
 app.storageQueue('recordPoisonedRenewal', {

@@ -18,8 +18,8 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
   }
   const outcome = await (async () => {
     // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
-    const { queuedRenewalInputFor, servicesFor } = await import('../compositionRoot.js');
-    return renewQueued(queued, await queuedRenewalInputFor(servicesFor(loadConfig()), context));
+    const { queuedRenewalInputFor } = await import('../compositionRoot.js');
+    return renewQueued(queued, await queuedRenewalInputFor(loadConfig(), context));
   })().catch((error: unknown) => {
     throw new Error(redact(error instanceof Error ? error.message : String(error)));
   });

@@ -12,12 +12,11 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   const hours = parseHours(request.query.getAll('hours'));
   if (typeof hours === 'string') return answer(400, { success: false, error: hours });
 
-  let services;
-  let wiring;
+  let source;
   try {
     // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
-    wiring = await import('../compositionRoot.js');
-    services = wiring.servicesFor(loadConfig());
+    const { statusSourceFor } = await import('../compositionRoot.js');
+    source = statusSourceFor(loadConfig());
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     context.error(`Configuration error: ${message}`);
@@ -25,8 +24,7 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
   }
 
   try {
-    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-    const report = await readStatus(await wiring.statusInputFor(services, context, new Date(), hours));
+    const report = await readStatus(await source(context, hours));
     return answer(report.healthy ? 200 : 503, report.body);
   } catch (error) {
     const message = redact(error instanceof Error ? error.message : String(error));

@@ -24,10 +24,9 @@ export async function statusPage(_request: HttpRequest, context: InvocationConte
   });
   const now = new Date();
   try {
-    const [wiring, { readStatus }] = await Promise.all([import('../compositionRoot.js'), import('../renewal/status/readStatus.js')]);
-    const services = wiring.servicesFor(loadConfig());
-    await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-    const report = await readStatus(await wiring.statusInputFor(services, context, now));
+    const [{ statusSourceFor }, { readStatus }] = await Promise.all([import('../compositionRoot.js'), import('../renewal/status/readStatus.js')]);
+    const source = statusSourceFor(loadConfig());
+    const report = await readStatus(await source(context, undefined, now));
     // A person reads it whatever it says: 200, the verdict is on the page (monitors use /health).
     return page(200, renderStatusPage(report.body as unknown as PageData));
   } catch (error) {

@@ -5,17 +5,15 @@ import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/policy/schedul
 
 /**
  * Every 15 minutes: reads every subscription row once and stores the census the status, the health
- * answer and the status page read (src/renewal/status/runCensus.ts), so none of them reads the whole table.
+ * answer and the status page read (src/status/runCensus.ts), so none of them reads the whole table.
  * Not the renewal run's job: a run reads only what may be due.
  */
 export async function subscriptionCensus(_timer: Timer, context: InvocationContext): Promise<void> {
   try {
     // Loaded on first use, not at start-up (README, "Scale and speed", cold start).
-    const { censusInputFor, servicesFor } = await import('../compositionRoot.js');
+    const { censusInputFor } = await import('../compositionRoot.js');
     const { runCensus } = await import('../renewal/status/runCensus.js');
-    const services = servicesFor(loadConfig());
-    await services.subscriptions.ensureExists();
-    await runCensus(await censusInputFor(services, context));
+    await runCensus(await censusInputFor(loadConfig(), context));
   } catch (error) {
     // The stored summary ages; past two intervals the status says the census is not running.
     const message = redact(error instanceof Error ? error.message : String(error));

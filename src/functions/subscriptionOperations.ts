@@ -1,101 +1,103 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
 import { OperationError } from '../operations/operationError';
+import { httpStatus, updateReportBody, type FailureKind } from './httpStatus';
 import { redact } from '../lib/redact';
 import { TableStorageError } from '../storage/tableStorageError';
-import type { Services } from '../compositionRoot';
+import type { OperationsInput } from '../operations/operationsInput';
 
 type Operations = typeof import('../operations/operations.js') & typeof import('../operations/listPage.js') & typeof import('../operations/update.js');
 
 // The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
 const load = async () => {
-  const [wiring, operations, listPage, updates] = await Promise.all([
+  const [root, operations, listPage, updates] = await Promise.all([
     import('../compositionRoot.js'),
     import('../operations/operations.js'),
     import('../operations/listPage.js'),
     import('../operations/update.js'),
   ]);
-  return [wiring, { ...operations, ...listPage, ...updates }] as const;
+  return [root, { ...operations, ...listPage, ...updates }] as const;
 };
 
 /**
  * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
  * renew now. Thin: they read the request and call src/operations, which the CLI calls too.
  */
-type Operation = (services: Services, operations: Operations, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+type Operation = (input: OperationsInput, operations: Operations, request: HttpRequest) => Promise<HttpResponseInit>;
 
-export const registerSubscription = operation(async (services, { register }, request, context) => {
+export const registerSubscription = operation(async (input, { register }, request) => {
   const body = await readJson(request);
-  const result = await register(services, body, context);
+  const result = await register(input, body);
   return { status: 201, jsonBody: { success: true, ...result } };
 });
 
-export const listSubscriptions = operation(async (services, { listSubscriptionsPage, readListQuery }, request) => {
+export const listSubscriptions = operation(async (input, { listSubscriptionsPage, readListQuery }, request) => {
   // One page a call (?limit=, then ?continuation= from the answer): the answer's size is bounded.
   const query = readListQuery((name) => request.query.getAll(name), new Date(), request.query.keys());
-  return { status: 200, jsonBody: { success: true, ...(await listSubscriptionsPage(services, query)) } };
+  return { status: 200, jsonBody: { success: true, ...(await listSubscriptionsPage(input, query)) } };
 });
 
-export const adoptSubscriptions = operation(async (services, { adopt }, request, context) => {
+export const adoptSubscriptions = operation(async (input, { adopt }, request) => {
   const partitionKey = request.query.get('partitionKey') ?? undefined;
   const missing = request.query.get('missing');
-  if (missing !== null && missing !== 'true' && missing !== 'false') throw new OperationError(400, `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`);
-  return { status: 200, jsonBody: { success: true, ...(await adopt(services, context, partitionKey, { reportMissing: missing === 'true' })) } };
+  if (missing !== null && missing !== 'true' && missing !== 'false') throw new OperationError('invalidInput', `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`);
+  return { status: 200, jsonBody: { success: true, ...(await adopt(input, partitionKey, { reportMissing: missing === 'true' })) } };
 });
 
-export const removeSubscription = operation(async (services, { remove }, request, context) => {
+export const removeSubscription = operation(async (input, { remove }, request) => {
   const id = request.params.id ?? '';
-  return { status: 200, jsonBody: { success: true, ...(await remove(services, id, context)) } };
+  return { status: 200, jsonBody: { success: true, ...(await remove(input, id)) } };
 });
 
-export const renewSubscriptionsNow = operation(async (services, { renewNow }, request, context) => {
+export const renewSubscriptionsNow = operation(async (input, { renewNow }, request) => {
   const body = (await readJson(request)) ?? {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new OperationError(400, 'The request body must be a JSON object, e.g. {"id": "...", "force": true}.');
+  if (typeof body !== 'object' || Array.isArray(body)) throw new OperationError('invalidInput', 'The request body must be a JSON object, e.g. {"id": "...", "force": true}.');
   const { id, force, ...rest } = body as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new OperationError(400, `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`);
-  if (id !== undefined && (typeof id !== 'string' || id.trim() === '')) throw new OperationError(400, 'id must be a subscription id (a string).');
-  if (force !== undefined && typeof force !== 'boolean') throw new OperationError(400, 'force must be true or false.');
-  const result = await renewNow(services, context, { id: id?.trim(), force });
+  if (Object.keys(rest).length > 0) throw new OperationError('invalidInput', `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`);
+  if (id !== undefined && (typeof id !== 'string' || id.trim() === '')) throw new OperationError('invalidInput', 'id must be a subscription id (a string).');
+  if (force !== undefined && typeof force !== 'boolean') throw new OperationError('invalidInput', 'force must be true or false.');
+  const result = await renewNow(input, { id: id?.trim(), force });
   // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
-  return { status: result.outcome === 'failed' ? 502 : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
+  return { status: result.outcome === 'failed' ? httpStatus('upstreamFailed') : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
 });
 
-export const updateSubscription = operation(async (services, { update }, request, context) => {
-  const report = await update(services, { id: request.params.id ?? '' }, (await readJson(request)) ?? {}, context);
+export const updateSubscription = operation(async (input, { update }, request) => {
+  const report = await update(input, { id: request.params.id ?? '' }, (await readJson(request)) ?? {});
   // One subscription: its failure is the answer's status (409 busy, 502 Graph refused, 503 table or identity).
-  const status = report.failed[0]?.status ?? 200;
-  return { status, jsonBody: { success: report.failed.length === 0, ...report } };
+  const failed = report.failed[0];
+  const status = failed ? httpStatus(failed.kind) : 200;
+  return { status, jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) } };
 });
 
-export const updateSubscriptions = operation(async (services, { update }, request, context) => {
+export const updateSubscriptions = operation(async (input, { update }, request) => {
   const partitionKey = request.query.get('partitionKey');
   if (partitionKey === null) {
-    throw new OperationError(400, 'partitionKey is missing: PATCH /api/webhooks/subscriptions?partitionKey=P updates every subscription of partition P; PATCH /api/webhooks/subscriptions/{id} updates one.');
+    throw new OperationError('invalidInput', 'partitionKey is missing: PATCH /api/webhooks/subscriptions?partitionKey=P updates every subscription of partition P; PATCH /api/webhooks/subscriptions/{id} updates one.');
   }
-  const report = await update(services, { partitionKey }, (await readJson(request)) ?? {}, context);
+  const report = await update(input, { partitionKey }, (await readJson(request)) ?? {});
   // Each subscription's outcome is in the report; the answer is 502 only when none could be updated.
   const none = report.failed.length > 0 && report.updated.length + report.recreated.length + report.storedForRecreation.length + report.unchanged.length === 0;
-  return { status: none ? 502 : 200, jsonBody: { success: report.failed.length === 0, ...report } };
+  return { status: none ? httpStatus('upstreamFailed') : 200, jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) } };
 });
 
 function operation(handler: Operation): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     try {
-      const [{ servicesFor }, operations] = await load();
-      return withNoStore(await handler(servicesFor(loadConfig()), operations, request, context));
+      const [{ operationsInputFor }, operations] = await load();
+      return withNoStore(await handler(operationsInputFor(loadConfig(), context), operations, request));
     } catch (error) {
-      if (error instanceof OperationError) return failure(error.status, redact(error.message));
-      if (error instanceof ConfigError) return failure(503, `Configuration error: ${error.message}`);
+      if (error instanceof OperationError) return failure(error.kind, redact(error.message));
+      if (error instanceof ConfigError) return failure('notConfigured', `Configuration error: ${error.message}`);
       // The table service down, a table missing or access refused: unavailable, not broken (503, as the
       // status endpoint says). Any other table error (a conflict, a bad request) is a failure like the rest.
       if (error instanceof TableStorageError && (error.tableMissing || error.statusCode === undefined || error.statusCode === 403)) {
         const message = redact(error.message);
         context.error(`Operation ${context.functionName} failed: ${message}`);
-        return failure(503, `The operation failed: ${message}`);
+        return failure('unavailable', `The operation failed: ${message}`);
       }
       const message = redact(error instanceof Error ? error.message : String(error));
       context.error(`Operation ${context.functionName} failed: ${message}`);
-      return failure(500, `The operation failed: ${message}`);
+      return failure('internal', `The operation failed: ${message}`);
     }
   };
 }
@@ -106,12 +108,12 @@ async function readJson(request: HttpRequest): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new OperationError(400, 'The request body is not valid JSON.');
+    throw new OperationError('invalidInput', 'The request body is not valid JSON.');
   }
 }
 
-function failure(status: number, error: string): HttpResponseInit {
-  return withNoStore({ status, jsonBody: { success: false, error } });
+function failure(kind: FailureKind, error: string): HttpResponseInit {
+  return withNoStore({ status: httpStatus(kind), jsonBody: { success: false, error } });
 }
 
 function withNoStore(response: HttpResponseInit): HttpResponseInit {

@@ -34,12 +34,10 @@ export async function renewOnTimer(timer: Timer, context: InvocationContext, sco
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
 async function prepareRun(timer: Timer, context: InvocationContext, scope: Exclude<RunScope, 'any'>): Promise<RenewalRunInput> {
   // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (README, Cold start).
-  const { runInputFor, servicesFor } = await import('../compositionRoot.js');
-  const services = servicesFor(loadConfig());
-  const runs = scope === 'short' ? services.shortRuns : services.runs;
-  await Promise.all([services.subscriptions.ensureExists(), runs.ensureExists()]);
-  const input = await runInputFor(services, context, { trigger: 'timer', isPastDue: timer.isPastDue, scope });
-  warnIfHostDisagrees(timer, input.nextRunAt, services.config.schedule.timeZone, context);
+  const { timerRunInputFor } = await import('../compositionRoot.js');
+  const config = loadConfig();
+  const input = await timerRunInputFor(config, context, { isPastDue: timer.isPastDue, scope });
+  warnIfHostDisagrees(timer, input.nextRunAt, config.schedule.timeZone, context);
   return input;
 }
 

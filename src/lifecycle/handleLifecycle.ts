@@ -1,17 +1,14 @@
-import type { HttpResponseInit, InvocationContext } from '@azure/functions';
-import { loadConfig } from '../config';
-import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
-import { eventLine } from '../renewal/events';
-import { renewSubscription } from '../renewal/run/renewSubscription';
-import type { RenewalContext } from '../renewal/run/renewalContext';
-import { MalformedRowError } from '../storage/subscriptionLookup';
-import { renewalContextFor, servicesFor, type Services } from '../compositionRoot';
-import type { StoredSubscription } from '../renewal/subscription';
-import { keep, recordingEnded, recordingStarted, whenRecorded } from './backlog';
-import { parseNotifications, type LifecycleItem } from './payload';
 import { printable } from '../lib/printable';
+import { redact } from '../lib/redact';
 import { sameSecret } from '../lib/sameSecret';
+import { MalformedRowError } from '../renewal/errors';
+import { eventLine } from '../renewal/events';
+import type { Log } from '../renewal/ports';
+import { keep, recordingEnded, recordingStarted } from './backlog';
+import type { LifecycleInput, LifecycleOutcome, RequestLog } from './lifecycleInput';
+import { parseNotifications } from './payload';
+import { record } from './record';
 
 /**
  * Graph wants an answer within 3 s (change-notifications-lifecycle-events.md): the events are recorded
@@ -21,9 +18,6 @@ import { sameSecret } from '../lib/sameSecret';
 export const RECORD_WITHIN_MS = 2000;
 const TABLE_CONCURRENCY = 8;
 const MAX_NAMED_IGNORED = 10;
-// A run holds a row for the length of one Graph call, usually well under a second: look again soon,
-// then less often, for 10 s in all.
-const BUSY_WAITS_MS = [250, 500, 1000, 2000, 2000, 2000, 2250];
 
 /**
  * Acts on a batch of lifecycle notifications. Each item must carry our client state and name a
@@ -31,10 +25,12 @@ const BUSY_WAITS_MS = [250, 500, 1000, 2000, 2000, 2000, 2250];
  * on the row (so the next renewal run does it if this instance dies), then done:
  * reauthorizationRequired -> PATCH (renews and reauthorizes; a reauthorize call is never sent, so
  * never within 10 minutes of a PATCH), subscriptionRemoved -> recreate, missed -> recorded and reported.
+ * `prepare` reads the settings and makes sure of the table once the payload is known to be one; what
+ * it throws is logged and answered as notConfigured.
  */
-export async function handleLifecycle(body: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+export async function handleLifecycle(body: unknown, context: RequestLog, prepare: () => Promise<LifecycleInput>): Promise<LifecycleOutcome> {
   const parsed = parseNotifications(body);
-  if (typeof parsed === 'string') return { status: 400, jsonBody: { success: false, error: parsed } };
+  if (typeof parsed === 'string') return { kind: 'invalidInput', error: parsed };
   const runId = `lifecycle-${context.invocationId}`;
   // Anyone can post here: name the first few items ignored, then only count them.
   let ignored = 0;
@@ -53,28 +49,27 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   };
   for (const rejected of parsed.rejected) ignore(`item ${rejected.index} has ${rejected.reason}.`, rejected.subscriptionId);
 
-  let services: Services;
+  let input: LifecycleInput;
   try {
-    services = servicesFor(loadConfig());
-    await services.subscriptions.ensureExists();
+    input = await prepare();
   } catch (error) {
     // Graph retries a notification that did not get a 2xx: worth it once the setting is fixed.
     const message = redact(error instanceof Error ? error.message : String(error));
     context.error(`Lifecycle notifications could not be handled: ${message}`);
-    return { status: 503, jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
+    return { kind: 'notConfigured' };
   }
-  const clientState = services.config.webhook.clientState;
+  const clientState = input.clientState;
   if (!clientState) {
-    // 503, not 202: once the setting is fixed, a notification Graph sends again can still be acted on.
-    const problem = services.config.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set';
+    // Not accepted: once the setting is fixed, a notification Graph sends again can still be acted on.
+    const problem = input.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set';
     context.error(`Lifecycle notifications cannot be verified: ${problem}. Set WEBHOOK_CLIENT_STATE to the client state the subscriptions were created with.`);
-    return { status: 503, jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
+    return { kind: 'notConfigured' };
   }
 
   // Graph's clock starts now: the rules the Graph work needs (a table read, cached) count against it too.
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), RECORD_WITHIN_MS)));
-  const renewal = await Promise.race([renewalContextFor(services, context), late]);
+  const renewal = await Promise.race([input.renewalContext(), late]);
   if (renewal === false) return notRecorded(context, `not all recorded within ${RECORD_WITHIN_MS} ms`);
   const graphWork: Promise<unknown>[] = [];
   let unrecorded = 0;
@@ -99,7 +94,7 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   });
 
   // Recording first (the row is what makes the work survive this instance), then the Graph work, which
-  // goes on after the answer: 202 once every event is on its row, 503 when one is not (or not yet).
+  // goes on after the answer: accepted once every event is on its row, not recorded when one is not (or not yet).
   const recorded = recording
     .then(
       () => true,
@@ -119,81 +114,12 @@ export async function handleLifecycle(body: unknown, context: InvocationContext)
   );
   const inTime = await Promise.race([recorded, late]);
   clearTimeout(timer);
-  if (inTime && unrecorded === 0) return { status: 202 };
+  if (inTime && unrecorded === 0) return { kind: 'accepted' };
   return notRecorded(context, unrecorded > 0 ? `${unrecorded} could not be recorded` : `not all recorded within ${RECORD_WITHIN_MS} ms`);
 }
 
-/** 503 with Retry-After, so that Graph sends the notifications again rather than losing them. */
-function notRecorded(context: InvocationContext, why: string): HttpResponseInit {
+/** Answered so that Graph sends the notifications again rather than losing them (503 with Retry-After). */
+function notRecorded(context: Log, why: string): LifecycleOutcome {
   context.warn(`Lifecycle notifications answered 503 so that Graph sends them again: ${why}.`);
-  return { status: 503, headers: { 'Retry-After': '5' }, jsonBody: { success: false, error: 'The notifications could not all be recorded; send them again.' } };
-}
-
-/**
- * Does what the row's pending lifecycle event asks for. When another worker holds the row (a run
- * renewing it), it waits for the lease to be given back and looks again: a renewal settles a
- * reauthorization, not a removal, which is then recreated here rather than at the next run.
- */
-async function actOnPending(recorded: StoredSubscription, runId: string, renewal: RenewalContext): Promise<void> {
-  // Other requests' events are recorded first (a burst is answered in time), for a second at most.
-  await whenRecorded(1000);
-  let known: StoredSubscription | undefined = recorded;
-  for (const wait of [...BUSY_WAITS_MS, undefined]) {
-    // The row as just recorded first (no read), then read again after each wait.
-    const row = known ?? (await renewal.store.find(recorded.id));
-    known = undefined;
-    if (!row?.pendingLifecycleEvent) return;
-    const work = row.pendingLifecycleEvent === 'subscriptionRemoved' ? 'recreate' : 'renew';
-    if ((await renewSubscription(row, runId, renewal, work)) !== 'skipped' || wait === undefined) return;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
-
-/** Records what `item` asks for on its row; resolves with the Graph work that follows, if any (not awaited). */
-async function record(
-  item: LifecycleItem,
-  renewal: RenewalContext,
-  runId: string,
-  context: InvocationContext,
-  ignore: (reason: string, subscriptionId?: string) => void,
-): Promise<{ work: Promise<unknown> } | undefined> {
-  const { store } = renewal;
-  const subscription = await store.find(item.subscriptionId);
-  if (!subscription) {
-    ignore('no stored subscription has this id (register or adopt it first).', item.subscriptionId);
-    return undefined;
-  }
-  const now = new Date();
-  context.info(
-    eventLine(`Lifecycle notification ${item.lifecycleEvent} for subscription ${subscription.id} (resource ${subscription.resource}).`, {
-      event: 'lifecycleReceived',
-      invocationId: context.invocationId,
-      subscriptionId: subscription.id,
-      lifecycleEvent: item.lifecycleEvent,
-    }),
-  );
-  switch (item.lifecycleEvent) {
-    case 'missed':
-      await store.recordMissed(subscription, now);
-      context.error(
-        eventLine(
-          `Graph could not deliver some change notifications for subscription ${subscription.id} (resource ${subscription.resource}): the consumer must resync with a delta query.`,
-          { event: 'notificationsMissed', invocationId: context.invocationId, subscriptionId: subscription.id, resource: subscription.resource },
-        ),
-      );
-      return undefined;
-    case 'reauthorizationRequired':
-    case 'subscriptionRemoved': {
-      const recorded = await store.recordPending(subscription, item.lifecycleEvent, now);
-      return {
-        work: actOnPending(recorded, runId, renewal).catch((error: unknown) => {
-          // A credential or table problem: the pending mark stays for the next run.
-          context.error(`Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`);
-        }),
-      };
-    }
-    default:
-      ignore(`unknown lifecycleEvent "${printable(item.lifecycleEvent, 60)}".`, item.subscriptionId);
-      return undefined;
-  }
+  return { kind: 'notRecorded' };
 }

@@ -1,20 +1,15 @@
-import { odata } from '@azure/data-tables';
 import { eventLine } from '../renewal/events';
 import { cadenceFor } from '../renewal/policy/cadence';
 import { matchesDefinition } from '../renewal/policy/matching';
-import type { GraphSubscription, Log } from '../renewal/ports';
+import type { GraphSubscription } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
-import { runCensus } from '../renewal/status/runCensus';
-import { toStoredRow, type SubscriptionEntity } from '../storage/subscriptionRow';
-import { censusInputFor, renewalContextFor, type Services } from '../compositionRoot';
 import { graphCall } from './graphCall';
-import { viewOf, type SubscriptionView } from './operations';
+import type { OperationsInput } from './operationsInput';
+import { viewOf, type SubscriptionView } from './subscriptionView';
 import { readPartitionKey } from './registration';
 
 // Graph's list pages hold 100 subscriptions: their ids are looked up together.
 const BATCH = 100;
-// At most 15 comparisons in one filter (Querying tables and entities, learn.microsoft.com/rest/api/storageservices).
-const IDS_PER_FILTER = 15;
 const MAX_LISTED_MISSING = 1000;
 
 export interface AdoptionReport {
@@ -42,23 +37,23 @@ export interface AdoptionReport {
  * query (a row typed by hand since the last census); the interrupted recreations come from the
  * attention entries (every recreation records one before it starts).
  */
-export async function adopt(services: Services, log: Log, partitionKey = 'default', options: { reportMissing?: boolean } = {}): Promise<AdoptionReport> {
-  const { graph, subscriptions, index } = services;
+export async function adopt(input: OperationsInput, partitionKey = 'default', options: { reportMissing?: boolean } = {}): Promise<AdoptionReport> {
+  const { graph, store, catalogue, log } = input;
   const partition = readPartitionKey(partitionKey);
-  await subscriptions.ensureExists();
+  await catalogue.ensureExists();
   // The index is complete once a census has gone over the table (rows of an earlier version, by hand).
-  if (!(await index.readSummary())) await runCensus(await censusInputFor(services, log));
+  if (!(await catalogue.indexed())) await input.takeCensus();
   const report: AdoptionReport = { adopted: [], recovered: [], alreadyStored: 0, missingOnGraph: null };
-  const interrupted = await interruptedRecreations(services);
+  const interrupted = await interruptedRecreations(input);
   const onGraph = options.reportMissing ? new Set<string>() : undefined;
   const now = new Date();
-  const context = await renewalContextFor(services, log);
+  const context = await input.renewalContext();
   const lease = context.leaseMs;
   // Which timer renews it from now on: the rules in force say, as for every row the app writes.
   const isShort = (subject: SubscriptionDefinition | StoredSubscription) => cadenceFor(subject, context.rules) !== 'daily';
 
   const handle = async (batch: GraphSubscription[]) => {
-    const stored = await storedAmong(services, batch.map((s) => s.id));
+    const stored = await catalogue.storedAmong(batch.map((s) => s.id));
     for (const subscription of batch) {
       onGraph?.add(subscription.id);
       if (stored.has(subscription.id)) {
@@ -69,14 +64,14 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
         const definition = definitionOf(row);
         return !('missing' in definition) && matchesDefinition(subscription, definition);
       });
-      if (owner && (await recover(services, owner, subscription, lease, now, isShort(owner)))) {
+      if (owner && (await recover(input, owner, subscription, lease, now, isShort(owner)))) {
         interrupted.splice(interrupted.indexOf(owner), 1);
         report.recovered.push({ id: subscription.id, replaces: owner.id });
         continue;
       }
       const definition = definitionFrom(subscription);
-      await subscriptions.insert(partition, definition, subscription, now, isShort(definition));
-      const adopted = await subscriptions.find(subscription.id);
+      await store.insert(partition, definition, subscription, now, isShort(definition));
+      const adopted = await store.find(subscription.id);
       report.adopted.push(viewOf(adopted!));
       log.info(
         eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
@@ -97,41 +92,22 @@ export async function adopt(services: Services, log: Log, partitionKey = 'defaul
     }
     if (batch.length > 0) await handle(batch);
   }, 'list the subscriptions');
-  if (onGraph) report.missingOnGraph = await missingOn(services, onGraph);
+  if (onGraph) report.missingOnGraph = await missingOn(input, onGraph);
   return report;
 }
 
-/** The ids among `ids` that the table holds: point reads in the index, then one query per 15 the index does not know. */
-async function storedAmong(services: Services, ids: string[]): Promise<Set<string>> {
-  const found = await Promise.all(ids.map((id) => services.subscriptions.findIndexed(id)));
-  const stored = new Set(ids.filter((_, i) => found[i] !== 'unindexed' && found[i] !== undefined));
-  const unknown = ids.filter((_, i) => found[i] === 'unindexed');
-  for (let i = 0; i < unknown.length; i += IDS_PER_FILTER) {
-    const some = unknown.slice(i, i + IDS_PER_FILTER);
-    const filter = some.map((id) => odata`RowKey eq ${id}`).join(' or ');
-    for await (const entity of services.subscriptions.client.listEntities<SubscriptionEntity>({ queryOptions: { filter } })) {
-      stored.add(entity.rowKey);
-      // Found for next time (the census would write it too).
-      await services.index.point(entity.rowKey, entity.partitionKey).catch(() => undefined);
-    }
-  }
-  return stored;
-}
-
 /** Rows a recreation marked and did not finish: among the attention entries, read again. */
-async function interruptedRecreations(services: Services): Promise<StoredSubscription[]> {
-  const { entries } = await services.index.attention();
-  const rows = await Promise.all(entries.filter((e) => e.kind === 'expired').map((e) => services.subscriptions.read(e.partitionKey, e.rowKey)));
+async function interruptedRecreations({ catalogue, store }: OperationsInput): Promise<StoredSubscription[]> {
+  const entries = await catalogue.expiredAttention();
+  const rows = await Promise.all(entries.map((e) => store.read(e.partitionKey, e.rowKey)));
   return rows.flatMap((row) => (row?.ok && row.subscription.recreateStartedAt ? [row.subscription] : []));
 }
 
 /** Active rows whose id Graph did not list: reads every row, a page at a time. */
-async function missingOn(services: Services, onGraph: Set<string>): Promise<NonNullable<AdoptionReport['missingOnGraph']>> {
+async function missingOn({ catalogue }: OperationsInput, onGraph: Set<string>): Promise<NonNullable<AdoptionReport['missingOnGraph']>> {
   const missing: NonNullable<AdoptionReport['missingOnGraph']> = [];
-  const pages = services.subscriptions.client.listEntities<SubscriptionEntity>().byPage({ maxPageSize: 1000 });
-  for await (const page of pages) {
-    for (const entity of page) {
-      const row = toStoredRow(entity);
+  for await (const page of catalogue.allPages()) {
+    for (const row of page) {
       if (!row.ok || row.subscription.state !== 'active' || onGraph.has(row.subscription.id)) continue;
       if (missing.length < MAX_LISTED_MISSING) {
         missing.push({ id: row.subscription.id, resource: row.subscription.resource, expirationDateTime: row.subscription.expirationDateTime.toISOString() });
@@ -143,7 +119,7 @@ async function missingOn(services: Services, onGraph: Set<string>): Promise<NonN
 
 /** Puts `created` in the place of `row`, whose recreation made it and was interrupted; false when another worker holds the row. */
 async function recover(
-  services: Services,
+  { store }: OperationsInput,
   row: StoredSubscription,
   created: GraphSubscription,
   leaseMs: number,
@@ -151,9 +127,9 @@ async function recover(
   shortLived: boolean,
 ): Promise<boolean> {
   const definition = definitionOf(row) as SubscriptionDefinition;
-  const leased = await services.subscriptions.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
+  const leased = await store.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
   if (!leased) return false;
-  await services.subscriptions.replace(leased, definition, created, now, shortLived);
+  await store.replace(leased, definition, created, now, shortLived);
   return true;
 }
 

@@ -7,14 +7,14 @@ export async function graphCall<T>(call: () => Promise<T>, what: string, creates
   try {
     return await call();
   } catch (error) {
-    if (error instanceof CredentialError) throw new OperationError(503, error.message);
+    if (error instanceof CredentialError) throw new OperationError('unavailable', error.message);
     if (error instanceof GraphRequestError) {
       const status = error.statusCode === 0 ? 'no answer' : `status ${error.statusCode}`;
       // No answer or a server error: Graph may have created it all the same.
       const unsure = creates && (error.statusCode === 0 || error.statusCode >= 500)
         ? ' Graph may have created it anyway: run adopt before registering again, or you may get two.'
         : '';
-      throw new OperationError(502, `Graph could not ${what} (${status}, ${error.code}): ${redact(error.message)}${unsure}`);
+      throw new OperationError('upstreamFailed', `Graph could not ${what} (${status}, ${error.code}): ${redact(error.message)}${unsure}`);
     }
     throw error;
   }

@@ -1,83 +1,40 @@
 import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
-import type { GraphSubscription, Log } from '../renewal/ports';
+import type { GraphSubscription } from '../renewal/ports';
 import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
 import { conflictingSubscriptionId } from '../renewal/policy/matching';
 import { renewalTarget } from '../renewal/policy/expiration';
 import { runRenewal, type RenewalRunResult } from '../renewal/run/run';
 import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
-import type { StoredSubscription } from '../renewal/subscription';
-import { renewalContextFor, runInputFor, type Services } from '../compositionRoot';
 import { graphCall } from './graphCall';
 import { OperationError } from './operationError';
+import type { OperationsInput } from './operationsInput';
 import { readRegistration } from './registration';
+import { viewOf, type SubscriptionView } from './subscriptionView';
 
 /**
  * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
  * renew now. Each answers with plain data; no client state or token is ever part of it.
  */
 
-/** A subscription as the operations show it. */
-export interface SubscriptionView {
-  id: string;
-  partitionKey: string;
-  resource: string;
-  changeType: string | null;
-  notificationUrl: string | null;
-  lifecycleNotificationUrl: string | null;
-  expirationDateTime: string;
-  state: string;
-  consecutiveFailures: number;
-  lastRenewedAt: string | null;
-  lastError: string | null;
-  replaces: string | null;
-  recreatedAt: string | null;
-  pendingLifecycleEvent: string | null;
-  lastMissedAt: string | null;
-  /** Renewed by the 10-minute timer (its maximum lifetime is under a day plus the margin), not the daily one. */
-  shortLived: boolean;
-}
-
-export function viewOf(subscription: StoredSubscription): SubscriptionView {
-  const failure = subscription.lastFailure;
-  return {
-    id: subscription.id,
-    partitionKey: subscription.partitionKey,
-    resource: subscription.resource,
-    changeType: subscription.changeType ?? null,
-    notificationUrl: subscription.notificationUrl ?? null,
-    lifecycleNotificationUrl: subscription.lifecycleNotificationUrl ?? null,
-    expirationDateTime: subscription.expirationDateTime.toISOString(),
-    state: subscription.state,
-    consecutiveFailures: subscription.consecutiveFailures,
-    lastRenewedAt: subscription.lastRenewedAt?.toISOString() ?? null,
-    lastError: failure ? `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}` : null,
-    replaces: subscription.replaces ?? null,
-    recreatedAt: subscription.recreatedAt?.toISOString() ?? null,
-    pendingLifecycleEvent: subscription.pendingLifecycleEvent ?? null,
-    lastMissedAt: subscription.lastMissedAt?.toISOString() ?? null,
-    shortLived: subscription.shortLived === true,
-  };
-}
-
 /** Creates a subscription on Graph (Graph validates the notification URL first) and stores it. */
-export async function register(services: Services, input: unknown, log: Log): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
-  const { config, graph, subscriptions } = services;
-  if (config.webhookProblem) throw new OperationError(503, `Configuration error: ${config.webhookProblem}`);
-  const clientState = config.webhook.clientState;
-  if (!clientState) throw new OperationError(503, 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
-  const { definition, partitionKey, warnings } = readRegistration(input, config.webhook);
-  await subscriptions.ensureExists();
-  const context = await renewalContextFor(services, log);
+export async function register(input: OperationsInput, body: unknown): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
+  const { graph, store, catalogue, log } = input;
+  if (input.webhookProblem) throw new OperationError('notConfigured', `Configuration error: ${input.webhookProblem}`);
+  const clientState = input.clientState;
+  if (!clientState) throw new OperationError('notConfigured', 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
+  const { definition, partitionKey, warnings } = readRegistration(body, input.defaults);
+  await catalogue.ensureExists();
+  const context = await input.renewalContext();
   const { rules } = context;
   // What Graph would refuse, or what no timer could keep alive, is said before anything is sent.
-  const shortTimerEnabled = !config.schedule.shortTimerDisabled;
+  const { shortTimerEnabled } = input;
   const cadence = cadenceFor(definition, rules);
   const problem = keepAliveProblem(definition, rules, shortTimerEnabled);
-  if (cadence === 'none') throw new OperationError(400, `This subscription cannot be kept alive: ${problem}`);
+  if (cadence === 'none') throw new OperationError('invalidInput', `This subscription cannot be kept alive: ${problem}`);
   if (problem) warnings.push(`It will expire: ${problem}`);
   const now = new Date();
-  const target = renewalTarget(definition, rules, now, config.renewal.lifetimeHours);
+  const target = renewalTarget(definition, rules, now, input.lifetimeHours);
   if (target.lifetime.cappedBecause) {
     warnings.push(
       `Registered for at most ${target.lifetime.maxMinutes} minutes, not ${target.lifetime.configuredMinutes}: ${target.lifetime.cappedBecause}. ` +
@@ -94,18 +51,18 @@ export async function register(services: Services, input: unknown, log: Log): Pr
       true,
     );
   } catch (error) {
-    const existing = error instanceof OperationError && error.status === 502 ? conflictingSubscriptionId(error.message) : undefined;
+    const existing = error instanceof OperationError && error.kind === 'upstreamFailed' ? conflictingSubscriptionId(error.message) : undefined;
     if (!existing) throw error;
     throw new OperationError(
-      409,
+      'conflict',
       `Graph already has subscription ${existing} for this resource and changeType (it refuses a second one): run adopt to store it, or remove it first.`,
     );
   }
   try {
-    await subscriptions.insert(partitionKey, definition, created, now, cadence !== 'daily');
+    await store.insert(partitionKey, definition, created, now, cadence !== 'daily');
   } catch (error) {
     throw new OperationError(
-      503,
+      'unavailable',
       `Graph created subscription ${created.id}, but the table could not store it (${redact((error as Error).message)}): run "adopt" to store it.`,
     );
   }
@@ -118,32 +75,33 @@ export async function register(services: Services, input: unknown, log: Log): Pr
       adopted: false,
     }),
   );
-  const stored = await subscriptions.find(created.id);
+  const stored = await store.find(created.id);
   return { subscription: viewOf(stored!), warnings };
 }
 
 export { adopt, type AdoptionReport } from './adopt';
+export { viewOf, type SubscriptionView } from './subscriptionView';
 
 /** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
-export async function remove(services: Services, id: string, log: Log): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
+export async function remove(input: OperationsInput, id: string): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
   // Without an id the DELETE would go to Graph's /subscriptions collection itself.
-  if (id.trim() === '') throw new OperationError(400, 'The subscription id is missing: give the id of the subscription to remove (list shows them).');
-  const { graph, subscriptions } = services;
-  await subscriptions.ensureExists();
-  const found = await subscriptions.find(id);
+  if (id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to remove (list shows them).');
+  const { graph, store, catalogue, log } = input;
+  await catalogue.ensureExists();
+  const found = await store.find(id);
   // Leased like a renewal, so no run is renewing or recreating it while it goes.
-  const leaseMs = (await renewalContextFor(services, log)).leaseMs;
-  const row = found && (await subscriptions.claim(found, new Date(Date.now() + leaseMs), () => true));
-  if (found && !row) throw new OperationError(409, `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
+  const leaseMs = (await input.renewalContext()).leaseMs;
+  const row = found && (await store.claim(found, new Date(Date.now() + leaseMs), () => true));
+  if (found && !row) throw new OperationError('conflict', `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
   let onGraph: 'deleted' | 'notFound';
   try {
     onGraph = await graphCall(() => graph.remove(id), 'delete the subscription');
   } catch (error) {
-    if (row) await subscriptions.release(row).catch(() => undefined);
+    if (row) await store.release(row).catch(() => undefined);
     throw error;
   }
-  if (!row && onGraph === 'notFound') throw new OperationError(404, `No subscription ${id}, neither stored nor on Graph.`);
-  if (row) await subscriptions.remove(row);
+  if (!row && onGraph === 'notFound') throw new OperationError('notFound', `No subscription ${id}, neither stored nor on Graph.`);
+  if (row) await store.remove(row);
   log.info(
     eventLine(`Webhook removed: subscription ${id}${row ? `, resource ${row.resource}` : ''} (on Graph: ${onGraph}).`, {
       event: 'subscriptionRemoved',
@@ -160,11 +118,10 @@ export async function remove(services: Services, id: string, log: Log): Promise<
  * run like the timer's (recorded in the run history), and shares its row leases: a manual run and a
  * timer run at the same time never renew one subscription twice.
  */
-export async function renewNow(services: Services, log: Log, options: { id?: string; force?: boolean }): Promise<RenewalRunResult> {
-  await Promise.all([services.subscriptions.ensureExists(), services.runs.ensureExists()]);
-  if (options.id !== undefined && !(await services.subscriptions.find(options.id))) {
-    throw new OperationError(404, `No stored subscription has the id ${options.id}: list them to see the ids.`);
+export async function renewNow(input: OperationsInput, options: { id?: string; force?: boolean }): Promise<RenewalRunResult> {
+  await Promise.all([input.catalogue.ensureExists(), input.ensureRunHistory()]);
+  if (options.id !== undefined && !(await input.store.find(options.id))) {
+    throw new OperationError('notFound', `No stored subscription has the id ${options.id}: list them to see the ids.`);
   }
-  const input = await runInputFor(services, log, { trigger: 'manual', isPastDue: false, force: options.force === true, subscriptionId: options.id, scope: 'any' });
-  return runRenewal(input);
+  return runRenewal(await input.runInput({ force: options.force === true, subscriptionId: options.id }));
 }

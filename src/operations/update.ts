@@ -2,17 +2,18 @@ import { CredentialError, GraphRequestError } from '../renewal/errors';
 import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
 import { eventLine } from '../renewal/events';
-import type { DefinitionChanges, Log } from '../renewal/ports';
+import type { DefinitionChanges } from '../renewal/ports';
 import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
-import { graphDeadline, isShortLived, leaseMsFor } from '../renewal/lease';
+import { graphDeadline } from '../renewal/lease';
 import { renewalTarget } from '../renewal/policy/expiration';
+import { isShortLived, leaseMsFor } from '../renewal/lease';
 import { renewSubscription } from '../renewal/run/renewSubscription';
-import type { RenewalContext } from '../renewal/run/renewalContext';
+import { type RenewalContext } from '../renewal/run/renewalContext';
 import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
-import { renewalContextFor, type Services } from '../compositionRoot';
-import { OperationError } from './operationError';
-import { viewOf, type SubscriptionView } from './operations';
+import { OperationError, type OperationErrorKind } from './operationError';
+import { viewOf, type SubscriptionView } from './subscriptionView';
+import type { OperationsInput } from './operationsInput';
 import { channel, readPartitionKey } from './registration';
 
 const FIELDS = new Set(['notificationUrl', 'encryptionCertificate', 'encryptionCertificateId']);
@@ -22,26 +23,26 @@ const CONCURRENCY = 4;
 /** What an update asks Graph to change (subscription-update: notificationUrl, the encryption certificate). */
 export function readUpdate(input: unknown): DefinitionChanges {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new OperationError(400, 'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.');
+    throw new OperationError('invalidInput', 'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.');
   }
   const body = input as Record<string, unknown>;
   const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
   if (unknown.length > 0) {
-    throw new OperationError(400, `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`);
+    throw new OperationError('invalidInput', `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`);
   }
   const changes: DefinitionChanges = {};
   for (const field of FIELDS) {
     const value = body[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '') throw new OperationError(400, `${field} must be a non-empty string.`);
+    if (typeof value !== 'string' || value.trim() === '') throw new OperationError('invalidInput', `${field} must be a non-empty string.`);
     changes[field as keyof DefinitionChanges] = value.trim();
   }
   if (changes.notificationUrl) changes.notificationUrl = channel('notificationUrl', changes.notificationUrl);
   if ((changes.encryptionCertificate === undefined) !== (changes.encryptionCertificateId === undefined)) {
-    throw new OperationError(400, 'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.');
+    throw new OperationError('invalidInput', 'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.');
   }
   if (Object.keys(changes).length === 0) {
-    throw new OperationError(400, 'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.');
+    throw new OperationError('invalidInput', 'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.');
   }
   return changes;
 }
@@ -54,8 +55,8 @@ export interface UpdateReport {
   storedForRecreation: string[];
   /** Already held these values. */
   unchanged: string[];
-  /** With the HTTP status a single update answers: 409 (busy), 502 (Graph refused), 503 (the table or the identity). */
-  failed: { id: string; error: string; status: number }[];
+  /** With why: conflict (busy), upstreamFailed (Graph refused), unavailable (the table or the identity), invalidInput. */
+  failed: UpdateFailure[];
 }
 
 /**
@@ -64,63 +65,63 @@ export interface UpdateReport {
  * notifications, without recreating anything (and losing what was sent meanwhile). Each row is leased
  * like a renewal; the PATCH renews it too. One failure does not stop the others.
  */
-export async function update(
-  services: Services,
-  target: { id: string } | { partitionKey: string },
-  input: unknown,
-  log: Log,
-): Promise<UpdateReport> {
-  const changes = readUpdate(input);
-  const { subscriptions } = services;
-  await subscriptions.ensureExists();
+export async function update(input: OperationsInput, target: { id: string } | { partitionKey: string }, body: unknown): Promise<UpdateReport> {
+  const changes = readUpdate(body);
+  const { store, catalogue } = input;
+  await catalogue.ensureExists();
   const report: UpdateReport = { updated: [], recreated: [], storedForRecreation: [], unchanged: [], failed: [] };
-  const context = await renewalContextFor(services, log);
+  const context = await input.renewalContext();
   const one = async (row: StoredSubscription) => {
-    const outcome = await updateOne(row, changes, services, context, log).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), status: 503 }));
-    if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, status: outcome.status });
+    const outcome = await updateOne(row, changes, input, context).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), kind: 'unavailable' }));
+    if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, kind: outcome.kind });
     else if (outcome.kind === 'updated') report.updated.push(outcome.view);
     else if (outcome.kind === 'recreated') report.recreated.push(row.id);
     else if (outcome.kind === 'stored') report.storedForRecreation.push(row.id);
     else report.unchanged.push(row.id);
   };
   if ('id' in target) {
-    if (target.id.trim() === '') throw new OperationError(400, 'The subscription id is missing: give the id of the subscription to update (list shows them).');
-    const row = await subscriptions.find(target.id);
-    if (!row) throw new OperationError(404, `No stored subscription has the id ${target.id}: list them to see the ids.`);
+    if (target.id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to update (list shows them).');
+    const row = await store.find(target.id);
+    if (!row) throw new OperationError('notFound', `No stored subscription has the id ${target.id}: list them to see the ids.`);
     await one(row);
     return report;
   }
   const partition = readPartitionKey(target.partitionKey);
-  for await (const page of subscriptions.partitionPages(partition)) {
+  for await (const page of store.partitionPages(partition)) {
     const rows: StoredSubscription[] = [];
     for (const row of page) {
       if (row.ok) rows.push(row.subscription);
-      else report.failed.push({ id: row.rowKey, error: `The row is malformed: ${row.problem}`, status: 400 });
+      else report.failed.push({ id: row.rowKey, error: `The row is malformed: ${row.problem}`, kind: 'invalidInput' });
     }
     await forEachConcurrently(rows, CONCURRENCY, one);
   }
   return report;
 }
 
-type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated' | 'stored' | 'unchanged' } | { failed: string; status: number };
+/** One subscription an update could not change, and why. */
+export interface UpdateFailure {
+  id: string;
+  error: string;
+  kind: OperationErrorKind;
+}
+
+type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated' | 'stored' | 'unchanged' } | { failed: string; kind: OperationErrorKind };
 
 async function updateOne(
   row: StoredSubscription,
   changes: DefinitionChanges,
-  services: Services,
+  { store, graph, log }: OperationsInput,
   context: RenewalContext,
-  log: Log,
 ): Promise<Outcome> {
-  const { subscriptions, graph } = services;
   if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value)) return { kind: 'unchanged' };
   const updated = { ...row, ...changes };
   // As at registration: nothing is moved where no timer could keep it alive (Event Grid under 3 hours).
   if (cadenceFor(updated, context.rules) === 'none') {
-    return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, status: 400 };
+    return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, kind: 'invalidInput' };
   }
   const now = new Date();
-  const leased = await subscriptions.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
-  if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', status: 409 };
+  const leased = await store.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
+  if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', kind: 'conflict' };
   const label = `subscription ${row.id}, resource ${row.resource}`;
   const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource };
   const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
@@ -132,27 +133,27 @@ async function updateOne(
       renewed = await requestWithinStatedMaximum((expiration) => graph.update(leased.id, changes, expiration, deadline), target.expiration, updated, context, fields);
     } catch (error) {
       if (!(error instanceof GraphRequestError && error.statusCode === 404)) {
-        await subscriptions.release(leased).catch(() => undefined);
-        if (error instanceof CredentialError) return { failed: error.message, status: 503 };
+        await store.release(leased).catch(() => undefined);
+        if (error instanceof CredentialError) return { failed: error.message, kind: 'unavailable' };
         const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
-        return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, status: 502 };
+        return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, kind: 'upstreamFailed' };
       }
       renewed = 'gone';
     }
   }
   if (renewed === 'gone') {
     // Graph lost it: the new values go on the row, and it is recreated with them now, as a run would.
-    await subscriptions.saveDefinition(leased, changes);
-    const current = await subscriptions.find(row.id);
+    await store.saveDefinition(leased, changes);
+    const current = await store.find(row.id);
     if (!current) return { kind: 'stored' };
     const outcome = await renewSubscription(current, fields.runId, context, 'recreate');
     return { kind: outcome === 'recreated' ? 'recreated' : 'stored' };
   }
   const at = new Date();
   try {
-    await subscriptions.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
+    await store.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
   } catch (error) {
-    return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, status: 503 };
+    return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, kind: 'unavailable' };
   }
   log.info(
     eventLine(`Webhook updated: ${label}: ${Object.keys(changes).join(', ')} changed, valid until ${renewed.expirationDateTime.toISOString()}.`, {

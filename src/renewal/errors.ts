@@ -22,3 +22,8 @@ export class GraphRequestError extends Error {
 export class CredentialError extends Error {
   override readonly name = 'CredentialError';
 }
+
+/** The row found for an id cannot be read as a subscription (README, "Table schema"). */
+export class MalformedRowError extends Error {
+  override readonly name = 'MalformedRowError';
+}

@@ -1,16 +1,14 @@
 // Reading one row: by its keys, or by its Graph id through the index (a point read), with a scan across
 // partitions only for a row the index does not know yet.
 import { odata } from '@azure/data-tables';
+import { MalformedRowError } from '../renewal/errors';
 import type { StoredRow, StoredSubscription } from '../renewal/subscription';
 import type { Tables } from './conditionalMerge';
 import { canBeKey } from './keys';
 import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
 import { TableStorageError } from './tableStorageError';
 
-/** The row found for an id cannot be read as a subscription (README, "Table schema"). */
-export class MalformedRowError extends Error {
-  override readonly name = 'MalformedRowError';
-}
+export { MalformedRowError };
 
 export function mustBeReadable(row: StoredRow): StoredSubscription {
   if (!row.ok) throw new MalformedRowError(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);

@@ -1,4 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import type { ListQuery } from '../renewal/ports';
 import type { StoredRow, StoredSubscription } from '../renewal/subscription';
 import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
 
@@ -17,15 +18,7 @@ export async function* expiringBefore(table: TableClient, at: Date): AsyncIterab
   }
 }
 
-/** What a page of the list is asked for (src/operations/listPage.ts reads and checks it). */
-export interface ListQuery {
-  limit: number;
-  continuation?: string;
-  partitionKey?: string;
-  state?: 'active' | 'expired';
-  expiringBefore?: Date;
-  failing?: boolean;
-}
+export type { ListQuery };
 
 /**
  * One request to the service: up to `limit` rows that match, and the service's own continuation

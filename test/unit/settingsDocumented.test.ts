@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, SETTINGS } from '../../src/config';
 
@@ -15,10 +15,10 @@ describe('every setting is documented where users look', () => {
   });
 
   it('lists every setting the config module reads', () => {
-    const source = read('src/config.ts');
+    const source = readdirSync(new URL('src/config/', root)).map((file) => read(`src/config/${file}`)).join('\n');
     const read_ = [...source.matchAll(/env(?:\.([A-Z_]+)|, '([A-Z_]+)')/g)].map((m) => m[1] ?? m[2]);
     // Variables the platform sets, not settings: WEBSITE_HOSTNAME must stay out of local.settings.json,
-    // since Core Tools sets it too and fails to start on the duplicate (src/config.ts).
+    // since Core Tools sets it too and fails to start on the duplicate (src/config/webhook.ts).
     const platform = ['IDENTITY_ENDPOINT', 'MSI_ENDPOINT', 'WEBSITE_HOSTNAME'];
     for (const name of read_.filter((n) => !platform.includes(n!))) expect(SETTINGS).toContain(name);
   });

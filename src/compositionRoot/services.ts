@@ -1,0 +1,125 @@
+import type { TokenCredential } from '@azure/identity';
+import { ConfigError, tablesAllowInsecureConnection, type Config } from '../config';
+import { createGraphClient } from '../graph/client';
+import { createCredential, describeIdentity, GraphTokens, identityAdvice } from '../graph/credential';
+import { GraphSubscriptions } from '../graph/subscriptions';
+import { WriteRateLimiter } from '../graph/writeRate';
+import { redact, treatAsSecret } from '../lib/redact';
+import { GraphRules } from '../renewal/policy/graphRules';
+import { applyOverrides } from '../renewal/policy/lifetimeOverrides';
+import type { Log } from '../renewal/ports';
+import type { LearntMaximumTable } from '../storage/learntMaximumTable';
+import { createRenewalQueue, type RenewalQueue } from '../storage/renewalQueue';
+import { RunTable } from '../storage/runTable';
+import { SubscriptionCatalogueTable } from '../storage/subscriptionCatalogue';
+import { SubscriptionIndex } from '../storage/subscriptionIndex';
+import { SubscriptionTable } from '../storage/subscriptionTable';
+import { createTableClient } from '../storage/tableClient';
+
+/** The app's clients, built once per process from the validated configuration. */
+export interface Services {
+  config: Config;
+  subscriptions: SubscriptionTable;
+  runs: RunTable;
+  /** The short-lived timer's runs: a partition of their own in the run-history table. */
+  shortRuns: RunTable;
+  /** Lookups by id, the problems, and the stored census (SUBSCRIPTION_INDEX_TABLE). */
+  index: SubscriptionIndex;
+  /** The table and its index as the manual operations read them. */
+  catalogue: SubscriptionCatalogueTable;
+  graph: GraphSubscriptions;
+  /** Graph's lifetime rules for this process, with what Graph taught any instance (see `currentRules`). */
+  rules: GraphRules;
+  learntMaxima: LearntMaximumTable;
+  /** Where a run hands what it has no time for; undefined when the host's storage is not configured. */
+  renewalQueue: RenewalQueue | undefined;
+}
+
+let built: { key: string; services: Services } | undefined;
+
+/**
+ * A table client; a connection string the storage SDK's own parser refuses is a ConfigError naming
+ * the setting (what passes here, the app can connect with). The value holds a key: never echoed.
+ */
+function tableClient(config: Config, table: string, credential: TokenCredential) {
+  try {
+    return createTableClient(config.storage, table, credential, { allowInsecureConnection: tablesAllowInsecureConnection(config.storage) });
+  } catch {
+    throw new ConfigError(
+      'TABLES_CONNECTION_STRING',
+      'could not be read as a storage connection string: copy it whole from the portal (Access keys), or use "UseDevelopmentStorage=true" for Azurite.',
+    );
+  }
+}
+
+/**
+ * Builds the clients for `config`, or returns those already built for the same configuration, so
+ * that a warm instance reuses its connections and its cached Graph token.
+ */
+export function servicesFor(config: Config): Services {
+  // The client state has no pattern to recognise it by: from now on every log line and answer hides it.
+  if (config.webhook.clientState !== undefined) treatAsSecret(config.webhook.clientState);
+  const key = JSON.stringify(config);
+  if (built?.key === key) return built.services;
+
+  // One credential for Graph and, with TABLES_ENDPOINT, for the tables.
+  const credential = createCredential(config);
+  const tokens = new GraphTokens(
+    credential,
+    `${config.graph.baseUrl}/.default`,
+    describeIdentity(config),
+    identityAdvice(config),
+  );
+  const runsClient = tableClient(config, config.runsTable, credential);
+  const runs = new RunTable(runsClient);
+  const index = new SubscriptionIndex(tableClient(config, config.indexTable, credential));
+  const subscriptions = new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential), undefined, index);
+  const services: Services = {
+    config,
+    subscriptions,
+    runs,
+    shortRuns: new RunTable(runsClient, 'shortrun'),
+    index,
+    catalogue: new SubscriptionCatalogueTable(subscriptions, index),
+    rules: new GraphRules(applyOverrides(config.graph.lifetimeOverrides)),
+    learntMaxima: runs.learntMaxima(),
+    graph: new GraphSubscriptions(
+      createGraphClient(config.graph.baseUrl, () => tokens.get()),
+      tokens,
+      {
+        timeoutMs: config.graph.timeoutMs,
+        maxAttempts: config.graph.maxAttempts,
+        baseDelayMs: config.graph.retryBaseMs,
+        // One per process: the timer runs and the queue messages this instance handles share Graph's ceiling.
+        writeRate: new WriteRateLimiter({ writesPerWindow: config.graph.writesPerWindow, windowMs: config.graph.writeWindowMs }),
+        listRate: new WriteRateLimiter({ writesPerWindow: config.graph.listsPerWindow, windowMs: config.graph.writeWindowMs }),
+      },
+    ),
+    renewalQueue: config.queue ? createRenewalQueue(config.queue, credential) : undefined,
+  };
+  built = { key, services };
+  return services;
+}
+
+// What Graph taught is read again at most this often: every run starts with it, and a burst of
+// lifecycle notifications does not read it once per request.
+const LEARNT_TTL_MS = 60_000;
+let learntReadAt: { services: Services; at: number; reading: Promise<void> } | undefined;
+
+/**
+ * The rules in force: this process's, after reading again what Graph taught any instance (the run
+ * history's learnt maxima). A table that cannot be read leaves the rules as they were: asking within
+ * the documented maximum costs at worst one refusal.
+ */
+export async function currentRules(services: Services, log: Log, fresh = false): Promise<GraphRules> {
+  const now = Date.now();
+  if (fresh || learntReadAt?.services !== services || now - learntReadAt.at > LEARNT_TTL_MS) {
+    const reading = services.learntMaxima.load().then(
+      (learnt) => services.rules.useLearnt(learnt),
+      (error: unknown) => log.warn(`Could not read the maxima Graph stated earlier; asking within the rules: ${redact((error as Error).message)}`),
+    );
+    learntReadAt = { services, at: now, reading };
+  }
+  await learntReadAt.reading;
+  return services.rules;
+}

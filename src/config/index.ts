@@ -1,0 +1,48 @@
+import type { Env } from './env';
+import { readGraph, readGraphBaseUrl, readIdentity, type GraphConfig, type IdentityConfig } from './graph';
+import { readQueue, type QueueConfig } from './queue';
+import { readRenewal, type RenewalConfig } from './renewal';
+import { readSchedule, readStatusConfig, readTimeZone, type ScheduleConfig, type StatusConfig } from './schedule';
+import { readTables, type TablesConfig } from './storage';
+import { readWebhookOrProblem, type WebhookSettings } from './webhook';
+
+export { ConfigError } from './configError';
+export type { Env } from './env';
+export type { GraphConfig, IdentityConfig } from './graph';
+export type { QueueConfig } from './queue';
+export type { RenewalConfig } from './renewal';
+export type { ScheduleConfig, StatusConfig } from './schedule';
+export { SETTINGS } from './settings';
+export { tablesAllowInsecureConnection, type StorageConfig, type TablesConfig } from './storage';
+export type { WebhookConfig, WebhookSettings } from './webhook';
+
+/** Every setting, validated, by area. */
+export interface Config extends TablesConfig, IdentityConfig, WebhookSettings {
+  graph: GraphConfig;
+  renewal: RenewalConfig;
+  /** Where a run hands the due subscriptions it has no time for; undefined: they wait for the next run. */
+  queue: QueueConfig | undefined;
+  schedule: ScheduleConfig;
+  status: StatusConfig;
+}
+
+/**
+ * Reads and validates every setting this app uses; the only reader of process.env. Pure: it returns
+ * the configuration and changes nothing (the entry points register the client state as a secret).
+ * The areas are read in a fixed order, so that the first setting wrong is the one reported.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const graphBaseUrl = readGraphBaseUrl(env);
+  const timeZone = readTimeZone(env);
+  const renewal = readRenewal(env, timeZone);
+  return {
+    ...readTables(env),
+    graph: readGraph(env, graphBaseUrl),
+    ...readIdentity(env),
+    renewal,
+    schedule: readSchedule(env, timeZone),
+    status: readStatusConfig(env),
+    ...readWebhookOrProblem(env),
+    queue: readQueue(env),
+  };
+}
