@@ -62,6 +62,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     return this.write(row, changes);
   }
 
+  /** Another writer deletes the row (someone removed the subscription meanwhile). */
+  deleteBehindOurBack(id: string, partitionKey = 'default'): void {
+    this.rows.delete(keyOf(partitionKey, id));
+  }
+
   async *pages(): AsyncIterable<StoredRow[]> {
     yield* paged(this.sorted(() => true));
   }

@@ -12,3 +12,4 @@ export { TableStorageError } from '../../../src/storage/tableStorageError';
 export { canBeKey } from '../../../src/storage/keys';
 export { loadConfig } from '../../../src/config';
 export { servicesFor } from '../../../src/compositionRoot';
+export { SubscriptionIndex } from '../../../src/storage/subscriptionIndex';
