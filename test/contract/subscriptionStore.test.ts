@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { afterEach, inject } from 'vitest';
 import { InMemorySubscriptionStore } from '../support/fakes/inMemorySubscriptionStore';
-import { SubscriptionIndex, SubscriptionTable } from '../support/fakes/underTest';
+import { realAdapters } from '../support/fakes/underTest';
 import { describeSubscriptionStoreContract, type StoreUnderContract } from './subscriptionStore.contract';
 
 const INBOX = "users/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11/mailFolders('Inbox')/messages";
@@ -32,6 +32,7 @@ const newTable = async (prefix: string) => {
 };
 
 describeSubscriptionStoreContract('the Table adapter on Azurite', async (): Promise<StoreUnderContract> => {
+  const { SubscriptionIndex, SubscriptionTable } = await realAdapters();
   const client = await newTable('contract');
   const store = new SubscriptionTable(client, undefined, new SubscriptionIndex(await newTable('contractindex')));
   const readBack = async (partitionKey: string, id: string) => {

@@ -7,9 +7,20 @@ export { recreateSubscription } from '../../../src/renewal/recreateSubscription'
 export { DOCUMENTED_RULES, GraphRules, type LearntMaximum } from '../../../src/renewal/graphRules';
 export type { Schedules } from '../../../src/renewal/cadence';
 export type { RunRecord, RunStart, RunTotals } from '../../../src/renewal/runRecord';
-export { MalformedRowError, SubscriptionTable } from '../../../src/storage/subscriptionTable';
+export { MalformedRowError } from '../../../src/storage/subscriptionTable';
 export { TableStorageError } from '../../../src/storage/tableStorageError';
 export { canBeKey } from '../../../src/storage/keys';
-export { loadConfig } from '../../../src/config';
-export { servicesFor } from '../../../src/compositionRoot';
-export { SubscriptionIndex } from '../../../src/storage/subscriptionIndex';
+
+/**
+ * The real adapters and what builds them, for the contract tests: loaded when asked for, so that the
+ * unit tests of the orchestration do not load the Graph client and the identity SDK they never use.
+ */
+export async function realAdapters() {
+  const [{ SubscriptionTable }, { SubscriptionIndex }, { loadConfig }, { servicesFor }] = await Promise.all([
+    import('../../../src/storage/subscriptionTable'),
+    import('../../../src/storage/subscriptionIndex'),
+    import('../../../src/config'),
+    import('../../../src/compositionRoot'),
+  ]);
+  return { SubscriptionTable, SubscriptionIndex, loadConfig, servicesFor };
+}
