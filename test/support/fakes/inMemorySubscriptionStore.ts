@@ -39,7 +39,7 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
 
   /** Stores a row as a test sets the scene (a hand-written row, or one an earlier run left); returns it as read. */
   put(row: Pick<StoredSubscription, 'id' | 'resource' | 'expirationDateTime'> & Partial<StoredSubscription>): StoredSubscription {
-    const stored: StoredSubscription = { partitionKey: 'default', state: 'active', consecutiveFailures: 0, ...row, etag: this.nextEtag() };
+    const stored: StoredSubscription = { partitionKey: 'default', state: 'active', consecutiveFailures: 0, shortLived: false, ...row, etag: this.nextEtag() };
     this.rows.set(keyOf(stored.partitionKey, stored.id), stored);
     return { ...stored };
   }

@@ -16,11 +16,12 @@ export { canBeKey } from '../../../src/storage/keys';
  * unit tests of the orchestration do not load the Graph client and the identity SDK they never use.
  */
 export async function realAdapters() {
-  const [{ SubscriptionTable }, { SubscriptionIndex }, { loadConfig }, { servicesFor }] = await Promise.all([
+  const [{ SubscriptionTable }, { SubscriptionIndex }, { RunTable }, { loadConfig }, { servicesFor }] = await Promise.all([
     import('../../../src/storage/subscriptionTable'),
     import('../../../src/storage/subscriptionIndex'),
+    import('../../../src/storage/runTable'),
     import('../../../src/config'),
     import('../../../src/compositionRoot'),
   ]);
-  return { SubscriptionTable, SubscriptionIndex, loadConfig, servicesFor };
+  return { SubscriptionTable, SubscriptionIndex, RunTable, loadConfig, servicesFor };
 }
