@@ -220,6 +220,42 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       });
     });
 
+    describe('definitions and notes', () => {
+      it('writes the definition Graph now holds with the expiration it answered, and gives the lease back', async () => {
+        const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
+        const leased = (await store.claim(read, new Date(Date.now() + 10 * 60_000), () => true))!;
+        const renewed = { expiration: new Date(Math.floor(Date.now() / 1000) * 1000 + 70 * HOUR), at: now(), shortLived: false };
+
+        await store.saveDefinition(leased, { notificationUrl: 'https://contoso.example/new' }, renewed);
+
+        expect(plain(await store.find(read.id))).toMatchObject({
+          notificationUrl: 'https://contoso.example/new',
+          expirationDateTime: renewed.expiration,
+          lastRenewedAt: renewed.at,
+          consecutiveFailures: 0,
+        });
+        expect(plain(await store.find(read.id))).not.toHaveProperty('leaseUntil');
+      });
+
+      it('notes missed notifications without touching anything else', async () => {
+        const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
+        const at = now();
+
+        await store.recordMissed(read, at);
+
+        expect(plain(await store.find(read.id))).toEqual({ ...plain(read), lastMissedAt: at });
+      });
+
+      it("gives a lease back whoever holds it (release), over a change made since it was read", async () => {
+        const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
+        await side.changeBehindOurBack(read.id, { leaseUntil: new Date(Date.now() + 5 * 60_000) });
+
+        await store.release(read);
+
+        expect(plain(await store.find(read.id))).not.toHaveProperty('leaseUntil');
+      });
+    });
+
     describe('the selections a run reads', () => {
       it('selects the rows due before the horizon and those awaiting work, and no others', async () => {
         const horizon = new Date(Date.now() + 48 * HOUR);
