@@ -1,15 +1,17 @@
 // Every src module the fakes, the contract tests and the orchestration's unit tests use, but the three
 // that stay where they are (renewal/ports.ts, renewal/errors.ts, renewal/subscription.ts): when a module
 // moves, this file is the one to change.
-export { runRenewal, type RenewalRunInput, type RenewalRunResult } from '../../../src/renewal/run';
-export { renewSubscription, type RenewalContext, type RenewalOutcome } from '../../../src/renewal/renewSubscription';
-export { recreateSubscription } from '../../../src/renewal/recreateSubscription';
-export { DOCUMENTED_RULES, GraphRules, type LearntMaximum } from '../../../src/renewal/graphRules';
-export type { Schedules } from '../../../src/renewal/cadence';
+export { runRenewal, type RenewalRunInput, type RenewalRunResult } from '../../../src/renewal/run/run';
+export { renewSubscription, type RenewalOutcome } from '../../../src/renewal/run/renewSubscription';
+export { type RenewalContext } from '../../../src/renewal/run/renewalContext';
+export { recreateSubscription } from '../../../src/renewal/run/recreateSubscription';
+export { DOCUMENTED_RULES } from '../../../src/renewal/policy/documentedLifetimes';
+export { GraphRules, type LearntMaximum } from '../../../src/renewal/policy/graphRules';
+export type { Schedules } from '../../../src/renewal/policy/cadence';
 export type { RunRecord, RunStart, RunTotals } from '../../../src/renewal/runRecord';
-export { MalformedRowError } from '../../../src/storage/subscriptionTable';
+export { MalformedRowError } from '../../../src/renewal/errors';
 export { TableStorageError } from '../../../src/storage/tableStorageError';
-export { canBeKey } from '../../../src/storage/keys';
+export { canBeKey } from '../../../src/renewal/subscription';
 
 /**
  * The real adapters and what builds them, for the contract tests: loaded when asked for, so that the
