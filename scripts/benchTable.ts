@@ -6,7 +6,7 @@ const n = (value: number) => value.toLocaleString('en-US');
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 const pad = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
 
-/** The bench's figures as the table `npm run bench` prints (and the README shows). */
+/** The bench's figures as the table `npm run bench` prints (and docs/performance.md shows). */
 export function table(r: BenchResults): string {
   const out: string[] = [];
   const g = r.graph;

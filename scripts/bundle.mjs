@@ -12,7 +12,7 @@ const outfile = process.argv[2] ?? 'dist/index.js';
 const sdkFile = join(dirname(outfile), 'sdk.js');
 // The build owns dist/: it empties it first, so that nothing an earlier build, a tsc run or a hand
 // left there can be deployed. `func azure functionapp publish` packs every file under dist/, whatever
-// .funcignore says (README, "Deploy to Azure"); azd packs only the two bundles.
+// .funcignore says (docs/deploy.md); azd packs only the two bundles.
 if (basename(dirname(outfile)) === 'dist') rmSync(dirname(outfile), { recursive: true, force: true });
 /** Each SDK package and the name sdk.js exports it under. */
 const SDKS = {

@@ -1,9 +1,8 @@
-// `npm run reliability`: runs the whole test suite and rewrites the README's RELIABILITY section
-// from the figures it records (test/support/reliabilityReporter.ts). Any platform, no shell syntax.
+// `npm run reliability`: runs the whole test suite, then writes the figures it measured
+// (test-output/reliability-figures.md) into docs/reliability.md. Any platform, no shell syntax.
 import { spawnSync } from 'node:child_process';
 
-const result = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run'], {
-  stdio: 'inherit',
-  env: { ...process.env, RELIABILITY_README: 'write' },
-});
-process.exit(result.status ?? 1);
+const suite = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run'], { stdio: 'inherit' });
+if (suite.status !== 0) process.exit(suite.status ?? 1);
+const write = spawnSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/checkFigures.ts', '--write'], { stdio: 'inherit' });
+process.exit(write.status ?? 1);

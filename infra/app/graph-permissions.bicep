@@ -1,7 +1,7 @@
 // Microsoft Graph application permissions for the app identity: app-role assignments on Graph's
 // service principal, not Azure RBAC. The deployer needs the Privileged Role Administrator directory
 // role (AppRoleAssignment.ReadWrite.All + Application.Read.All); without it, deploy with
-// GRANT_GRAPH_PERMISSIONS=false and grant them as the README shows.
+// GRANT_GRAPH_PERMISSIONS=false and grant them as docs/deploy.md shows ("Granting Graph access").
 extension microsoftGraphV1
 
 param principalId string

@@ -2,7 +2,7 @@ import { SHORT_LIVED_FUNCTION_NAME } from '../renewal/policy/cadence';
 import { CENSUS_FUNCTION_NAME, RENEWAL_FUNCTION_NAME } from '../renewal/policy/schedule';
 
 /**
- * Every app setting this module reads. The README's configuration table and
+ * Every app setting this module reads. The README's configuration table, docs/configuration.md and
  * local.settings.sample.json list each one (a test keeps them in step).
  */
 export const SETTINGS = [

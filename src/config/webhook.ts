@@ -65,7 +65,8 @@ function lifecycleUrlOfThisApp(env: Env): string | undefined {
   return isLoopback(url.hostname) ? undefined : url.toString();
 }
 
-// Graph's limit (facts.md); the value is a secret, so no message ever quotes it.
+// Graph's limit (clientState, https://learn.microsoft.com/graph/api/resources/subscription); the value is a
+// secret, so no message ever quotes it.
 const MAX_CLIENT_STATE = 128;
 const MIN_CLIENT_STATE = 16;
 
@@ -109,7 +110,8 @@ function readUserId(env: Env): string | undefined {
   const value = env.GRAPH_USER_ID;
   if (!present(value)) return undefined;
   const id = value.trim();
-  // facts.md: identify users by object id; a user principal name also works in Graph paths.
+  // Graph names a user by object id or user principal name (GET /users/{id | userPrincipalName},
+  // https://learn.microsoft.com/graph/api/user-get).
   if (!GUID.test(id) && !/^[^@\s/]+@[^@\s/]+\.[^@\s/]+$/.test(id)) {
     throw new ConfigError('GRAPH_USER_ID', `"${id.slice(0, 100)}" is not a user: use the mailbox owner's object id (a GUID), or their user principal name.`);
   }

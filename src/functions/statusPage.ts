@@ -9,7 +9,7 @@ import type { PageData } from '../statusPage/page';
  * framework, no asset fetched, one style block the Content-Security-Policy allows by its hash.
  */
 export async function statusPage(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  // Loaded on first use, not at start-up (README, "Scale and speed", cold start).
+  // Loaded on first use, not at start-up (docs/performance.md, cold start).
   const [{ renderStatusPage }, { PAGE_SECURITY_POLICY }] = await Promise.all([import('../statusPage/page.js'), import('../statusPage/pageStyle.js')]);
   const page = (status: number, html: string): HttpResponseInit => ({
     status,

@@ -10,7 +10,7 @@ import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE } from '../renewal/policy/schedul
  */
 export async function subscriptionCensus(_timer: Timer, context: InvocationContext): Promise<void> {
   try {
-    // Loaded on first use, not at start-up (README, "Scale and speed", cold start).
+    // Loaded on first use, not at start-up (docs/performance.md, cold start).
     const { censusInputFor } = await import('../compositionRoot.js');
     const { runCensus } = await import('../renewal/status/runCensus.js');
     await runCensus(await censusInputFor(loadConfig(), context));

@@ -33,7 +33,7 @@ export async function renewOnTimer(timer: Timer, context: InvocationContext, sco
 
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
 async function prepareRun(timer: Timer, context: InvocationContext, scope: Exclude<RunScope, 'any'>): Promise<RenewalRunInput> {
-  // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (README, Cold start).
+  // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (docs/performance.md, cold start).
   const { timerRunInputFor } = await import('../compositionRoot.js');
   const config = loadConfig();
   const input = await timerRunInputFor(config, context, { isPastDue: timer.isPastDue, scope });

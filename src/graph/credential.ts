@@ -18,7 +18,8 @@ export interface IdentitySettings {
 /**
  * The app's managed identity in Azure; elsewhere a developer's own sign-in (environment variables,
  * `az login`, `azd auth login`). The managed identity is only chosen where the host provides its
- * endpoint: probing for it elsewhere can hang for minutes (facts.md).
+ * endpoint: probing for it elsewhere can hang for minutes (seen with @azure/identity 4.13.1, which then
+ * ignores abortSignal; https://aka.ms/azsdk/js/identity/troubleshoot, managed identity).
  */
 export function createCredential(settings: IdentitySettings): TokenCredential {
   if (settings.managedIdentityEndpoint) {

@@ -3,8 +3,9 @@ import { redact } from '../lib/redact';
 /**
  * A log line for one event: a sentence for people, then ` | ` and the event as JSON for queries.
  * `context.log` arguments reach Application Insights as one `message` string, not as
- * customDimensions (facts.md), so the fields travel in the message and KQL reads them with
- * `parse_json(extract(@"\| (\{.*\})$", 1, message))` (see queries/). Redacted like every log line.
+ * customDimensions (those need OpenTelemetry: https://learn.microsoft.com/azure/azure-functions/opentelemetry-howto),
+ * so the fields travel in the message and KQL reads them with `parse_json(extract(@"\| (\{.*\})$", 1, message))`
+ * (see queries/ and docs/events.md). Redacted like every log line.
  */
 export function eventLine(sentence: string, event: RenewalEvent): string {
   // Queries take the first "| {" as the start of the fields: the sentence must not contain one.

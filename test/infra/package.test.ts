@@ -19,6 +19,7 @@ const SHIPPED = ['dist/index.js', 'dist/sdk.js', 'host.json', 'package.json'];
 const LEFTOVERS: Record<string, string> = {
   '.reliability/2026-01-15T09-00-00Z/records.json': '{"clientState":"a-recorded-secret-0123456789"}',
   'coverage/lcov-report/index.html': '<html></html>',
+  'test-output/reliability-figures.md': '| Figure | Value |',
   '__azurite_db_table__.json': '{}',
   '__azurite_db_queue__.json': '{}',
   '__blobstorage__/azure-webjobs-hosts/locks': '',

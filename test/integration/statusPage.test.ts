@@ -71,7 +71,7 @@ describe.skipIf(!CHROMIUM)('the status page in a browser', () => {
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'status-page-1440.png'), fullPage: true });
-    // The README's picture is made here, on request: UPDATE_SCREENSHOT=1 npx vitest run test/integration/statusPage.test.ts
+    // The picture in docs/operations.md is made here, on request: UPDATE_SCREENSHOT=1 npx vitest run test/integration/statusPage.test.ts
     if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: join(process.cwd(), 'docs', 'status-page.png'), fullPage: true });
     await page.close();
   }, 60_000);

@@ -56,7 +56,7 @@ describe('malformed rows: each field the row schema reads, missing and of the wr
 
       for (const id of good) expect(harness.graph.patches(id), 'a good row').toHaveLength(1);
       // The run reads the rows due by their expiration; one without a usable expiration is not
-      // among them (README "Table schema"), and the status names it instead.
+      // among them (docs/table-schema.md), and the status names it instead.
       const namedBy = field === 'expirationDateTime' ? problems : [...harness.messages('error'), ...problems];
       if (required) await expectRefused(missing, field, before.missing, namedBy);
       else expect(harness.graph.patches(missing), `a row without ${field} (optional)`).toHaveLength(1);

@@ -12,7 +12,7 @@ import { hasStackTrace } from '../support/reliability/stackTrace';
 import { useHarness } from '../support/useHarness';
 import { lifecycleRequests, type LifecycleRequest } from './lifecycleRequests';
 
-/** Fixed, so every run tries the same inputs; change it only on purpose (the README quotes it). */
+/** Fixed, so every run tries the same inputs; change it only on purpose (docs/reliability.md quotes it). */
 const SEED = 20261128;
 const RUNS = 1000;
 // The inputs are made from these too (near misses of the client state, the stored ids): fixed as well.

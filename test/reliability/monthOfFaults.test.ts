@@ -5,7 +5,7 @@ import { seededRandom } from '../support/reliability/seededRandom';
 import { useHarness } from '../support/useHarness';
 
 // A month of daily checks on a faked clock (Date only: sockets and timers stay real), with a seeded
-// mix of bad days. What the policy promises (README, "How a run behaves"): a subscription that
+// mix of bad days. What the policy promises (docs/behaviour.md, "How a run behaves"): a subscription that
 // becomes due has one more check before it expires, so one failed run in a row loses nothing.
 const harness = useHarness();
 beforeEach(() => vi.useFakeTimers({ toFake: ['Date'] }));

@@ -100,7 +100,7 @@ describe('races on one subscription', () => {
     await race([
       timer,
       () => harness.graph.sendLifecycle(id, 'reauthorizationRequired'),
-      // A remove refused with 409 (the row is busy) is tried again, as the README tells operators to.
+      // A remove refused with 409 (the row is busy) is tried again, as docs/operations.md tells operators to.
       async () => {
         for (let attempt = 0; attempt < 50 && removed !== 200; attempt++) {
           removed = (await operation(removeSubscription, `webhooks/subscriptions/${id}`, undefined, { id })).status ?? 0;

@@ -1,7 +1,7 @@
 import { hoursFrom } from '../support/fixtures';
 
 /**
- * Every property toStoredRow reads (README "Table schema"), with a value of the wrong type.
+ * Every property toStoredRow reads (docs/table-schema.md), with a value of the wrong type.
  * `required`: a row without it cannot be renewed; the others may be absent (or empty, how the app
  * clears them). `informs`: a wrong value there is read as absent and the row still renewed (refusing
  * the row would stop its renewals over a note; its next write replaces the value); the row is

@@ -72,7 +72,7 @@ export interface RecordedRequest {
 }
 
 /**
- * Graph's throttling limits (graph/throttling-limits, facts.md), off unless set. Times can be scaled
+ * Graph's throttling limits (https://learn.microsoft.com/graph/throttling-limits), off unless set. Times can be scaled
  * down together (the bench runs Graph's 20-second window in 4).
  */
 export interface GraphLimits {

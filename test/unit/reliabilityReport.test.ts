@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findLeaks, readmeSection, reliabilitySection, SECTION_BEGIN, SECTION_END, withSection, type RunRecords } from '../support/reliability/report';
+import { figuresVerdict } from '../support/reliability/figures';
+import { findLeaks, markedSection, reliabilitySection, SECTION_BEGIN, SECTION_END, withSection, type RunRecords } from '../support/reliability/report';
 
 const records = (output: string[], secrets: { kind: string; value: string }[] = []): RunRecords => ({
   scenarios: [],
@@ -33,7 +34,7 @@ describe("the suite's leak scan", () => {
   });
 });
 
-describe("the README's figures", () => {
+describe("the documented figures (docs/reliability.md)", () => {
   const scenario = { file: 'f.test.ts', category: 'graph', name: 'n', checks: 6, rowsLost: 0, rowsDuplicated: 0, expirationsMovedBack: 0, expiredWhileRenewable: 0, graphDuplicates: 0, rowsAheadOfGraph: 0 };
 
   it('are the same whatever order the workers wrote their records in', () => {
@@ -52,9 +53,27 @@ describe("the README's figures", () => {
   });
 
   it('replace what is between the markers and nothing else', () => {
-    const readme = `# x\n${SECTION_BEGIN}\nold\n${SECTION_END}\nafter\n`;
-    const updated = withSection(readme, 'new');
-    expect(readmeSection(updated)).toBe('new');
+    const document = `# x\n${SECTION_BEGIN}\nold\n${SECTION_END}\nafter\n`;
+    const updated = withSection(document, 'new');
+    expect(markedSection(updated)).toBe('new');
     expect(updated).toBe(`# x\n${SECTION_BEGIN}\nnew\n${SECTION_END}\nafter\n`);
+  });
+});
+
+describe('the figures check (npm run check:figures)', () => {
+  it('passes when the document holds what the last full run measured', () => {
+    expect(figuresVerdict('| a | 1 |', '| a | 1 |\n')).toMatchObject({ ok: true });
+  });
+
+  it('fails when they differ, saying what to run', () => {
+    const verdict = figuresVerdict('| a | 1 |', '| a | 2 |\n');
+    expect(verdict.ok).toBe(false);
+    expect(verdict.line).toContain('npm run check:figures -- --write');
+    expect(verdict.line).toContain('npm run reliability');
+  });
+
+  it('fails when no full, passing run left its figures, or the document lost its markers', () => {
+    expect(figuresVerdict('| a | 1 |', undefined)).toMatchObject({ ok: false, line: expect.stringContaining('a full, passing `npm test`') });
+    expect(figuresVerdict(undefined, '| a | 1 |')).toMatchObject({ ok: false, line: expect.stringContaining('markers') });
   });
 });

@@ -8,10 +8,13 @@ const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
 describe('every setting is documented where users look', () => {
   const sample = JSON.parse(read('local.settings.sample.json')).Values as Record<string, string>;
   const readme = read('README.md');
+  const configuration = read('docs/configuration.md');
 
-  it.each(SETTINGS)('%s is in local.settings.sample.json and in the README configuration table', (setting) => {
+  it.each(SETTINGS)('%s is in local.settings.sample.json, the README configuration table and docs/configuration.md', (setting) => {
+    const row = new RegExp(`^\\| \`${setting.replace(/\./g, '\\.')}\` \\|`, 'm');
     expect(Object.keys(sample)).toContain(setting);
-    expect(readme).toMatch(new RegExp(`^\\| \`${setting.replace(/\./g, '\\.')}\` \\|`, 'm'));
+    expect(readme).toMatch(row);
+    expect(configuration).toMatch(row);
   });
 
   it('lists every setting the config module reads', () => {

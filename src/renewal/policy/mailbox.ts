@@ -1,9 +1,10 @@
 /**
- * The mailbox a subscription's resource lives in, as Outlook counts its limit of 4 concurrent
- * requests per app per mailbox (facts.md, graph/throttling-limits): `users/{id}` for anything under
- * a user (`users/{id}/...` or `users('{id}')/...`; `me/...` is the signed-in user), `groups/{id}` for
- * a group's conversations, threads and calendar (a group mailbox). Other resources (the directory,
- * Teams, drives, security alerts) are not Outlook's: undefined, no per-mailbox limit.
+ * The mailbox a subscription's resource lives in, as Outlook counts its limit of 4 concurrent requests
+ * per app per mailbox (https://learn.microsoft.com/graph/throttling-limits, Outlook service limits):
+ * `users/{id}` for anything under a user (`users/{id}/...` or `users('{id}')/...`; `me/...` is the
+ * signed-in user), `groups/{id}` for a group's conversations, threads and calendar (a group mailbox).
+ * Other resources (the directory, Teams, drives, security alerts) are not Outlook's: undefined, no
+ * per-mailbox limit.
  */
 export function mailboxOf(resource: string): string | undefined {
   const path = resource.trim().replace(/^\//, '').toLowerCase();

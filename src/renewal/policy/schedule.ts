@@ -13,7 +13,7 @@ export const RENEWAL_SCHEDULE = '0 0 9 * * *';
 export const CENSUS_FUNCTION_NAME = 'subscriptionCensus';
 
 /**
- * Every 15 minutes: how far behind the status's counts and timeline may be (README, "Status endpoint").
+ * Every 15 minutes: how far behind the status's counts and timeline may be (docs/operations.md, "Status endpoint").
  * A summary older than twice this is itself a problem: the census timer is not running.
  */
 export const CENSUS_SCHEDULE = '0 */15 * * * *';

@@ -81,8 +81,8 @@ const CATEGORY_TITLES: Record<string, string> = {
 const number = (value: number) => value.toLocaleString('en-US');
 
 /**
- * The README's RELIABILITY figures, from the run's records alone: deterministic for a passing run
- * (scenario and input counts are fixed, every problem count is zero), so CI can compare it with the README.
+ * The reliability figures, from the run's records alone: deterministic for a passing run (scenario
+ * and input counts are fixed, every problem count is zero), so CI can compare them with docs/reliability.md.
  */
 export function reliabilitySection(records: RunRecords, leaks: Leak[]): string {
   const { scenarios, inputs } = records;
@@ -110,19 +110,19 @@ export function reliabilitySection(records: RunRecords, leaks: Leak[]): string {
   return lines.join('\n');
 }
 
-export const SECTION_BEGIN = '<!-- reliability:begin (written by the test suite: npm run reliability) -->';
+export const SECTION_BEGIN = '<!-- reliability:begin (the figures of a full, passing test run: npm run reliability writes them) -->';
 export const SECTION_END = '<!-- reliability:end -->';
 
-/** The figures between the README's markers, or undefined when the markers are missing. */
-export function readmeSection(readme: string): string | undefined {
-  const begin = readme.indexOf(SECTION_BEGIN);
-  const end = readme.indexOf(SECTION_END);
+/** The figures between the markers of a document, or undefined when the markers are missing. */
+export function markedSection(document: string): string | undefined {
+  const begin = document.indexOf(SECTION_BEGIN);
+  const end = document.indexOf(SECTION_END);
   if (begin < 0 || end < begin) return undefined;
-  return readme.slice(begin + SECTION_BEGIN.length, end).trim();
+  return document.slice(begin + SECTION_BEGIN.length, end).trim();
 }
 
-export function withSection(readme: string, section: string): string {
-  const begin = readme.indexOf(SECTION_BEGIN);
-  const end = readme.indexOf(SECTION_END);
-  return `${readme.slice(0, begin + SECTION_BEGIN.length)}\n${section}\n${readme.slice(end)}`;
+export function withSection(document: string, section: string): string {
+  const begin = document.indexOf(SECTION_BEGIN);
+  const end = document.indexOf(SECTION_END);
+  return `${document.slice(0, begin + SECTION_BEGIN.length)}\n${section}\n${document.slice(end)}`;
 }
