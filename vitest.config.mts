@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
  */
 const SWITCHED_TO_TEST_MODE =
   'WARNING: Failed to detect the Azure Functions runtime. Switching "@azure/functions" package to test mode - not all features are supported.';
-const SKIPPED_REGISTRATION = /^WARNING: Skipping call to register function "[^"\n]*" because the "@azure\/functions" package is in test mode\.$/;
+const SKIPPED_REGISTRATION =
+  /^WARNING: Skipping call to register function "[^"\n]*" because the "@azure\/functions" package is in test mode\.$/;
 
 /** True when every line of one console write (vitest may join several) is one of those two warnings. */
 export function isTestModeWarning(content: string): boolean {

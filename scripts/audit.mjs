@@ -22,10 +22,21 @@ export function auditVerdict(output) {
     const summary = `critical ${counts.critical ?? 0}, high ${counts.high ?? 0}, moderate ${counts.moderate ?? 0}, low ${counts.low ?? 0}`;
     return serious === 0
       ? { ok: true, checked: true, line: `npm audit --omit=dev: no high or critical advisory (${summary}).` }
-      : { ok: false, checked: true, line: `npm audit --omit=dev: ${serious} high or critical: ${names.join(', ')} (${summary}). Update them (npm update / npm audit fix --omit=dev) and commit the lockfile.` };
+      : {
+          ok: false,
+          checked: true,
+          line: `npm audit --omit=dev: ${serious} high or critical: ${names.join(', ')} (${summary}). Update them (npm update / npm audit fix --omit=dev) and commit the lockfile.`,
+        };
   }
-  const reason = [report?.error?.summary, report?.message, report?.error?.detail].find((text) => typeof text === 'string' && text !== '') ?? 'no advisory data in the answer';
-  return { ok: false, checked: false, line: `npm audit --omit=dev: NOT CHECKED, the registry gave no advisories (${String(reason).split('\n')[0]}).` };
+  const reason =
+    [report?.error?.summary, report?.message, report?.error?.detail].find(
+      (text) => typeof text === 'string' && text !== '',
+    ) ?? 'no advisory data in the answer';
+  return {
+    ok: false,
+    checked: false,
+    line: `npm audit --omit=dev: NOT CHECKED, the registry gave no advisories (${String(reason).split('\n')[0]}).`,
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

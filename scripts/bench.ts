@@ -18,7 +18,11 @@ import { createLoopbackCertificate } from '../test/support/tls';
 const TIME_SCALE = 5;
 const GRAPH_LATENCY_MS = 150;
 // Graph's documented per-tenant limits (graph/throttling-limits): the lower bound follows them.
-const { writesPerWindow: WRITES_PER_WINDOW, windowMs: WINDOW_MS, mailboxConcurrency: MAILBOX_CONCURRENCY } = DOCUMENTED_LIMITS;
+const {
+  writesPerWindow: WRITES_PER_WINDOW,
+  windowMs: WINDOW_MS,
+  mailboxConcurrency: MAILBOX_CONCURRENCY,
+} = DOCUMENTED_LIMITS;
 const SUBSCRIPTIONS_PER_MAILBOX = 4;
 const COLD_START_RUNS = 11;
 
@@ -29,7 +33,12 @@ async function launch(): Promise<number> {
   try {
     const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
       stdio: 'inherit',
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.certPath, BENCH_TLS_CERT: certificate.certPath, BENCH_TLS_KEY: certificate.keyPath },
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: certificate.certPath,
+        BENCH_TLS_CERT: certificate.certPath,
+        BENCH_TLS_KEY: certificate.keyPath,
+      },
     });
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
@@ -125,10 +134,19 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       WEBSITE_TIME_ZONE: 'Europe/Paris',
       ...settings,
     };
-    const { stdout } = await exec(process.execPath, ['scripts/benchRun.cjs', bundle], { env, maxBuffer: 16 * 1024 * 1024 });
-    const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as { wallMs: number; maxRssKb: number; error?: string };
+    const { stdout } = await exec(process.execPath, ['scripts/benchRun.cjs', bundle], {
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      wallMs: number;
+      maxRssKb: number;
+      error?: string;
+    };
     if (figures.error) throw new Error(`The run failed: ${figures.error}`);
-    const runs = TableClient.fromConnectionString(azurite.connectionString, `${name}runs`, { allowInsecureConnection: true });
+    const runs = TableClient.fromConnectionString(azurite.connectionString, `${name}runs`, {
+      allowInsecureConnection: true,
+    });
     let record: Record<string, unknown> | undefined;
     for await (const entity of runs.listEntities()) {
       record = entity;
@@ -168,7 +186,14 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
     const readPathsOnly = process.argv.includes('--read-paths');
     const { measureReadPaths } = await import('./benchReadPaths');
     const readPaths = () =>
-      measureReadPaths({ connectionString: azurite.connectionString, graph, identityEnv: identity.environment(), bundle, log, renew: (table, settings) => renew(table, settings) });
+      measureReadPaths({
+        connectionString: azurite.connectionString,
+        graph,
+        identityEnv: identity.environment(),
+        bundle,
+        log,
+        renew: (table, settings) => renew(table, settings),
+      });
     if (readPathsOnly) {
       const { readPathsTable } = await import('./benchReadPathsTable');
       process.stdout.write(readPathsTable(await readPaths()));
@@ -182,7 +207,7 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       const run = await renew(table);
       throughput.push({ n, ...run, lowerBoundMs: lowerBoundMs(n), ratio: run.wallMs / lowerBoundMs(n) });
     }
-    log('the seed\'s way (one at a time): 1000 due...');
+    log("the seed's way (one at a time): 1000 due...");
     const seedWay = await renew(await seed(1000, 1000), { RENEWAL_CONCURRENCY: '1' });
 
     const store = [];
@@ -241,11 +266,19 @@ async function measureColdStart(bundle: string) {
     firstUse.push(await time(`require(${JSON.stringify(bundle)}); require(${JSON.stringify(sdk)})`));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const row = (name: string, values: number[], deployableEntry: boolean) => ({ entry: name, ms: median(values), ratio: median(values) / median(bare), deployableEntry });
+  const row = (name: string, values: number[], deployableEntry: boolean) => ({
+    entry: name,
+    ms: median(values),
+    ratio: median(values) / median(bare),
+    deployableEntry,
+  });
   return {
     runs: COLD_START_RUNS,
     nodeMs: median(bare),
-    entries: [row('dist/index.js', entry, true), row('dist/index.js, then dist/sdk.js (what a first invocation adds)', firstUse, false)],
+    entries: [
+      row('dist/index.js', entry, true),
+      row('dist/index.js, then dist/sdk.js (what a first invocation adds)', firstUse, false),
+    ],
   };
 }
 
@@ -262,11 +295,21 @@ export type BenchResults = {
   measuredAt: string;
   machine: string;
   timeScale: number;
-  graph: { latencyMs: number; writesPerWindow: number; windowMs: number; mailboxConcurrency: number; subscriptionsPerMailbox: number };
+  graph: {
+    latencyMs: number;
+    writesPerWindow: number;
+    windowMs: number;
+    mailboxConcurrency: number;
+    subscriptionsPerMailbox: number;
+  };
   throughput: ({ n: number; lowerBoundMs: number; ratio: number } & RunFigures)[];
   seedWay: { n: number; speedUp: number } & RunFigures;
   store: ({ stored: number; due: number } & RunFigures)[];
   /** `deployableEntry`: what the host loads at start-up (the target); the others are for information. */
-  coldStart: { runs: number; nodeMs: number; entries: { entry: string; ms: number; ratio: number; deployableEntry: boolean }[] };
+  coldStart: {
+    runs: number;
+    nodeMs: number;
+    entries: { entry: string; ms: number; ratio: number; deployableEntry: boolean }[];
+  };
   readPaths: import('./benchReadPaths').ReadPathFigures[];
 };

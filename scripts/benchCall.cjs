@@ -7,7 +7,16 @@ const [bundle, name, query = ''] = process.argv.slice(2);
 const app = require(bundle);
 require(bundle.replace(/index\.js$/, 'sdk.js'));
 const noop = () => undefined;
-const context = { invocationId: 'bench', functionName: name, log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+const context = {
+  invocationId: 'bench',
+  functionName: name,
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+};
 const request = () => ({ query: new URLSearchParams(query), headers: new Headers(), params: {} });
 
 (async () => {
@@ -15,8 +24,11 @@ const request = () => ({ query: new URLSearchParams(query), headers: new Headers
   const started = performance.now();
   const answer = await app[name](request(), context);
   const wallMs = performance.now() - started;
-  const bytes = answer.jsonBody !== undefined ? JSON.stringify(answer.jsonBody).length : String(answer.body ?? '').length;
-  process.stdout.write(`${JSON.stringify({ wallMs, maxRssKb: process.resourceUsage().maxRSS, status: answer.status, bytes })}\n`);
+  const bytes =
+    answer.jsonBody !== undefined ? JSON.stringify(answer.jsonBody).length : String(answer.body ?? '').length;
+  process.stdout.write(
+    `${JSON.stringify({ wallMs, maxRssKb: process.resourceUsage().maxRSS, status: answer.status, bytes })}\n`,
+  );
   process.exit(0);
 })().catch((error) => {
   process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);

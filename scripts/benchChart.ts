@@ -40,8 +40,18 @@ export function chart(r: BenchResults): string {
       `Renewal wall time vs lower bound (Graph time scaled down ${r.timeScale}x)`,
       [
         ...r.throughput.flatMap((t) => [
-          { label: `${t.n.toLocaleString('en-US')} due: lower bound`, value: t.lowerBoundMs, text: sec(t.lowerBoundMs), colour: bound },
-          { label: `${t.n.toLocaleString('en-US')} due: this app`, value: t.wallMs, text: `${sec(t.wallMs)} (${t.ratio.toFixed(2)}x)`, colour: ours },
+          {
+            label: `${t.n.toLocaleString('en-US')} due: lower bound`,
+            value: t.lowerBoundMs,
+            text: sec(t.lowerBoundMs),
+            colour: bound,
+          },
+          {
+            label: `${t.n.toLocaleString('en-US')} due: this app`,
+            value: t.wallMs,
+            text: `${sec(t.wallMs)} (${t.ratio.toFixed(2)}x)`,
+            colour: ours,
+          },
         ]),
       ],
       0,
@@ -50,25 +60,45 @@ export function chart(r: BenchResults): string {
       `The same ${r.seedWay.n.toLocaleString('en-US')} due: the seed's way (one at a time) vs this app`,
       [
         { label: 'one at a time', value: r.seedWay.wallMs, text: sec(r.seedWay.wallMs), colour: seedColour },
-        { label: 'this app', value: r.throughput[0]!.wallMs, text: `${sec(r.throughput[0]!.wallMs)} (${r.seedWay.speedUp.toFixed(1)}x faster)`, colour: ours },
+        {
+          label: 'this app',
+          value: r.throughput[0]!.wallMs,
+          text: `${sec(r.throughput[0]!.wallMs)} (${r.seedWay.speedUp.toFixed(1)}x faster)`,
+          colour: ours,
+        },
       ],
       0,
     ),
     panel(
       'Run time by rows stored (same number due)',
-      r.store.map((row) => ({ label: `${row.stored.toLocaleString('en-US')} rows`, value: row.wallMs, text: sec(row.wallMs), colour: ours })),
+      r.store.map((row) => ({
+        label: `${row.stored.toLocaleString('en-US')} rows`,
+        value: row.wallMs,
+        text: sec(row.wallMs),
+        colour: ours,
+      })),
       0,
     ),
     panel(
       'Peak RSS of the run by rows stored',
-      r.store.map((row) => ({ label: `${row.stored.toLocaleString('en-US')} rows`, value: row.maxRssKb, text: `${(row.maxRssKb / 1024).toFixed(0)} MB`, colour: ours })),
+      r.store.map((row) => ({
+        label: `${row.stored.toLocaleString('en-US')} rows`,
+        value: row.maxRssKb,
+        text: `${(row.maxRssKb / 1024).toFixed(0)} MB`,
+        colour: ours,
+      })),
       0,
     ),
     panel(
       `Cold start, whole process, median of ${r.coldStart.runs}`,
       [
         { label: 'node -e 0', value: r.coldStart.nodeMs, text: `${r.coldStart.nodeMs.toFixed(0)} ms`, colour: bound },
-        ...r.coldStart.entries.map((e) => ({ label: e.deployableEntry ? e.entry : 'index.js + sdk.js', value: e.ms, text: `${e.ms.toFixed(0)} ms (${e.ratio.toFixed(2)}x)`, colour: ours })),
+        ...r.coldStart.entries.map((e) => ({
+          label: e.deployableEntry ? e.entry : 'index.js + sdk.js',
+          value: e.ms,
+          text: `${e.ms.toFixed(0)} ms (${e.ratio.toFixed(2)}x)`,
+          colour: ours,
+        })),
       ],
       0,
     ),

@@ -23,7 +23,13 @@ export interface ReadPathFigures {
   health: { ms: number; requests: number };
   listPage: { ms: number; maxRssKb: number; bytes: number };
   adopt: { ms: number; requests: number; adopted: number; alreadyStored: number };
-  lifecycle: { notifications: number; accepted: number; refused: number; recordedBeforeAnswer: number; slowestMs: number };
+  lifecycle: {
+    notifications: number;
+    accepted: number;
+    refused: number;
+    recordedBeforeAnswer: number;
+    slowestMs: number;
+  };
   run: { ms: number; requests: number; due: number; renewed: number };
   /** The same requests made with the SDK alone, no app: what Azurite itself costs at this size. */
   azurite: { pageMs: number; dueQueryMs: number; pointReadMs: number };
@@ -36,18 +42,36 @@ export interface ReadPathTools {
   bundle: string;
   log: (line: string) => void;
   /** One timer run of the bundle in a child process, as the bench's other sections run it. */
-  renew: (table: string, settings: Record<string, string>) => Promise<{ wallMs: number; renewed: number; failed: number }>;
+  renew: (
+    table: string,
+    settings: Record<string, string>,
+  ) => Promise<{ wallMs: number; renewed: number; failed: number }>;
 }
 
-export async function measureReadPaths(tools: ReadPathTools, sizes = (process.env.BENCH_READ_SIZES ?? '1000,100000').split(',').map(Number)): Promise<ReadPathFigures[]> {
+export async function measureReadPaths(
+  tools: ReadPathTools,
+  sizes = (process.env.BENCH_READ_SIZES ?? '1000,100000').split(',').map(Number),
+): Promise<ReadPathFigures[]> {
   const { TableClient } = await import('@azure/data-tables');
   const { RequestCounter } = await import('../test/support/requestCounter');
   const upstream = /TableEndpoint=(http:\/\/[^/;]+)/.exec(tools.connectionString)![1]!;
   const counter = await RequestCounter.start(upstream);
   const connectionString = counter.connectionString(tools.connectionString);
-  const app = require(tools.bundle) as Record<string, (...args: unknown[]) => Promise<{ status?: number; jsonBody?: Record<string, unknown> }>>;
+  const app = require(tools.bundle) as Record<
+    string,
+    (...args: unknown[]) => Promise<{ status?: number; jsonBody?: Record<string, unknown> }>
+  >;
   const noop = () => undefined;
-  const context = { invocationId: 'bench', functionName: 'bench', log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+  const context = {
+    invocationId: 'bench',
+    functionName: 'bench',
+    log: noop,
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+  };
   const request = (query = '', body?: string) => ({
     query: new URLSearchParams(query),
     headers: new Headers({ 'content-type': 'application/json' }),
@@ -58,7 +82,8 @@ export async function measureReadPaths(tools: ReadPathTools, sizes = (process.en
   try {
     for (const rows of sizes) {
       const name = `reads${rows}${randomBytes(2).toString('hex')}`;
-      const table = (suffix = '') => TableClient.fromConnectionString(tools.connectionString, `${name}${suffix}`, { allowInsecureConnection: true });
+      const table = (suffix = '') =>
+        TableClient.fromConnectionString(tools.connectionString, `${name}${suffix}`, { allowInsecureConnection: true });
       tools.log(`read paths: seeding ${rows} rows in ${PARTITIONS} partitions...`);
       const seeded = performance.now();
       const ids = await seed(table(), table('index'), rows);
@@ -79,11 +104,16 @@ export async function measureReadPaths(tools: ReadPathTools, sizes = (process.en
       Object.assign(process.env, env);
       tools.graph.subscriptions.clear();
       const soon = new Date(Date.now() + 6 * 3_600_000);
-      for (const id of ids.due) tools.graph.add({ id, resource: resourceOf(id), expirationDateTime: soon, clientState });
+      for (const id of ids.due)
+        tools.graph.add({ id, resource: resourceOf(id), expirationDateTime: soon, clientState });
 
       // The daily run first (10 due), in a process of its own: it also leaves a finished run for the status.
       counter.reset();
-      const run = await tools.renew(name, { TABLES_CONNECTION_STRING: connectionString, SUBSCRIPTION_INDEX_TABLE: `${name}index`, WEBHOOK_CLIENT_STATE: clientState });
+      const run = await tools.renew(name, {
+        TABLES_CONNECTION_STRING: connectionString,
+        SUBSCRIPTION_INDEX_TABLE: `${name}index`,
+        WEBHOOK_CLIENT_STATE: clientState,
+      });
       const runRequests = counter.total(name);
 
       tools.log('  census...');
@@ -123,11 +153,19 @@ export async function measureReadPaths(tools: ReadPathTools, sizes = (process.en
 
       tools.log(`  ${BURST} lifecycle notifications at once...`);
       const targets = ids.spread.slice(0, BURST);
-      for (const id of targets) tools.graph.add({ id, resource: resourceOf(id), expirationDateTime: new Date(Date.now() + 65 * 3_600_000), clientState });
+      for (const id of targets)
+        tools.graph.add({
+          id,
+          resource: resourceOf(id),
+          expirationDateTime: new Date(Date.now() + 65 * 3_600_000),
+          clientState,
+        });
       const sentAt = new Date();
       const answers = await Promise.all(
         targets.map(async (id) => {
-          const body = JSON.stringify({ value: [{ subscriptionId: id, clientState, lifecycleEvent: 'reauthorizationRequired', tenantId: 't' }] });
+          const body = JSON.stringify({
+            value: [{ subscriptionId: id, clientState, lifecycleEvent: 'reauthorizationRequired', tenantId: 't' }],
+          });
           const started = performance.now();
           const answer = await app.lifecycleNotifications!(request('', body), context);
           return { id, status: answer.status, ms: performance.now() - started };
@@ -137,7 +175,8 @@ export async function measureReadPaths(tools: ReadPathTools, sizes = (process.en
       for (const answer of answers.filter((a) => a.status === 202)) {
         // Read straight after the answers: what a 202 acknowledged is on the row (or was acted on already).
         const row = await table().getEntity<Record<string, unknown>>(partitionOf(answer.id), answer.id);
-        if (row.lastLifecycleEventAt instanceof Date && row.lastLifecycleEventAt.getTime() >= sentAt.getTime() - 1000) recordedBeforeAnswer++;
+        if (row.lastLifecycleEventAt instanceof Date && row.lastLifecycleEventAt.getTime() >= sentAt.getTime() - 1000)
+          recordedBeforeAnswer++;
       }
       const lifecycle = {
         notifications: BURST,
@@ -147,11 +186,26 @@ export async function measureReadPaths(tools: ReadPathTools, sizes = (process.en
         slowestMs: Math.max(...answers.map((a) => a.ms)),
       };
       // The renewals the notifications started go on in this process: let them end before the next size.
-      for (let waited = 0; tools.graph.patches().length < BURST + DUE && waited < 60_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+      for (let waited = 0; tools.graph.patches().length < BURST + DUE && waited < 60_000; waited += 250)
+        await new Promise((r) => setTimeout(r, 250));
 
       const azurite = await bare(table());
-      results.push({ rows, seedMs, census, status, health, listPage, adopt, lifecycle, run: { ms: run.wallMs, requests: runRequests, due: DUE, renewed: run.renewed }, azurite });
-      for (const suffix of ['', 'runs', 'index']) await table(suffix).deleteTable().catch(() => undefined);
+      results.push({
+        rows,
+        seedMs,
+        census,
+        status,
+        health,
+        listPage,
+        adopt,
+        lifecycle,
+        run: { ms: run.wallMs, requests: runRequests, due: DUE, renewed: run.renewed },
+        azurite,
+      });
+      for (const suffix of ['', 'runs', 'index'])
+        await table(suffix)
+          .deleteTable()
+          .catch(() => undefined);
     }
   } finally {
     await counter.stop();
@@ -167,7 +221,11 @@ const resourceOf = (id: string) => `users/user-${Math.floor(Number(id.slice(4)) 
  * 100 rows of one partition at a time, 8 at once: 10 due in 6 hours, the others spread over 61-71 hours
  * (renewed lately, as a daily run leaves them).
  */
-async function seed(table: import('@azure/data-tables').TableClient, index: import('@azure/data-tables').TableClient, rows: number) {
+async function seed(
+  table: import('@azure/data-tables').TableClient,
+  index: import('@azure/data-tables').TableClient,
+  rows: number,
+) {
   const { idPartition } = await import('../src/storage/subscriptionIndex');
   await Promise.all([table.createTable(), index.createTable()]);
   const now = Date.now();
@@ -180,13 +238,29 @@ async function seed(table: import('@azure/data-tables').TableClient, index: impo
     if (isDue) due.push(id);
     const partitionKey = partitionOf(id);
     const expirationDateTime = new Date(isDue ? now + 6 * 3_600_000 : now + (61 + ((i * 7919) % 600) / 60) * 3_600_000);
-    const row = { partitionKey, rowKey: id, resource: resourceOf(id), changeType: 'created', notificationUrl: 'https://consumer.example/notifications', expirationDateTime, state: 'active', consecutiveFailures: 0, idIndexed: true };
+    const row = {
+      partitionKey,
+      rowKey: id,
+      resource: resourceOf(id),
+      changeType: 'created',
+      notificationUrl: 'https://consumer.example/notifications',
+      expirationDateTime,
+      state: 'active',
+      consecutiveFailures: 0,
+      idIndexed: true,
+    };
     byPartition.set(partitionKey, [...(byPartition.get(partitionKey) ?? []), row]);
     const shard = idPartition(id);
-    entries.set(shard, [...(entries.get(shard) ?? []), { partitionKey: shard, rowKey: id, subscriptionPartition: partitionKey }]);
+    entries.set(shard, [
+      ...(entries.get(shard) ?? []),
+      { partitionKey: shard, rowKey: id, subscriptionPartition: partitionKey },
+    ]);
   }
   const batches: (() => Promise<unknown>)[] = [];
-  for (const [target, groups] of [[table, byPartition], [index, entries]] as const) {
+  for (const [target, groups] of [
+    [table, byPartition],
+    [index, entries],
+  ] as const) {
     for (const group of groups.values()) {
       for (let i = 0; i < group.length; i += 100) {
         const chunk = group.slice(i, i + 100) as { partitionKey: string; rowKey: string }[];
@@ -196,13 +270,26 @@ async function seed(table: import('@azure/data-tables').TableClient, index: impo
   }
   for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map((batch) => batch()));
   // Ids spread over every partition, none of the due ones: the lifecycle burst's targets.
-  const spread = Array.from({ length: BURST }, (_, k) => `sub-${String((k * Math.floor(rows / BURST) + 1) % rows).padStart(6, '0')}`);
+  const spread = Array.from(
+    { length: BURST },
+    (_, k) => `sub-${String((k * Math.floor(rows / BURST) + 1) % rows).padStart(6, '0')}`,
+  );
   return { due, spread };
 }
 
 async function listInChild(bundle: string, env: NodeJS.ProcessEnv) {
-  const { stdout } = await promisify(execFile)(process.execPath, ['scripts/benchCall.cjs', bundle, 'listSubscriptions', 'limit=100'], { env, maxBuffer: 16 * 1024 * 1024 });
-  const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as { wallMs: number; maxRssKb: number; bytes: number; error?: string; status?: number };
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['scripts/benchCall.cjs', bundle, 'listSubscriptions', 'limit=100'],
+    { env, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    wallMs: number;
+    maxRssKb: number;
+    bytes: number;
+    error?: string;
+    status?: number;
+  };
   if (figures.error || figures.status !== 200) throw new Error(`The list failed: ${figures.error ?? figures.status}`);
   return { ms: figures.wallMs, maxRssKb: figures.maxRssKb, bytes: figures.bytes };
 }
@@ -230,7 +317,8 @@ async function bare(table: import('@azure/data-tables').TableClient): Promise<Re
     }),
     dueQueryMs: await time(async () => {
       const filter = odata`expirationDateTime lt ${horizon} or state eq ${'expired'} or pendingLifecycleEvent gt ${''}`;
-      for await (const page of table.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) void page;
+      for await (const page of table.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 }))
+        void page;
     }),
     pointReadMs: await time(() => table.getEntity('p5', 'sub-000005')),
   };

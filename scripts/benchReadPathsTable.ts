@@ -3,7 +3,11 @@ import type { ReadPathFigures } from './benchReadPaths';
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
 const n = (value: number) => value.toLocaleString('en-US');
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
-const pad = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+const pad = (cells: string[], widths: number[]) =>
+  cells
+    .map((cell, i) => cell.padEnd(widths[i]!))
+    .join('  ')
+    .trimEnd();
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
 /** The read-path section of what `npm run bench` prints, and its targets (issue: status at any size). */
@@ -14,12 +18,30 @@ export function readPathsTable(sizes: ReadPathFigures[]): string {
   out.push(`read paths (Azurite in memory, 100 partitions; table requests counted by a proxy)`);
   out.push(pad(['call', `${n(small.rows)} rows`, `${n(large.rows)} rows`], w));
   const both = (f: (r: ReadPathFigures) => string) => [f(small), f(large)];
-  out.push(pad(['census (every 15 min, not on any read path)', ...both((r) => `${ms(r.census.ms)}, ${n(r.census.requests)} req`)], w));
-  out.push(pad(['GET /api/webhooks/scheduler/status', ...both((r) => `${ms(r.status.ms)}, ${r.status.requests} req`)], w));
+  out.push(
+    pad(
+      [
+        'census (every 15 min, not on any read path)',
+        ...both((r) => `${ms(r.census.ms)}, ${n(r.census.requests)} req`),
+      ],
+      w,
+    ),
+  );
+  out.push(
+    pad(['GET /api/webhooks/scheduler/status', ...both((r) => `${ms(r.status.ms)}, ${r.status.requests} req`)], w),
+  );
   out.push(pad(['GET /api/webhooks/health', ...both((r) => `${ms(r.health.ms)}, ${r.health.requests} req`)], w));
   out.push(pad(['list, one page of 100', ...both((r) => `${ms(r.listPage.ms)}, ${mb(r.listPage.maxRssKb)}`)], w));
   out.push(pad(['adopt, nothing new', ...both((r) => `${ms(r.adopt.ms)}, ${r.adopt.requests} req`)], w));
-  out.push(pad([`${small.lifecycle.notifications} lifecycle notifications at once`, ...both((r) => `slowest ${ms(r.lifecycle.slowestMs)}, ${r.lifecycle.accepted} x 202`)], w));
+  out.push(
+    pad(
+      [
+        `${small.lifecycle.notifications} lifecycle notifications at once`,
+        ...both((r) => `slowest ${ms(r.lifecycle.slowestMs)}, ${r.lifecycle.accepted} x 202`),
+      ],
+      w,
+    ),
+  );
   out.push(pad([`daily run, ${small.run.due} due`, ...both((r) => `${ms(r.run.ms)}, ${r.run.requests} req`)], w));
   out.push(pad(['Azurite alone: a page of 100', ...both((r) => ms(r.azurite.pageMs))], w));
   out.push(pad(["Azurite alone: the run's due query", ...both((r) => ms(r.azurite.dueQueryMs))], w));

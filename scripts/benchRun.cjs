@@ -10,8 +10,21 @@ require(bundle.replace(/index\.js$/, 'sdk.js'));
 let lines = 0;
 const count = () => void lines++;
 // What the host passes; the handler only logs through it.
-const context = { invocationId: 'bench', functionName: 'renewSubscriptions', log: count, trace: count, debug: count, info: count, warn: count, error: count };
-const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const context = {
+  invocationId: 'bench',
+  functionName: 'renewSubscriptions',
+  log: count,
+  trace: count,
+  debug: count,
+  info: count,
+  warn: count,
+  error: count,
+};
+const timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: true },
+  scheduleStatus: { last: '', next: '', lastUpdated: '' },
+};
 
 const started = performance.now();
 renewSubscriptions(timer, context).then(

@@ -4,7 +4,11 @@ import { readPathsTable } from './benchReadPathsTable';
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const n = (value: number) => value.toLocaleString('en-US');
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
-const pad = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+const pad = (cells: string[], widths: number[]) =>
+  cells
+    .map((cell, i) => cell.padEnd(widths[i]!))
+    .join('  ')
+    .trimEnd();
 
 /** The bench's figures as the table `npm run bench` prints (and docs/performance.md shows). */
 export function table(r: BenchResults): string {
@@ -21,10 +25,27 @@ export function table(r: BenchResults): string {
   out.push(pad(['throughput', 'wall', 'lower bound', 'ratio', '429s', 'failures'], w1));
   for (const t of r.throughput) {
     const share = t.requests === 0 ? 0 : (t.throttled / t.requests) * 100;
-    out.push(pad([`${n(t.n)} due`, s(t.wallMs), s(t.lowerBoundMs), t.ratio.toFixed(2), `${t.throttled} (${share.toFixed(2)}%)`, String(t.failed)], w1));
+    out.push(
+      pad(
+        [
+          `${n(t.n)} due`,
+          s(t.wallMs),
+          s(t.lowerBoundMs),
+          t.ratio.toFixed(2),
+          `${t.throttled} (${share.toFixed(2)}%)`,
+          String(t.failed),
+        ],
+        w1,
+      ),
+    );
   }
   const seed = r.seedWay;
-  out.push(pad([`${n(seed.n)} due, one at a time (seed)`, s(seed.wallMs), '', '', `${seed.throttled}`, String(seed.failed)], w1));
+  out.push(
+    pad(
+      [`${n(seed.n)} due, one at a time (seed)`, s(seed.wallMs), '', '', `${seed.throttled}`, String(seed.failed)],
+      w1,
+    ),
+  );
   out.push(`speed-up over one at a time on the same ${n(seed.n)}: ${seed.speedUp.toFixed(1)}x`, '');
 
   const w2 = [30, 9, 9, 9];
@@ -33,10 +54,14 @@ export function table(r: BenchResults): string {
   const [small, large] = r.store;
   const timeRatio = large!.wallMs / small!.wallMs;
   const rssRatio = large!.maxRssKb / small!.maxRssKb;
-  out.push(`${n(large!.stored)} vs ${n(small!.stored)} rows: ${timeRatio.toFixed(2)}x the run time, ${rssRatio.toFixed(2)}x the peak RSS`, '');
+  out.push(
+    `${n(large!.stored)} vs ${n(small!.stored)} rows: ${timeRatio.toFixed(2)}x the run time, ${rssRatio.toFixed(2)}x the peak RSS`,
+    '',
+  );
 
   out.push(`cold start, whole process, median of ${r.coldStart.runs}: node -e 0 ${r.coldStart.nodeMs.toFixed(0)} ms`);
-  for (const e of r.coldStart.entries) out.push(`  ${e.entry}: ${e.ms.toFixed(0)} ms = ${e.ratio.toFixed(2)}x node -e 0`);
+  for (const e of r.coldStart.entries)
+    out.push(`  ${e.entry}: ${e.ms.toFixed(0)} ms = ${e.ratio.toFixed(2)}x node -e 0`);
   out.push('');
 
   const worst = Math.max(...r.throughput.map((t) => t.ratio));

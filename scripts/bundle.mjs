@@ -43,7 +43,11 @@ const common = {
 const sdkFromSideFile = {
   name: 'sdk-from-side-file',
   setup(builder) {
-    const filter = new RegExp(`^(${Object.keys(SDKS).map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(
+      `^(${Object.keys(SDKS)
+        .map((name) => name.replace(/[/.]/g, '\\$&'))
+        .join('|')})$`,
+    );
     builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'sdk' }));
     builder.onLoad({ filter: /.*/, namespace: 'sdk' }, (args) => ({
       contents: `module.exports = require('./sdk.js').${SDKS[args.path]};`,
@@ -63,12 +67,19 @@ const app = await build({
 const sdk = await build({
   ...common,
   stdin: {
-    contents: Object.entries(SDKS).map(([name, key]) => `exports.${key} = require('${name}');`).join('\n'),
+    contents: Object.entries(SDKS)
+      .map(([name, key]) => `exports.${key} = require('${name}');`)
+      .join('\n'),
     resolveDir: process.cwd(),
     loader: 'js',
   },
   outfile: sdkFile,
 });
 const size = (result) =>
-  Object.entries(result.metafile.outputs).reduce((sum, [file, output]) => sum + (file.endsWith('.js') ? output.bytes : 0), 0);
-console.log(`bundled ${outfile}: ${(size(app) / 1024).toFixed(0)} KiB, ${sdkFile}: ${(size(sdk) / 1024).toFixed(0)} KiB`);
+  Object.entries(result.metafile.outputs).reduce(
+    (sum, [file, output]) => sum + (file.endsWith('.js') ? output.bytes : 0),
+    0,
+  );
+console.log(
+  `bundled ${outfile}: ${(size(app) / 1024).toFixed(0)} KiB, ${sdkFile}: ${(size(sdk) / 1024).toFixed(0)} KiB`,
+);

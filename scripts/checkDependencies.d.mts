@@ -9,7 +9,11 @@ export interface Violation {
   to: string;
   rule: string;
 }
-export function checkDependencies(files: Map<string, string>): { files: number; edges: Edge[]; violations: Violation[] };
+export function checkDependencies(files: Map<string, string>): {
+  files: number;
+  edges: Edge[];
+  violations: Violation[];
+};
 export function importsOf(fileName: string, text: string): { specifier: string; typeOnly: boolean }[];
 export function areaOf(file: string): string | undefined;
 export function readTree(dir: string): Map<string, string>;

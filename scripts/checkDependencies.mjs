@@ -23,16 +23,48 @@ export const LAYERS = {
     files: ['functions/httpStatus.ts'],
     why: 'entry points may use anything but each other',
   },
-  compositionRoot: { runtime: '*', except: ['index', 'functions', 'cli'], why: 'the root builds adapters for the entry points, never the reverse' },
-  config: { runtime: ['config', 'lib', 'renewal/policy'], why: 'settings are read with the policy\'s parsers and nothing else' },
+  compositionRoot: {
+    runtime: '*',
+    except: ['index', 'functions', 'cli'],
+    why: 'the root builds adapters for the entry points, never the reverse',
+  },
+  config: {
+    runtime: ['config', 'lib', 'renewal/policy'],
+    why: "settings are read with the policy's parsers and nothing else",
+  },
   lib: { runtime: ['lib'], why: 'app-agnostic helpers know nothing of the app' },
-  'renewal/policy': { runtime: ['renewal/policy', 'lib', 'domainTypes'], typeOnly: ['renewal'], why: 'the policy is pure: it decides, the run applies it' },
-  renewal: { runtime: ['renewal', 'renewal/policy', 'lib'], why: 'the domain imports only itself and app-agnostic helpers' },
-  operations: { runtime: ['operations', 'renewal', 'renewal/policy', 'lib'], why: 'a use-case takes ports and plain values, never config, the root or adapters' },
-  lifecycle: { runtime: ['lifecycle', 'renewal', 'renewal/policy', 'lib'], why: 'a use-case takes ports and plain values, never config, the root or adapters' },
-  statusPage: { runtime: ['statusPage', 'lib'], typeOnly: ['renewal', 'renewal/policy'], why: 'the page renders the status report (its types), pure' },
-  graph: { runtime: ['graph', 'lib', 'domainTypes'], typeOnly: ['renewal', 'renewal/policy'], why: 'an adapter implements the domain\'s ports and imports nothing else of it at run time' },
-  storage: { runtime: ['storage', 'lib', 'domainTypes'], typeOnly: ['renewal', 'renewal/policy'], why: 'an adapter implements the domain\'s ports and imports nothing else of it at run time' },
+  'renewal/policy': {
+    runtime: ['renewal/policy', 'lib', 'domainTypes'],
+    typeOnly: ['renewal'],
+    why: 'the policy is pure: it decides, the run applies it',
+  },
+  renewal: {
+    runtime: ['renewal', 'renewal/policy', 'lib'],
+    why: 'the domain imports only itself and app-agnostic helpers',
+  },
+  operations: {
+    runtime: ['operations', 'renewal', 'renewal/policy', 'lib'],
+    why: 'a use-case takes ports and plain values, never config, the root or adapters',
+  },
+  lifecycle: {
+    runtime: ['lifecycle', 'renewal', 'renewal/policy', 'lib'],
+    why: 'a use-case takes ports and plain values, never config, the root or adapters',
+  },
+  statusPage: {
+    runtime: ['statusPage', 'lib'],
+    typeOnly: ['renewal', 'renewal/policy'],
+    why: 'the page renders the status report (its types), pure',
+  },
+  graph: {
+    runtime: ['graph', 'lib', 'domainTypes'],
+    typeOnly: ['renewal', 'renewal/policy'],
+    why: "an adapter implements the domain's ports and imports nothing else of it at run time",
+  },
+  storage: {
+    runtime: ['storage', 'lib', 'domainTypes'],
+    typeOnly: ['renewal', 'renewal/policy'],
+    why: "an adapter implements the domain's ports and imports nothing else of it at run time",
+  },
 };
 
 /** The domain files adapters may import at run time: the ports, the errors they throw, and plain types and constants. */
@@ -45,7 +77,11 @@ export const DOMAIN_TYPES = [
 ];
 
 /** Areas that must not import an SDK package (type-only included): the domain, the use-cases, the page, lib. */
-export const NO_SDK = { areas: ['renewal', 'renewal/policy', 'lib', 'operations', 'lifecycle', 'statusPage'], packages: /^@(azure|microsoft)\//, why: 'the SDKs stay in the adapters' };
+export const NO_SDK = {
+  areas: ['renewal', 'renewal/policy', 'lib', 'operations', 'lifecycle', 'statusPage'],
+  packages: /^@(azure|microsoft)\//,
+  why: 'the SDKs stay in the adapters',
+};
 
 /** The area of a path relative to src/ ('renewal/run/run.ts' -> 'renewal'), or undefined outside every layer. */
 export function areaOf(file) {
@@ -78,12 +114,19 @@ export function importsOf(fileName, text) {
       const clause = node.exportClause;
       const typeOnly =
         node.isTypeOnly ||
-        (clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((element) => element.isTypeOnly));
+        (clause !== undefined &&
+          ts.isNamedExports(clause) &&
+          clause.elements.length > 0 &&
+          clause.elements.every((element) => element.isTypeOnly));
       found.push({ specifier: node.moduleSpecifier.text, typeOnly });
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [argument] = node.arguments;
       if (argument && ts.isStringLiteralLike(argument)) found.push({ specifier: argument.text, typeOnly: false });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push({ specifier: node.argument.literal.text, typeOnly: true });
     }
     ts.forEachChild(node, visit);
@@ -107,10 +150,16 @@ export function checkDependencies(files) {
   const violations = [];
   for (const [from, text] of files) {
     const area = areaOf(from);
-    if (area === undefined) violations.push({ from, to: from, rule: 'file outside every layer (see LAYERS in scripts/checkDependencies.mjs)' });
+    if (area === undefined)
+      violations.push({
+        from,
+        to: from,
+        rule: 'file outside every layer (see LAYERS in scripts/checkDependencies.mjs)',
+      });
     for (const { specifier, typeOnly } of importsOf(from, text)) {
       if (!specifier.startsWith('.')) {
-        if (area && NO_SDK.areas.includes(area) && NO_SDK.packages.test(specifier)) violations.push({ from, to: specifier, rule: `${area} imports no SDK package: ${NO_SDK.why}` });
+        if (area && NO_SDK.areas.includes(area) && NO_SDK.packages.test(specifier))
+          violations.push({ from, to: specifier, rule: `${area} imports no SDK package: ${NO_SDK.why}` });
         continue;
       }
       const to = resolve(from, specifier, files);
@@ -124,7 +173,9 @@ export function checkDependencies(files) {
       const toArea = areaOf(to);
       if (toArea === undefined) continue;
       const allowed = (list) =>
-        list === '*' ? !(rule.except ?? []).includes(toArea) : list.includes(toArea) || (list.includes('domainTypes') && DOMAIN_TYPES.includes(to));
+        list === '*'
+          ? !(rule.except ?? []).includes(toArea)
+          : list.includes(toArea) || (list.includes('domainTypes') && DOMAIN_TYPES.includes(to));
       if (allowed(rule.runtime) || (rule.files ?? []).includes(to)) continue;
       if (typeOnly && rule.typeOnly && allowed(rule.typeOnly)) continue;
       const how = rule.typeOnly && rule.typeOnly.includes(toArea) ? 'at run time ' : '';
@@ -134,10 +185,16 @@ export function checkDependencies(files) {
   for (const component of cyclesOf(files, edges)) {
     const inside = new Set(component);
     const edge = edges.find((e) => inside.has(e.from) && inside.has(e.to));
-    violations.push({ from: edge.from, to: edge.to, rule: `import cycle (type-only imports count) among ${component.join(', ')}` });
+    violations.push({
+      from: edge.from,
+      to: edge.to,
+      rule: `import cycle (type-only imports count) among ${component.join(', ')}`,
+    });
   }
   const said = new Set();
-  const unique = violations.filter(({ from, to, rule }) => !said.has(`${from} ${to} ${rule}`) && said.add(`${from} ${to} ${rule}`));
+  const unique = violations.filter(
+    ({ from, to, rule }) => !said.has(`${from} ${to} ${rule}`) && said.add(`${from} ${to} ${rule}`),
+  );
   return { files: files.size, edges, violations: unique };
 }
 
@@ -183,7 +240,8 @@ export function readTree(dir) {
     for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const relative = sub ? `${sub}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(relative);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.set(relative, readFileSync(path.join(dir, relative), 'utf8'));
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+        files.set(relative, readFileSync(path.join(dir, relative), 'utf8'));
     }
   };
   walk('');
@@ -195,7 +253,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { files, edges, violations } = checkDependencies(readTree(src));
   for (const { from, to, rule } of violations) console.log(`${from} -> ${to}: ${rule}`);
   if (violations.length > 0) {
-    console.log(`Dependency check FAILED: ${violations.length} violation(s) in ${files} files, ${edges.length} imports.`);
+    console.log(
+      `Dependency check FAILED: ${violations.length} violation(s) in ${files} files, ${edges.length} imports.`,
+    );
     process.exit(1);
   }
   console.log(`Dependency check OK: ${files} files, ${edges.length} imports, no cycle, every layer rule kept.`);

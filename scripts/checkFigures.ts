@@ -11,7 +11,9 @@ const measured = existsSync(MEASURED_FIGURES) ? readFileSync(MEASURED_FIGURES, '
 const verdict = figuresVerdict(markedSection(document), measured);
 if (process.argv.includes('--write') && measured !== undefined && markedSection(document) !== undefined) {
   if (!verdict.ok) writeFileSync(FIGURES_DOCUMENT, withSection(document, measured.trim()));
-  process.stdout.write(`${FIGURES_DOCUMENT}: ${verdict.ok ? 'already' : 'now'} the figures the last full test run measured.\n`);
+  process.stdout.write(
+    `${FIGURES_DOCUMENT}: ${verdict.ok ? 'already' : 'now'} the figures the last full test run measured.\n`,
+  );
 } else {
   process.stdout.write(`${verdict.line}\n`);
   if (!verdict.ok) process.exitCode = 1;

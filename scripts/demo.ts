@@ -43,8 +43,17 @@ async function demo(certPath: string, keyPath: string): Promise<void> {
     const seeded = [
       { label: 'expires in 6 h', resource: mailbox(1), expiresAt: new Date(now + 6 * HOUR) },
       { label: 'expires in 30 h', resource: mailbox(2), expiresAt: new Date(now + 30 * HOUR) },
-      { label: 'expires in 3 days (70 h, near Outlook\'s maximum)', resource: mailbox(3), expiresAt: new Date(now + 70 * HOUR) },
-      { label: 'expired 2 h ago (Graph deleted it): to be recreated', resource: mailbox(4), expiresAt: new Date(now - 2 * HOUR), onGraph: false },
+      {
+        label: "expires in 3 days (70 h, near Outlook's maximum)",
+        resource: mailbox(3),
+        expiresAt: new Date(now + 70 * HOUR),
+      },
+      {
+        label: 'expired 2 h ago (Graph deleted it): to be recreated',
+        resource: mailbox(4),
+        expiresAt: new Date(now - 2 * HOUR),
+        onGraph: false,
+      },
     ];
     console.log('Stored subscriptions:');
     const ids: string[] = [];

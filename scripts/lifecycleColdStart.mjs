@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks';
 // A folder of its own, as deployed: the bundle alone, no node_modules to fall back on. dist/sdk.js
 // (the SDKs, loaded on first use) is there too, as deployed; the validation never loads it.
 const dir = mkdtempSync(join(tmpdir(), 'lifecycle-cold-'));
-for (const file of ['index.js', 'sdk.js']) if (existsSync(join('dist', file))) copyFileSync(join('dist', file), join(dir, file));
+for (const file of ['index.js', 'sdk.js'])
+  if (existsSync(join('dist', file))) copyFileSync(join('dist', file), join(dir, file));
 
 const answerValidation = `
 const { lifecycleNotifications } = require('./index.js');
@@ -37,7 +38,9 @@ try {
   const baseline = median(['-e', '0']);
   const validation = median(['-e', answerValidation]);
   console.log(`node -e 0:                                   ${baseline.toFixed(0)} ms`);
-  console.log(`load the bundle + answer a validation request: ${validation.toFixed(0)} ms (${(validation / baseline).toFixed(2)}x)`);
+  console.log(
+    `load the bundle + answer a validation request: ${validation.toFixed(0)} ms (${(validation / baseline).toFixed(2)}x)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -13,15 +13,15 @@
  *   npm run ops -- update <subscription-id> | --partition P  [--notification-url U] [--certificate C --certificate-id I]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config';
-import { OperationError } from './operations/operationError';
-import { listSubscriptionsPage, readListQuery } from './operations/listPage';
-import { adopt, register, remove, renewNow } from './operations/operations';
-import { update } from './operations/update';
-import { redact } from './lib/redact';
-import { updateReportBody } from './functions/httpStatus';
 import { operationsInputFor } from './compositionRoot';
+import { ConfigError, loadConfig } from './config';
+import { updateReportBody } from './functions/httpStatus';
+import { redact } from './lib/redact';
+import { listSubscriptionsPage, readListQuery } from './operations/listPage';
+import { OperationError } from './operations/operationError';
+import { adopt, register, remove, renewNow } from './operations/operations';
 import type { OperationsInput } from './operations/operationsInput';
+import { update } from './operations/update';
 
 const USAGE = `usage: npm run ops -- <command>
   list [--limit N] [--continuation T] [--partition P] [--state active|expired] [--expiring-within H] [--failing]
@@ -88,7 +88,9 @@ export async function main(argv: string[]): Promise<number> {
         result = await register(input, options);
         break;
       case 'adopt':
-        result = await adopt(input, typeof options.partitionKey === 'string' ? options.partitionKey : undefined, { reportMissing: options.missing === true });
+        result = await adopt(input, typeof options.partitionKey === 'string' ? options.partitionKey : undefined, {
+          reportMissing: options.missing === true,
+        });
         break;
       case 'remove':
         if (positional.length !== 1) return usage('remove takes one subscription id.');
@@ -116,7 +118,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     // Every kind of failure (OperationError's kind, a setting) exits 1 with its message; a usage mistake exits 2.
-    const message = error instanceof OperationError || error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
+    const message =
+      error instanceof OperationError || error instanceof ConfigError
+        ? error.message
+        : redact(error instanceof Error ? error.message : String(error));
     console.error(`error: ${redact(message)}`);
     return 1;
   }
@@ -127,7 +132,8 @@ export async function main(argv: string[]): Promise<number> {
  * memory stays flat at any size, and a slow reader (a pipe into jq) slows the reading, not the output.
  */
 async function listCommand(input: OperationsInput, options: Record<string, string | boolean>): Promise<void> {
-  const given = (name: string) => (typeof options[name] === 'string' ? [options[name] as string] : options[name] === true ? ['true'] : []);
+  const given = (name: string) =>
+    typeof options[name] === 'string' ? [options[name]] : options[name] === true ? ['true'] : [];
   const query = readListQuery(given, new Date());
   if (options.limit !== undefined || options.continuation !== undefined) {
     await write(`${JSON.stringify(await listSubscriptionsPage(input, query), null, 2)}\n`);
@@ -141,7 +147,9 @@ async function listCommand(input: OperationsInput, options: Record<string, strin
     const page = await listSubscriptionsPage(input, query);
     malformed.push(...page.malformed);
     if (page.subscriptions.length > 0) {
-      await write(`${first ? '' : ','}\n${page.subscriptions.map((view) => `    ${JSON.stringify(view)}`).join(',\n')}`);
+      await write(
+        `${first ? '' : ','}\n${page.subscriptions.map((view) => `    ${JSON.stringify(view)}`).join(',\n')}`,
+      );
       first = false;
     }
     query.continuation = page.continuation ?? undefined;
@@ -156,7 +164,8 @@ function write(text: string): Promise<void> {
 
 /** Waits until what was written to `stream` (console.log, console.error) has left the process. */
 async function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  for (let waited = 0; stream.writableLength > 0 && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let waited = 0; stream.writableLength > 0 && waited < 10_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 function usage(problem: string): number {

@@ -3,6 +3,14 @@
  * takes. Only the entry points (src/functions/*, src/cli.ts) import it, and the function files only
  * lazily: the SDKs behind it stay off the host's start-up path (scripts/bundle.mjs).
  */
+import {
+  censusInputOf,
+  queuedRenewalInputOf,
+  renewalContextFor,
+  runInputOf,
+  statusInputOf,
+} from './compositionRoot/renewalInputs';
+import { servicesFor } from './compositionRoot/services';
 import type { Config } from './config';
 import type { LifecycleInput } from './lifecycle/lifecycleInput';
 import type { OperationsInput } from './operations/operationsInput';
@@ -11,16 +19,18 @@ import type { Log } from './renewal/ports';
 import type { QueuedRenewalInput } from './renewal/run/renewFromQueue';
 import type { RenewalRunInput } from './renewal/run/run';
 import type { StatusInput } from './renewal/status/readStatus';
-import { runCensus, type CensusInput } from './renewal/status/runCensus';
-import { censusInputOf, queuedRenewalInputOf, renewalContextFor, runInputOf, statusInputOf } from './compositionRoot/renewalInputs';
-import { servicesFor } from './compositionRoot/services';
+import { type CensusInput, runCensus } from './renewal/status/runCensus';
 
-export { ABANDONED_RUN_HOURS } from './renewal/status/readStatus';
 export { renewalContextFor, schedulesFor } from './compositionRoot/renewalInputs';
-export { servicesFor, type Services } from './compositionRoot/services';
+export { type Services, servicesFor } from './compositionRoot/services';
+export { ABANDONED_RUN_HOURS } from './renewal/status/readStatus';
 
 /** What a timer's renewal run needs, its tables created when missing (the daily and the short-lived timer). */
-export async function timerRunInputFor(config: Config, log: Log, run: { isPastDue: boolean; scope: Exclude<RunScope, 'any'> }): Promise<RenewalRunInput> {
+export async function timerRunInputFor(
+  config: Config,
+  log: Log,
+  run: { isPastDue: boolean; scope: Exclude<RunScope, 'any'> },
+): Promise<RenewalRunInput> {
   const services = servicesFor(config);
   const runs = run.scope === 'short' ? services.shortRuns : services.runs;
   await Promise.all([services.subscriptions.ensureExists(), runs.ensureExists()]);
@@ -68,7 +78,8 @@ export function operationsInputFor(config: Config, log: Log): OperationsInput {
     lifetimeHours: config.renewal.lifetimeHours,
     renewalContext: () => renewalContextFor(services, log),
     ensureRunHistory: () => services.runs.ensureExists(),
-    runInput: ({ force, subscriptionId }) => runInputOf(services, log, { trigger: 'manual', isPastDue: false, force, subscriptionId, scope: 'any' }),
+    runInput: ({ force, subscriptionId }) =>
+      runInputOf(services, log, { trigger: 'manual', isPastDue: false, force, subscriptionId, scope: 'any' }),
     takeCensus: async () => runCensus(await censusInputOf(services, log)),
   };
 }

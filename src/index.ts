@@ -1,12 +1,15 @@
 // The deployable entry: one bundle (dist/index.js) that registers every function, so the host
 // loads a single file and the package needs no node_modules. The handlers are exported too, so a
 // test can run the very bundle that is deployed.
-export { renewSubscriptions } from './functions/renewSubscriptions';
-export { renewShortLivedSubscriptions } from './functions/renewShortLivedSubscriptions';
-export { schedulerStatus } from './functions/schedulerStatus';
-export { statusPage } from './functions/statusPage';
 export { health } from './functions/health';
 export { lifecycleNotifications } from './functions/lifecycleNotifications';
+export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';
+export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
+export { renewShortLivedSubscriptions } from './functions/renewShortLivedSubscriptions';
+export { renewSubscriptions } from './functions/renewSubscriptions';
+export { schedulerStatus } from './functions/schedulerStatus';
+export { statusPage } from './functions/statusPage';
+export { subscriptionCensus } from './functions/subscriptionCensus';
 export {
   adoptSubscriptions,
   listSubscriptions,
@@ -16,6 +19,3 @@ export {
   updateSubscription,
   updateSubscriptions,
 } from './functions/subscriptionOperations';
-export { renewQueuedSubscription } from './functions/renewQueuedSubscription';
-export { recordPoisonedRenewal } from './functions/recordPoisonedRenewal';
-export { subscriptionCensus } from './functions/subscriptionCensus';

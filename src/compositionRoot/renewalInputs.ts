@@ -1,17 +1,23 @@
 import type { Config } from '../config';
 import { MAX_RETRY_AFTER_MS } from '../graph/retry';
-import { SHORT_LIVED_LEASE_MS, SHORT_LIVED_RUN_BUDGET_MS, SHORT_LIVED_SCHEDULE, type RunScope, type Schedules } from '../renewal/policy/cadence';
-import type { Log } from '../renewal/ports';
 import { leaseMs } from '../renewal/lease';
-import type { QueuedRenewalInput } from '../renewal/run/renewFromQueue';
+import {
+  type RunScope,
+  type Schedules,
+  SHORT_LIVED_LEASE_MS,
+  SHORT_LIVED_RUN_BUDGET_MS,
+  SHORT_LIVED_SCHEDULE,
+} from '../renewal/policy/cadence';
+import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from '../renewal/policy/schedule';
+import type { Log } from '../renewal/ports';
 import type { RenewalContext } from '../renewal/run/renewalContext';
+import type { QueuedRenewalInput } from '../renewal/run/renewFromQueue';
 import type { RenewalRunInput } from '../renewal/run/run';
 import type { RunTrigger } from '../renewal/runRecord';
-import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from '../renewal/policy/schedule';
 import { ABANDONED_RUN_HOURS, type StatusInput } from '../renewal/status/readStatus';
-import { expiringBefore } from '../storage/subscriptionQueries';
-import { runCensus, type CensusInput } from '../renewal/status/runCensus';
+import { type CensusInput, runCensus } from '../renewal/status/runCensus';
 import type { CensusSummary } from '../renewal/status/summary';
+import { expiringBefore } from '../storage/subscriptionQueries';
 import { currentRules, type Services } from './services';
 
 // What the renewal runs, the queued renewals, the census and the status read, from the services.
@@ -46,7 +52,10 @@ export async function runInputOf(
     ...run,
     nextRunAt: short ? context.schedules.short.nextRunAt : context.schedules.daily.nextRunAt,
     // The short-lived run ends before the next one starts, ten minutes later.
-    deadline: new Date(now.getTime() + (short ? Math.min(config.renewal.runBudgetMs, SHORT_LIVED_RUN_BUDGET_MS) : config.renewal.runBudgetMs)),
+    deadline: new Date(
+      now.getTime() +
+        (short ? Math.min(config.renewal.runBudgetMs, SHORT_LIVED_RUN_BUDGET_MS) : config.renewal.runBudgetMs),
+    ),
   };
 }
 

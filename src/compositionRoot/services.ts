@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { ConfigError, tablesAllowInsecureConnection, type Config } from '../config';
+import { type Config, ConfigError, tablesAllowInsecureConnection } from '../config';
 import { createGraphClient } from '../graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from '../graph/credential';
 import { GraphSubscriptions } from '../graph/subscriptions';
@@ -43,7 +43,9 @@ let built: { key: string; services: Services } | undefined;
  */
 function tableClient(config: Config, table: string, credential: TokenCredential) {
   try {
-    return createTableClient(config.storage, table, credential, { allowInsecureConnection: tablesAllowInsecureConnection(config.storage) });
+    return createTableClient(config.storage, table, credential, {
+      allowInsecureConnection: tablesAllowInsecureConnection(config.storage),
+    });
   } catch {
     throw new ConfigError(
       'TABLES_CONNECTION_STRING',
@@ -73,7 +75,11 @@ export function servicesFor(config: Config): Services {
   const runsClient = tableClient(config, config.runsTable, credential);
   const runs = new RunTable(runsClient);
   const index = new SubscriptionIndex(tableClient(config, config.indexTable, credential));
-  const subscriptions = new SubscriptionTable(tableClient(config, config.subscriptionsTable, credential), undefined, index);
+  const subscriptions = new SubscriptionTable(
+    tableClient(config, config.subscriptionsTable, credential),
+    undefined,
+    index,
+  );
   const services: Services = {
     config,
     subscriptions,
@@ -91,8 +97,14 @@ export function servicesFor(config: Config): Services {
         maxAttempts: config.graph.maxAttempts,
         baseDelayMs: config.graph.retryBaseMs,
         // One per process: the timer runs and the queue messages this instance handles share Graph's ceiling.
-        writeRate: new WriteRateLimiter({ writesPerWindow: config.graph.writesPerWindow, windowMs: config.graph.writeWindowMs }),
-        listRate: new WriteRateLimiter({ writesPerWindow: config.graph.listsPerWindow, windowMs: config.graph.writeWindowMs }),
+        writeRate: new WriteRateLimiter({
+          writesPerWindow: config.graph.writesPerWindow,
+          windowMs: config.graph.writeWindowMs,
+        }),
+        listRate: new WriteRateLimiter({
+          writesPerWindow: config.graph.listsPerWindow,
+          windowMs: config.graph.writeWindowMs,
+        }),
       },
     ),
     renewalQueue: config.queue ? createRenewalQueue(config.queue, credential) : undefined,
@@ -116,7 +128,10 @@ export async function currentRules(services: Services, log: Log, fresh = false):
   if (fresh || learntReadAt?.services !== services || now - learntReadAt.at > LEARNT_TTL_MS) {
     const reading = services.learntMaxima.load().then(
       (learnt) => services.rules.useLearnt(learnt),
-      (error: unknown) => log.warn(`Could not read the maxima Graph stated earlier; asking within the rules: ${redact((error as Error).message)}`),
+      (error: unknown) =>
+        log.warn(
+          `Could not read the maxima Graph stated earlier; asking within the rules: ${redact((error as Error).message)}`,
+        ),
     );
     learntReadAt = { services, at: now, reading };
   }

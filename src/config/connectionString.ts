@@ -1,6 +1,6 @@
 import { isLoopback } from '../lib/loopback';
 import { ConfigError } from './configError';
-import { present, type Env } from './env';
+import { type Env, present } from './env';
 import { parseUrl } from './url';
 
 /** Which storage service a connection string is for: it names that service's endpoint key. */
@@ -17,7 +17,10 @@ export function readConnectionString(env: Env, setting: string, service: Storage
   const value = env[setting];
   if (!present(value)) return undefined;
   const trimmed = value.trim();
-  if (trimmed !== 'UseDevelopmentStorage=true' && !new RegExp(`(^|;)\\s*(AccountName|${service}Endpoint)\\s*=`, 'i').test(trimmed)) {
+  if (
+    trimmed !== 'UseDevelopmentStorage=true' &&
+    !new RegExp(`(^|;)\\s*(AccountName|${service}Endpoint)\\s*=`, 'i').test(trimmed)
+  ) {
     throw new ConfigError(
       setting,
       `is not a storage connection string (expected "UseDevelopmentStorage=true" or one with AccountName/${service}Endpoint).`,

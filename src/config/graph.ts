@@ -1,6 +1,6 @@
-import { OVERRIDE_EXAMPLE, parseLifetimeOverrides, type LifetimeOverride } from '../renewal/policy/lifetimeOverrides';
+import { type LifetimeOverride, OVERRIDE_EXAMPLE, parseLifetimeOverrides } from '../renewal/policy/lifetimeOverrides';
 import { ConfigError } from './configError';
-import { GUID, present, readNumber, type Env } from './env';
+import { type Env, GUID, present, readNumber } from './env';
 import { readUrl } from './url';
 
 /** How this app talks to Graph: where, how patiently, and within which of Graph's ceilings. */
@@ -53,7 +53,8 @@ export function readIdentity(env: Env): IdentityConfig {
 /** GRAPH_BASE_URL: the host only, https. */
 export function readGraphBaseUrl(env: Env): string {
   const url = readUrl(env, 'GRAPH_BASE_URL', {
-    notAUrl: (value) => `"${value}" is not a URL; use https://graph.microsoft.com, or your national cloud's Graph endpoint.`,
+    notAUrl: (value) =>
+      `"${value}" is not a URL; use https://graph.microsoft.com, or your national cloud's Graph endpoint.`,
     // The Graph client only attaches the bearer token to https hosts.
     notHttps: { loopback: false, message: (protocol) => `must be an https URL (got "${protocol}").` },
   });
@@ -73,7 +74,10 @@ function readLifetimeOverrides(env: Env): LifetimeOverride[] {
   try {
     return parseLifetimeOverrides(value);
   } catch (error) {
-    throw new ConfigError('GRAPH_MAX_LIFETIMES', `${(error as Error).message} Use kind=minutes or path/pattern=minutes, separated by ";", e.g. ${OVERRIDE_EXAMPLE}`);
+    throw new ConfigError(
+      'GRAPH_MAX_LIFETIMES',
+      `${(error as Error).message} Use kind=minutes or path/pattern=minutes, separated by ";", e.g. ${OVERRIDE_EXAMPLE}`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Env } from './env';
-import { readGraph, readGraphBaseUrl, readIdentity, type GraphConfig, type IdentityConfig } from './graph';
-import { readQueue, type QueueConfig } from './queue';
+import { type GraphConfig, type IdentityConfig, readGraph, readGraphBaseUrl, readIdentity } from './graph';
+import { type QueueConfig, readQueue } from './queue';
 import { readRenewal, type RenewalConfig } from './renewal';
 import { readSchedule, readStatusConfig, readTimeZone, type ScheduleConfig, type StatusConfig } from './schedule';
 import { readTables, type TablesConfig } from './storage';
@@ -13,7 +13,7 @@ export type { QueueConfig } from './queue';
 export type { RenewalConfig } from './renewal';
 export type { ScheduleConfig, StatusConfig } from './schedule';
 export { SETTINGS } from './settings';
-export { tablesAllowInsecureConnection, type StorageConfig, type TablesConfig } from './storage';
+export { type StorageConfig, tablesAllowInsecureConnection, type TablesConfig } from './storage';
 export type { WebhookConfig, WebhookSettings } from './webhook';
 
 /** Every setting, validated, by area. */

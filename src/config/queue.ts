@@ -1,6 +1,6 @@
 import { ConfigError } from './configError';
 import { readConnectionString } from './connectionString';
-import { present, type Env } from './env';
+import { type Env, present } from './env';
 import { endpointText, readServiceEndpoint } from './url';
 
 /** The host's storage (AzureWebJobsStorage), where the queue-triggered function reads the hand-off queue. */

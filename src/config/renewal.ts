@@ -1,5 +1,5 @@
 import { RENEWAL_SCHEDULE, runIntervalMs } from '../renewal/policy/schedule';
-import { readNumber, type Env } from './env';
+import { type Env, readNumber } from './env';
 
 /** The renewal policy's knobs and the run's limits. */
 export interface RenewalConfig {

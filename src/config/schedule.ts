@@ -2,7 +2,7 @@ import { findIana } from 'windows-iana';
 import { SHORT_LIVED_FUNCTION_NAME } from '../renewal/policy/cadence';
 import { CENSUS_FUNCTION_NAME, RENEWAL_FUNCTION_NAME, RENEWAL_SCHEDULE } from '../renewal/policy/schedule';
 import { ConfigError } from './configError';
-import { present, readNumber, type Env } from './env';
+import { type Env, present, readNumber } from './env';
 
 /** When the timers run, and which of them the portal has disabled. */
 export interface ScheduleConfig {
@@ -66,7 +66,11 @@ function isIanaZone(name: string): boolean {
  * dots, so the same flag may arrive with underscores.
  */
 function readTimerDisabled(env: Env, functionName: string): boolean {
-  const names = [`AzureWebJobs.${functionName}.Disabled`, `AzureWebJobs_${functionName}_Disabled`, `AzureWebJobs__${functionName}__Disabled`];
+  const names = [
+    `AzureWebJobs.${functionName}.Disabled`,
+    `AzureWebJobs_${functionName}_Disabled`,
+    `AzureWebJobs__${functionName}__Disabled`,
+  ];
   for (const name of names) {
     const value = env[name];
     if (!present(value)) continue;

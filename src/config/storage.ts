@@ -1,10 +1,11 @@
 import { ConfigError } from './configError';
 import { readConnectionString, usesLoopbackHttp } from './connectionString';
-import { present, type Env } from './env';
+import { type Env, present } from './env';
 import { endpointText, parseUrl, readServiceEndpoint } from './url';
 
 /** Where the subscription and run tables live: a connection string (Azurite, keys) or an endpoint reached with the managed identity. */
-export type StorageConfig = { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
+export type StorageConfig =
+  { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
 
 /** The table names and where they live. */
 export interface TablesConfig {
@@ -37,7 +38,10 @@ function readStorage(env: Env): StorageConfig {
   if (url) {
     if (url.search !== '' || url.username !== '' || url.password !== '') {
       // A SAS token there would be a secret in a plain setting: the identity needs none.
-      throw new ConfigError('TABLES_ENDPOINT', 'must be the endpoint alone, without a query string or credentials; access uses the managed identity.');
+      throw new ConfigError(
+        'TABLES_ENDPOINT',
+        'must be the endpoint alone, without a query string or credentials; access uses the managed identity.',
+      );
     }
     return { kind: 'endpoint', endpoint: endpointText(url) };
   }

@@ -1,6 +1,6 @@
 import { isLoopback } from '../lib/loopback';
 import { ConfigError } from './configError';
-import { present, type Env } from './env';
+import { type Env, present } from './env';
 
 /** `text` as a URL, or undefined when it is not one. */
 export function parseUrl(text: string): URL | undefined {
@@ -38,7 +38,8 @@ export function readUrl(env: Env, setting: string, rule: UrlRule): URL | undefin
 /** A storage service endpoint (tables, queues): https, or http for a loopback emulator; no trailing slash. */
 export function readServiceEndpoint(env: Env, setting: string, service: 'table' | 'queue'): URL | undefined {
   return readUrl(env, setting, {
-    notAUrl: () => `is not a URL; put the ${service} service endpoint there, e.g. https://<account>.${service}.core.windows.net`,
+    notAUrl: () =>
+      `is not a URL; put the ${service} service endpoint there, e.g. https://<account>.${service}.core.windows.net`,
     notHttps: { loopback: true, message: 'must use https (http is only accepted for a loopback emulator).' },
   });
 }

@@ -1,7 +1,7 @@
 import { isLoopback } from '../lib/loopback';
 import { readChannel } from '../renewal/policy/deliveryChannel';
 import { ConfigError } from './configError';
-import { GUID, present, type Env } from './env';
+import { type Env, GUID, present } from './env';
 import { parseUrl } from './url';
 
 /** What creating subscriptions and checking lifecycle notifications take. */
@@ -25,7 +25,12 @@ export interface WebhookSettings {
   webhookProblem: string | undefined;
 }
 
-const NO_WEBHOOK: WebhookConfig = { clientState: undefined, notificationUrl: undefined, lifecycleUrl: undefined, userId: undefined };
+const NO_WEBHOOK: WebhookConfig = {
+  clientState: undefined,
+  notificationUrl: undefined,
+  lifecycleUrl: undefined,
+  userId: undefined,
+};
 
 /** The webhook settings, or none and what is wrong with them. */
 export function readWebhookOrProblem(env: Env): WebhookSettings {
@@ -60,7 +65,10 @@ function lifecycleUrlOfThisApp(env: Env): string | undefined {
   if (!present(host)) return undefined;
   const url = parseUrl(`https://${host}/api/webhooks/lifecycle`);
   if (url?.host !== host.toLowerCase()) {
-    throw new ConfigError('WEBSITE_HOSTNAME', `"${host.slice(0, 100)}" is not a host name. App Service sets it; remove it from the app settings, or set WEBHOOK_LIFECYCLE_URL.`);
+    throw new ConfigError(
+      'WEBSITE_HOSTNAME',
+      `"${host.slice(0, 100)}" is not a host name. App Service sets it; remove it from the app settings, or set WEBHOOK_LIFECYCLE_URL.`,
+    );
   }
   return isLoopback(url.hostname) ? undefined : url.toString();
 }
@@ -85,13 +93,22 @@ function readClientState(env: Env): string | undefined {
   }
   if (value.length < MIN_CLIENT_STATE) {
     // It is what tells Graph's notifications from forged ones: a short one can be guessed.
-    throw new ConfigError('WEBHOOK_CLIENT_STATE', `is ${value.length} characters long; use a random value of ${MIN_CLIENT_STATE} to ${MAX_CLIENT_STATE} characters, e.g. from "openssl rand -hex 32".`);
+    throw new ConfigError(
+      'WEBHOOK_CLIENT_STATE',
+      `is ${value.length} characters long; use a random value of ${MIN_CLIENT_STATE} to ${MAX_CLIENT_STATE} characters, e.g. from "openssl rand -hex 32".`,
+    );
   }
   if (value.length > MAX_CLIENT_STATE) {
-    throw new ConfigError('WEBHOOK_CLIENT_STATE', `is ${value.length} characters long; Graph accepts at most ${MAX_CLIENT_STATE}. Use a random value of 32 to 128 characters.`);
+    throw new ConfigError(
+      'WEBHOOK_CLIENT_STATE',
+      `is ${value.length} characters long; Graph accepts at most ${MAX_CLIENT_STATE}. Use a random value of 32 to 128 characters.`,
+    );
   }
   if (value !== value.trim()) {
-    throw new ConfigError('WEBHOOK_CLIENT_STATE', 'starts or ends with white space, which is easy to lose when copying it: remove it.');
+    throw new ConfigError(
+      'WEBHOOK_CLIENT_STATE',
+      'starts or ends with white space, which is easy to lose when copying it: remove it.',
+    );
   }
   return value;
 }
@@ -113,7 +130,10 @@ function readUserId(env: Env): string | undefined {
   // Graph names a user by object id or user principal name (GET /users/{id | userPrincipalName},
   // https://learn.microsoft.com/graph/api/user-get).
   if (!GUID.test(id) && !/^[^@\s/]+@[^@\s/]+\.[^@\s/]+$/.test(id)) {
-    throw new ConfigError('GRAPH_USER_ID', `"${id.slice(0, 100)}" is not a user: use the mailbox owner's object id (a GUID), or their user principal name.`);
+    throw new ConfigError(
+      'GRAPH_USER_ID',
+      `"${id.slice(0, 100)}" is not a user: use the mailbox owner's object id (a GUID), or their user principal name.`,
+    );
   }
   return id;
 }

@@ -40,6 +40,8 @@ export function failuresWithStatus(failed: UpdateFailure[]): { id: string; error
 }
 
 /** An update's report as the answer (and the CLI) shows it. */
-export function updateReportBody(report: UpdateReport): Omit<UpdateReport, 'failed'> & { failed: { id: string; error: string; status: number }[] } {
+export function updateReportBody(
+  report: UpdateReport,
+): Omit<UpdateReport, 'failed'> & { failed: { id: string; error: string; status: number }[] } {
   return { ...report, failed: failuresWithStatus(report.failed) };
 }

@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
 import type { LifecycleOutcome } from '../lifecycle/lifecycleInput';
-import { httpStatus, type FailureKind } from './httpStatus';
+import { type FailureKind, httpStatus } from './httpStatus';
 
 /** Far above any batch Graph sends; a body past it is refused before it is parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -14,15 +14,23 @@ const MAX_TOKEN_CHARS = 4096;
  * the check. The validation handshake is answered here, before anything heavy is loaded, well within
  * Graph's 10 s even on a cold start; notifications load the rest on first use.
  */
-export async function lifecycleNotifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function lifecycleNotifications(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const token = request.query.get('validationToken');
   if (token !== null) {
-    if (token.length > MAX_TOKEN_CHARS) return refuse('invalidInput', `validationToken is longer than ${MAX_TOKEN_CHARS} characters.`);
+    if (token.length > MAX_TOKEN_CHARS)
+      return refuse('invalidInput', `validationToken is longer than ${MAX_TOKEN_CHARS} characters.`);
     // Echo the decoded token as plain text, never as HTML: it is opaque and may hold anything.
     return {
       status: 200,
       body: token,
-      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' },
+      headers: {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'no-store',
+      },
     };
   }
 
@@ -39,7 +47,10 @@ export async function lifecycleNotifications(request: HttpRequest, context: Invo
     return refuse('invalidInput', 'the body is not valid JSON.');
   }
   // Loaded here, not at the top: the SDKs behind it are what a cold start would otherwise wait for.
-  const [{ handleLifecycle }, root] = await Promise.all([import('../lifecycle/handleLifecycle.js'), import('../compositionRoot.js')]);
+  const [{ handleLifecycle }, root] = await Promise.all([
+    import('../lifecycle/handleLifecycle.js'),
+    import('../compositionRoot.js'),
+  ]);
   return answer(await handleLifecycle(body, context, () => root.lifecycleInputFor(loadConfig(), context)));
 }
 
@@ -51,7 +62,10 @@ function answer(outcome: LifecycleOutcome): HttpResponseInit {
     case 'invalidInput':
       return { status: httpStatus(outcome.kind), jsonBody: { success: false, error: outcome.error } };
     case 'notConfigured':
-      return { status: httpStatus(outcome.kind), jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' } };
+      return {
+        status: httpStatus(outcome.kind),
+        jsonBody: { success: false, error: 'The app is misconfigured; see its logs.' },
+      };
     case 'notRecorded':
       return {
         status: httpStatus(outcome.kind),

@@ -10,7 +10,7 @@ import { recordPoisoned } from '../renewal/run/renewFromQueue';
 export async function recordPoisonedRenewal(message: unknown, context: InvocationContext): Promise<void> {
   const queued = parseQueuedRenewal(message);
   if (!queued) {
-    context.error('Renewal poison queue message ignored: it does not hold a subscription row\'s keys.');
+    context.error("Renewal poison queue message ignored: it does not hold a subscription row's keys.");
     return;
   }
   const { queuedRenewalInputFor } = await import('../compositionRoot.js');

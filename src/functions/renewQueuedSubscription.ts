@@ -13,7 +13,7 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
   const queued = parseQueuedRenewal(message);
   if (!queued) {
     // Retrying cannot make it readable; the content is not echoed (it is not ours to trust).
-    context.error('Renewal queue message ignored: it does not hold a subscription row\'s keys.');
+    context.error("Renewal queue message ignored: it does not hold a subscription row's keys.");
     return;
   }
   const outcome = await (async () => {
@@ -24,9 +24,11 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
     throw new Error(redact(error instanceof Error ? error.message : String(error)));
   });
   // Recorded on the row already; failing the invocation lets the queue try again, then the poison queue.
-  if (outcome === 'failed') throw new Error(`Renewal of subscription ${queued.rowKey} failed; the queue will try again.`);
+  if (outcome === 'failed')
+    throw new Error(`Renewal of subscription ${queued.rowKey} failed; the queue will try again.`);
   // Another worker holds the row: the message comes back later, and finds it renewed or free.
-  if (outcome === 'skipped') throw new Error(`Subscription ${queued.rowKey} is being renewed by another worker; the queue will look again.`);
+  if (outcome === 'skipped')
+    throw new Error(`Subscription ${queued.rowKey} is being renewed by another worker; the queue will look again.`);
 }
 
 app.storageQueue('renewQueuedSubscription', {

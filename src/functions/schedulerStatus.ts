@@ -18,7 +18,8 @@ export async function schedulerStatus(request: HttpRequest, context: InvocationC
     const { statusSourceFor } = await import('../compositionRoot.js');
     source = statusSourceFor(loadConfig());
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
+    const message =
+      error instanceof ConfigError ? error.message : redact(error instanceof Error ? error.message : String(error));
     context.error(`Configuration error: ${message}`);
     return answer(503, { success: false, problems: [`Configuration error: ${message}`] });
   }

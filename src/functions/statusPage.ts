@@ -10,7 +10,10 @@ import type { PageData } from '../statusPage/page';
  */
 export async function statusPage(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   // Loaded on first use, not at start-up (docs/performance.md, cold start).
-  const [{ renderStatusPage }, { PAGE_SECURITY_POLICY }] = await Promise.all([import('../statusPage/page.js'), import('../statusPage/pageStyle.js')]);
+  const [{ renderStatusPage }, { PAGE_SECURITY_POLICY }] = await Promise.all([
+    import('../statusPage/page.js'),
+    import('../statusPage/pageStyle.js'),
+  ]);
   const page = (status: number, html: string): HttpResponseInit => ({
     status,
     body: html,
@@ -24,15 +27,30 @@ export async function statusPage(_request: HttpRequest, context: InvocationConte
   });
   const now = new Date();
   try {
-    const [{ statusSourceFor }, { readStatus }] = await Promise.all([import('../compositionRoot.js'), import('../renewal/status/readStatus.js')]);
+    const [{ statusSourceFor }, { readStatus }] = await Promise.all([
+      import('../compositionRoot.js'),
+      import('../renewal/status/readStatus.js'),
+    ]);
     const source = statusSourceFor(loadConfig());
     const report = await readStatus(await source(context, undefined, now));
     // A person reads it whatever it says: 200, the verdict is on the page (monitors use /health).
     return page(200, renderStatusPage(report.body as unknown as PageData));
   } catch (error) {
-    const message = error instanceof ConfigError ? `Configuration error: ${error.message}` : `Could not read the subscription tables: ${redact(error instanceof Error ? error.message : String(error))}`;
+    const message =
+      error instanceof ConfigError
+        ? `Configuration error: ${error.message}`
+        : `Could not read the subscription tables: ${redact(error instanceof Error ? error.message : String(error))}`;
     context.error(`Status page: ${message}`);
-    return page(503, renderStatusPage({ success: false, checked_at: now.toISOString(), problem_details: [{ kind: 'tables', text: message, what_to_do: 'Fix what the message names (README, "Configuration").' }] }));
+    return page(
+      503,
+      renderStatusPage({
+        success: false,
+        checked_at: now.toISOString(),
+        problem_details: [
+          { kind: 'tables', text: message, what_to_do: 'Fix what the message names (README, "Configuration").' },
+        ],
+      }),
+    );
   }
 }
 

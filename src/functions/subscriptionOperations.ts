@@ -1,12 +1,14 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../config';
-import { OperationError } from '../operations/operationError';
-import { httpStatus, updateReportBody, type FailureKind } from './httpStatus';
 import { redact } from '../lib/redact';
-import { TableStorageError } from '../storage/tableStorageError';
+import { OperationError } from '../operations/operationError';
 import type { OperationsInput } from '../operations/operationsInput';
+import { TableStorageError } from '../storage/tableStorageError';
+import { type FailureKind, httpStatus, updateReportBody } from './httpStatus';
 
-type Operations = typeof import('../operations/operations.js') & typeof import('../operations/listPage.js') & typeof import('../operations/update.js');
+type Operations = typeof import('../operations/operations.js') &
+  typeof import('../operations/listPage.js') &
+  typeof import('../operations/update.js');
 
 // The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
 const load = async () => {
@@ -40,8 +42,15 @@ export const listSubscriptions = operation(async (input, { listSubscriptionsPage
 export const adoptSubscriptions = operation(async (input, { adopt }, request) => {
   const partitionKey = request.query.get('partitionKey') ?? undefined;
   const missing = request.query.get('missing');
-  if (missing !== null && missing !== 'true' && missing !== 'false') throw new OperationError('invalidInput', `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`);
-  return { status: 200, jsonBody: { success: true, ...(await adopt(input, partitionKey, { reportMissing: missing === 'true' })) } };
+  if (missing !== null && missing !== 'true' && missing !== 'false')
+    throw new OperationError(
+      'invalidInput',
+      `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`,
+    );
+  return {
+    status: 200,
+    jsonBody: { success: true, ...(await adopt(input, partitionKey, { reportMissing: missing === 'true' })) },
+  };
 });
 
 export const removeSubscription = operation(async (input, { remove }, request) => {
@@ -51,14 +60,27 @@ export const removeSubscription = operation(async (input, { remove }, request) =
 
 export const renewSubscriptionsNow = operation(async (input, { renewNow }, request) => {
   const body = (await readJson(request)) ?? {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new OperationError('invalidInput', 'The request body must be a JSON object, e.g. {"id": "...", "force": true}.');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new OperationError(
+      'invalidInput',
+      'The request body must be a JSON object, e.g. {"id": "...", "force": true}.',
+    );
   const { id, force, ...rest } = body as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new OperationError('invalidInput', `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`);
-  if (id !== undefined && (typeof id !== 'string' || id.trim() === '')) throw new OperationError('invalidInput', 'id must be a subscription id (a string).');
-  if (force !== undefined && typeof force !== 'boolean') throw new OperationError('invalidInput', 'force must be true or false.');
+  if (Object.keys(rest).length > 0)
+    throw new OperationError(
+      'invalidInput',
+      `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`,
+    );
+  if (id !== undefined && (typeof id !== 'string' || id.trim() === ''))
+    throw new OperationError('invalidInput', 'id must be a subscription id (a string).');
+  if (force !== undefined && typeof force !== 'boolean')
+    throw new OperationError('invalidInput', 'force must be true or false.');
   const result = await renewNow(input, { id: id?.trim(), force });
   // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
-  return { status: result.outcome === 'failed' ? httpStatus('upstreamFailed') : 200, jsonBody: { success: result.outcome !== 'failed', run: result } };
+  return {
+    status: result.outcome === 'failed' ? httpStatus('upstreamFailed') : 200,
+    jsonBody: { success: result.outcome !== 'failed', run: result },
+  };
 });
 
 export const updateSubscription = operation(async (input, { update }, request) => {
@@ -72,15 +94,25 @@ export const updateSubscription = operation(async (input, { update }, request) =
 export const updateSubscriptions = operation(async (input, { update }, request) => {
   const partitionKey = request.query.get('partitionKey');
   if (partitionKey === null) {
-    throw new OperationError('invalidInput', 'partitionKey is missing: PATCH /api/webhooks/subscriptions?partitionKey=P updates every subscription of partition P; PATCH /api/webhooks/subscriptions/{id} updates one.');
+    throw new OperationError(
+      'invalidInput',
+      'partitionKey is missing: PATCH /api/webhooks/subscriptions?partitionKey=P updates every subscription of partition P; PATCH /api/webhooks/subscriptions/{id} updates one.',
+    );
   }
   const report = await update(input, { partitionKey }, (await readJson(request)) ?? {});
   // Each subscription's outcome is in the report; the answer is 502 only when none could be updated.
-  const none = report.failed.length > 0 && report.updated.length + report.recreated.length + report.storedForRecreation.length + report.unchanged.length === 0;
-  return { status: none ? httpStatus('upstreamFailed') : 200, jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) } };
+  const none =
+    report.failed.length > 0 &&
+    report.updated.length + report.recreated.length + report.storedForRecreation.length + report.unchanged.length === 0;
+  return {
+    status: none ? httpStatus('upstreamFailed') : 200,
+    jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) },
+  };
 });
 
-function operation(handler: Operation): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+function operation(
+  handler: Operation,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     try {
       const [{ operationsInputFor }, operations] = await load();
@@ -90,7 +122,10 @@ function operation(handler: Operation): (request: HttpRequest, context: Invocati
       if (error instanceof ConfigError) return failure('notConfigured', `Configuration error: ${error.message}`);
       // The table service down, a table missing or access refused: unavailable, not broken (503, as the
       // status endpoint says). Any other table error (a conflict, a bad request) is a failure like the rest.
-      if (error instanceof TableStorageError && (error.tableMissing || error.statusCode === undefined || error.statusCode === 403)) {
+      if (
+        error instanceof TableStorageError &&
+        (error.tableMissing || error.statusCode === undefined || error.statusCode === 403)
+      ) {
         const message = redact(error.message);
         context.error(`Operation ${context.functionName} failed: ${message}`);
         return failure('unavailable', `The operation failed: ${message}`);
@@ -120,10 +155,45 @@ function withNoStore(response: HttpResponseInit): HttpResponseInit {
   return { ...response, headers: { 'Cache-Control': 'no-store', ...response.headers } };
 }
 
-app.http('registerSubscription', { route: 'webhooks/subscriptions', methods: ['POST'], authLevel: 'function', handler: registerSubscription });
-app.http('listSubscriptions', { route: 'webhooks/subscriptions', methods: ['GET'], authLevel: 'function', handler: listSubscriptions });
-app.http('adoptSubscriptions', { route: 'webhooks/subscriptions/adopt', methods: ['POST'], authLevel: 'function', handler: adoptSubscriptions });
-app.http('renewSubscriptionsNow', { route: 'webhooks/subscriptions/renew', methods: ['POST'], authLevel: 'function', handler: renewSubscriptionsNow });
-app.http('updateSubscription', { route: 'webhooks/subscriptions/{id}', methods: ['PATCH'], authLevel: 'function', handler: updateSubscription });
-app.http('updateSubscriptions', { route: 'webhooks/subscriptions', methods: ['PATCH'], authLevel: 'function', handler: updateSubscriptions });
-app.http('removeSubscription', { route: 'webhooks/subscriptions/{id}', methods: ['DELETE'], authLevel: 'function', handler: removeSubscription });
+app.http('registerSubscription', {
+  route: 'webhooks/subscriptions',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: registerSubscription,
+});
+app.http('listSubscriptions', {
+  route: 'webhooks/subscriptions',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: listSubscriptions,
+});
+app.http('adoptSubscriptions', {
+  route: 'webhooks/subscriptions/adopt',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: adoptSubscriptions,
+});
+app.http('renewSubscriptionsNow', {
+  route: 'webhooks/subscriptions/renew',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: renewSubscriptionsNow,
+});
+app.http('updateSubscription', {
+  route: 'webhooks/subscriptions/{id}',
+  methods: ['PATCH'],
+  authLevel: 'function',
+  handler: updateSubscription,
+});
+app.http('updateSubscriptions', {
+  route: 'webhooks/subscriptions',
+  methods: ['PATCH'],
+  authLevel: 'function',
+  handler: updateSubscriptions,
+});
+app.http('removeSubscription', {
+  route: 'webhooks/subscriptions/{id}',
+  methods: ['DELETE'],
+  authLevel: 'function',
+  handler: removeSubscription,
+});

@@ -1,16 +1,20 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import type { RunScope } from '../renewal/policy/cadence';
 import { eventLine } from '../renewal/events';
-import { runRenewal, type RenewalRunInput } from '../renewal/run/run';
+import type { RunScope } from '../renewal/policy/cadence';
+import { type RenewalRunInput, runRenewal } from '../renewal/run/run';
 
 /**
  * What both renewal timers do when they fire: read the settings, make sure the tables exist, run the
  * renewal for their own subscriptions (`scope`), and fail the invocation when the run failed, so
  * Application Insights counts it. Shared by renewSubscriptions (daily) and renewShortLivedSubscriptions.
  */
-export async function renewOnTimer(timer: Timer, context: InvocationContext, scope: Exclude<RunScope, 'any'>): Promise<void> {
+export async function renewOnTimer(
+  timer: Timer,
+  context: InvocationContext,
+  scope: Exclude<RunScope, 'any'>,
+): Promise<void> {
   if (timer.isPastDue) {
     context.warn('Timer is past due: a scheduled check was missed (app stopped or restarting); checking now.');
   }
@@ -28,11 +32,16 @@ export async function renewOnTimer(timer: Timer, context: InvocationContext, sco
     throw new Error(redact(error instanceof Error ? error.message : String(error)));
   });
   // A failed run marks the invocation failed too, so Application Insights counts it as a failure.
-  if (result.outcome === 'failed') throw new Error(`Renewal run failed: ${result.error ?? 'no subscription could be renewed'}`);
+  if (result.outcome === 'failed')
+    throw new Error(`Renewal run failed: ${result.error ?? 'no subscription could be renewed'}`);
 }
 
 /** Reads the settings, makes sure the tables exist and works out the schedule: what a run needs. */
-async function prepareRun(timer: Timer, context: InvocationContext, scope: Exclude<RunScope, 'any'>): Promise<RenewalRunInput> {
+async function prepareRun(
+  timer: Timer,
+  context: InvocationContext,
+  scope: Exclude<RunScope, 'any'>,
+): Promise<RenewalRunInput> {
   // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path (docs/performance.md, cold start).
   const { timerRunInputFor } = await import('../compositionRoot.js');
   const config = loadConfig();

@@ -89,7 +89,12 @@ export class GraphTokens {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new CredentialError(`No Microsoft Graph token within ${this.timeoutMs / 1000} s from ${this.identity}. ${this.advice}`)),
+        () =>
+          reject(
+            new CredentialError(
+              `No Microsoft Graph token within ${this.timeoutMs / 1000} s from ${this.identity}. ${this.advice}`,
+            ),
+          ),
         this.timeoutMs,
       );
     });
@@ -101,7 +106,9 @@ export class GraphTokens {
     } catch (error) {
       if (error instanceof CredentialError) throw error;
       const reason = error instanceof Error ? firstLine(error.message) : String(error);
-      throw new CredentialError(`Could not get a Microsoft Graph token from ${this.identity}: ${reason} ${this.advice}`);
+      throw new CredentialError(
+        `Could not get a Microsoft Graph token from ${this.identity}: ${reason} ${this.advice}`,
+      );
     } finally {
       clearTimeout(timer);
     }

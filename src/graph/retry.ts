@@ -46,7 +46,11 @@ export function isRetryable(error: GraphRequestError): boolean {
 }
 
 function outOfTime(): GraphRequestError {
-  return new GraphRequestError(0, 'Timeout', 'No time was left to call Graph before the row\'s lease ends; the next run tries again.');
+  return new GraphRequestError(
+    0,
+    'Timeout',
+    "No time was left to call Graph before the row's lease ends; the next run tries again.",
+  );
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -70,7 +74,7 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
   let throttledMs = 0;
   let last: GraphRequestError | undefined;
   const pastDeadline = (waitMs = 0) => options.deadline !== undefined && now().getTime() + waitMs >= options.deadline;
-  for (let attempt = 1; ; ) {
+  for (let attempt = 1; ;) {
     await options.gate?.pass();
     await options.writeRate?.acquire();
     // The gate and the write rate may have held this request past the deadline.
@@ -86,7 +90,10 @@ export async function withRetry<T>(request: () => Promise<T>, options: RetryOpti
       if (!(options.retryable ?? isRetryable)(error)) throw error;
       if (throttled) {
         // Retry-After: 0 (or a date already past) still waits the base delay: no burst of requests.
-        const delay = Math.max(retryDelayMs(throttles + 1, error.retryAfter, options.baseDelayMs, now()), options.baseDelayMs);
+        const delay = Math.max(
+          retryDelayMs(throttles + 1, error.retryAfter, options.baseDelayMs, now()),
+          options.baseDelayMs,
+        );
         throttles++;
         throttledMs += delay;
         if (

@@ -39,7 +39,11 @@ export function toGraphSubscription(item: SubscriptionResource | undefined): Gra
     notificationUrl: item.notificationUrl ?? '',
     ...(typeof item.includeResourceData === 'boolean' ? { includeResourceData: item.includeResourceData } : {}),
     // Adopt keeps whatever of the definition Graph returns, so a recreation sends it all again.
-    ...Object.fromEntries(OPTIONAL_DEFINITION_FIELDS.filter((field) => typeof item[field] === 'string' && item[field] !== '').map((field) => [field, item[field]])),
+    ...Object.fromEntries(
+      OPTIONAL_DEFINITION_FIELDS.filter((field) => typeof item[field] === 'string' && item[field] !== '').map(
+        (field) => [field, item[field]],
+      ),
+    ),
   };
 }
 

@@ -1,11 +1,11 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { DefinitionChanges, GraphSubscription, NewSubscription, SubscriptionGraph } from '../renewal/ports';
-import type { WriteRateLimiter } from './writeRate';
-import type { GraphTokens } from './credential';
 import { CredentialError, GraphRequestError } from '../renewal/errors';
-import { withRetry, type RetryOptions } from './retry';
-import { creationBody, readExpiration, toGraphSubscription, type SubscriptionResource } from './subscriptionResource';
+import type { DefinitionChanges, GraphSubscription, NewSubscription, SubscriptionGraph } from '../renewal/ports';
+import type { GraphTokens } from './credential';
+import { type RetryOptions, withRetry } from './retry';
+import { creationBody, readExpiration, type SubscriptionResource, toGraphSubscription } from './subscriptionResource';
 import { ThrottleGate } from './throttle';
+import type { WriteRateLimiter } from './writeRate';
 
 export interface GraphSubscriptionsOptions extends RetryOptions {
   /** Per-request limit: a request that hangs ends as a retryable timeout. */
@@ -30,14 +30,23 @@ export class GraphSubscriptions implements SubscriptionGraph {
 
   async renew(id: string, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }> {
     const body = await this.call<SubscriptionResource>(
-      (signal) => this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).patch({ expirationDateTime: expiration.toISOString() }),
+      (signal) =>
+        this.client
+          .api(`/subscriptions/${encodeURIComponent(id)}`)
+          .options({ signal })
+          .patch({ expirationDateTime: expiration.toISOString() }),
       undefined,
       deadline,
     );
     return { expirationDateTime: readExpiration(body?.expirationDateTime) ?? expiration };
   }
 
-  async update(id: string, changes: DefinitionChanges, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }> {
+  async update(
+    id: string,
+    changes: DefinitionChanges,
+    expiration: Date,
+    deadline?: Date,
+  ): Promise<{ expirationDateTime: Date }> {
     const body = await this.call<SubscriptionResource>(
       (signal) =>
         this.client
@@ -49,7 +58,8 @@ export class GraphSubscriptions implements SubscriptionGraph {
       deadline,
     );
     const expirationDateTime = readExpiration(body?.expirationDateTime);
-    if (!expirationDateTime) throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the update without an expiration.');
+    if (!expirationDateTime)
+      throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the update without an expiration.');
     return { expirationDateTime };
   }
 
@@ -62,13 +72,19 @@ export class GraphSubscriptions implements SubscriptionGraph {
       deadline,
     );
     const created = toGraphSubscription(body);
-    if (!created) throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the creation without a subscription id.');
+    if (!created)
+      throw new GraphRequestError(0, 'UnexpectedResponse', 'Graph answered the creation without a subscription id.');
     return created;
   }
 
   async get(id: string): Promise<GraphSubscription | undefined> {
     try {
-      const body = await this.call<SubscriptionResource>((signal) => this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).get());
+      const body = await this.call<SubscriptionResource>((signal) =>
+        this.client
+          .api(`/subscriptions/${encodeURIComponent(id)}`)
+          .options({ signal })
+          .get(),
+      );
       return toGraphSubscription(body);
     } catch (error) {
       if (error instanceof GraphRequestError && error.statusCode === 404) return undefined;
@@ -98,7 +114,12 @@ export class GraphSubscriptions implements SubscriptionGraph {
   /** DELETE /subscriptions/{id}; 'notFound' when Graph no longer has it (nothing left to delete). */
   async remove(id: string): Promise<'deleted' | 'notFound'> {
     try {
-      await this.call((signal) => this.client.api(`/subscriptions/${encodeURIComponent(id)}`).options({ signal }).delete());
+      await this.call((signal) =>
+        this.client
+          .api(`/subscriptions/${encodeURIComponent(id)}`)
+          .options({ signal })
+          .delete(),
+      );
       return 'deleted';
     } catch (error) {
       if (error instanceof GraphRequestError && error.statusCode === 404) return 'notFound';
@@ -120,7 +141,8 @@ export class GraphSubscriptions implements SubscriptionGraph {
   ): Promise<T> {
     const end = deadline?.getTime();
     // Each request ends at the per-request timeout, or sooner when the deadline comes first.
-    const timeout = () => (end === undefined ? this.options.timeoutMs : Math.max(1, Math.min(this.options.timeoutMs, end - Date.now())));
+    const timeout = () =>
+      end === undefined ? this.options.timeoutMs : Math.max(1, Math.min(this.options.timeoutMs, end - Date.now()));
     const attempt = () =>
       withRetry(() => this.unwrap(() => send(AbortSignal.timeout(timeout()))), {
         ...this.options,
@@ -145,7 +167,14 @@ export class GraphSubscriptions implements SubscriptionGraph {
         const note = fresh
           ? 'A freshly fetched token was refused too.'
           : 'The identity handed back the same token (managed-identity tokens are cached for up to 24 hours).';
-        throw new GraphRequestError(401, again.code, `${again.message} ${note}`, again.retryAfter, again.requestId, again.serverTime);
+        throw new GraphRequestError(
+          401,
+          again.code,
+          `${again.message} ${note}`,
+          again.retryAfter,
+          again.requestId,
+          again.serverTime,
+        );
       }
     }
   }

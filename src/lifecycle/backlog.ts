@@ -44,5 +44,7 @@ export function whenRecorded(maxMs: number): Promise<void> {
     quiet = { promise, resolve };
   }
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([quiet.promise, new Promise<void>((done) => (timer = setTimeout(done, maxMs)))]).finally(() => clearTimeout(timer));
+  return Promise.race([quiet.promise, new Promise<void>((done) => (timer = setTimeout(done, maxMs)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }

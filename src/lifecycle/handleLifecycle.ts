@@ -28,7 +28,11 @@ const MAX_NAMED_IGNORED = 10;
  * `prepare` reads the settings and makes sure of the table once the payload is known to be one; what
  * it throws is logged and answered as notConfigured.
  */
-export async function handleLifecycle(body: unknown, context: RequestLog, prepare: () => Promise<LifecycleInput>): Promise<LifecycleOutcome> {
+export async function handleLifecycle(
+  body: unknown,
+  context: RequestLog,
+  prepare: () => Promise<LifecycleInput>,
+): Promise<LifecycleOutcome> {
   const parsed = parseNotifications(body);
   if (typeof parsed === 'string') return { kind: 'invalidInput', error: parsed };
   const runId = `lifecycle-${context.invocationId}`;
@@ -39,15 +43,19 @@ export async function handleLifecycle(body: unknown, context: RequestLog, prepar
     // Whatever the caller put there, it must not start a line of its own in the log.
     const subscriptionId = received === undefined ? undefined : printable(received, 100);
     context.warn(
-      eventLine(`Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId})` : ''}: ${reason}`, {
-        event: 'lifecycleIgnored',
-        invocationId: context.invocationId,
-        subscriptionId,
-        reason,
-      }),
+      eventLine(
+        `Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId})` : ''}: ${reason}`,
+        {
+          event: 'lifecycleIgnored',
+          invocationId: context.invocationId,
+          subscriptionId,
+          reason,
+        },
+      ),
     );
   };
-  for (const rejected of parsed.rejected) ignore(`item ${rejected.index} has ${rejected.reason}.`, rejected.subscriptionId);
+  for (const rejected of parsed.rejected)
+    ignore(`item ${rejected.index} has ${rejected.reason}.`, rejected.subscriptionId);
 
   let input: LifecycleInput;
   try {
@@ -62,7 +70,9 @@ export async function handleLifecycle(body: unknown, context: RequestLog, prepar
   if (!clientState) {
     // Not accepted: once the setting is fixed, a notification Graph sends again can still be acted on.
     const problem = input.webhookProblem ?? 'WEBHOOK_CLIENT_STATE is not set';
-    context.error(`Lifecycle notifications cannot be verified: ${problem}. Set WEBHOOK_CLIENT_STATE to the client state the subscriptions were created with.`);
+    context.error(
+      `Lifecycle notifications cannot be verified: ${problem}. Set WEBHOOK_CLIENT_STATE to the client state the subscriptions were created with.`,
+    );
     return { kind: 'notConfigured' };
   }
 
@@ -85,11 +95,16 @@ export async function handleLifecycle(body: unknown, context: RequestLog, prepar
     } catch (error) {
       // A malformed row cannot take the event however often Graph sends it: named, not retried.
       if (error instanceof MalformedRowError) {
-        ignore(`its row cannot be read (${redact(error.message)}); fix the row (README, "Table schema").`, item.subscriptionId);
+        ignore(
+          `its row cannot be read (${redact(error.message)}); fix the row (README, "Table schema").`,
+          item.subscriptionId,
+        );
         return;
       }
       unrecorded++;
-      context.error(`Lifecycle notification for subscription ${printable(item.subscriptionId, 100)} could not be recorded: ${redact((error as Error).message)}`);
+      context.error(
+        `Lifecycle notification for subscription ${printable(item.subscriptionId, 100)} could not be recorded: ${redact((error as Error).message)}`,
+      );
     }
   });
 
@@ -107,7 +122,9 @@ export async function handleLifecycle(body: unknown, context: RequestLog, prepar
   keep(
     recorded.then(() => {
       if (ignored > MAX_NAMED_IGNORED) {
-        context.warn(`Lifecycle notifications: ${ignored - MAX_NAMED_IGNORED} more item(s) ignored in this request (not named).`);
+        context.warn(
+          `Lifecycle notifications: ${ignored - MAX_NAMED_IGNORED} more item(s) ignored in this request (not named).`,
+        );
       }
       return Promise.allSettled(graphWork);
     }),
@@ -115,7 +132,10 @@ export async function handleLifecycle(body: unknown, context: RequestLog, prepar
   const inTime = await Promise.race([recorded, late]);
   clearTimeout(timer);
   if (inTime && unrecorded === 0) return { kind: 'accepted' };
-  return notRecorded(context, unrecorded > 0 ? `${unrecorded} could not be recorded` : `not all recorded within ${RECORD_WITHIN_MS} ms`);
+  return notRecorded(
+    context,
+    unrecorded > 0 ? `${unrecorded} could not be recorded` : `not all recorded within ${RECORD_WITHIN_MS} ms`,
+  );
 }
 
 /** Answered so that Graph sends the notifications again rather than losing them (503 with Retry-After). */

@@ -21,17 +21,24 @@ export const MAX_ITEMS = 1000;
 
 /** The notifications in `body` (parsed JSON), or a message saying why it is not a lifecycle payload. */
 export function parseNotifications(body: unknown): ParsedNotifications | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object with a "value" array.';
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return 'the body must be a JSON object with a "value" array.';
   const value = (body as { value?: unknown }).value;
   if (!Array.isArray(value)) return 'the body has no "value" array of notifications.';
-  if (value.length > MAX_ITEMS) return `the body holds ${value.length} notifications; at most ${MAX_ITEMS} are accepted.`;
+  if (value.length > MAX_ITEMS)
+    return `the body holds ${value.length} notifications; at most ${MAX_ITEMS} are accepted.`;
   const parsed: ParsedNotifications = { items: [], rejected: [] };
   value.forEach((raw: unknown, index) => {
     const item = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const subscriptionId = typeof item.subscriptionId === 'string' && item.subscriptionId.trim() !== '' ? item.subscriptionId.trim() : undefined;
-    const reject = (reason: string) => parsed.rejected.push({ index, subscriptionId: subscriptionId?.slice(0, 100), reason });
+    const subscriptionId =
+      typeof item.subscriptionId === 'string' && item.subscriptionId.trim() !== ''
+        ? item.subscriptionId.trim()
+        : undefined;
+    const reject = (reason: string) =>
+      parsed.rejected.push({ index, subscriptionId: subscriptionId?.slice(0, 100), reason });
     if (!subscriptionId) return reject('no subscriptionId');
-    if (typeof item.lifecycleEvent !== 'string' || item.lifecycleEvent === '') return reject('no lifecycleEvent (not a lifecycle notification)');
+    if (typeof item.lifecycleEvent !== 'string' || item.lifecycleEvent === '')
+      return reject('no lifecycleEvent (not a lifecycle notification)');
     if (typeof item.clientState !== 'string') return reject('no clientState');
     parsed.items.push({
       subscriptionId,

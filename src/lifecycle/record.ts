@@ -1,8 +1,8 @@
-import { redact } from '../lib/redact';
 import { printable } from '../lib/printable';
+import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
+import type { RenewalContext } from '../renewal/run/renewalContext';
 import { renewSubscription } from '../renewal/run/renewSubscription';
-import { type RenewalContext } from '../renewal/run/renewalContext';
 import type { StoredSubscription } from '../renewal/subscription';
 import { whenRecorded } from './backlog';
 import type { RequestLog } from './lifecycleInput';
@@ -48,12 +48,15 @@ export async function record(
   }
   const now = new Date();
   context.info(
-    eventLine(`Lifecycle notification ${item.lifecycleEvent} for subscription ${subscription.id} (resource ${subscription.resource}).`, {
-      event: 'lifecycleReceived',
-      invocationId: context.invocationId,
-      subscriptionId: subscription.id,
-      lifecycleEvent: item.lifecycleEvent,
-    }),
+    eventLine(
+      `Lifecycle notification ${item.lifecycleEvent} for subscription ${subscription.id} (resource ${subscription.resource}).`,
+      {
+        event: 'lifecycleReceived',
+        invocationId: context.invocationId,
+        subscriptionId: subscription.id,
+        lifecycleEvent: item.lifecycleEvent,
+      },
+    ),
   );
   switch (item.lifecycleEvent) {
     case 'missed':
@@ -61,7 +64,12 @@ export async function record(
       context.error(
         eventLine(
           `Graph could not deliver some change notifications for subscription ${subscription.id} (resource ${subscription.resource}): the consumer must resync with a delta query.`,
-          { event: 'notificationsMissed', invocationId: context.invocationId, subscriptionId: subscription.id, resource: subscription.resource },
+          {
+            event: 'notificationsMissed',
+            invocationId: context.invocationId,
+            subscriptionId: subscription.id,
+            resource: subscription.resource,
+          },
         ),
       );
       return undefined;
@@ -71,7 +79,9 @@ export async function record(
       return {
         work: actOnPending(recorded, runId, renewal).catch((error: unknown) => {
           // A credential or table problem: the pending mark stays for the next run.
-          context.error(`Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`);
+          context.error(
+            `Lifecycle ${item.lifecycleEvent} for subscription ${subscription.id} left for the next run: ${redact((error as Error).message)}`,
+          );
         }),
       };
     }

@@ -5,8 +5,8 @@ import type { GraphSubscription } from '../renewal/ports';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
 import { graphCall } from './graphCall';
 import type { OperationsInput } from './operationsInput';
-import { viewOf, type SubscriptionView } from './subscriptionView';
 import { readPartitionKey } from './registration';
+import { type SubscriptionView, viewOf } from './subscriptionView';
 
 // Graph's list pages hold 100 subscriptions: their ids are looked up together.
 const BATCH = 100;
@@ -37,7 +37,11 @@ export interface AdoptionReport {
  * query (a row typed by hand since the last census); the interrupted recreations come from the
  * attention entries (every recreation records one before it starts).
  */
-export async function adopt(input: OperationsInput, partitionKey = 'default', options: { reportMissing?: boolean } = {}): Promise<AdoptionReport> {
+export async function adopt(
+  input: OperationsInput,
+  partitionKey = 'default',
+  options: { reportMissing?: boolean } = {},
+): Promise<AdoptionReport> {
   const { graph, store, catalogue, log } = input;
   const partition = readPartitionKey(partitionKey);
   await catalogue.ensureExists();
@@ -50,7 +54,8 @@ export async function adopt(input: OperationsInput, partitionKey = 'default', op
   const context = await input.renewalContext();
   const lease = context.leaseMs;
   // Which timer renews it from now on: the rules in force say, as for every row the app writes.
-  const isShort = (subject: SubscriptionDefinition | StoredSubscription) => cadenceFor(subject, context.rules) !== 'daily';
+  const isShort = (subject: SubscriptionDefinition | StoredSubscription) =>
+    cadenceFor(subject, context.rules) !== 'daily';
 
   const handle = async (batch: GraphSubscription[]) => {
     const stored = await catalogue.storedAmong(batch.map((s) => s.id));
@@ -85,7 +90,7 @@ export async function adopt(input: OperationsInput, partitionKey = 'default', op
     }
   };
   await graphCall(async () => {
-    let batch: GraphSubscription[] = [];
+    const batch: GraphSubscription[] = [];
     for await (const subscription of graph.list()) {
       batch.push(subscription);
       if (batch.length >= BATCH) await handle(batch.splice(0));
@@ -104,13 +109,20 @@ async function interruptedRecreations({ catalogue, store }: OperationsInput): Pr
 }
 
 /** Active rows whose id Graph did not list: reads every row, a page at a time. */
-async function missingOn({ catalogue }: OperationsInput, onGraph: Set<string>): Promise<NonNullable<AdoptionReport['missingOnGraph']>> {
+async function missingOn(
+  { catalogue }: OperationsInput,
+  onGraph: Set<string>,
+): Promise<NonNullable<AdoptionReport['missingOnGraph']>> {
   const missing: NonNullable<AdoptionReport['missingOnGraph']> = [];
   for await (const page of catalogue.allPages()) {
     for (const row of page) {
       if (!row.ok || row.subscription.state !== 'active' || onGraph.has(row.subscription.id)) continue;
       if (missing.length < MAX_LISTED_MISSING) {
-        missing.push({ id: row.subscription.id, resource: row.subscription.resource, expirationDateTime: row.subscription.expirationDateTime.toISOString() });
+        missing.push({
+          id: row.subscription.id,
+          resource: row.subscription.resource,
+          expirationDateTime: row.subscription.expirationDateTime.toISOString(),
+        });
       }
     }
   }
@@ -127,7 +139,11 @@ async function recover(
   shortLived: boolean,
 ): Promise<boolean> {
   const definition = definitionOf(row) as SubscriptionDefinition;
-  const leased = await store.claim(row, new Date(now.getTime() + leaseMs), (current) => current.recreateStartedAt !== undefined);
+  const leased = await store.claim(
+    row,
+    new Date(now.getTime() + leaseMs),
+    (current) => current.recreateStartedAt !== undefined,
+  );
   if (!leased) return false;
   await store.replace(leased, definition, created, now, shortLived);
   return true;

@@ -1,16 +1,16 @@
 import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
-import type { GraphSubscription } from '../renewal/ports';
 import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
-import { conflictingSubscriptionId } from '../renewal/policy/matching';
 import { renewalTarget } from '../renewal/policy/expiration';
-import { runRenewal, type RenewalRunResult } from '../renewal/run/run';
+import { conflictingSubscriptionId } from '../renewal/policy/matching';
+import type { GraphSubscription } from '../renewal/ports';
+import { type RenewalRunResult, runRenewal } from '../renewal/run/run';
 import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
 import { graphCall } from './graphCall';
 import { OperationError } from './operationError';
 import type { OperationsInput } from './operationsInput';
 import { readRegistration } from './registration';
-import { viewOf, type SubscriptionView } from './subscriptionView';
+import { type SubscriptionView, viewOf } from './subscriptionView';
 
 /**
  * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
@@ -18,11 +18,18 @@ import { viewOf, type SubscriptionView } from './subscriptionView';
  */
 
 /** Creates a subscription on Graph (Graph validates the notification URL first) and stores it. */
-export async function register(input: OperationsInput, body: unknown): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
+export async function register(
+  input: OperationsInput,
+  body: unknown,
+): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
   const { graph, store, catalogue, log } = input;
   if (input.webhookProblem) throw new OperationError('notConfigured', `Configuration error: ${input.webhookProblem}`);
   const clientState = input.clientState;
-  if (!clientState) throw new OperationError('notConfigured', 'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").');
+  if (!clientState)
+    throw new OperationError(
+      'notConfigured',
+      'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").',
+    );
   const { definition, partitionKey, warnings } = readRegistration(body, input.defaults);
   await catalogue.ensureExists();
   const context = await input.renewalContext();
@@ -31,7 +38,8 @@ export async function register(input: OperationsInput, body: unknown): Promise<{
   const { shortTimerEnabled } = input;
   const cadence = cadenceFor(definition, rules);
   const problem = keepAliveProblem(definition, rules, shortTimerEnabled);
-  if (cadence === 'none') throw new OperationError('invalidInput', `This subscription cannot be kept alive: ${problem}`);
+  if (cadence === 'none')
+    throw new OperationError('invalidInput', `This subscription cannot be kept alive: ${problem}`);
   if (problem) warnings.push(`It will expire: ${problem}`);
   const now = new Date();
   const target = renewalTarget(definition, rules, now, input.lifetimeHours);
@@ -46,12 +54,22 @@ export async function register(input: OperationsInput, body: unknown): Promise<{
     // Refused as beyond a maximum Graph has lowered: asked again within it, and the maximum learnt.
     const fields = { runId: 'register', subscriptionId: 'a registration', resource: definition.resource };
     created = await graphCall(
-      () => requestWithinStatedMaximum((expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }), target.expiration, definition, context, fields),
+      () =>
+        requestWithinStatedMaximum(
+          (expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }),
+          target.expiration,
+          definition,
+          context,
+          fields,
+        ),
       'create the subscription',
       true,
     );
   } catch (error) {
-    const existing = error instanceof OperationError && error.kind === 'upstreamFailed' ? conflictingSubscriptionId(error.message) : undefined;
+    const existing =
+      error instanceof OperationError && error.kind === 'upstreamFailed'
+        ? conflictingSubscriptionId(error.message)
+        : undefined;
     if (!existing) throw error;
     throw new OperationError(
       'conflict',
@@ -67,32 +85,46 @@ export async function register(input: OperationsInput, body: unknown): Promise<{
     );
   }
   log.info(
-    eventLine(`Webhook registered: subscription ${created.id}, resource ${definition.resource}, valid until ${created.expirationDateTime.toISOString()}.`, {
-      event: 'subscriptionRegistered',
-      subscriptionId: created.id,
-      resource: definition.resource,
-      expiration: created.expirationDateTime.toISOString(),
-      adopted: false,
-    }),
+    eventLine(
+      `Webhook registered: subscription ${created.id}, resource ${definition.resource}, valid until ${created.expirationDateTime.toISOString()}.`,
+      {
+        event: 'subscriptionRegistered',
+        subscriptionId: created.id,
+        resource: definition.resource,
+        expiration: created.expirationDateTime.toISOString(),
+        adopted: false,
+      },
+    ),
   );
   const stored = await store.find(created.id);
   return { subscription: viewOf(stored!), warnings };
 }
 
 export { adopt, type AdoptionReport } from './adopt';
-export { viewOf, type SubscriptionView } from './subscriptionView';
+export { type SubscriptionView, viewOf } from './subscriptionView';
 
 /** Deletes the subscription on Graph, then its row; Graph answering 404 still removes the row. */
-export async function remove(input: OperationsInput, id: string): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
+export async function remove(
+  input: OperationsInput,
+  id: string,
+): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
   // Without an id the DELETE would go to Graph's /subscriptions collection itself.
-  if (id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to remove (list shows them).');
+  if (id.trim() === '')
+    throw new OperationError(
+      'invalidInput',
+      'The subscription id is missing: give the id of the subscription to remove (list shows them).',
+    );
   const { graph, store, catalogue, log } = input;
   await catalogue.ensureExists();
   const found = await store.find(id);
   // Leased like a renewal, so no run is renewing or recreating it while it goes.
   const leaseMs = (await input.renewalContext()).leaseMs;
   const row = found && (await store.claim(found, new Date(Date.now() + leaseMs), () => true));
-  if (found && !row) throw new OperationError('conflict', `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`);
+  if (found && !row)
+    throw new OperationError(
+      'conflict',
+      `Subscription ${id} is being renewed or recreated right now; try again in a few minutes.`,
+    );
   let onGraph: 'deleted' | 'notFound';
   try {
     onGraph = await graphCall(() => graph.remove(id), 'delete the subscription');
@@ -100,7 +132,8 @@ export async function remove(input: OperationsInput, id: string): Promise<{ id: 
     if (row) await store.release(row).catch(() => undefined);
     throw error;
   }
-  if (!row && onGraph === 'notFound') throw new OperationError('notFound', `No subscription ${id}, neither stored nor on Graph.`);
+  if (!row && onGraph === 'notFound')
+    throw new OperationError('notFound', `No subscription ${id}, neither stored nor on Graph.`);
   if (row) await store.remove(row);
   log.info(
     eventLine(`Webhook removed: subscription ${id}${row ? `, resource ${row.resource}` : ''} (on Graph: ${onGraph}).`, {
@@ -118,7 +151,10 @@ export async function remove(input: OperationsInput, id: string): Promise<{ id: 
  * run like the timer's (recorded in the run history), and shares its row leases: a manual run and a
  * timer run at the same time never renew one subscription twice.
  */
-export async function renewNow(input: OperationsInput, options: { id?: string; force?: boolean }): Promise<RenewalRunResult> {
+export async function renewNow(
+  input: OperationsInput,
+  options: { id?: string; force?: boolean },
+): Promise<RenewalRunResult> {
   await Promise.all([input.catalogue.ensureExists(), input.ensureRunHistory()]);
   if (options.id !== undefined && !(await input.store.find(options.id))) {
     throw new OperationError('notFound', `No stored subscription has the id ${options.id}: list them to see the ids.`);

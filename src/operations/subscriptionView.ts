@@ -34,7 +34,9 @@ export function viewOf(subscription: StoredSubscription): SubscriptionView {
     state: subscription.state,
     consecutiveFailures: subscription.consecutiveFailures,
     lastRenewedAt: subscription.lastRenewedAt?.toISOString() ?? null,
-    lastError: failure ? `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}` : null,
+    lastError: failure
+      ? `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}`
+      : null,
     replaces: subscription.replaces ?? null,
     recreatedAt: subscription.recreatedAt?.toISOString() ?? null,
     pendingLifecycleEvent: subscription.pendingLifecycleEvent ?? null,

@@ -1,20 +1,20 @@
-import { CredentialError, GraphRequestError } from '../renewal/errors';
-import { redact } from '../lib/redact';
 import { forEachConcurrently } from '../lib/concurrently';
+import { redact } from '../lib/redact';
+import { CredentialError, GraphRequestError } from '../renewal/errors';
 import { eventLine } from '../renewal/events';
-import type { DefinitionChanges } from '../renewal/ports';
-import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
 import { graphDeadline } from '../renewal/lease';
-import { renewalTarget } from '../renewal/policy/expiration';
 import { isShortLived, leaseMsFor } from '../renewal/lease';
+import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
+import { renewalTarget } from '../renewal/policy/expiration';
+import type { DefinitionChanges } from '../renewal/ports';
+import type { RenewalContext } from '../renewal/run/renewalContext';
 import { renewSubscription } from '../renewal/run/renewSubscription';
-import { type RenewalContext } from '../renewal/run/renewalContext';
 import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { OperationError, type OperationErrorKind } from './operationError';
-import { viewOf, type SubscriptionView } from './subscriptionView';
 import type { OperationsInput } from './operationsInput';
 import { channel, readPartitionKey } from './registration';
+import { type SubscriptionView, viewOf } from './subscriptionView';
 
 const FIELDS = new Set(['notificationUrl', 'encryptionCertificate', 'encryptionCertificateId']);
 // A partition is updated a few subscriptions at a time: Graph validates each new webhook URL first.
@@ -23,26 +23,39 @@ const CONCURRENCY = 4;
 /** What an update asks Graph to change (subscription-update: notificationUrl, the encryption certificate). */
 export function readUpdate(input: unknown): DefinitionChanges {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new OperationError('invalidInput', 'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.');
+    throw new OperationError(
+      'invalidInput',
+      'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.',
+    );
   }
   const body = input as Record<string, unknown>;
   const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
   if (unknown.length > 0) {
-    throw new OperationError('invalidInput', `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`);
+    throw new OperationError(
+      'invalidInput',
+      `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`,
+    );
   }
   const changes: DefinitionChanges = {};
   for (const field of FIELDS) {
     const value = body[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '') throw new OperationError('invalidInput', `${field} must be a non-empty string.`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new OperationError('invalidInput', `${field} must be a non-empty string.`);
     changes[field as keyof DefinitionChanges] = value.trim();
   }
   if (changes.notificationUrl) changes.notificationUrl = channel('notificationUrl', changes.notificationUrl);
   if ((changes.encryptionCertificate === undefined) !== (changes.encryptionCertificateId === undefined)) {
-    throw new OperationError('invalidInput', 'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.');
+    throw new OperationError(
+      'invalidInput',
+      'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.',
+    );
   }
   if (Object.keys(changes).length === 0) {
-    throw new OperationError('invalidInput', 'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.');
+    throw new OperationError(
+      'invalidInput',
+      'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.',
+    );
   }
   return changes;
 }
@@ -65,14 +78,21 @@ export interface UpdateReport {
  * notifications, without recreating anything (and losing what was sent meanwhile). Each row is leased
  * like a renewal; the PATCH renews it too. One failure does not stop the others.
  */
-export async function update(input: OperationsInput, target: { id: string } | { partitionKey: string }, body: unknown): Promise<UpdateReport> {
+export async function update(
+  input: OperationsInput,
+  target: { id: string } | { partitionKey: string },
+  body: unknown,
+): Promise<UpdateReport> {
   const changes = readUpdate(body);
   const { store, catalogue } = input;
   await catalogue.ensureExists();
   const report: UpdateReport = { updated: [], recreated: [], storedForRecreation: [], unchanged: [], failed: [] };
   const context = await input.renewalContext();
   const one = async (row: StoredSubscription) => {
-    const outcome = await updateOne(row, changes, input, context).catch((error: unknown): Outcome => ({ failed: redact((error as Error).message), kind: 'unavailable' }));
+    const outcome = await updateOne(row, changes, input, context).catch((error: unknown): Outcome => ({
+      failed: redact((error as Error).message),
+      kind: 'unavailable',
+    }));
     if ('failed' in outcome) report.failed.push({ id: row.id, error: outcome.failed, kind: outcome.kind });
     else if (outcome.kind === 'updated') report.updated.push(outcome.view);
     else if (outcome.kind === 'recreated') report.recreated.push(row.id);
@@ -80,9 +100,14 @@ export async function update(input: OperationsInput, target: { id: string } | { 
     else report.unchanged.push(row.id);
   };
   if ('id' in target) {
-    if (target.id.trim() === '') throw new OperationError('invalidInput', 'The subscription id is missing: give the id of the subscription to update (list shows them).');
+    if (target.id.trim() === '')
+      throw new OperationError(
+        'invalidInput',
+        'The subscription id is missing: give the id of the subscription to update (list shows them).',
+      );
     const row = await store.find(target.id);
-    if (!row) throw new OperationError('notFound', `No stored subscription has the id ${target.id}: list them to see the ids.`);
+    if (!row)
+      throw new OperationError('notFound', `No stored subscription has the id ${target.id}: list them to see the ids.`);
     await one(row);
     return report;
   }
@@ -105,7 +130,10 @@ export interface UpdateFailure {
   kind: OperationErrorKind;
 }
 
-type Outcome = { kind: 'updated'; view: SubscriptionView } | { kind: 'recreated' | 'stored' | 'unchanged' } | { failed: string; kind: OperationErrorKind };
+type Outcome =
+  | { kind: 'updated'; view: SubscriptionView }
+  | { kind: 'recreated' | 'stored' | 'unchanged' }
+  | { failed: string; kind: OperationErrorKind };
 
 async function updateOne(
   row: StoredSubscription,
@@ -113,15 +141,23 @@ async function updateOne(
   { store, graph, log }: OperationsInput,
   context: RenewalContext,
 ): Promise<Outcome> {
-  if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value)) return { kind: 'unchanged' };
+  if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value))
+    return { kind: 'unchanged' };
   const updated = { ...row, ...changes };
   // As at registration: nothing is moved where no timer could keep it alive (Event Grid under 3 hours).
   if (cadenceFor(updated, context.rules) === 'none') {
-    return { failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`, kind: 'invalidInput' };
+    return {
+      failed: `Not updated: it could not be kept alive there: ${keepAliveProblem(updated, context.rules, context.schedules.short.enabled)}`,
+      kind: 'invalidInput',
+    };
   }
   const now = new Date();
   const leased = await store.claim(row, new Date(now.getTime() + leaseMsFor(row, context)), () => true);
-  if (!leased) return { failed: 'It is being renewed or recreated right now; update it again in a few minutes.', kind: 'conflict' };
+  if (!leased)
+    return {
+      failed: 'It is being renewed or recreated right now; update it again in a few minutes.',
+      kind: 'conflict',
+    };
   const label = `subscription ${row.id}, resource ${row.resource}`;
   const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource };
   const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
@@ -130,13 +166,25 @@ async function updateOne(
   if (leased.state === 'expired') renewed = 'gone';
   else {
     try {
-      renewed = await requestWithinStatedMaximum((expiration) => graph.update(leased.id, changes, expiration, deadline), target.expiration, updated, context, fields);
+      renewed = await requestWithinStatedMaximum(
+        (expiration) => graph.update(leased.id, changes, expiration, deadline),
+        target.expiration,
+        updated,
+        context,
+        fields,
+      );
     } catch (error) {
       if (!(error instanceof GraphRequestError && error.statusCode === 404)) {
         await store.release(leased).catch(() => undefined);
         if (error instanceof CredentialError) return { failed: error.message, kind: 'unavailable' };
-        const answered = error instanceof GraphRequestError && error.statusCode !== 0 ? `status ${error.statusCode}, ${error.code}` : 'no answer';
-        return { failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`, kind: 'upstreamFailed' };
+        const answered =
+          error instanceof GraphRequestError && error.statusCode !== 0
+            ? `status ${error.statusCode}, ${error.code}`
+            : 'no answer';
+        return {
+          failed: `Graph refused the update (${answered}): ${redact((error as Error).message)} The row is unchanged.`,
+          kind: 'upstreamFailed',
+        };
       }
       renewed = 'gone';
     }
@@ -151,21 +199,38 @@ async function updateOne(
   }
   const at = new Date();
   try {
-    await store.saveDefinition(leased, changes, { expiration: renewed.expirationDateTime, at, shortLived: isShortLived(updated, context) });
+    await store.saveDefinition(leased, changes, {
+      expiration: renewed.expirationDateTime,
+      at,
+      shortLived: isShortLived(updated, context),
+    });
   } catch (error) {
-    return { failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`, kind: 'unavailable' };
+    return {
+      failed: `Graph has the new values, but the table could not be updated (${redact((error as Error).message)}): run the update again.`,
+      kind: 'unavailable',
+    };
   }
   log.info(
-    eventLine(`Webhook updated: ${label}: ${Object.keys(changes).join(', ')} changed, valid until ${renewed.expirationDateTime.toISOString()}.`, {
-      event: 'subscriptionUpdated',
-      subscriptionId: row.id,
-      resource: row.resource,
-      changed: Object.keys(changes),
-      expiration: renewed.expirationDateTime.toISOString(),
-    }),
+    eventLine(
+      `Webhook updated: ${label}: ${Object.keys(changes).join(', ')} changed, valid until ${renewed.expirationDateTime.toISOString()}.`,
+      {
+        event: 'subscriptionUpdated',
+        subscriptionId: row.id,
+        resource: row.resource,
+        changed: Object.keys(changes),
+        expiration: renewed.expirationDateTime.toISOString(),
+      },
+    ),
   );
   return {
     kind: 'updated',
-    view: viewOf({ ...updated, expirationDateTime: renewed.expirationDateTime, lastRenewedAt: at, consecutiveFailures: 0, leaseUntil: undefined, shortLived: isShortLived(updated, context) }),
+    view: viewOf({
+      ...updated,
+      expirationDateTime: renewed.expirationDateTime,
+      lastRenewedAt: at,
+      consecutiveFailures: 0,
+      leaseUntil: undefined,
+      shortLived: isShortLived(updated, context),
+    }),
   };
 }

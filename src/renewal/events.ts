@@ -15,20 +15,70 @@ export function eventLine(sentence: string, event: RenewalEvent): string {
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
 export type RenewalEvent =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
-  | { event: 'runFinished'; runId: string; outcome: string; checked: number; due: number; renewed: number; failed: number; recreated: number; expired: number; skipped: number; invalid: number; deferred: number; queued: number; nextRunAt: string; error?: string; recordError?: string }
+  | {
+      event: 'runFinished';
+      runId: string;
+      outcome: string;
+      checked: number;
+      due: number;
+      renewed: number;
+      failed: number;
+      recreated: number;
+      expired: number;
+      skipped: number;
+      invalid: number;
+      deferred: number;
+      queued: number;
+      nextRunAt: string;
+      error?: string;
+      recordError?: string;
+    }
   | { event: 'budgetExhausted'; runId: string; deferred: number; queued: number; error?: string }
   | { event: 'runNotStarted'; error: string }
-  | { event: 'renewalPoisoned'; runId: string; partitionKey: string; subscriptionId: string; attempts: number; stillDue: boolean }
+  | {
+      event: 'renewalPoisoned';
+      runId: string;
+      partitionKey: string;
+      subscriptionId: string;
+      attempts: number;
+      stillDue: boolean;
+    }
   | { event: 'noneDue'; runId: string; checked: number; horizon: string }
   | { event: 'dueFound'; runId: string; due: number }
   | { event: 'rowMalformed'; runId: string; partitionKey: string; rowKey: string; problem: string }
-  | ({ event: 'subscriptionRenewed'; outcome: 'renewed'; newExpiration: string; concurrentRunWasFirst: boolean } & SubscriptionFields)
-  | ({ event: 'renewalFailed'; outcome: 'failed'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
-  | ({ event: 'subscriptionGone'; outcome: 'expired'; statusCode: number; code: string; requestId?: string } & SubscriptionFields)
+  | ({
+      event: 'subscriptionRenewed';
+      outcome: 'renewed';
+      newExpiration: string;
+      concurrentRunWasFirst: boolean;
+    } & SubscriptionFields)
+  | ({
+      event: 'renewalFailed';
+      outcome: 'failed';
+      statusCode: number;
+      code: string;
+      requestId?: string;
+    } & SubscriptionFields)
+  | ({
+      event: 'subscriptionGone';
+      outcome: 'expired';
+      statusCode: number;
+      code: string;
+      requestId?: string;
+    } & SubscriptionFields)
   | ({ event: 'tableWriteFailed'; outcome: 'failed'; newExpiration?: string } & SubscriptionFields)
   | ({ event: 'subscriptionSkipped'; leaseUntil?: string } & SubscriptionFields)
-  | ({ event: 'recreateFailed'; statusCode: number; code: string; requestId?: string } & Omit<SubscriptionFields, 'oldExpiration'>)
-  | ({ event: 'subscriptionRecreated'; newSubscriptionId: string; newExpiration: string; adopted: boolean; lostSince: string } & Omit<SubscriptionFields, 'oldExpiration'>)
+  | ({ event: 'recreateFailed'; statusCode: number; code: string; requestId?: string } & Omit<
+      SubscriptionFields,
+      'oldExpiration'
+    >)
+  | ({
+      event: 'subscriptionRecreated';
+      newSubscriptionId: string;
+      newExpiration: string;
+      adopted: boolean;
+      lostSince: string;
+    } & Omit<SubscriptionFields, 'oldExpiration'>)
   | { event: 'lifecycleReceived'; invocationId: string; subscriptionId: string; lifecycleEvent: string }
   | { event: 'lifecycleIgnored'; invocationId: string; subscriptionId?: string; reason: string }
   | { event: 'notificationsMissed'; invocationId: string; subscriptionId: string; resource: string }
@@ -37,9 +87,45 @@ export type RenewalEvent =
   | { event: 'subscriptionUpdated'; subscriptionId: string; resource: string; changed: string[]; expiration: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields)
-  | { event: 'censusFinished'; total: number; active: number; due_before_next_run: number; expired: number; failing: number; invalid: number; cannot_be_kept_alive: number; short_lived?: number; recreated_last_24h: number; missed_notifications_last_24h: number; converted: number; indexed: number; flagged: number; cleared: number; queued: number; seconds: number; failedWrites: number }
-  | { event: 'graphMaximumLower'; runId: string; subscriptionId: string; resource: string; maxMinutes: number; requested: string; retry: string; graphTime: string }
-  | { event: 'graphMaximumLearnt'; runId: string; subscriptionId: string; resource: string; kind: string; maxMinutes: number; configuredMinutes: number };
+  | {
+      event: 'censusFinished';
+      total: number;
+      active: number;
+      due_before_next_run: number;
+      expired: number;
+      failing: number;
+      invalid: number;
+      cannot_be_kept_alive: number;
+      short_lived?: number;
+      recreated_last_24h: number;
+      missed_notifications_last_24h: number;
+      converted: number;
+      indexed: number;
+      flagged: number;
+      cleared: number;
+      queued: number;
+      seconds: number;
+      failedWrites: number;
+    }
+  | {
+      event: 'graphMaximumLower';
+      runId: string;
+      subscriptionId: string;
+      resource: string;
+      maxMinutes: number;
+      requested: string;
+      retry: string;
+      graphTime: string;
+    }
+  | {
+      event: 'graphMaximumLearnt';
+      runId: string;
+      subscriptionId: string;
+      resource: string;
+      kind: string;
+      maxMinutes: number;
+      configuredMinutes: number;
+    };
 
 interface SubscriptionFields {
   runId: string;

@@ -3,7 +3,7 @@
 // gets a shorter one (SHORT_LIVED_LEASE_MS, with the 10-minute timer in policy/cadence.ts), whether a row
 // is leased, how one worker leases a row, and how a run takes leases ahead in batches. How the table
 // takes one (a conditional write under the row's ETag) is the store's business (storage/subscriptionLeases.ts).
-import { cadenceFor, SHORT_LIVED_LEASE_MS, type RenewalSubject } from './policy/cadence';
+import { cadenceFor, type RenewalSubject, SHORT_LIVED_LEASE_MS } from './policy/cadence';
 import type { GraphRules } from './policy/graphRules';
 import type { SubscriptionStore } from './ports';
 import type { StoredSubscription } from './subscription';
@@ -176,7 +176,8 @@ export class LeasesAhead {
     this.tried.add(first);
     for (const row of this.byPartition.get(first.partitionKey) ?? []) {
       if (chunk.length >= CHUNK) break;
-      if (row === first || this.tried.has(row) || !this.waiting(row) || isLeased(row, now) || this.shorterLease(row)) continue;
+      if (row === first || this.tried.has(row) || !this.waiting(row) || isLeased(row, now) || this.shorterLease(row))
+        continue;
       chunk.push(row);
       this.tried.add(row);
     }

@@ -1,8 +1,15 @@
 import type { LearntMaximum } from './policy/graphRules';
-import type { MalformedRow, PendingLifecycleEvent, RenewalFailure, StoredRow, StoredSubscription, SubscriptionDefinition } from './subscription';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
 import type { Attention, AttentionKind } from './status/attentionKinds';
 import type { CensusSummary } from './status/summary';
+import type {
+  MalformedRow,
+  PendingLifecycleEvent,
+  RenewalFailure,
+  StoredRow,
+  StoredSubscription,
+  SubscriptionDefinition,
+} from './subscription';
 
 /** The subscription table, as the renewal run needs it. */
 export interface SubscriptionStore {
@@ -28,7 +35,12 @@ export interface SubscriptionStore {
    * Writes a renewed expiration. Uses the row's ETag; when another writer got there first it
    * re-reads and never moves the expiration backwards. Returns what ended up stored.
    */
-  saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date, shortLived: boolean): Promise<'saved' | 'newer-kept'>;
+  saveRenewal(
+    subscription: StoredSubscription,
+    expiration: Date,
+    at: Date,
+    shortLived: boolean,
+  ): Promise<'saved' | 'newer-kept'>;
   /** Records a failed renewal on the row without touching its expiration. */
   recordFailure(subscription: StoredSubscription, failure: RenewalFailure): Promise<void>;
   /** The row for a Graph subscription id, in whichever partition it is. */
@@ -61,17 +73,37 @@ export interface SubscriptionStore {
    * Marks the row expired (Graph no longer has its subscription) with the failure; its definition
    * stays for the next attempt. `mayHaveCreated` false clears the in-progress mark (Graph made nothing).
    */
-  recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void>;
+  recordRecreateFailure(
+    subscription: StoredSubscription,
+    failure: RenewalFailure,
+    mayHaveCreated: boolean,
+  ): Promise<void>;
   /** Replaces the row of a lost subscription by the row of its successor, in one table transaction. */
-  replace(old: StoredSubscription, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void>;
+  replace(
+    old: StoredSubscription,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+    shortLived: boolean,
+  ): Promise<void>;
   /** Stores a subscription just created or adopted. */
-  insert(partitionKey: string, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void>;
+  insert(
+    partitionKey: string,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+    shortLived: boolean,
+  ): Promise<void>;
   /**
    * Writes definition fields Graph now holds (after an update) with the expiration it answered, and
    * gives the lease back; without `renewed` (Graph no longer has the subscription) only the definition,
    * for the recreation to use.
    */
-  saveDefinition(subscription: StoredSubscription, changes: DefinitionChanges, renewed?: { expiration: Date; at: Date; shortLived: boolean }): Promise<void>;
+  saveDefinition(
+    subscription: StoredSubscription,
+    changes: DefinitionChanges,
+    renewed?: { expiration: Date; at: Date; shortLived: boolean },
+  ): Promise<void>;
   /** Deletes the row. */
   remove(subscription: StoredSubscription): Promise<void>;
   /** Records a lifecycle event that leaves work to do (done by the next renewal if not at once). */
@@ -84,7 +116,9 @@ export interface SubscriptionStore {
 }
 
 /** What PATCH /subscriptions/{id} can change besides the expiration (subscription-update). */
-export type DefinitionChanges = Partial<Pick<SubscriptionDefinition, 'notificationUrl' | 'encryptionCertificate' | 'encryptionCertificateId'>>;
+export type DefinitionChanges = Partial<
+  Pick<SubscriptionDefinition, 'notificationUrl' | 'encryptionCertificate' | 'encryptionCertificateId'>
+>;
 
 /** Maxima Graph stated in refusals, kept across runs and instances (the run-history table). */
 export interface LearntMaxima {
@@ -113,7 +147,12 @@ export interface SubscriptionGraph {
   renew(id: string, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }>;
   /** PATCH /subscriptions/{id} with new delivery or encryption settings; Graph validates a new webhook URL first. */
   /** Also renews it to `expiration`: Graph rotates a certificate "as part of regular subscription renewal". */
-  update(id: string, changes: DefinitionChanges, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }>;
+  update(
+    id: string,
+    changes: DefinitionChanges,
+    expiration: Date,
+    deadline?: Date,
+  ): Promise<{ expirationDateTime: Date }>;
   /** POST /subscriptions; Graph validates the notification URLs before it answers. */
   create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription>;
   /** GET /subscriptions/{id}; undefined when Graph has no such subscription (404). */

@@ -109,7 +109,9 @@ export function definitionOf(subscription: StoredSubscription): SubscriptionDefi
     resource: subscription.resource,
     changeType: subscription.changeType,
     notificationUrl: subscription.notificationUrl,
-    ...(subscription.includeResourceData !== undefined ? { includeResourceData: subscription.includeResourceData } : {}),
+    ...(subscription.includeResourceData !== undefined
+      ? { includeResourceData: subscription.includeResourceData }
+      : {}),
   };
   for (const field of OPTIONAL_DEFINITION_FIELDS) if (subscription[field]) definition[field] = subscription[field];
   return definition;

@@ -1,9 +1,9 @@
-import { esc } from './escape';
 import type { Problem } from '../renewal/status/problems';
-import { PAGE_STYLE } from './pageStyle';
-import { timelineSvg } from './pageTimeline';
 import type { Timeline } from '../renewal/status/timeline';
 import type { TimerView } from '../renewal/status/timers';
+import { esc } from './escape';
+import { PAGE_STYLE } from './pageStyle';
+import { timelineSvg } from './pageTimeline';
 
 /** What the page shows: the status body's fields (src/renewal/status/readStatus.ts). */
 export interface PageData {
@@ -14,12 +14,23 @@ export interface PageData {
   subscriptions?: Record<string, unknown>;
   problem_details?: Problem[];
   problems?: string[];
-  attention?: { kind: string; id: string; partition_key: string; resource: string | null; since: string; expiration_date_time: string | null; consecutive_failures: number; last_error: string | null }[];
+  attention?: {
+    kind: string;
+    id: string;
+    partition_key: string;
+    resource: string | null;
+    since: string;
+    expiration_date_time: string | null;
+    consecutive_failures: number;
+    last_error: string | null;
+  }[];
   timeline?: Timeline;
   recent_runs?: Record<string, unknown>[];
-  graph_rules?: { overrides: { kind: string; max_minutes: number }[]; learnt: { kind: string; max_minutes: number; configured_minutes: number; learnt_at: string }[] };
+  graph_rules?: {
+    overrides: { kind: string; max_minutes: number }[];
+    learnt: { kind: string; max_minutes: number; configured_minutes: number; learnt_at: string }[];
+  };
 }
-
 
 const COUNT_LABELS: [string, string, boolean][] = [
   ['total', 'stored', false],
@@ -36,8 +47,11 @@ const COUNT_LABELS: [string, string, boolean][] = [
 
 /** The status page: server-rendered, one style block, no script, no asset fetched (src/functions/statusPage.ts). */
 export function renderStatusPage(data: PageData): string {
-  const problems = data.problem_details ?? (data.problems ?? []).map((text) => ({ kind: 'scheduler', text, what_to_do: '' }));
-  const verdict = data.success ? 'Healthy: nothing needs a person' : `${problems.length} problem${problems.length === 1 ? '' : 's'} need${problems.length === 1 ? 's' : ''} a person`;
+  const problems =
+    data.problem_details ?? (data.problems ?? []).map((text) => ({ kind: 'scheduler', text, what_to_do: '' }));
+  const verdict = data.success
+    ? 'Healthy: nothing needs a person'
+    : `${problems.length} problem${problems.length === 1 ? '' : 's'} need${problems.length === 1 ? 's' : ''} a person`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -67,9 +81,13 @@ ${attentionSection(data.attention ?? [])}
 }
 
 function problemsSection(problems: Pick<Problem, 'text' | 'what_to_do'>[]): string {
-  if (problems.length === 0) return '<section><h2>Problems</h2><p>None: every subscription is renewed on schedule.</p></section>';
+  if (problems.length === 0)
+    return '<section><h2>Problems</h2><p>None: every subscription is renewed on schedule.</p></section>';
   const items = problems
-    .map((p) => `<li><p>${esc(p.text)}</p>${p.what_to_do ? `<p class="todo"><strong>What to do:</strong> ${esc(p.what_to_do)}</p>` : ''}</li>`)
+    .map(
+      (p) =>
+        `<li><p>${esc(p.text)}</p>${p.what_to_do ? `<p class="todo"><strong>What to do:</strong> ${esc(p.what_to_do)}</p>` : ''}</li>`,
+    )
     .join('\n');
   return `<section><h2>Problems</h2><ol class="problems">${items}</ol></section>`;
 }
@@ -77,7 +95,9 @@ function problemsSection(problems: Pick<Problem, 'text' | 'what_to_do'>[]): stri
 function timersSection(timers: TimerView[]): string {
   const rows = timers
     .map((t) => {
-      const last = t.last_run ? `${esc(t.last_run.outcome ?? '')} ${esc(t.last_run.finished_at ?? t.last_run.started_at ?? '')}` : 'never';
+      const last = t.last_run
+        ? `${esc(t.last_run.outcome ?? '')} ${esc(t.last_run.finished_at ?? t.last_run.started_at ?? '')}`
+        : 'never';
       return `<tr><td class="kind">${esc(t.function)}</td><td data-label="schedule">${esc(t.schedule)}</td><td data-label="next run">${esc(t.next_run_time)}<br><span class="muted">${esc(t.timezone)} · ${esc(t.next_run_time_utc)}</span></td><td data-label="enabled">${t.is_running ? 'yes' : '<strong>disabled</strong>'}</td><td data-label="last run">${last}</td></tr>`;
     })
     .join('\n');
@@ -95,7 +115,10 @@ function countsSection(counts: Record<string, unknown>): string {
 function runsSection(runs: Record<string, unknown>[]): string {
   if (runs.length === 0) return '<section><h2>Last runs</h2><p>No run yet.</p></section>';
   const rows = runs
-    .map((r) => `<tr><td class="when">${esc(r.started_at)}</td><td>${esc(r.trigger)}</td><td>${esc(r.outcome)}</td><td>${esc(r.checked)}</td><td>${esc(r.due)}</td><td>${esc(r.renewed)}</td><td>${esc(r.failed)}</td><td>${esc(r.recreated)}</td><td>${esc(r.queued)}</td><td class="long">${esc(r.error ?? '')}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td class="when">${esc(r.started_at)}</td><td>${esc(r.trigger)}</td><td>${esc(r.outcome)}</td><td>${esc(r.checked)}</td><td>${esc(r.due)}</td><td>${esc(r.renewed)}</td><td>${esc(r.failed)}</td><td>${esc(r.recreated)}</td><td>${esc(r.queued)}</td><td class="long">${esc(r.error ?? '')}</td></tr>`,
+    )
     .join('\n');
   return `<section><h2>Last runs</h2><div class="scroll"><table><thead><tr><th>started</th><th>trigger</th><th>outcome</th><th>checked</th><th>due</th><th>renewed</th><th>failed</th><th>recreated</th><th>queued</th><th>error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
@@ -103,8 +126,13 @@ function runsSection(runs: Record<string, unknown>[]): string {
 /** What the rules in force differ from the documented table by: overrides, and maxima Graph taught. */
 function rulesSection(rules: PageData['graph_rules']): string {
   const rows = [
-    ...(rules?.overrides ?? []).map((o) => `<tr><td class="kind">${esc(o.kind)}</td><td>${esc(o.max_minutes)}</td><td>GRAPH_MAX_LIFETIMES</td></tr>`),
-    ...(rules?.learnt ?? []).map((l) => `<tr><td class="kind">${esc(l.kind)}</td><td>${esc(l.max_minutes)}</td><td>Graph stated it at ${esc(l.learnt_at)} (the rules said ${esc(l.configured_minutes)})</td></tr>`),
+    ...(rules?.overrides ?? []).map(
+      (o) => `<tr><td class="kind">${esc(o.kind)}</td><td>${esc(o.max_minutes)}</td><td>GRAPH_MAX_LIFETIMES</td></tr>`,
+    ),
+    ...(rules?.learnt ?? []).map(
+      (l) =>
+        `<tr><td class="kind">${esc(l.kind)}</td><td>${esc(l.max_minutes)}</td><td>Graph stated it at ${esc(l.learnt_at)} (the rules said ${esc(l.configured_minutes)})</td></tr>`,
+    ),
   ];
   if (rows.length === 0) return '';
   return `<section><h2>Graph's rules in force, where they differ from the documented table</h2><div class="scroll"><table><thead><tr><th>kind</th><th>maximum, minutes</th><th>from</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div></section>`;
@@ -113,7 +141,10 @@ function rulesSection(rules: PageData['graph_rules']): string {
 function attentionSection(entries: NonNullable<PageData['attention']>): string {
   if (entries.length === 0) return '<section><h2>Subscriptions that need attention</h2><p>None.</p></section>';
   const rows = entries
-    .map((a) => `<tr><td class="kind">${esc(a.kind)}</td><td class="long">${esc(a.id)}<br><span class="muted">${esc(a.partition_key)}</span></td><td class="long" data-label="resource">${esc(a.resource ?? '')}</td><td class="when" data-label="since">${esc(a.since)}</td><td class="when" data-label="expires">${esc(a.expiration_date_time ?? '')}</td><td class="long" data-label="last error">${esc(a.last_error ?? '')}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr><td class="kind">${esc(a.kind)}</td><td class="long">${esc(a.id)}<br><span class="muted">${esc(a.partition_key)}</span></td><td class="long" data-label="resource">${esc(a.resource ?? '')}</td><td class="when" data-label="since">${esc(a.since)}</td><td class="when" data-label="expires">${esc(a.expiration_date_time ?? '')}</td><td class="long" data-label="last error">${esc(a.last_error ?? '')}</td></tr>`,
+    )
     .join('\n');
   return `<section><h2>Subscriptions that need attention</h2><div class="scroll"><table class="stack"><thead><tr><th>problem</th><th>subscription</th><th>resource</th><th>since</th><th>expires</th><th>last error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }

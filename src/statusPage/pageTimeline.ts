@@ -1,11 +1,10 @@
-import { esc } from './escape';
 import type { Timeline } from '../renewal/status/timeline';
+import { esc } from './escape';
 
 const WIDTH = 720;
 const HEIGHT = 200;
 const TOP = 22;
 const BOTTOM = 28;
-
 
 /**
  * The next 72 hours as bars, one an hour, drawn with attributes only (no style attribute: the page's
@@ -29,7 +28,9 @@ export function timelineSvg(t: Timeline): string {
   const ticks: string[] = [];
   for (let hour = 0; hour <= t.hours; hour += 12) {
     const tx = (hour / t.hours) * WIDTH;
-    ticks.push(`<line class="axis" x1="${tx.toFixed(1)}" y1="${TOP + plot}" x2="${tx.toFixed(1)}" y2="${TOP + plot + 4}"/><text x="${Math.min(tx, WIDTH - 36).toFixed(1)}" y="${HEIGHT - 8}">+${hour} h</text>`);
+    ticks.push(
+      `<line class="axis" x1="${tx.toFixed(1)}" y1="${TOP + plot}" x2="${tx.toFixed(1)}" y2="${TOP + plot + 4}"/><text x="${Math.min(tx, WIDTH - 36).toFixed(1)}" y="${HEIGHT - 8}">+${hour} h</text>`,
+    );
   }
   const mark = (at: string, cls: string, label: string) => {
     const mx = x(at);

@@ -1,4 +1,4 @@
-import { ATTENTION_KINDS, attentionKey, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
+import { type Attention, ATTENTION_KINDS, attentionKey, type AttentionKind } from '../renewal/status/attentionKinds';
 import type { RenewalFailure, StoredSubscription } from '../renewal/subscription';
 import { readDate } from './subscriptionRow';
 
@@ -39,7 +39,7 @@ const KINDS = new Set<string>(ATTENTION_KINDS);
 
 /** An entry as the index holds it, or undefined when it is not one (typed by hand, another version's). */
 export function fromAttentionEntity(entity: Record<string, unknown>): (Attention & { etag: string }) | undefined {
-  const text = (name: string) => (typeof entity[name] === 'string' && entity[name] !== '' ? (entity[name] as string) : undefined);
+  const text = (name: string) => (typeof entity[name] === 'string' && entity[name] !== '' ? entity[name] : undefined);
   const kind = text('kind');
   const partitionKey = typeof entity.subscriptionPartition === 'string' ? entity.subscriptionPartition : undefined;
   const rowKey = typeof entity.subscriptionRowKey === 'string' ? entity.subscriptionRowKey : undefined;
@@ -55,7 +55,10 @@ export function fromAttentionEntity(entity: Record<string, unknown>): (Attention
     at,
     expirationDateTime: readDate(entity.expirationDateTime),
     state: state === 'active' || state === 'expired' ? state : undefined,
-    consecutiveFailures: typeof entity.consecutiveFailures === 'number' && entity.consecutiveFailures > 0 ? entity.consecutiveFailures : undefined,
+    consecutiveFailures:
+      typeof entity.consecutiveFailures === 'number' && entity.consecutiveFailures > 0
+        ? entity.consecutiveFailures
+        : undefined,
     lastFailure: errorAt
       ? {
           at: errorAt,
@@ -71,7 +74,13 @@ export function fromAttentionEntity(entity: Record<string, unknown>): (Attention
 
 /** What every entry of a subscription's row holds. */
 export function attentionBase(s: StoredSubscription) {
-  return { partitionKey: s.partitionKey, rowKey: s.id, resource: s.resource, expirationDateTime: s.expirationDateTime, state: s.state };
+  return {
+    partitionKey: s.partitionKey,
+    rowKey: s.id,
+    resource: s.resource,
+    expirationDateTime: s.expirationDateTime,
+    state: s.state,
+  };
 }
 
 /** The entry of a row whose renewals fail. */
@@ -81,5 +90,12 @@ export function failingAttention(s: StoredSubscription, failure: RenewalFailure,
 
 /** The entry of a row Graph lost, awaiting its recreation. */
 export function expiredAttention(s: StoredSubscription, at: Date, failure: RenewalFailure | undefined): Attention {
-  return { ...attentionBase(s), kind: 'expired', state: 'expired', at, lastFailure: failure, consecutiveFailures: s.consecutiveFailures };
+  return {
+    ...attentionBase(s),
+    kind: 'expired',
+    state: 'expired',
+    at,
+    lastFailure: failure,
+    consecutiveFailures: s.consecutiveFailures,
+  };
 }

@@ -3,7 +3,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { StoredSubscription } from '../renewal/subscription';
 import type { SubscriptionIndex } from './subscriptionIndex';
-import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 import { isConflict } from './tableClient';
 
 // Enough for any real contention (a timer run and a manual run); a row that keeps changing is a bug.

@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { StoredRow } from '../renewal/subscription';
-import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 
 /**
  * Rows whose subscription may expire before `horizon`, selected by the service, so a run reads what
@@ -27,7 +27,11 @@ export function dueSelections(table: TableClient, horizon: Date, pageSize: numbe
 }
 
 /** What the 10-minute timer reads (see SubscriptionStore): one query; text dates are the census's, as above. */
-export function shortLivedSelections(table: TableClient, horizon: Date, pageSize: number): AsyncIterable<StoredRow[]>[] {
+export function shortLivedSelections(
+  table: TableClient,
+  horizon: Date,
+  pageSize: number,
+): AsyncIterable<StoredRow[]>[] {
   return [
     duePass(
       table,
@@ -38,7 +42,12 @@ export function shortLivedSelections(table: TableClient, horizon: Date, pageSize
   ];
 }
 
-async function* duePass(table: TableClient, pageSize: number, filter: string, keep: (entity: SubscriptionEntity) => boolean): AsyncIterable<StoredRow[]> {
+async function* duePass(
+  table: TableClient,
+  pageSize: number,
+  filter: string,
+  keep: (entity: SubscriptionEntity) => boolean,
+): AsyncIterable<StoredRow[]> {
   const entities = table.listEntities<SubscriptionEntity>({ queryOptions: { filter } });
   for await (const page of entities.byPage({ maxPageSize: pageSize })) {
     const rows = page.filter(keep).map((entity) => toStoredRow(entity));
@@ -48,5 +57,8 @@ async function* duePass(table: TableClient, pageSize: number, filter: string, ke
 
 /** Marked expired (to be recreated) or holding a lifecycle event to act on. */
 function awaitsWork(entity: SubscriptionEntity): boolean {
-  return entity.state === 'expired' || (typeof entity.pendingLifecycleEvent === 'string' && entity.pendingLifecycleEvent !== '');
+  return (
+    entity.state === 'expired' ||
+    (typeof entity.pendingLifecycleEvent === 'string' && entity.pendingLifecycleEvent !== '')
+  );
 }

@@ -26,7 +26,9 @@ export class LearntMaximumTable implements LearntMaxima {
 
   async load(): Promise<LearntMaximum[]> {
     const maxima: LearntMaximum[] = [];
-    for await (const entity of this.table.listEntities<LearntEntity>({ queryOptions: { filter: odata`PartitionKey eq ${LEARNT_PARTITION}` } })) {
+    for await (const entity of this.table.listEntities<LearntEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${LEARNT_PARTITION}` },
+    })) {
       const maximum = toLearnt(entity);
       // A row typed or damaged by hand teaches nothing: asking within the documented maximum is the safe side.
       if (maximum) maxima.push(maximum);
@@ -53,6 +55,13 @@ export class LearntMaximumTable implements LearntMaxima {
 function toLearnt(entity: LearntEntity): LearntMaximum | undefined {
   const learntAt = readDate(entity.learntAt);
   const { key, maxMinutes, configuredMinutes, subscriptionId } = entity;
-  if (typeof key !== 'string' || typeof maxMinutes !== 'number' || typeof configuredMinutes !== 'number' || !learntAt) return undefined;
-  return { key, maxMinutes, configuredMinutes, learntAt, subscriptionId: typeof subscriptionId === 'string' ? subscriptionId : '' };
+  if (typeof key !== 'string' || typeof maxMinutes !== 'number' || typeof configuredMinutes !== 'number' || !learntAt)
+    return undefined;
+  return {
+    key,
+    maxMinutes,
+    configuredMinutes,
+    learntAt,
+    subscriptionId: typeof subscriptionId === 'string' ? subscriptionId : '',
+  };
 }

@@ -2,8 +2,8 @@ import type { TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
 import { forEachConcurrently } from '../lib/concurrently';
 import type { RenewalHandOff } from '../renewal/ports';
-import type { StoredSubscription } from '../renewal/subscription';
 import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queueMessage';
+import type { StoredSubscription } from '../renewal/subscription';
 
 // Messages in flight while handing off: enough to queue thousands in seconds, few enough for one instance.
 const SEND_CONCURRENCY = 16;
@@ -21,7 +21,10 @@ export class RenewalQueue implements RenewalHandOff {
     this.queueName = queue.name;
   }
 
-  async send(subscriptions: readonly Pick<StoredSubscription, 'partitionKey' | 'id'>[], runId: string): Promise<number> {
+  async send(
+    subscriptions: readonly Pick<StoredSubscription, 'partitionKey' | 'id'>[],
+    runId: string,
+  ): Promise<number> {
     // Once per process; a failed attempt is forgotten so the next hand-off tries again.
     await (this.created ??= this.queue.createIfNotExists().catch((error: unknown) => {
       this.created = undefined;

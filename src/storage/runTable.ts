@@ -82,7 +82,9 @@ export class RunTable implements RunHistory {
 
   async recent(count: number): Promise<RunRecord[]> {
     // One request: the newest come first (RowKeys count down), and the service stops at the page size.
-    const pages = this.table.listEntities<RunEntity>({ queryOptions: { filter: odata`PartitionKey eq ${this.partition}` } }).byPage({ maxPageSize: count });
+    const pages = this.table
+      .listEntities<RunEntity>({ queryOptions: { filter: odata`PartitionKey eq ${this.partition}` } })
+      .byPage({ maxPageSize: count });
     for await (const page of pages) {
       if (page.length > 0 || page.continuationToken === undefined) return page.slice(0, count).map(toRunRecord);
     }

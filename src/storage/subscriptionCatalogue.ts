@@ -3,7 +3,7 @@ import type { ListQuery, SubscriptionCatalogue } from '../renewal/ports';
 import type { StoredRow } from '../renewal/subscription';
 import type { SubscriptionIndex } from './subscriptionIndex';
 import { listPage } from './subscriptionQueries';
-import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 import type { SubscriptionTable } from './subscriptionTable';
 
 // At most 15 comparisons in one filter (Querying tables and entities, learn.microsoft.com/rest/api/storageservices).
@@ -32,7 +32,9 @@ export class SubscriptionCatalogueTable implements SubscriptionCatalogue {
     for (let i = 0; i < unknown.length; i += IDS_PER_FILTER) {
       const some = unknown.slice(i, i + IDS_PER_FILTER);
       const filter = some.map((id) => odata`RowKey eq ${id}`).join(' or ');
-      for await (const entity of this.subscriptions.client.listEntities<SubscriptionEntity>({ queryOptions: { filter } })) {
+      for await (const entity of this.subscriptions.client.listEntities<SubscriptionEntity>({
+        queryOptions: { filter },
+      })) {
         stored.add(entity.rowKey);
         // Found for next time (the census would write it too).
         await this.index.point(entity.rowKey, entity.partitionKey).catch(() => undefined);
@@ -51,7 +53,9 @@ export class SubscriptionCatalogueTable implements SubscriptionCatalogue {
   }
 
   async *allPages(): AsyncIterable<StoredRow[]> {
-    for await (const page of this.subscriptions.client.listEntities<SubscriptionEntity>().byPage({ maxPageSize: PAGE_SIZE })) {
+    for await (const page of this.subscriptions.client
+      .listEntities<SubscriptionEntity>()
+      .byPage({ maxPageSize: PAGE_SIZE })) {
       yield page.map((entity) => toStoredRow(entity));
     }
   }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { ATTENTION_KINDS, type Attention, type AttentionKind } from '../renewal/status/attentionKinds';
 import type { CensusIndex } from '../renewal/ports';
+import { type Attention, ATTENTION_KINDS, type AttentionKind } from '../renewal/status/attentionKinds';
 import type { CensusSummary } from '../renewal/status/summary';
 import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionEntity } from './attentionRows';
-import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
 import { canBeKey } from './keys';
+import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
 import { explainedTable } from './tableClient';
 import { TableStorageError } from './tableStorageError';
 
@@ -43,7 +43,10 @@ export class SubscriptionIndex implements CensusIndex {
   /** Records that subscription `id` has its row in `partitionKey` (written before the row is). */
   async point(id: string, partitionKey: string): Promise<void> {
     if (!canBeKey(id)) return;
-    await this.table.upsertEntity({ partitionKey: idPartition(id), rowKey: id, subscriptionPartition: partitionKey }, 'Replace');
+    await this.table.upsertEntity(
+      { partitionKey: idPartition(id), rowKey: id, subscriptionPartition: partitionKey },
+      'Replace',
+    );
   }
 
   /** Removes the entry of `id` (after its row is deleted); with `etag`, only if nobody rewrote it since. */
@@ -70,21 +73,27 @@ export class SubscriptionIndex implements CensusIndex {
   /** The problems recorded, at most `max` (one page of the one partition); `more` when there are others. */
   async attention(max = MAX_ATTENTION_READ): Promise<{ entries: (Attention & { etag: string })[]; more: boolean }> {
     const entries: (Attention & { etag: string })[] = [];
-    const pages = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ATTENTION_PARTITION}` } }).byPage({ maxPageSize: Math.min(max, 1000) });
+    const pages = this.table
+      .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ATTENTION_PARTITION}` } })
+      .byPage({ maxPageSize: Math.min(max, 1000) });
     for await (const page of pages) {
       for (const entity of page) {
-        const entry = fromAttentionEntity(entity as Record<string, unknown>);
+        const entry = fromAttentionEntity(entity);
         if (entry) entries.push(entry);
       }
-      if (entries.length >= max) return { entries: entries.slice(0, max), more: entries.length > max || page.continuationToken !== undefined };
+      if (entries.length >= max)
+        return { entries: entries.slice(0, max), more: entries.length > max || page.continuationToken !== undefined };
     }
     return { entries, more: false };
   }
 
   /** Every problem recorded, a page at a time (the census reconciles them all). */
   async *allAttention(): AsyncIterable<(Attention & { etag: string })[]> {
-    const pages = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ATTENTION_PARTITION}` } }).byPage({ maxPageSize: 1000 });
-    for await (const page of pages) yield page.map((entity) => fromAttentionEntity(entity as Record<string, unknown>)).filter((e) => e !== undefined);
+    const pages = this.table
+      .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ATTENTION_PARTITION}` } })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages)
+      yield page.map((entity) => fromAttentionEntity(entity as Record<string, unknown>)).filter((e) => e !== undefined);
   }
 
   async readSummary(): Promise<CensusSummary | undefined> {
@@ -127,5 +136,8 @@ export function idPartition(id: string): string {
 }
 
 function isEntityNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number })?.statusCode === 404 && !(error instanceof TableStorageError && error.tableMissing);
+  return (
+    (error as { statusCode?: number })?.statusCode === 404 &&
+    !(error instanceof TableStorageError && error.tableMissing)
+  );
 }

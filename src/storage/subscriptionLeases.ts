@@ -13,9 +13,12 @@ export async function claim(
   const now = new Date();
   // A lease is told apart by its end time: the one `ours` names is this worker's own.
   const busy = (row: StoredSubscription) =>
-    row.leaseUntil !== undefined && row.leaseUntil.getTime() > now.getTime() && row.leaseUntil.getTime() !== ours?.getTime();
+    row.leaseUntil !== undefined &&
+    row.leaseUntil.getTime() > now.getTime() &&
+    row.leaseUntil.getTime() !== ours?.getTime();
   if (busy(subscription)) return undefined;
-  const written = await mergeWithRetry(tables, 
+  const written = await mergeWithRetry(
+    tables,
     subscription,
     () => ({ leaseUntil: until }),
     (current) => busy(current) || !stillWanted(current),
@@ -23,12 +26,21 @@ export async function claim(
   return written ? { ...written.row, leaseUntil: until, etag: written.etag } : undefined;
 }
 
-export async function leaseMany(tables: Tables, rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]> {
+export async function leaseMany(
+  tables: Tables,
+  rows: StoredSubscription[],
+  until: Date | undefined,
+): Promise<StoredSubscription[]> {
   if (rows.length === 0) return [];
   let response;
   try {
     response = await tables.table.submitTransaction(
-      rows.map((row) => ['update', { partitionKey: row.partitionKey, rowKey: row.id, leaseUntil: until ?? CLEARED }, 'Merge', { etag: row.etag }]),
+      rows.map((row) => [
+        'update',
+        { partitionKey: row.partitionKey, rowKey: row.id, leaseUntil: until ?? CLEARED },
+        'Merge',
+        { etag: row.etag },
+      ]),
     );
   } catch {
     // A row changed since it was read (412), the service refused the batch, or no answer came:
@@ -45,12 +57,18 @@ export async function leaseMany(tables: Tables, rows: StoredSubscription[], unti
 }
 
 export async function release(tables: Tables, subscription: StoredSubscription): Promise<void> {
-  await mergeWithRetry(tables, subscription, () => ({ leaseUntil: CLEARED }), () => false);
+  await mergeWithRetry(
+    tables,
+    subscription,
+    () => ({ leaseUntil: CLEARED }),
+    () => false,
+  );
 }
 
 export async function releaseIfOurs(tables: Tables, subscription: StoredSubscription, ours: Date): Promise<void> {
   // Re-read: the row may have changed since it was leased (a lifecycle event); the lease may not.
-  await mergeWithRetry(tables, 
+  await mergeWithRetry(
+    tables,
     subscription,
     () => ({ leaseUntil: CLEARED }),
     (current) => current.leaseUntil?.getTime() !== ours.getTime(),

@@ -5,7 +5,7 @@ import { MalformedRowError } from '../renewal/errors';
 import type { StoredRow, StoredSubscription } from '../renewal/subscription';
 import type { Tables } from './conditionalMerge';
 import { canBeKey } from './keys';
-import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 import { TableStorageError } from './tableStorageError';
 
 export { MalformedRowError };
@@ -53,7 +53,9 @@ export async function findIndexed(tables: Tables, id: string): Promise<StoredSub
 
 export async function scanFor(tables: Tables, id: string): Promise<StoredSubscription | undefined> {
   // RowKey alone spans partitions: the service reads every partition; a Graph id is unique, so at most one row matches.
-  for await (const entity of tables.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: odata`RowKey eq ${id}` } })) {
+  for await (const entity of tables.table.listEntities<SubscriptionEntity>({
+    queryOptions: { filter: odata`RowKey eq ${id}` },
+  })) {
     return mustBeReadable(toStoredRow(entity));
   }
   return undefined;
@@ -61,5 +63,8 @@ export async function scanFor(tables: Tables, id: string): Promise<StoredSubscri
 
 /** The row is not there; the table itself missing is not that (the caller must hear of it). */
 export function isRowNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number })?.statusCode === 404 && !(error instanceof TableStorageError && error.tableMissing);
+  return (
+    (error as { statusCode?: number })?.statusCode === 404 &&
+    !(error instanceof TableStorageError && error.tableMissing)
+  );
 }

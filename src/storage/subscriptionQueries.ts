@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { ListQuery } from '../renewal/ports';
 import type { StoredRow, StoredSubscription } from '../renewal/subscription';
-import { toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 
 const PAGE_SIZE = 1000;
 
@@ -11,9 +11,13 @@ const PAGE_SIZE = 1000;
  * census makes it a DateTime within 15 minutes.)
  */
 export async function* expiringBefore(table: TableClient, at: Date): AsyncIterable<StoredSubscription[]> {
-  const pages = table.listEntities<SubscriptionEntity>({ queryOptions: { filter: odata`expirationDateTime lt ${at}` } }).byPage({ maxPageSize: PAGE_SIZE });
+  const pages = table
+    .listEntities<SubscriptionEntity>({ queryOptions: { filter: odata`expirationDateTime lt ${at}` } })
+    .byPage({ maxPageSize: PAGE_SIZE });
   for await (const page of pages) {
-    const rows = page.filter((entity) => entity.expirationDateTime instanceof Date).map((entity) => toStoredRow(entity));
+    const rows = page
+      .filter((entity) => entity.expirationDateTime instanceof Date)
+      .map((entity) => toStoredRow(entity));
     yield rows.flatMap((row) => (row.ok ? [row.subscription] : []));
   }
 }
@@ -26,7 +30,10 @@ export type { ListQuery };
  * failures); what only the app can tell (a row with no state is active, a count typed as Int64) is
  * checked on the rows read, so a page may hold fewer than `limit` rows and still have a continuation.
  */
-export async function listPage(table: TableClient, query: ListQuery): Promise<{ rows: StoredRow[]; continuation: string | undefined }> {
+export async function listPage(
+  table: TableClient,
+  query: ListQuery,
+): Promise<{ rows: StoredRow[]; continuation: string | undefined }> {
   const filters: string[] = [];
   if (query.partitionKey !== undefined) filters.push(odata`PartitionKey eq ${query.partitionKey}`);
   if (query.expiringBefore) filters.push(odata`expirationDateTime lt ${query.expiringBefore}`);

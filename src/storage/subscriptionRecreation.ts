@@ -3,23 +3,40 @@
 import type { RenewalFailure, StoredSubscription, SubscriptionDefinition } from '../renewal/subscription';
 import { expiredAttention } from './attentionRows';
 import { CLEARED, mergeWithRetry, type Tables } from './conditionalMerge';
-import { failureProperties, INDEXED, newRowProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { failureProperties, INDEXED, newRowProperties, type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 
-export async function beginRecreate(tables: Tables, subscription: StoredSubscription, at: Date, leaseUntil: Date): Promise<StoredSubscription> {
+export async function beginRecreate(
+  tables: Tables,
+  subscription: StoredSubscription,
+  at: Date,
+  leaseUntil: Date,
+): Promise<StoredSubscription> {
   // Reported before it is marked: adopt finds an interrupted recreation among these entries.
   await tables.index?.flag(expiredAttention(subscription, at, subscription.lastFailure));
   // Marked expired too: a worker that dies from here on leaves a row the next run recreates.
-  const written = await mergeWithRetry(tables, 
+  const written = await mergeWithRetry(
+    tables,
     subscription,
-    (current) => ({ recreateStartedAt: at, leaseUntil, state: 'expired', ...(current.state === 'expired' ? {} : { expiredAt: at }) }),
+    (current) => ({
+      recreateStartedAt: at,
+      leaseUntil,
+      state: 'expired',
+      ...(current.state === 'expired' ? {} : { expiredAt: at }),
+    }),
     () => false,
   );
   return { ...written!.row, state: 'expired', recreateStartedAt: at, leaseUntil, etag: written!.etag };
 }
 
-export async function recordRecreateFailure(tables: Tables, subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void> {
+export async function recordRecreateFailure(
+  tables: Tables,
+  subscription: StoredSubscription,
+  failure: RenewalFailure,
+  mayHaveCreated: boolean,
+): Promise<void> {
   await tables.index?.flag(expiredAttention(subscription, failure.at, failure));
-  await mergeWithRetry(tables, 
+  await mergeWithRetry(
+    tables,
     subscription,
     (current) => ({
       ...failureProperties(failure),
@@ -65,10 +82,20 @@ export async function replace(
   ]);
   if (!tables.index) return;
   // The old id is gone, and so are its problems; a `missed` carried over is the new id's now.
-  await Promise.all([tables.index.unpoint(old.id), tables.index.unflagAll(old.partitionKey, old.id)]).catch(() => undefined);
+  await Promise.all([tables.index.unpoint(old.id), tables.index.unflagAll(old.partitionKey, old.id)]).catch(
+    () => undefined,
+  );
   if (lastMissedAt && lastMissedAt.getTime() > at.getTime() - 24 * 3_600_000) {
     await tables.index
-      .flag({ kind: 'missed', partitionKey: old.partitionKey, rowKey: created.id, resource: definition.resource, at: lastMissedAt, expirationDateTime: created.expirationDateTime, state: 'active' })
+      .flag({
+        kind: 'missed',
+        partitionKey: old.partitionKey,
+        rowKey: created.id,
+        resource: definition.resource,
+        at: lastMissedAt,
+        expirationDateTime: created.expirationDateTime,
+        state: 'active',
+      })
       .catch(() => undefined);
   }
 }

@@ -7,8 +7,15 @@ import { CLEARED, mergeWithRetry, type Tables } from './conditionalMerge';
 import { releaseIfOurs } from './subscriptionLeases';
 import { failureProperties } from './subscriptionRow';
 
-export async function saveRenewal(tables: Tables, subscription: StoredSubscription, expiration: Date, at: Date, shortLived: boolean): Promise<'saved' | 'newer-kept'> {
-  const saved = await mergeWithRetry(tables, 
+export async function saveRenewal(
+  tables: Tables,
+  subscription: StoredSubscription,
+  expiration: Date,
+  at: Date,
+  shortLived: boolean,
+): Promise<'saved' | 'newer-kept'> {
+  const saved = await mergeWithRetry(
+    tables,
     subscription,
     // A PATCH also reauthorizes: a pending reauthorizationRequired is dealt with. A subscriptionRemoved
     // that arrived after the PATCH is not: it stays for whoever recreates the subscription.
@@ -34,17 +41,27 @@ export async function saveRenewal(tables: Tables, subscription: StoredSubscripti
   }
   // The later expiration stays, but the lease on the row may still be ours: give it back, or a
   // lifecycle event arriving meanwhile would wait for it to lapse (a failure here only means that wait).
-  if (subscription.leaseUntil) await releaseIfOurs(tables, subscription, subscription.leaseUntil).catch(() => undefined);
+  if (subscription.leaseUntil)
+    await releaseIfOurs(tables, subscription, subscription.leaseUntil).catch(() => undefined);
   return 'newer-kept';
 }
 
-export async function recordFailure(tables: Tables, subscription: StoredSubscription, failure: RenewalFailure): Promise<void> {
+export async function recordFailure(
+  tables: Tables,
+  subscription: StoredSubscription,
+  failure: RenewalFailure,
+): Promise<void> {
   // The problem is on the index first: a crash between the two writes leaves a false alarm, never a hidden one.
   const attention = failingAttention(subscription, failure, subscription.consecutiveFailures + 1);
   await tables.index?.flag(attention);
-  const written = await mergeWithRetry(tables, 
+  const written = await mergeWithRetry(
+    tables,
     subscription,
-    (current) => ({ ...failureProperties(failure), consecutiveFailures: current.consecutiveFailures + 1, leaseUntil: CLEARED }),
+    (current) => ({
+      ...failureProperties(failure),
+      consecutiveFailures: current.consecutiveFailures + 1,
+      leaseUntil: CLEARED,
+    }),
     (current) => renewedMeanwhile(subscription, current, failure.at),
   );
   // Renewed meanwhile: no failure was recorded, so there is nothing to report.
@@ -63,9 +80,19 @@ export async function saveDefinition(
   // Graph holds the new values already: they are written whatever else changed on the row meanwhile
   // (the caller's lease kept renewals off it, so the expiration Graph answered is the latest).
   const expiration = renewed
-    ? { expirationDateTime: renewed.expiration, lastRenewedAt: renewed.at, consecutiveFailures: 0, shortLived: renewed.shortLived }
+    ? {
+        expirationDateTime: renewed.expiration,
+        lastRenewedAt: renewed.at,
+        consecutiveFailures: 0,
+        shortLived: renewed.shortLived,
+      }
     : {};
-  const written = await mergeWithRetry(tables, subscription, () => ({ ...changes, ...expiration, leaseUntil: CLEARED }), () => false);
+  const written = await mergeWithRetry(
+    tables,
+    subscription,
+    () => ({ ...changes, ...expiration, leaseUntil: CLEARED }),
+    () => false,
+  );
   // A renewal with it settles the failures, as saveRenewal's does.
   if (renewed && (written?.row.consecutiveFailures ?? 0) + subscription.consecutiveFailures > 0) {
     await tables.index?.unflag('failing', subscription.partitionKey, subscription.id).catch(() => undefined);

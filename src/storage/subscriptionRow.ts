@@ -1,4 +1,10 @@
-import { OPTIONAL_DEFINITION_FIELDS, type PendingLifecycleEvent, type RenewalFailure, type StoredRow, type SubscriptionDefinition } from '../renewal/subscription';
+import {
+  OPTIONAL_DEFINITION_FIELDS,
+  type PendingLifecycleEvent,
+  type RenewalFailure,
+  type StoredRow,
+  type SubscriptionDefinition,
+} from '../renewal/subscription';
 
 /** A subscription row as the table holds it (see README, "Table schema"). */
 export interface SubscriptionEntity {
@@ -60,8 +66,15 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
   const written = checkWrittenFields(entity);
   if (written) return malformed(written);
   const pending = entity.pendingLifecycleEvent;
-  if (pending !== undefined && pending !== '' && pending !== 'reauthorizationRequired' && pending !== 'subscriptionRemoved') {
-    return malformed(`pendingLifecycleEvent "${String(pending)}" is not "reauthorizationRequired", "subscriptionRemoved" or empty.`);
+  if (
+    pending !== undefined &&
+    pending !== '' &&
+    pending !== 'reauthorizationRequired' &&
+    pending !== 'subscriptionRemoved'
+  ) {
+    return malformed(
+      `pendingLifecycleEvent "${String(pending)}" is not "reauthorizationRequired", "subscriptionRemoved" or empty.`,
+    );
   }
   return {
     ok: true,
@@ -79,7 +92,7 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
       recreateStartedAt: readDate(entity.recreateStartedAt),
       replaces: typeof entity.replaces === 'string' && entity.replaces !== '' ? entity.replaces : undefined,
       recreatedAt: readDate(entity.recreatedAt),
-      pendingLifecycleEvent: pending ? (pending as PendingLifecycleEvent) : undefined,
+      pendingLifecycleEvent: pending ? pending : undefined,
       lastMissedAt: readDate(entity.lastMissedAt),
       // A mark the app writes for the 10-minute timer's selection; anything but true reads as not short-lived.
       shortLived: entity.shortLived === true,
@@ -93,7 +106,7 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
  * Int64 as { value: "5", type: "Int64" } (Storage Explorer's default for numbers typed by hand).
  */
 function readCount(value: unknown): number | undefined {
-  const raw = typeof value === 'object' && value !== null && 'value' in value ? Number((value as { value: unknown }).value) : value;
+  const raw = typeof value === 'object' && value !== null && 'value' in value ? Number(value.value) : value;
   return typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? raw : undefined;
 }
 

@@ -11,14 +11,14 @@ import type {
 } from '../renewal/subscription';
 import { attentionBase } from './attentionRows';
 import { mergeWithRetry, type Tables } from './conditionalMerge';
+import { dueSelections, shortLivedSelections } from './dueSelections';
 import type { SubscriptionIndex } from './subscriptionIndex';
 import { claim, leaseMany, release, releaseIfOurs } from './subscriptionLeases';
 import { find, findIndexed, isRowNotFound, read } from './subscriptionLookup';
 import { beginRecreate, recordRecreateFailure, replace } from './subscriptionRecreation';
 import { recordFailure, saveDefinition, saveRenewal } from './subscriptionRenewals';
-import { INDEXED, newRowProperties, toStoredRow, type SubscriptionEntity } from './subscriptionRow';
+import { INDEXED, newRowProperties, type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 import { createTableOnce, explainingErrors } from './tableClient';
-import { dueSelections, shortLivedSelections } from './dueSelections';
 
 const PAGE_SIZE = 100;
 // The service's largest page: a census reads every row, so fewer round trips matter most.
@@ -89,8 +89,11 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
   }
 
   async *partitionPages(partitionKey: string): AsyncIterable<StoredRow[]> {
-    const entities = this.table.listEntities<SubscriptionEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } });
-    for await (const page of entities.byPage({ maxPageSize: PAGE_SIZE })) yield page.map((entity) => toStoredRow(entity));
+    const entities = this.table.listEntities<SubscriptionEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
+    });
+    for await (const page of entities.byPage({ maxPageSize: PAGE_SIZE }))
+      yield page.map((entity) => toStoredRow(entity));
   }
 
   /** See dueSelections (storage/dueSelections.ts): the rows that may be due, as one stream. */
@@ -110,7 +113,12 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     return read(this.tables, partitionKey, rowKey);
   }
 
-  saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date, shortLived: boolean): Promise<'saved' | 'newer-kept'> {
+  saveRenewal(
+    subscription: StoredSubscription,
+    expiration: Date,
+    at: Date,
+    shortLived: boolean,
+  ): Promise<'saved' | 'newer-kept'> {
     return saveRenewal(this.tables, subscription, expiration, at, shortLived);
   }
 
@@ -127,13 +135,23 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     return findIndexed(this.tables, id);
   }
 
-
   /** Records that a run found this row malformed, so the status names it at once. */
   async flagMalformed(row: MalformedRow, at: Date): Promise<void> {
-    await this.index?.flag({ kind: MALFORMED_ROW, partitionKey: row.partitionKey, rowKey: row.rowKey, at, detail: row.problem });
+    await this.index?.flag({
+      kind: MALFORMED_ROW,
+      partitionKey: row.partitionKey,
+      rowKey: row.rowKey,
+      at,
+      detail: row.problem,
+    });
   }
 
-  claim(subscription: StoredSubscription, until: Date, stillWanted: (current: StoredSubscription) => boolean, ours?: Date): Promise<StoredSubscription | undefined> {
+  claim(
+    subscription: StoredSubscription,
+    until: Date,
+    stillWanted: (current: StoredSubscription) => boolean,
+    ours?: Date,
+  ): Promise<StoredSubscription | undefined> {
     return claim(this.tables, subscription, until, stillWanted, ours);
   }
 
@@ -153,11 +171,21 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     return beginRecreate(this.tables, subscription, at, leaseUntil);
   }
 
-  recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void> {
+  recordRecreateFailure(
+    subscription: StoredSubscription,
+    failure: RenewalFailure,
+    mayHaveCreated: boolean,
+  ): Promise<void> {
     return recordRecreateFailure(this.tables, subscription, failure, mayHaveCreated);
   }
 
-  replace(old: StoredSubscription, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void> {
+  replace(
+    old: StoredSubscription,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+    shortLived: boolean,
+  ): Promise<void> {
     return replace(this.tables, old, definition, created, at, shortLived);
   }
 
@@ -177,7 +205,11 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     });
   }
 
-  saveDefinition(subscription: StoredSubscription, changes: DefinitionChanges, renewed?: { expiration: Date; at: Date; shortLived: boolean }): Promise<void> {
+  saveDefinition(
+    subscription: StoredSubscription,
+    changes: DefinitionChanges,
+    renewed?: { expiration: Date; at: Date; shortLived: boolean },
+  ): Promise<void> {
     return saveDefinition(this.tables, subscription, changes, renewed);
   }
 
@@ -192,15 +224,27 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     await this.index?.unflagAll(subscription.partitionKey, subscription.id);
   }
 
-  async recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, at: Date): Promise<StoredSubscription> {
-    const written = await mergeWithRetry(this.tables, subscription, () => ({ pendingLifecycleEvent: event, lastLifecycleEventAt: at }), () => false);
+  async recordPending(
+    subscription: StoredSubscription,
+    event: PendingLifecycleEvent,
+    at: Date,
+  ): Promise<StoredSubscription> {
+    const written = await mergeWithRetry(
+      this.tables,
+      subscription,
+      () => ({ pendingLifecycleEvent: event, lastLifecycleEventAt: at }),
+      () => false,
+    );
     return { ...written!.row, pendingLifecycleEvent: event, etag: written!.etag };
   }
 
   async recordMissed(subscription: StoredSubscription, at: Date): Promise<void> {
     await this.index?.flag({ ...attentionBase(subscription), kind: 'missed', at });
-    await mergeWithRetry(this.tables, subscription, () => ({ lastMissedAt: at, lastLifecycleEventAt: at }), () => false);
+    await mergeWithRetry(
+      this.tables,
+      subscription,
+      () => ({ lastMissedAt: at, lastLifecycleEventAt: at }),
+      () => false,
+    );
   }
-
-
 }

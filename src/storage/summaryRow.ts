@@ -8,10 +8,13 @@ const CHUNK_CHARS = 30_000;
 const MAX_CHUNKS = 30;
 
 /** The summary as an entity: its JSON cut into string properties data0, data1, … */
-export function toSummaryEntity(summary: CensusSummary): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+export function toSummaryEntity(
+  summary: CensusSummary,
+): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const json = JSON.stringify(summary);
   const chunks = Math.ceil(json.length / CHUNK_CHARS);
-  if (chunks > MAX_CHUNKS) throw new Error(`The census summary is ${json.length} characters, more than a table row holds.`);
+  if (chunks > MAX_CHUNKS)
+    throw new Error(`The census summary is ${json.length} characters, more than a table row holds.`);
   const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
     ...SUMMARY_KEYS,
     // Readable in Storage Explorer without decoding the rest.
@@ -37,8 +40,16 @@ export function fromSummaryEntity(entity: Record<string, unknown>): CensusSummar
     json += part;
   }
   try {
-    const summary = JSON.parse(json, (key, value: unknown) => (DATES.has(key) && typeof value === 'string' ? new Date(value) : value)) as CensusSummary;
-    if (!(summary.startedAt instanceof Date) || Number.isNaN(summary.startedAt.getTime()) || !summary.counts || !summary.histogram) return undefined;
+    const summary = JSON.parse(json, (key, value: unknown) =>
+      DATES.has(key) && typeof value === 'string' ? new Date(value) : value,
+    ) as CensusSummary;
+    if (
+      !(summary.startedAt instanceof Date) ||
+      Number.isNaN(summary.startedAt.getTime()) ||
+      !summary.counts ||
+      !summary.histogram
+    )
+      return undefined;
     return summary;
   } catch {
     return undefined;

@@ -4,8 +4,7 @@ import { explainTableError, TableStorageError } from './tableStorageError';
 
 /** Where the subscription and run tables live: a connection string (Azurite, keys) or an endpoint reached with the managed identity. */
 export type StorageConfig =
-  | { kind: 'connectionString'; connectionString: string }
-  | { kind: 'endpoint'; endpoint: string };
+  { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; endpoint: string };
 
 /**
  * A client for `table`, by connection string (Azurite, account keys) or by endpoint and identity.
@@ -60,12 +59,14 @@ export function explainingErrors(client: TableClient, onMissing?: () => void | P
   const explain = async (error: unknown) => {
     const explained = explainTableError(error, table);
     // Awaited, so that whatever follows the failed call sees what forgetting the table changed.
-    if (explained instanceof TableStorageError && explained.tableMissing) await Promise.resolve(onMissing?.()).catch(() => undefined);
+    if (explained instanceof TableStorageError && explained.tableMissing)
+      await Promise.resolve(onMissing?.()).catch(() => undefined);
     throw explained;
   };
   const iterator = (inner: AsyncIterableIterator<unknown>): AsyncIterableIterator<unknown> => ({
     next: (...args: [] | [unknown]) => inner.next(...args).catch(explain),
-    return: (value?: unknown) => (inner.return ? inner.return(value).catch(explain) : Promise.resolve({ done: true as const, value })),
+    return: (value?: unknown) =>
+      inner.return ? inner.return(value).catch(explain) : Promise.resolve({ done: true as const, value }),
     [Symbol.asyncIterator]() {
       return this;
     },

@@ -16,7 +16,17 @@ export class TableStorageError extends Error {
 }
 
 // Node's codes for "no answer from the service at all".
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
 
 /**
  * The SDK's error as an operator reads it: which table, and what to do. The SDK alone says
@@ -25,7 +35,12 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGA
 export function explainTableError(error: unknown, table: string): unknown {
   if (error instanceof TableStorageError || typeof error !== 'object' || error === null) return error;
   // The identity's own error (no token for the tables) already says what is wrong and what to check.
-  if (/^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError|AuthenticationRequiredError)$/.test(String((error as Error).name))) return error;
+  if (
+    /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError|AuthenticationRequiredError)$/.test(
+      String((error as Error).name),
+    )
+  )
+    return error;
   const { statusCode, code, message } = error as { statusCode?: number; code?: string; message?: string };
   const text = String(message ?? '');
   if (statusCode === 404 && (code === 'TableNotFound' || text.includes('TableNotFound'))) {
@@ -57,5 +72,10 @@ export function explainTableError(error: unknown, table: string): unknown {
   }
   // Anything else keeps the service's own words, with the table named.
   const first = text.split('\n')[0]!.slice(0, 300);
-  return new TableStorageError(`Table "${table}": ${statusCode ? `status ${statusCode}, ` : ''}${first || 'unknown error'}`, table, statusCode, code);
+  return new TableStorageError(
+    `Table "${table}": ${statusCode ? `status ${statusCode}, ` : ''}${first || 'unknown error'}`,
+    table,
+    statusCode,
+    code,
+  );
 }

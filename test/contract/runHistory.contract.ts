@@ -22,7 +22,10 @@ const totals = (at: Date, outcome: RunTotals['outcome'], error?: string): RunTot
  * What the run history and the learnt maxima must do for the run and the status: run against the
  * in-memory fakes and the tables (src/storage/runTable.ts, learntMaximumTable.ts) on Azurite.
  */
-export function describeRunHistoryContract(name: string, make: () => Promise<{ runs: RunHistory; learntMaxima: LearntMaxima }>): void {
+export function describeRunHistoryContract(
+  name: string,
+  make: () => Promise<{ runs: RunHistory; learntMaxima: LearntMaxima }>,
+): void {
   describe(`the run history contract: ${name}`, () => {
     let runs: RunHistory;
     let learntMaxima: LearntMaxima;
@@ -33,7 +36,13 @@ export function describeRunHistoryContract(name: string, make: () => Promise<{ r
     it('keeps a started run as running, and its totals once it finished', async () => {
       const startedAt = new Date('2026-03-02T06:00:00Z');
       const id = await runs.start({ trigger: 'timer', startedAt, isPastDue: true });
-      expect(await runs.latest()).toMatchObject({ id, trigger: 'timer', startedAt, isPastDue: true, outcome: 'running' });
+      expect(await runs.latest()).toMatchObject({
+        id,
+        trigger: 'timer',
+        startedAt,
+        isPastDue: true,
+        outcome: 'running',
+      });
       expect(await runs.latestFinished()).toBeUndefined();
 
       await runs.finish(id, totals(new Date('2026-03-02T06:01:00Z'), 'partial'));
@@ -49,17 +58,35 @@ export function describeRunHistoryContract(name: string, make: () => Promise<{ r
     });
 
     it('reads the newest runs first, and the newest finished one apart from a run still going', async () => {
-      const first = await runs.start({ trigger: 'timer', startedAt: new Date('2026-03-01T06:00:00Z'), isPastDue: false });
+      const first = await runs.start({
+        trigger: 'timer',
+        startedAt: new Date('2026-03-01T06:00:00Z'),
+        isPastDue: false,
+      });
       await runs.finish(first, totals(new Date('2026-03-01T06:01:00Z'), 'failed', 'No Microsoft Graph token.'));
-      const second = await runs.start({ trigger: 'manual', startedAt: new Date('2026-03-02T06:00:00Z'), isPastDue: false });
+      const second = await runs.start({
+        trigger: 'manual',
+        startedAt: new Date('2026-03-02T06:00:00Z'),
+        isPastDue: false,
+      });
 
       expect((await runs.recent(5)).map((run) => run.id)).toEqual([second, first]);
       expect(await runs.recent(1)).toHaveLength(1);
-      expect(await runs.latestFinished()).toMatchObject({ id: first, outcome: 'failed', error: 'No Microsoft Graph token.' });
+      expect(await runs.latestFinished()).toMatchObject({
+        id: first,
+        outcome: 'failed',
+        error: 'No Microsoft Graph token.',
+      });
     });
 
     it('keeps one learnt maximum per kind, the last saved', async () => {
-      const learnt = { key: 'outlook', maxMinutes: 4230, configuredMinutes: 10080, learntAt: new Date('2026-03-01T06:00:00Z'), subscriptionId: 's-1' };
+      const learnt = {
+        key: 'outlook',
+        maxMinutes: 4230,
+        configuredMinutes: 10080,
+        learntAt: new Date('2026-03-01T06:00:00Z'),
+        subscriptionId: 's-1',
+      };
       await learntMaxima.save(learnt);
       await learntMaxima.save({ ...learnt, maxMinutes: 2880, learntAt: new Date('2026-03-02T06:00:00Z') });
       await learntMaxima.save({ ...learnt, key: 'users/*/presence', maxMinutes: 50, configuredMinutes: 60 });

@@ -6,7 +6,10 @@ import { InMemoryRunHistory } from '../support/fakes/inMemoryRunHistory';
 import { realAdapters } from '../support/fakes/underTest';
 import { describeRunHistoryContract } from './runHistory.contract';
 
-describeRunHistoryContract('the in-memory fakes', async () => ({ runs: new InMemoryRunHistory(), learntMaxima: new InMemoryLearntMaxima() }));
+describeRunHistoryContract('the in-memory fakes', async () => ({
+  runs: new InMemoryRunHistory(),
+  learntMaxima: new InMemoryLearntMaxima(),
+}));
 
 const made: TableClient[] = [];
 afterEach(async () => {
@@ -15,7 +18,11 @@ afterEach(async () => {
 
 describeRunHistoryContract('the run-history table on Azurite', async () => {
   const { RunTable } = await realAdapters();
-  const client = TableClient.fromConnectionString(inject('azuriteConnectionString'), `contractruns${randomBytes(4).toString('hex')}`, { allowInsecureConnection: true });
+  const client = TableClient.fromConnectionString(
+    inject('azuriteConnectionString'),
+    `contractruns${randomBytes(4).toString('hex')}`,
+    { allowInsecureConnection: true },
+  );
   made.push(client);
   const runs = new RunTable(client);
   await runs.ensureExists();

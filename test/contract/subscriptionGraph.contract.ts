@@ -20,7 +20,10 @@ const inbox = () => `users/contract-${process.pid}-${++mailbox}/mailFolders('Inb
 const inHours = (hours: number) => new Date(Math.floor((Date.now() + hours * HOUR) / 1000) * 1000);
 
 async function failureOf(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  const error = (await promise.then(() => undefined, (caught: unknown) => caught)) as Record<string, unknown> | undefined;
+  const error = (await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )) as Record<string, unknown> | undefined;
   expect(error, 'expected the call to fail').toBeDefined();
   const { name, statusCode, code, message, retryAfter, requestId, serverTime } = error!;
   return { name, statusCode, code, message, retryAfter, requestId, serverTime };
@@ -108,9 +111,16 @@ export function describeSubscriptionGraphContract(name: string, make: () => Prom
     it('updates the notification URL and renews with it', async () => {
       const id = randomUUID();
       const asked = inHours(70);
-      side.add({ id, resource: inbox(), expirationDateTime: inHours(5), notificationUrl: 'https://contoso.example/old' });
+      side.add({
+        id,
+        resource: inbox(),
+        expirationDateTime: inHours(5),
+        notificationUrl: 'https://contoso.example/old',
+      });
 
-      expect(await graph.update(id, { notificationUrl: side.notificationUrl }, asked)).toEqual({ expirationDateTime: asked });
+      expect(await graph.update(id, { notificationUrl: side.notificationUrl }, asked)).toEqual({
+        expirationDateTime: asked,
+      });
       expect(await graph.get(id)).toMatchObject({ notificationUrl: side.notificationUrl, expirationDateTime: asked });
     });
 
@@ -132,7 +142,12 @@ export function describeSubscriptionGraphContract(name: string, make: () => Prom
 
     it('no longer has a subscription once it expired', async () => {
       const id = randomUUID();
-      side.add({ id, resource: inbox(), expirationDateTime: new Date(Date.now() - MINUTE), notificationUrl: side.notificationUrl });
+      side.add({
+        id,
+        resource: inbox(),
+        expirationDateTime: new Date(Date.now() - MINUTE),
+        notificationUrl: side.notificationUrl,
+      });
 
       expect(await graph.get(id)).toBeUndefined();
       expect(await failureOf(graph.renew(id, inHours(70)))).toMatchObject({ statusCode: 404 });

@@ -6,7 +6,11 @@ import { describeSubscriptionGraphContract, type GraphUnderContract } from './su
 
 describeSubscriptionGraphContract('the scripted fake', async (): Promise<GraphUnderContract> => {
   const graph = new ScriptedGraph();
-  return { graph, add: (subscription) => void graph.add(subscription), notificationUrl: 'https://contoso.example/api/notifications' };
+  return {
+    graph,
+    add: (subscription) => void graph.add(subscription),
+    notificationUrl: 'https://contoso.example/api/notifications',
+  };
 });
 
 describe('against the HTTPS Graph emulator', () => {

@@ -5,7 +5,19 @@ import type { StoredRow, StoredSubscription, SubscriptionDefinition } from '../.
 
 /** A row as a test sets the scene: what a hand, an earlier run or another writer left on the table. */
 export type SeedRow = Pick<StoredSubscription, 'id' | 'expirationDateTime'> &
-  Partial<Pick<StoredSubscription, 'partitionKey' | 'resource' | 'state' | 'leaseUntil' | 'pendingLifecycleEvent' | 'shortLived' | 'lastMissedAt' | 'lastRenewedAt'>>;
+  Partial<
+    Pick<
+      StoredSubscription,
+      | 'partitionKey'
+      | 'resource'
+      | 'state'
+      | 'leaseUntil'
+      | 'pendingLifecycleEvent'
+      | 'shortLived'
+      | 'lastMissedAt'
+      | 'lastRenewedAt'
+    >
+  >;
 
 /** One side of the contract: the store, and the hands that set the scene behind its back. */
 export interface StoreUnderContract {
@@ -15,7 +27,11 @@ export interface StoreUnderContract {
   /** Stores a row whose `state` is "paused": not a subscription the store can read. */
   seedMalformed(partitionKey: string, rowKey: string): Promise<void>;
   /** Another writer changes the row (its ETag changes). */
-  changeBehindOurBack(id: string, changes: Partial<Pick<StoredSubscription, 'expirationDateTime' | 'leaseUntil' | 'lastRenewedAt'>>, partitionKey?: string): Promise<void>;
+  changeBehindOurBack(
+    id: string,
+    changes: Partial<Pick<StoredSubscription, 'expirationDateTime' | 'leaseUntil' | 'lastRenewedAt'>>,
+    partitionKey?: string,
+  ): Promise<void>;
   /** Another writer deletes the row. */
   deleteBehindOurBack(id: string, partitionKey?: string): Promise<void>;
 }
@@ -32,19 +48,31 @@ const DEFINITION: SubscriptionDefinition = {
 /** What the port reads, without the undefined fields and the ETag (each side has its own). */
 function plain(subscription: StoredSubscription | undefined): Record<string, unknown> | undefined {
   if (!subscription) return undefined;
-  return Object.fromEntries(Object.entries(subscription).filter(([key, value]) => value !== undefined && key !== 'etag'));
+  return Object.fromEntries(
+    Object.entries(subscription).filter(([key, value]) => value !== undefined && key !== 'etag'),
+  );
 }
 
 async function rowsOf(selections: AsyncIterable<StoredRow[]>[]): Promise<string[]> {
   const ids: string[] = [];
-  for (const selection of selections) for await (const page of selection) for (const row of page) ids.push(row.ok ? row.subscription.id : row.rowKey);
+  for (const selection of selections)
+    for await (const page of selection) for (const row of page) ids.push(row.ok ? row.subscription.id : row.rowKey);
   return [...new Set(ids)].sort();
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  const error = (await promise.then(() => undefined, (caught: unknown) => caught)) as Record<string, unknown> | undefined;
+  const error = (await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )) as Record<string, unknown> | undefined;
   expect(error, 'expected the call to fail').toBeDefined();
-  return { name: error!.name, statusCode: error!.statusCode, code: error!.code, tableMissing: error!.tableMissing, message: error!.message };
+  return {
+    name: error!.name,
+    statusCode: error!.statusCode,
+    code: error!.code,
+    tableMissing: error!.tableMissing,
+    message: error!.message,
+  };
 }
 
 /**
@@ -70,7 +98,16 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
 
         const read = await store.read('tenant-a', id);
         expect(read?.ok).toBe(true);
-        const expected = { partitionKey: 'tenant-a', id, ...DEFINITION, expirationDateTime, state: 'active', consecutiveFailures: 0, lastRenewedAt: at, shortLived: false };
+        const expected = {
+          partitionKey: 'tenant-a',
+          id,
+          ...DEFINITION,
+          expirationDateTime,
+          state: 'active',
+          consecutiveFailures: 0,
+          lastRenewedAt: at,
+          shortLived: false,
+        };
         expect(plain((read as { subscription: StoredSubscription }).subscription)).toEqual(expected);
         expect(plain(await store.find(id))).toEqual(expected);
       });
@@ -98,7 +135,12 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       it('reads a row it cannot understand as malformed, and refuses to find it by id', async () => {
         await side.seedMalformed('default', 'paused-row');
 
-        expect(await store.read('default', 'paused-row')).toEqual({ ok: false, partitionKey: 'default', rowKey: 'paused-row', problem: 'state "paused" is not "active" or "expired".' });
+        expect(await store.read('default', 'paused-row')).toEqual({
+          ok: false,
+          partitionKey: 'default',
+          rowKey: 'paused-row',
+          problem: 'state "paused" is not "active" or "expired".',
+        });
         await expect(store.find('paused-row')).rejects.toMatchObject({ name: 'MalformedRowError' });
       });
     });
@@ -106,10 +148,14 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
     describe('writing with a stale ETag', () => {
       it('keeps the later expiration another run stored meanwhile', async () => {
         const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
-        await side.changeBehindOurBack(read.id, { expirationDateTime: new Date(read.expirationDateTime.getTime() + 72 * HOUR) });
+        await side.changeBehindOurBack(read.id, {
+          expirationDateTime: new Date(read.expirationDateTime.getTime() + 72 * HOUR),
+        });
 
         expect(await store.saveRenewal(read, new Date(Date.now() + 70 * HOUR), now(), false)).toBe('newer-kept');
-        expect((await store.find(read.id))!.expirationDateTime).toEqual(new Date(read.expirationDateTime.getTime() + 72 * HOUR));
+        expect((await store.find(read.id))!.expirationDateTime).toEqual(
+          new Date(read.expirationDateTime.getTime() + 72 * HOUR),
+        );
       });
 
       it('writes over an unrelated change that left an earlier expiration', async () => {
@@ -122,7 +168,13 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       });
 
       it('records a failure without touching the expiration, and not over a renewal that came after it', async () => {
-        const failure = { at: now(), statusCode: 503, code: 'ServiceUnavailable', message: 'Injected fault.', requestId: 'r-1' };
+        const failure = {
+          at: now(),
+          statusCode: 503,
+          code: 'ServiceUnavailable',
+          message: 'Injected fault.',
+          requestId: 'r-1',
+        };
         const failing = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
         await store.recordFailure(failing, failure);
         const renewedLater = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
@@ -143,10 +195,28 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
         const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
         await side.deleteBehindOurBack(read.id);
 
-        const expected = { name: 'TableStorageError', statusCode: 404, code: undefined, tableMissing: false, message: expect.stringContaining('"code":"ResourceNotFound"') };
-        expect(await failureOf(store.saveRenewal(read, new Date(Date.now() + 70 * HOUR), now(), false))).toEqual(expected);
+        const expected = {
+          name: 'TableStorageError',
+          statusCode: 404,
+          code: undefined,
+          tableMissing: false,
+          message: expect.stringContaining('"code":"ResourceNotFound"'),
+        };
+        expect(await failureOf(store.saveRenewal(read, new Date(Date.now() + 70 * HOUR), now(), false))).toEqual(
+          expected,
+        );
         expect(await failureOf(store.claim(read, new Date(Date.now() + HOUR), () => true))).toEqual(expected);
-        expect(await failureOf(store.replace(read, DEFINITION, { id: randomUUID(), expirationDateTime: new Date(Date.now() + 70 * HOUR) }, now(), false))).toEqual(expected);
+        expect(
+          await failureOf(
+            store.replace(
+              read,
+              DEFINITION,
+              { id: randomUUID(), expirationDateTime: new Date(Date.now() + 70 * HOUR) },
+              now(),
+              false,
+            ),
+          ),
+        ).toEqual(expected);
         await expect(store.remove(read)).resolves.toBeUndefined();
       });
     });
@@ -165,8 +235,15 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       });
 
       it('leaves a row alone while another worker holds its lease, whether it was read with it or not', async () => {
-        const held = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR), leaseUntil: new Date(Date.now() + 5 * 60_000) });
-        const takenMeanwhile = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
+        const held = await side.seed({
+          id: randomUUID(),
+          expirationDateTime: new Date(Date.now() + 5 * HOUR),
+          leaseUntil: new Date(Date.now() + 5 * 60_000),
+        });
+        const takenMeanwhile = await side.seed({
+          id: randomUUID(),
+          expirationDateTime: new Date(Date.now() + 5 * HOUR),
+        });
         const theirs = new Date(Date.now() + 7 * 60_000);
         await side.changeBehindOurBack(takenMeanwhile.id, { leaseUntil: theirs });
 
@@ -176,9 +253,17 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       });
 
       it("takes a row whose lease has run out, or is this worker's own", async () => {
-        const lapsed = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR), leaseUntil: new Date(Date.now() - 60_000) });
+        const lapsed = await side.seed({
+          id: randomUUID(),
+          expirationDateTime: new Date(Date.now() + 5 * HOUR),
+          leaseUntil: new Date(Date.now() - 60_000),
+        });
         const ours = new Date(Date.now() + 5 * 60_000);
-        const own = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR), leaseUntil: ours });
+        const own = await side.seed({
+          id: randomUUID(),
+          expirationDateTime: new Date(Date.now() + 5 * HOUR),
+          leaseUntil: ours,
+        });
 
         expect(await store.claim(lapsed, new Date(Date.now() + HOUR), () => true)).toBeDefined();
         expect(await store.claim(own, new Date(Date.now() + HOUR), () => true, ours)).toBeDefined();
@@ -188,14 +273,23 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
         const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
         await side.changeBehindOurBack(read.id, { expirationDateTime: new Date(Date.now() + 70 * HOUR) });
 
-        const stillWanted = (current: StoredSubscription) => current.expirationDateTime.getTime() === read.expirationDateTime.getTime();
+        const stillWanted = (current: StoredSubscription) =>
+          current.expirationDateTime.getTime() === read.expirationDateTime.getTime();
         expect(await store.claim(read, new Date(Date.now() + HOUR), stillWanted)).toBeUndefined();
       });
 
       it("gives back its own lease, and not another worker's that replaced it", async () => {
         const ours = new Date(Date.now() + 5 * 60_000);
-        const mine = (await store.claim(await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) }), ours, () => true))!;
-        const replaced = (await store.claim(await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) }), ours, () => true))!;
+        const mine = (await store.claim(
+          await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) }),
+          ours,
+          () => true,
+        ))!;
+        const replaced = (await store.claim(
+          await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) }),
+          ours,
+          () => true,
+        ))!;
         const theirs = new Date(Date.now() + 9 * 60_000);
         await side.changeBehindOurBack(replaced.id, { leaseUntil: theirs });
 
@@ -207,7 +301,11 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       });
 
       it('leases rows of a partition all at once, or none when one changed since it was read', async () => {
-        const rows = await Promise.all([1, 2, 3].map((h) => side.seed({ id: randomUUID(), partitionKey: 'batch', expirationDateTime: new Date(Date.now() + h * HOUR) })));
+        const rows = await Promise.all(
+          [1, 2, 3].map((h) =>
+            side.seed({ id: randomUUID(), partitionKey: 'batch', expirationDateTime: new Date(Date.now() + h * HOUR) }),
+          ),
+        );
         const until = new Date(Date.now() + 10 * 60_000);
 
         const leased = await store.leaseMany(rows, until);
@@ -224,7 +322,11 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       it('writes the definition Graph now holds with the expiration it answered, and gives the lease back', async () => {
         const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
         const leased = (await store.claim(read, new Date(Date.now() + 10 * 60_000), () => true))!;
-        const renewed = { expiration: new Date(Math.floor(Date.now() / 1000) * 1000 + 70 * HOUR), at: now(), shortLived: false };
+        const renewed = {
+          expiration: new Date(Math.floor(Date.now() / 1000) * 1000 + 70 * HOUR),
+          at: now(),
+          shortLived: false,
+        };
 
         await store.saveDefinition(leased, { notificationUrl: 'https://contoso.example/new' }, renewed);
 
@@ -246,7 +348,7 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
         expect(plain(await store.find(read.id))).toEqual({ ...plain(read), lastMissedAt: at });
       });
 
-      it("gives a lease back whoever holds it (release), over a change made since it was read", async () => {
+      it('gives a lease back whoever holds it (release), over a change made since it was read', async () => {
         const read = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() + 5 * HOUR) });
         await side.changeBehindOurBack(read.id, { leaseUntil: new Date(Date.now() + 5 * 60_000) });
 
@@ -263,12 +365,22 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
         await side.seed({ id: 'due', expirationDateTime: new Date(Date.now() + 5 * HOUR) });
         await side.seed({ id: 'overdue', expirationDateTime: new Date(Date.now() - 5 * HOUR) });
         await side.seed({ id: 'expired', expirationDateTime: later, state: 'expired' });
-        await side.seed({ id: 'reauthorize', expirationDateTime: later, pendingLifecycleEvent: 'reauthorizationRequired' });
+        await side.seed({
+          id: 'reauthorize',
+          expirationDateTime: later,
+          pendingLifecycleEvent: 'reauthorizationRequired',
+        });
         await side.seed({ id: 'short', expirationDateTime: later, shortLived: true });
         await side.seed({ id: 'later', expirationDateTime: later, partitionKey: 'other' });
 
         expect(await rowsOf(store.dueSelections(horizon))).toEqual(['due', 'expired', 'overdue', 'reauthorize']);
-        expect(await rowsOf(store.shortLivedSelections(horizon))).toEqual(['due', 'expired', 'overdue', 'reauthorize', 'short']);
+        expect(await rowsOf(store.shortLivedSelections(horizon))).toEqual([
+          'due',
+          'expired',
+          'overdue',
+          'reauthorize',
+          'short',
+        ]);
         expect(await rowsOf([store.pages()])).toEqual(['due', 'expired', 'later', 'overdue', 'reauthorize', 'short']);
         expect(await rowsOf([store.partitionPages('other')])).toEqual(['later']);
       });
@@ -277,11 +389,19 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
     describe('recreating and lifecycle events', () => {
       it('puts the successor in the place of the lost row, keeping a missed notification noted on it', async () => {
         const missedAt = new Date(Date.now() - HOUR);
-        const lost = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() - HOUR), state: 'expired', lastMissedAt: missedAt });
+        const lost = await side.seed({
+          id: randomUUID(),
+          expirationDateTime: new Date(Date.now() - HOUR),
+          state: 'expired',
+          lastMissedAt: missedAt,
+        });
         const at = new Date();
         const marked = await store.beginRecreate(lost, at, new Date(Date.now() + 10 * 60_000));
         expect(marked).toMatchObject({ state: 'expired', recreateStartedAt: at });
-        const created = { id: randomUUID(), expirationDateTime: new Date(Math.floor(Date.now() / 1000) * 1000 + 70 * HOUR) };
+        const created = {
+          id: randomUUID(),
+          expirationDateTime: new Date(Math.floor(Date.now() / 1000) * 1000 + 70 * HOUR),
+        };
 
         await store.replace(marked, DEFINITION, created, at, false);
 
@@ -304,9 +424,17 @@ export function describeSubscriptionStoreContract(name: string, make: () => Prom
       it('records a failed recreation as expired, keeping the mark when Graph may have created it', async () => {
         const lost = await side.seed({ id: randomUUID(), expirationDateTime: new Date(Date.now() - HOUR) });
         const marked = await store.beginRecreate(lost, now(), new Date(Date.now() + 10 * 60_000));
-        await store.recordRecreateFailure(marked, { at: now(), statusCode: 503, code: 'ServiceUnavailable', message: 'x' }, true);
+        await store.recordRecreateFailure(
+          marked,
+          { at: now(), statusCode: 503, code: 'ServiceUnavailable', message: 'x' },
+          true,
+        );
 
-        expect(plain(await store.find(lost.id))).toMatchObject({ state: 'expired', consecutiveFailures: 1, recreateStartedAt: marked.recreateStartedAt });
+        expect(plain(await store.find(lost.id))).toMatchObject({
+          state: 'expired',
+          consecutiveFailures: 1,
+          recreateStartedAt: marked.recreateStartedAt,
+        });
         expect(plain(await store.find(lost.id))).not.toHaveProperty('leaseUntil');
       });
 

@@ -12,7 +12,8 @@ describeSubscriptionStoreContract('the in-memory fake', async (): Promise<StoreU
   return {
     store,
     seed: async (row) => store.put({ resource: INBOX, ...row }),
-    seedMalformed: async (partitionKey, rowKey) => store.putMalformed({ partitionKey, rowKey, problem: 'state "paused" is not "active" or "expired".' }),
+    seedMalformed: async (partitionKey, rowKey) =>
+      store.putMalformed({ partitionKey, rowKey, problem: 'state "paused" is not "active" or "expired".' }),
     changeBehindOurBack: async (id, changes, partitionKey) => void store.changeBehindOurBack(id, changes, partitionKey),
     deleteBehindOurBack: async (id, partitionKey) => store.deleteBehindOurBack(id, partitionKey),
   };
@@ -25,7 +26,11 @@ afterEach(async () => {
   await Promise.allSettled(made.splice(0).map((client) => client.deleteTable()));
 });
 const newTable = async (prefix: string) => {
-  const client = TableClient.fromConnectionString(inject('azuriteConnectionString'), `${prefix}${randomBytes(4).toString('hex')}`, { allowInsecureConnection: true });
+  const client = TableClient.fromConnectionString(
+    inject('azuriteConnectionString'),
+    `${prefix}${randomBytes(4).toString('hex')}`,
+    { allowInsecureConnection: true },
+  );
   await client.createTable();
   made.push(client);
   return client;
@@ -47,7 +52,13 @@ describeSubscriptionStoreContract('the Table adapter on Azurite', async (): Prom
       return readBack(partitionKey, id);
     },
     seedMalformed: async (partitionKey, rowKey) => {
-      await client.createEntity({ partitionKey, rowKey, resource: INBOX, expirationDateTime: new Date(), state: 'paused' });
+      await client.createEntity({
+        partitionKey,
+        rowKey,
+        resource: INBOX,
+        expirationDateTime: new Date(),
+        state: 'paused',
+      });
     },
     changeBehindOurBack: async (id, changes, partitionKey = 'default') => {
       await client.updateEntity({ partitionKey, rowKey: id, ...changes }, 'Merge');

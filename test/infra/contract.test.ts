@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { findIana } from 'windows-iana';
 import { describe, expect, it, vi } from 'vitest';
+import { findIana } from 'windows-iana';
 import { loadConfig, SETTINGS } from '../../src/config';
 import { appSettings, bicepFiles, readRepoFile, requiredAzd, version } from '../support/bicep';
 
@@ -37,7 +37,10 @@ const deployed: Record<string, string> = {
 };
 
 /** What App Service itself sets in the app's environment; here as in a national cloud (Azure Government). */
-const platform = { IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token', WEBSITE_HOSTNAME: 'func-abc123.azurewebsites.us' };
+const platform = {
+  IDENTITY_ENDPOINT: 'http://127.0.0.1:41000/msi/token',
+  WEBSITE_HOSTNAME: 'func-abc123.azurewebsites.us',
+};
 
 function resolved(expression: string): string {
   // App Service puts the secret itself in a setting that holds a Key Vault reference.
@@ -52,8 +55,14 @@ const inAzure = { ...Object.fromEntries([...settings].map(([name, value]) => [na
 
 describe('app settings the infra sets', () => {
   it('are read from the syntax tree, however they are laid out', async () => {
-    const sample = "resource s 'x@1' = {\n  properties: {\n    appSettings: [\n      { name: 'A', value: a }\n      {\n        name: 'B'\n        value: 'b-${c}'\n      }\n    ]\n  }\n}\n";
-    expect(await appSettings(sample)).toEqual(new Map([['A', 'a'], ['B', "'b-${c}'"]]));
+    const sample =
+      "resource s 'x@1' = {\n  properties: {\n    appSettings: [\n      { name: 'A', value: a }\n      {\n        name: 'B'\n        value: 'b-${c}'\n      }\n    ]\n  }\n}\n";
+    expect(await appSettings(sample)).toEqual(
+      new Map([
+        ['A', 'a'],
+        ['B', "'b-${c}'"],
+      ]),
+    );
   });
 
   it('give the config module a valid configuration (identity-based tables, the user-assigned identity)', () => {
@@ -113,7 +122,9 @@ describe('the time zone', () => {
 });
 
 describe('secrets', () => {
-  const secureParams = allInfra.flatMap(({ text }) => [...text.matchAll(/@secure\(\)\s*(?:@\w+\([^)]*\)\s*)*param (\w+)/g)].map((m) => m[1]!));
+  const secureParams = allInfra.flatMap(({ text }) =>
+    [...text.matchAll(/@secure\(\)\s*(?:@\w+\([^)]*\)\s*)*param (\w+)/g)].map((m) => m[1]!),
+  );
 
   it('has secure parameters to check', () => expect(secureParams).toEqual(['webhookClientState']));
 
@@ -152,11 +163,36 @@ describe('roles', () => {
 
   // What each piece of the app needs, derived from the settings it is given.
   const needs: [string, boolean, string, string][] = [
-    ['host storage through the identity', settings.get('AzureWebJobsStorage__credential') === "'managedidentity'", 'storageBlobDataOwner', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'],
-    ['the tables through TABLES_ENDPOINT', settings.has('TABLES_ENDPOINT'), 'storageTableDataContributor', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'],
-    ['Entra-authenticated telemetry', /Authorization=AAD/.test(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING') ?? ''), 'monitoringMetricsPublisher', '3913510d-42f4-4e42-8a64-420c390055eb'],
-    ['the renewal queue and its triggers through the identity', settings.has('AzureWebJobsStorage__queueServiceUri') && settings.has('RENEWAL_QUEUE'), 'storageQueueDataContributor', '974c5e8b-45b9-4653-ba55-5f855dd0fb88'],
-    ['Key Vault references', [...settings.values()].some((v) => v.includes('@Microsoft.KeyVault(')), 'keyVaultSecretsUser', '4633458b-17de-408a-b874-0445c86b69e6'],
+    [
+      'host storage through the identity',
+      settings.get('AzureWebJobsStorage__credential') === "'managedidentity'",
+      'storageBlobDataOwner',
+      'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+    ],
+    [
+      'the tables through TABLES_ENDPOINT',
+      settings.has('TABLES_ENDPOINT'),
+      'storageTableDataContributor',
+      '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+    ],
+    [
+      'Entra-authenticated telemetry',
+      /Authorization=AAD/.test(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING') ?? ''),
+      'monitoringMetricsPublisher',
+      '3913510d-42f4-4e42-8a64-420c390055eb',
+    ],
+    [
+      'the renewal queue and its triggers through the identity',
+      settings.has('AzureWebJobsStorage__queueServiceUri') && settings.has('RENEWAL_QUEUE'),
+      'storageQueueDataContributor',
+      '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+    ],
+    [
+      'Key Vault references',
+      [...settings.values()].some((v) => v.includes('@Microsoft.KeyVault(')),
+      'keyVaultSecretsUser',
+      '4633458b-17de-408a-b874-0445c86b69e6',
+    ],
   ];
 
   it.each(needs)('grants what %s needs', (_, needed, role, id) => {
@@ -176,13 +212,18 @@ describe('roles', () => {
     expect(graph).toMatch(/^extension microsoftGraphV1$/m);
     expect(graph).toMatch(/appId: '00000003-0000-0000-c000-000000000000'/);
     expect(graph).toMatch(/Microsoft\.Graph\/appRoleAssignedTo@v1\.0/);
-    expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.graphAppRoles.value).toEqual(['Mail.Read']);
-    expect(JSON.parse(readRepoFile('infra/bicepconfig.json')).extensions.microsoftGraphV1).toMatch(/microsoftgraph\/v1\.0:/);
+    expect(JSON.parse(readRepoFile('infra/main.parameters.json')).parameters.graphAppRoles.value).toEqual([
+      'Mail.Read',
+    ]);
+    expect(JSON.parse(readRepoFile('infra/bicepconfig.json')).extensions.microsoftGraphV1).toMatch(
+      /microsoftgraph\/v1\.0:/,
+    );
   });
 
   it("retries the Graph grant on the error a new identity's replication delay gives (msgraph-bicep-types#193)", () => {
     const graph = readRepoFile('infra/app/graph-permissions.bicep');
-    const retry = /^@retryOn\(\['BadRequest'\], (\d+)\)\nresource grants 'Microsoft\.Graph\/appRoleAssignedTo@v1\.0'/m.exec(graph);
+    const retry =
+      /^@retryOn\(\['BadRequest'\], (\d+)\)\nresource grants 'Microsoft\.Graph\/appRoleAssignedTo@v1\.0'/m.exec(graph);
     expect(retry).not.toBeNull();
     // The decorator's cap (learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-retryon).
     expect(Number(retry![1])).toBeLessThanOrEqual(30);
@@ -193,7 +234,9 @@ describe('roles', () => {
   });
 
   it('grants after the Function App is created, giving the new identity minutes to replicate first', () => {
-    const grant = /module graphPermissions 'app\/graph-permissions\.bicep' = [^\n]*\{([\s\S]*?)\n\}/.exec(readRepoFile('infra/main.bicep'))![1]!;
+    const grant = /module graphPermissions 'app\/graph-permissions\.bicep' = [^\n]*\{([\s\S]*?)\n\}/.exec(
+      readRepoFile('infra/main.bicep'),
+    )![1]!;
     expect(grant).toMatch(/dependsOn: \[function\]/);
   });
 });
@@ -204,15 +247,18 @@ describe('a first deployment alerts no one: provision, deploy, first run, then t
   const alerts = readRepoFile('infra/app/alerts.bicep');
   const main = readRepoFile('infra/main.bicep');
   const logAlerts = [
-    ...alerts.matchAll(/name: '([\w-]+)'\n\s+description: [^\n]+\n[\s\S]*?operator: '(\w+)'\n\s+threshold: (\d+)\n\s+query: '\'\'([\s\S]*?)'\'\'/g),
+    ...alerts.matchAll(
+      /name: '([\w-]+)'\n\s+description: [^\n]+\n[\s\S]*?operator: '(\w+)'\n\s+threshold: (\d+)\n\s+query: '\'\'([\s\S]*?)'\'\'/g,
+    ),
   ].map((m) => ({ name: m[1]!, operator: m[2]!, threshold: Number(m[3]), query: m[4]! }));
   const hooks = { sh: readRepoFile('infra/hooks/postdeploy.sh'), ps1: readRepoFile('infra/hooks/postdeploy.ps1') };
 
-  it("creates the availability test off, and otherwise keeps the state it has in Azure: no parameter, no local file decides", () => {
+  it('creates the availability test off, and otherwise keeps the state it has in Azure: no parameter, no local file decides', () => {
     // this.existingResource(): the test before this deployment, null when this deployment creates it.
     expect(alerts).toMatch(/^ {4}Enabled: this\.existingResource\(\)\.\?properties\.\?Enabled \?\? false$/m);
     expect(alerts.match(/^ {4}Enabled: /gm)).toHaveLength(1);
-    for (const { file, text } of allInfra) expect(text, file).not.toMatch(/availabilityTestEnabled|AVAILABILITY_TEST_ENABLED/);
+    for (const { file, text } of allInfra)
+      expect(text, file).not.toMatch(/availabilityTestEnabled|AVAILABILITY_TEST_ENABLED/);
     expect(readRepoFile('infra/main.parameters.json')).not.toMatch(/AVAILABILITY_TEST/);
   });
 
@@ -222,15 +268,22 @@ describe('a first deployment alerts no one: provision, deploy, first run, then t
 
   // The wait ends at the first 200, so a healthy first deployment's test starts on an app that
   // answers 200; one still unhealthy when the wait is over gets the test all the same, and alerts.
-  it.each(Object.entries(hooks))('has postdeploy (%s) turn it on only after the first run was taken and the wait for a 200 is over', (_, hook) => {
-    const run = hook.indexOf('/admin/functions/renewSubscriptions');
-    const healthy = hook.search(/until_status 200 curl_with 'Accept: application\/json' "\$HEALTH_URL"|Until-Status '200' \{ Invoke-WebRequest -Uri \$env:HEALTH_URL/);
-    const armed = hook.search(/until_status '200 201' curl_with "Authorization: Bearer \$token" --request PUT|Until-Status '200\|201' \{ Invoke-WebRequest -Method Put -Uri \$webtest/);
-    expect(run).toBeGreaterThan(-1);
-    expect(healthy).toBeGreaterThan(run);
-    expect(armed).toBeGreaterThan(healthy);
-    expect(hook.indexOf('AVAILABILITY_TEST_ID')).toBeGreaterThan(-1);
-  });
+  it.each(Object.entries(hooks))(
+    'has postdeploy (%s) turn it on only after the first run was taken and the wait for a 200 is over',
+    (_, hook) => {
+      const run = hook.indexOf('/admin/functions/renewSubscriptions');
+      const healthy = hook.search(
+        /until_status 200 curl_with 'Accept: application\/json' "\$HEALTH_URL"|Until-Status '200' \{ Invoke-WebRequest -Uri \$env:HEALTH_URL/,
+      );
+      const armed = hook.search(
+        /until_status '200 201' curl_with "Authorization: Bearer \$token" --request PUT|Until-Status '200\|201' \{ Invoke-WebRequest -Method Put -Uri \$webtest/,
+      );
+      expect(run).toBeGreaterThan(-1);
+      expect(healthy).toBeGreaterThan(run);
+      expect(armed).toBeGreaterThan(healthy);
+      expect(hook.indexOf('AVAILABILITY_TEST_ID')).toBeGreaterThan(-1);
+    },
+  );
 
   it('keeps no state of its own on this machine: no postdown hook, no azd env set', () => {
     expect(readRepoFile('azure.yaml')).not.toMatch(/postdown|AVAILABILITY_TEST/);
@@ -238,12 +291,16 @@ describe('a first deployment alerts no one: provision, deploy, first run, then t
   });
 
   it("alerts on availability from that test's results alone, so none while it is off", () => {
-    expect(alerts).toMatch(/'odata\.type': 'Microsoft\.Azure\.Monitor\.WebtestLocationAvailabilityCriteria'\n\s+webTestId: statusTest\.id/);
+    expect(alerts).toMatch(
+      /'odata\.type': 'Microsoft\.Azure\.Monitor\.WebtestLocationAvailabilityCriteria'\n\s+webTestId: statusTest\.id/,
+    );
   });
 
   it('counts 26 h without a finished run only once the availability test has results from over 26 h ago', () => {
     const absence = logAlerts.find((alert) => alert.name === 'no-renewal-run-26h')!;
-    expect(absence.query).toMatch(/^let watchedFor26h = toscalar\(availabilityResults \| where timestamp < ago\(26h\) \| count\) > 0;$/m);
+    expect(absence.query).toMatch(
+      /^let watchedFor26h = toscalar\(availabilityResults \| where timestamp < ago\(26h\) \| count\) > 0;$/m,
+    );
     expect(absence.query).toMatch(/\| where finished == 0 and watchedFor26h\n$/);
     expect(absence).toMatchObject({ operator: 'GreaterThan', threshold: 0 });
   });
@@ -254,7 +311,8 @@ describe('a first deployment alerts no one: provision, deploy, first run, then t
     for (const { operator, threshold, query } of others) {
       expect({ operator, threshold }).toEqual({ operator: 'GreaterThan', threshold: 0 });
       expect(query).not.toMatch(/runStarted|noneDue/);
-      if (query.includes('"event":"runFinished"')) expect(query).toMatch(/"event":"runFinished"' and message contains '"outcome":"failed"'/);
+      if (query.includes('"event":"runFinished"'))
+        expect(query).toMatch(/"event":"runFinished"' and message contains '"outcome":"failed"'/);
     }
   });
 });
@@ -277,7 +335,9 @@ describe('monitoring', () => {
     // host.json keeps the default "api" route prefix.
     expect(JSON.parse(readRepoFile('host.json')).extensions?.http?.routePrefix).toBeUndefined();
     expect(options.authLevel).toBe('anonymous');
-    expect(functionBicep).toContain(`healthUrl string = 'https://\${site.properties.defaultHostName}/api/${options.route}'`);
+    expect(functionBicep).toContain(
+      `healthUrl string = 'https://\${site.properties.defaultHostName}/api/${options.route}'`,
+    );
     expect(readRepoFile('infra/main.bicep')).toMatch(/healthUrl: function\.outputs\.healthUrl/);
     expect(alerts).toMatch(/RequestUrl: healthUrl/);
     expect(alerts).toMatch(/ExpectedHttpStatusCode: 200/);
@@ -285,7 +345,9 @@ describe('monitoring', () => {
 
   it('gives the availability test no key: no request header, nothing secure passed to the alerts', () => {
     expect(alerts).not.toMatch(/Headers:|x-functions-key|@secure\(\)/);
-    const alertsModule = /module alerts 'app\/alerts\.bicep' = \{([\s\S]*?)\n\}/.exec(readRepoFile('infra/main.bicep'))![1]!;
+    const alertsModule = /module alerts 'app\/alerts\.bicep' = \{([\s\S]*?)\n\}/.exec(
+      readRepoFile('infra/main.bicep'),
+    )![1]!;
     expect(alertsModule).not.toMatch(/webhookClientState|[Kk]ey\b/);
   });
 
@@ -303,7 +365,9 @@ describe('monitoring', () => {
 
   it("lets a run use its whole budget inside host.json's functionTimeout, and calls a run abandoned only after it", async () => {
     const { ABANDONED_RUN_HOURS } = await import('../../src/compositionRoot');
-    const [hours, minutes, seconds] = String(JSON.parse(readRepoFile('host.json')).functionTimeout).split(':').map(Number);
+    const [hours, minutes, seconds] = String(JSON.parse(readRepoFile('host.json')).functionTimeout)
+      .split(':')
+      .map(Number);
     const timeoutMs = ((hours! * 60 + minutes!) * 60 + seconds!) * 1000;
     const { MAX_RETRY_AFTER_MS } = await import('../../src/graph/retry');
     const defaults = loadConfig({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true' });

@@ -2,16 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readRepoFile } from '../support/bicep';
-import { type Call, HOOK_SHELL, machine, type Machine, type Route, runHook } from '../support/hookStandIns';
+import { type Call, HOOK_SHELL, type Machine, machine, type Route, runHook } from '../support/hookStandIns';
 
 // The postdeploy hook, run with sh on a machine that has azd (signed in or not), curl and the POSIX
 // tools, and no az: the stand-ins play azd, Azure Resource Manager and the Function App's host.
 const TOKEN = 'ARM-TOKEN-789';
 const MASTER = 'MASTER-KEY-123';
 const arm = 'https://management.azure.test';
-const appId = '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-abc';
+const appId =
+  '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-abc';
 const host = 'https://func-abc.azurewebsites.test';
-const testId = '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Insights/webtests/webt-status-abc';
+const testId =
+  '/subscriptions/6a1f9c1e-0000-4d5e-9b8e-1c2d3e4f5a6b/resourceGroups/rg-dev/providers/Microsoft.Insights/webtests/webt-status-abc';
 
 /** What azd passes the hook after `azd provision`: the infra's outputs, among its environment's values. */
 const provisioned = {
@@ -25,15 +27,30 @@ const provisioned = {
 /** `azd auth token --output json` as azd prints it (cli/azd/pkg/contracts/auth_token.go, indented JSON). */
 const signedIn = `{\n  "token": "${TOKEN}",\n  "expiresOn": "2026-01-15T10:00:00Z"\n}`;
 
-const listKeys = (...answers: Route['answers']): Route => ({ method: 'POST', url: `${arm}${appId}/host/default/listkeys?api-version=2024-04-01`, answers });
-const keys = { status: 200, body: JSON.stringify({ masterKey: MASTER, functionKeys: { default: 'FUNCTION-KEY-1' }, systemKeys: {} }) };
+const listKeys = (...answers: Route['answers']): Route => ({
+  method: 'POST',
+  url: `${arm}${appId}/host/default/listkeys?api-version=2024-04-01`,
+  answers,
+});
+const keys = {
+  status: 200,
+  body: JSON.stringify({ masterKey: MASTER, functionKeys: { default: 'FUNCTION-KEY-1' }, systemKeys: {} }),
+};
 const revokeOldKey = (...answers: Route['answers']): Route => ({
   method: 'DELETE',
   url: `${arm}${appId}/host/default/functionKeys/availability-test?api-version=2024-04-01`,
   answers,
 });
-const runNow = (...answers: Route['answers']): Route => ({ method: 'POST', url: `${host}/admin/functions/renewSubscriptions`, answers });
-const health = (...answers: Route['answers']): Route => ({ method: 'GET', url: `${host}/api/webhooks/health`, answers });
+const runNow = (...answers: Route['answers']): Route => ({
+  method: 'POST',
+  url: `${host}/admin/functions/renewSubscriptions`,
+  answers,
+});
+const health = (...answers: Route['answers']): Route => ({
+  method: 'GET',
+  url: `${host}/api/webhooks/health`,
+  answers,
+});
 const healthy = { status: 200, body: '{"healthy":true}' };
 const unhealthy = { status: 503, body: '{"healthy":false}' };
 
@@ -46,10 +63,25 @@ const webTest = (enabled: boolean) =>
     location: 'westeurope',
     tags: { 'azd-env-name': 'dev', 'hidden-link:/subscriptions/…/components/appi-abc': 'Resource' },
     kind: 'standard',
-    properties: { SyntheticMonitorId: 'webt-status-abc', Name: 'Renewal health', Enabled: enabled, Frequency: 300, Kind: 'standard', provisioningState: 'Succeeded' },
+    properties: {
+      SyntheticMonitorId: 'webt-status-abc',
+      Name: 'Renewal health',
+      Enabled: enabled,
+      Frequency: 300,
+      Kind: 'standard',
+      provisioningState: 'Succeeded',
+    },
   });
-const readTest = (...answers: Route['answers']): Route => ({ method: 'GET', url: `${arm}${testId}?api-version=2022-06-15`, answers });
-const writeTest = (...answers: Route['answers']): Route => ({ method: 'PUT', url: `${arm}${testId}?api-version=2022-06-15`, answers });
+const readTest = (...answers: Route['answers']): Route => ({
+  method: 'GET',
+  url: `${arm}${testId}?api-version=2022-06-15`,
+  answers,
+});
+const writeTest = (...answers: Route['answers']): Route => ({
+  method: 'PUT',
+  url: `${arm}${testId}?api-version=2022-06-15`,
+  answers,
+});
 
 /** A deployed app whose host is up: ARM gives its keys, the host takes the run, the app answers healthy. */
 const upAndRunning = [
@@ -61,7 +93,10 @@ const upAndRunning = [
   writeTest({ status: 200, body: webTest(true) }),
 ];
 /** The same app, with some answers replaced. */
-const upAndRunningBut = (...replaced: Route[]) => [...replaced, ...upAndRunning.filter((r) => !replaced.some((x) => x.method === r.method && x.url === r.url))];
+const upAndRunningBut = (...replaced: Route[]) => [
+  ...replaced,
+  ...upAndRunning.filter((r) => !replaced.some((x) => x.method === r.method && x.url === r.url)),
+];
 
 async function postdeploy(setup: Machine, env: Record<string, string> = provisioned) {
   const cli = machine(setup);
@@ -72,10 +107,13 @@ const curls = (calls: Call[]) => calls.filter((call) => call.cli === 'curl');
 const to = (calls: Call[], url: string) => curls(calls).filter((call) => call.url?.startsWith(url));
 
 describe('the shell the hooks are tested with', () => {
-  it.runIf(['/bin/dash', '/usr/bin/dash'].some((path) => existsSync(path)))('is dash where it is installed, so a bashism fails the tests', () => {
-    expect(HOOK_SHELL).toMatch(/\/dash$/);
-    expect(() => execFileSync(HOOK_SHELL, ['-c', '[[ -n x ]] && local=1'], { stdio: 'ignore' })).toThrow();
-  });
+  it.runIf(['/bin/dash', '/usr/bin/dash'].some((path) => existsSync(path)))(
+    'is dash where it is installed, so a bashism fails the tests',
+    () => {
+      expect(HOOK_SHELL).toMatch(/\/dash$/);
+      expect(() => execFileSync(HOOK_SHELL, ['-c', '[[ -n x ]] && local=1'], { stdio: 'ignore' })).toThrow();
+    },
+  );
 });
 
 describe('the postdeploy hook', () => {
@@ -85,7 +123,11 @@ describe('the postdeploy hook', () => {
     expect(code).toBe(0);
     expect(calls.find((call) => call.cli === 'azd')?.argv).toEqual(['auth', 'token', '--output', 'json']);
     const [listing] = to(calls, `${arm}${appId}/host/default/listkeys`);
-    expect(listing).toMatchObject({ method: 'POST', headers: [`Authorization: Bearer ${TOKEN}`, 'Content-Type: application/json'], data: '{}' });
+    expect(listing).toMatchObject({
+      method: 'POST',
+      headers: [`Authorization: Bearer ${TOKEN}`, 'Content-Type: application/json'],
+      data: '{}',
+    });
     const [run] = to(calls, `${host}/admin/functions/renewSubscriptions`);
     expect(run).toMatchObject({ method: 'POST', data: '{}' });
     expect(run!.headers).toContain(`x-functions-key: ${MASTER}`);
@@ -131,20 +173,29 @@ describe('the postdeploy hook', () => {
   });
 
   it('takes a 404 for that old key as already gone', async () => {
-    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(revokeOldKey({ status: 404 })) });
+    const { output, calls } = await postdeploy({
+      azdToken: signedIn,
+      routes: upAndRunningBut(revokeOldKey({ status: 404 })),
+    });
     expect(to(calls, `${arm}${appId}/host/default/functionKeys`)).toHaveLength(1);
     expect(output).not.toContain('Could not revoke');
   });
 
   it('waits while the host starts: ARM cannot give its keys, then can', async () => {
-    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(listKeys({ status: 503 }, { status: 0 }, keys)) });
+    const { code, calls } = await postdeploy({
+      azdToken: signedIn,
+      routes: upAndRunningBut(listKeys({ status: 503 }, { status: 0 }, keys)),
+    });
     expect(code).toBe(0);
     expect(to(calls, `${arm}${appId}/host/default/listkeys`)).toHaveLength(3);
     expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
   });
 
   it('waits while the host starts: it refuses the run, then takes it', async () => {
-    const { code, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 502 }, { status: 202 })) });
+    const { code, calls } = await postdeploy({
+      azdToken: signedIn,
+      routes: upAndRunningBut(runNow({ status: 502 }, { status: 202 })),
+    });
     expect(code).toBe(0);
     expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(2);
   });
@@ -152,7 +203,10 @@ describe('the postdeploy hook', () => {
 
 describe('the postdeploy hook turns the availability test on once the first run was taken and the wait for health is over', () => {
   it('turns it on after the health answered 200, not before', async () => {
-    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy, unhealthy, healthy)) });
+    const { code, output, calls } = await postdeploy({
+      azdToken: signedIn,
+      routes: upAndRunningBut(health(unhealthy, unhealthy, healthy)),
+    });
     expect(code).toBe(0);
     const order = curls(calls).map((call) => `${call.method} ${call.url!.replace(/\?.*/, '')}`);
     expect(order.slice(-5)).toEqual([
@@ -175,29 +229,44 @@ describe('the postdeploy hook turns the availability test on once the first run 
 
   it("writes nothing to the azd environment: the test's state lives in Azure, which every provision keeps", async () => {
     const { calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunning });
-    expect(calls.filter((call) => call.cli === 'azd').map((call) => call.argv.join(' '))).toEqual(['auth token --output json']);
+    expect(calls.filter((call) => call.cli === 'azd').map((call) => call.argv.join(' '))).toEqual([
+      'auth token --output json',
+    ]);
   });
 
   it('leaves a test that is already on as it is', async () => {
-    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: webTest(true) })) });
+    const { output, calls } = await postdeploy({
+      azdToken: signedIn,
+      routes: upAndRunningBut(readTest({ status: 200, body: webTest(true) })),
+    });
     expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
     expect(output).toContain('the availability test was already on');
   });
 
   it('turns it on all the same when the app is still unhealthy after the wait, so a broken deployment alerts', async () => {
-    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(health(unhealthy)) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    const { code, output, calls } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(health(unhealthy)) },
+      { ...provisioned, RETRY_ATTEMPTS: '2' },
+    );
     expect(code).toBe(0);
     expect(to(calls, `${host}/api/webhooks/health`)).toHaveLength(2);
-    expect(output).toContain(`The app does not answer healthy (${host}/api/webhooks/health: HTTP 503 after 2 tries). The status says why`);
+    expect(output).toContain(
+      `The app does not answer healthy (${host}/api/webhooks/health: HTTP 503 after 2 tries). The status says why`,
+    );
     const [written] = to(calls, `${arm}${testId}`).filter((call) => call.method === 'PUT');
     expect(JSON.parse(written!.data!)).toEqual(JSON.parse(webTest(true)));
-    expect(output).toContain('The availability test is on all the same, so this deployment alerts while it stays unhealthy rather than going unwatched.');
+    expect(output).toContain(
+      'The availability test is on all the same, so this deployment alerts while it stays unhealthy rather than going unwatched.',
+    );
     expect(output).not.toContain('The app answers healthy');
   });
 
   it('says so when the test was already on and the app is unhealthy', async () => {
     const { output, calls } = await postdeploy(
-      { azdToken: signedIn, routes: upAndRunningBut(health(unhealthy), readTest({ status: 200, body: webTest(true) })) },
+      {
+        azdToken: signedIn,
+        routes: upAndRunningBut(health(unhealthy), readTest({ status: 200, body: webTest(true) })),
+      },
       { ...provisioned, RETRY_ATTEMPTS: '1' },
     );
     expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
@@ -205,7 +274,10 @@ describe('the postdeploy hook turns the availability test on once the first run 
   });
 
   it('does not turn it on when the host never took the first run: there is nothing it could see', async () => {
-    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 503 })) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+    const { code, output, calls } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 503 })) },
+      { ...provisioned, RETRY_ATTEMPTS: '2' },
+    );
     expect(code).toBe(0);
     expect(output).toContain('this hook does not turn the availability test on');
     expect(to(calls, `${arm}${testId}`)).toEqual([]);
@@ -219,11 +291,16 @@ describe('the postdeploy hook turns the availability test on once the first run 
     );
     expect(code).toBe(0);
     expect(output).toContain('Could not turn the availability test on (HTTP 409 after 1 tries).');
-    expect(output).toContain('To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights appi-abc > Availability > Renewal health > Enable).');
+    expect(output).toContain(
+      'To turn it on, run: azd hooks run postdeploy (or, in the portal: Application Insights appi-abc > Availability > Renewal health > Enable).',
+    );
   });
 
   it('does not write back a definition that says nothing of Enabled', async () => {
-    const { output, calls } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(readTest({ status: 200, body: '{"properties":{}}' })) });
+    const { output, calls } = await postdeploy({
+      azdToken: signedIn,
+      routes: upAndRunningBut(readTest({ status: 200, body: '{"properties":{}}' })),
+    });
     expect(calls.filter((call) => call.method === 'PUT')).toEqual([]);
     expect(output).toContain('says nothing of being on or off');
   });
@@ -254,14 +331,22 @@ describe('the postdeploy hook, when something is missing, says what to run and d
   });
 
   it('ARM never gives the keys: says so with the HTTP status, starts nothing', async () => {
-    const { code, output, calls } = await postdeploy({ azdToken: signedIn, routes: [listKeys({ status: 403 })] }, { ...provisioned, RETRY_ATTEMPTS: '3' });
+    const { code, output, calls } = await postdeploy(
+      { azdToken: signedIn, routes: [listKeys({ status: 403 })] },
+      { ...provisioned, RETRY_ATTEMPTS: '3' },
+    );
     expect(code).toBe(0);
-    expect(output).toContain("did not give the app's keys (HTTP 403 after 3 tries): your account needs Contributor on the resource group.");
+    expect(output).toContain(
+      "did not give the app's keys (HTTP 403 after 3 tries): your account needs Contributor on the resource group.",
+    );
     expect(to(calls, host)).toEqual([]);
   });
 
-  it('ARM never answers: says there was no answer, with curl\'s error, and nothing of permissions', async () => {
-    const { code, output } = await postdeploy({ azdToken: signedIn, routes: [listKeys({ status: 0 })] }, { ...provisioned, RETRY_ATTEMPTS: '2' });
+  it("ARM never answers: says there was no answer, with curl's error, and nothing of permissions", async () => {
+    const { code, output } = await postdeploy(
+      { azdToken: signedIn, routes: [listKeys({ status: 0 })] },
+      { ...provisioned, RETRY_ATTEMPTS: '2' },
+    );
     expect(code).toBe(0);
     expect(output).toContain(
       `did not give the app's keys (no answer after 2 tries; curl: (7) Failed to connect): this machine did not reach ${arm} (network, proxy or firewall).`,
@@ -272,8 +357,13 @@ describe('the postdeploy hook, when something is missing, says what to run and d
   });
 
   it('the host never answers: says there was no answer', async () => {
-    const { output } = await postdeploy({ azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 0 })) }, { ...provisioned, RETRY_ATTEMPTS: '2' });
-    expect(output).toContain('The host did not start the renewal run (no answer after 2 tries; curl: (7) Failed to connect).');
+    const { output } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunningBut(runNow({ status: 0 })) },
+      { ...provisioned, RETRY_ATTEMPTS: '2' },
+    );
+    expect(output).toContain(
+      'The host did not start the renewal run (no answer after 2 tries; curl: (7) Failed to connect).',
+    );
   });
 
   it('the host never takes the run: says so with the HTTP status', async () => {
@@ -291,7 +381,9 @@ describe('the postdeploy hook, when something is missing, says what to run and d
       { ...provisioned, RETRY_ATTEMPTS: '1' },
     );
     expect(code).toBe(0);
-    expect(output).toContain("Could not revoke the old host key 'availability-test' (HTTP 500 after 1 tries); delete it under the Function App's App keys.");
+    expect(output).toContain(
+      "Could not revoke the old host key 'availability-test' (HTTP 500 after 1 tries); delete it under the Function App's App keys.",
+    );
     expect(to(calls, `${host}/admin/functions/renewSubscriptions`)).toHaveLength(1);
   });
 });
@@ -299,7 +391,9 @@ describe('the postdeploy hook, when something is missing, says what to run and d
 describe("azure.yaml's postdeploy hook", () => {
   // A platform block replaces the whole hook (azure-dev cli/azd/pkg/ext/hooks_manager.go), so each says it.
   it.each(['posix', 'windows'])('continues azd up when the %s hook fails anyway (continueOnError)', (platform) => {
-    const block = new RegExp(`^ {2}postdeploy:\\n(?: {4}.*\\n)*? {4}${platform}:\\n((?: {6}.*\\n)+)`, 'm').exec(readRepoFile('azure.yaml'));
+    const block = new RegExp(`^ {2}postdeploy:\\n(?: {4}.*\\n)*? {4}${platform}:\\n((?: {6}.*\\n)+)`, 'm').exec(
+      readRepoFile('azure.yaml'),
+    );
     expect(block?.[1]).toMatch(/^ {6}continueOnError: true$/m);
     expect(block?.[1]).toMatch(/^ {6}interactive: true$/m);
   });
@@ -328,7 +422,8 @@ describe('the Windows hook (postdeploy.ps1), read: no PowerShell here to run it'
   });
 
   it('parses under Windows PowerShell 5.1: no PowerShell 7 operator, ASCII only', () => {
-    for (const operator of [/\?\?/, /\?\./, /\?\[/, /&&/, /\|\|/, /\s\?\s[^:]*\s:\s/, /-Parallel\b/i]) expect(code).not.toMatch(operator);
+    for (const operator of [/\?\?/, /\?\./, /\?\[/, /&&/, /\|\|/, /\s\?\s[^:]*\s:\s/, /-Parallel\b/i])
+      expect(code).not.toMatch(operator);
     expect(ps1).toMatch(/^[\x00-\x7f]*$/);
   });
 
@@ -336,7 +431,9 @@ describe('the Windows hook (postdeploy.ps1), read: no PowerShell here to run it'
     const calls = code.match(/Invoke-WebRequest .*/g)!;
     expect(calls.length).toBeGreaterThanOrEqual(6);
     for (const call of calls) expect(call).toMatch(/-TimeoutSec 30\b/);
-    expect(ps1).toMatch(/listkeys\?api-version=2024-04-01" -Headers \$bearer -ContentType 'application\/json' -Body '\{\}'/);
+    expect(ps1).toMatch(
+      /listkeys\?api-version=2024-04-01" -Headers \$bearer -ContentType 'application\/json' -Body '\{\}'/,
+    );
   });
 
   it('uses -SkipHttpErrorCheck only after that check, and says "no answer", not a status, when a call throws', () => {

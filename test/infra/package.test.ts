@@ -1,13 +1,22 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ignore from 'ignore';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azdPackage, gitPackage, goGitignore } from '../support/azdPackage';
-import { coreToolsIgnore, coreToolsPackage } from '../support/coreToolsPackage';
 import { readRepoFile, requiredAzd, version } from '../support/bicep';
 import { buildBundle, runInPackage } from '../support/bundle';
+import { coreToolsIgnore, coreToolsPackage } from '../support/coreToolsPackage';
 import { copyCheckedOut, linksBelow, writeInside } from '../support/projectCopy';
 
 // What azd uploads: the project folder as it is when `azd deploy` runs, that is after `npm test`,
@@ -57,13 +66,16 @@ describe('the packed copy of the project', () => {
   });
 
   it("left the real tree's files at the leftovers' paths as they were", () => {
-    expect(Object.fromEntries(Object.keys(LEFTOVERS).map((path) => [path, contentAt(join(root, path))]))).toEqual(realTreeBefore);
+    expect(Object.fromEntries(Object.keys(LEFTOVERS).map((path) => [path, contentAt(join(root, path))]))).toEqual(
+      realTreeBefore,
+    );
   });
 
   it('took no git-ignored folder: a folder is matched with its trailing "/"', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'renewal-copy-'));
     const [source, dest] = [join(tmp, 'source'), join(tmp, 'dest')];
-    for (const dir of [join(source, 'node_modules/pkg'), join(source, 'src'), dest]) mkdirSync(dir, { recursive: true });
+    for (const dir of [join(source, 'node_modules/pkg'), join(source, 'src'), dest])
+      mkdirSync(dir, { recursive: true });
     writeFileSync(join(source, 'node_modules/pkg/package.json'), '{}');
     writeFileSync(join(source, 'src/index.ts'), '');
     copyCheckedOut(source, dest, (path) => ignore().add('node_modules/').ignores(path));
@@ -123,8 +135,12 @@ describe('the package `func azure functionapp publish` makes (Core Tools)', () =
   it('is the bundles, their source maps, host.json and package.json after a build, and whatever else is in dist/', () => {
     // Its parser lets a "!" pattern in as a prefix and always wins with it: !/dist/ admits all of
     // dist/, and !/dist/index.js admits dist/index.js.map. No .funcignore line can keep those out.
-    expect(coreToolsPackage(project)).toEqual([...SHIPPED, 'dist/index.js.map', 'dist/sdk.js.map', 'dist/src/index.js'].sort());
-    expect(readFileSync(join(project, 'dist/index.js.map'), 'utf8')).not.toMatch(/a-recorded-secret|a-local-secret|an-azd-secret/);
+    expect(coreToolsPackage(project)).toEqual(
+      [...SHIPPED, 'dist/index.js.map', 'dist/sdk.js.map', 'dist/src/index.js'].sort(),
+    );
+    expect(readFileSync(join(project, 'dist/index.js.map'), 'utf8')).not.toMatch(
+      /a-recorded-secret|a-local-secret|an-azd-secret/,
+    );
   });
 
   it('has dist/ emptied by the build first, so no leftover there ships', async () => {
@@ -138,27 +154,87 @@ describe('the package `func azure functionapp publish` makes (Core Tools)', () =
 
   it("lets in a root file that starts with an allowed name, or whose name has no ASCII letter, digit or '_'", () => {
     const accepts = coreToolsIgnore(readRepoFile('.funcignore'));
-    expect(['host.json.bak', 'package.json.orig', '~', '--'].filter(accepts)).toEqual(['host.json.bak', 'package.json.orig', '~', '--']);
-    expect(['package-lock.json', 'src/index.ts', 'node_modules/@azure/identity/package.json', 'README.md', 'infra/main.bicep'].filter(accepts)).toEqual([]);
+    expect(['host.json.bak', 'package.json.orig', '~', '--'].filter(accepts)).toEqual([
+      'host.json.bak',
+      'package.json.orig',
+      '~',
+      '--',
+    ]);
+    expect(
+      [
+        'package-lock.json',
+        'src/index.ts',
+        'node_modules/@azure/identity/package.json',
+        'README.md',
+        'infra/main.bicep',
+      ].filter(accepts),
+    ).toEqual([]);
   });
 });
 
 describe("Core Tools' .funcignore parser, ported", () => {
   // Core Tools' own cases (test/Cli/Func.UnitTests/ParserTests/GitIgnoreParserTests.cs), on its fixture.
   const fixture = [
-    '# This is a comment in a .gitignore file!', 'node_modules', '*.log', '', '# Ignore this nonexistent file', 'nonexistent', '',
-    '# Do not ignore this file', '!/nonexistent/foo', '', '# Ignore some files', '', '/baz', '', 'foo/*.wat', '', '/test1', '', 'test2', '',
-    '# Ignore some deep sub folders', 'othernonexistent/**/what', '', '# Unignore some other sub folders', '!/othernonexistent/**/what/foo', '', '', '*.swp', '',
+    '# This is a comment in a .gitignore file!',
+    'node_modules',
+    '*.log',
+    '',
+    '# Ignore this nonexistent file',
+    'nonexistent',
+    '',
+    '# Do not ignore this file',
+    '!/nonexistent/foo',
+    '',
+    '# Ignore some files',
+    '',
+    '/baz',
+    '',
+    'foo/*.wat',
+    '',
+    '/test1',
+    '',
+    'test2',
+    '',
+    '# Ignore some deep sub folders',
+    'othernonexistent/**/what',
+    '',
+    '# Unignore some other sub folders',
+    '!/othernonexistent/**/what/foo',
+    '',
+    '',
+    '*.swp',
+    '',
   ].join('\n');
   const accepts = coreToolsIgnore(fixture);
   const noNegatives = coreToolsIgnore('node_modules');
-  const accepted = ['test/index.js', 'wat/test/index.js', '/othernonexistent/blah/adsasd/whatads', '/othernonexistent/blah/adsasd/what/foo', 'test1File.wat', 'nonexistent/foo', 'nonexistent/foo/wat'];
-  const denied = ['test2', 'test.swp', 'node_modules/what.js', 'foo/bar.wat', 'othernonexistent/blah/what', 'nonexistent', 'nonexistent/bar', 'test1'];
+  const accepted = [
+    'test/index.js',
+    'wat/test/index.js',
+    '/othernonexistent/blah/adsasd/whatads',
+    '/othernonexistent/blah/adsasd/what/foo',
+    'test1File.wat',
+    'nonexistent/foo',
+    'nonexistent/foo/wat',
+  ];
+  const denied = [
+    'test2',
+    'test.swp',
+    'node_modules/what.js',
+    'foo/bar.wat',
+    'othernonexistent/blah/what',
+    'nonexistent',
+    'nonexistent/bar',
+    'test1',
+  ];
 
   it.each(accepted)('accepts %s, as Core Tools does', (path) => expect(accepts(path)).toBe(true));
   it.each(denied)('denies %s, as Core Tools does', (path) => expect(accepts(path)).toBe(false));
-  it.each(['test/index.js', 'wat/test/index.js'])('without negatives, accepts %s', (path) => expect(noNegatives(path)).toBe(true));
-  it.each(['node_modules', 'node_modules/wat.js', 'node_modules/foo'])('without negatives, denies %s', (path) => expect(noNegatives(path)).toBe(false));
+  it.each(['test/index.js', 'wat/test/index.js'])('without negatives, accepts %s', (path) =>
+    expect(noNegatives(path)).toBe(true),
+  );
+  it.each(['node_modules', 'node_modules/wat.js', 'node_modules/foo'])('without negatives, denies %s', (path) =>
+    expect(noNegatives(path)).toBe(false),
+  );
 });
 
 describe("the packer's go-gitignore rules", () => {
@@ -167,24 +243,74 @@ describe("the packer's go-gitignore rules", () => {
   // only those decide. A path ending in "/" is a folder.
   const rules = goGitignore(
     [
-      '*.html', '*.min.js', '!foo*.html', 'foo-excl.html', 'vmlinux*', 'log/*.log', '!/log/foo.log', '**/logdir/log',
-      '**/foodir/bar', 'exclude/**', '!findthis*', '**/hide/**', 'subdir/subdir2/', '/rootsubdir/', 'dirpattern/',
-      'README.md', '!arch/foo/kernel/vmlinux*', '!htmldoc/*.html', 'git-sample-3/*', '!git-sample-3/foo',
-      'git-sample-3/foo/*', '!git-sample-3/foo/bar', 'Documentation/*.pdf', 'Documentation/**/p*.pdf',
+      '*.html',
+      '*.min.js',
+      '!foo*.html',
+      'foo-excl.html',
+      'vmlinux*',
+      'log/*.log',
+      '!/log/foo.log',
+      '**/logdir/log',
+      '**/foodir/bar',
+      'exclude/**',
+      '!findthis*',
+      '**/hide/**',
+      'subdir/subdir2/',
+      '/rootsubdir/',
+      'dirpattern/',
+      'README.md',
+      '!arch/foo/kernel/vmlinux*',
+      '!htmldoc/*.html',
+      'git-sample-3/*',
+      '!git-sample-3/foo',
+      'git-sample-3/foo/*',
+      '!git-sample-3/foo/bar',
+      'Documentation/*.pdf',
+      'Documentation/**/p*.pdf',
     ].join('\n'),
   );
   const ignored = [
-    'arch/foo/vmlinux.lds.S', 'my/path/to/dirpattern/', 'Documentation/foo-excl.html', 'Documentation/gitignore.html',
-    'Documentation/test.a.html', 'exclude/', 'exclude/dir1/dir2/dir3/testfile', 'exclude/other_file.txt', 'foodir/bar/',
-    'git-sample-3/foo/test/', 'git-sample-3/test/', 'htmldoc/jslib.min.js', 'log/test.log', 'rootsubdir/', 'subdir/hide/',
-    'subdir/hide/foo', 'subdir/logdir/log/', 'subdir/subdir2/', 'README.md', 'my-path/also/README.md',
-    'Documentation/git.pdf', 'Documentation/ppc/ppc.pdf',
+    'arch/foo/vmlinux.lds.S',
+    'my/path/to/dirpattern/',
+    'Documentation/foo-excl.html',
+    'Documentation/gitignore.html',
+    'Documentation/test.a.html',
+    'exclude/',
+    'exclude/dir1/dir2/dir3/testfile',
+    'exclude/other_file.txt',
+    'foodir/bar/',
+    'git-sample-3/foo/test/',
+    'git-sample-3/test/',
+    'htmldoc/jslib.min.js',
+    'log/test.log',
+    'rootsubdir/',
+    'subdir/hide/',
+    'subdir/hide/foo',
+    'subdir/logdir/log/',
+    'subdir/subdir2/',
+    'README.md',
+    'my-path/also/README.md',
+    'Documentation/git.pdf',
+    'Documentation/ppc/ppc.pdf',
   ];
   const kept = [
-    'arch/foo/kernel/vmlinux.lds.S', 'bar/testfile', 'dirpattern', 'my/path/to/dirpattern/some_file.txt',
-    'Documentation/foo.html', 'foo/exclude/some_file.txt', 'foodir/bar/testfile', 'git-sample-3/', 'git-sample-3/foo/',
-    'git-sample-3/foo/bar/', 'htmldoc/docs.html', 'log/foo.log', 'rootsubdir/foo', 'src/findthis.o',
-    'subdir/logdir/log/findthis.log', 'subdir/rootsubdir/', 'tools/perf/Documentation/perf.pdf',
+    'arch/foo/kernel/vmlinux.lds.S',
+    'bar/testfile',
+    'dirpattern',
+    'my/path/to/dirpattern/some_file.txt',
+    'Documentation/foo.html',
+    'foo/exclude/some_file.txt',
+    'foodir/bar/testfile',
+    'git-sample-3/',
+    'git-sample-3/foo/',
+    'git-sample-3/foo/bar/',
+    'htmldoc/docs.html',
+    'log/foo.log',
+    'rootsubdir/foo',
+    'src/findthis.o',
+    'subdir/logdir/log/findthis.log',
+    'subdir/rootsubdir/',
+    'tools/perf/Documentation/perf.pdf',
   ];
   const decide = (path: string) => rules(path.replace(/\/$/, ''), path.endsWith('/'));
 

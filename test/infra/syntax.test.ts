@@ -7,7 +7,9 @@ describe('Bicep syntax (tree-sitter-bicep; no Bicep compiler installs offline)',
   });
 
   it('the checker does catch a broken file', async () => {
-    const errors = await bicepSyntaxErrors("param name string =\nresource site 'Microsoft.Web/sites@2024-04-01' = {\n  name: \n");
+    const errors = await bicepSyntaxErrors(
+      "param name string =\nresource site 'Microsoft.Web/sites@2024-04-01' = {\n  name: \n",
+    );
     expect(errors.length).toBeGreaterThan(0);
   });
 });

@@ -29,14 +29,26 @@ it('renews a due subscription and answers the status, from the deployable bundle
   const { stdout } = await runInPackage(dir, script);
 
   expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
-  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
-  expect(lines).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^Webhook renewed successfully/) }));
-  expect(lines.at(-1)).toMatchObject({ status: 200, body: { success: true, last_run: { outcome: 'succeeded', renewed: 1 } } });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  expect(lines).toContainEqual(
+    expect.objectContaining({ message: expect.stringMatching(/^Webhook renewed successfully/) }),
+  );
+  expect(lines.at(-1)).toMatchObject({
+    status: 200,
+    body: { success: true, last_run: { outcome: 'succeeded', renewed: 1 } },
+  });
 });
 
 it('answers Graph’s validation and acts on a lifecycle notification, from the deployable bundle', async () => {
   const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
-  const payload = JSON.stringify({ value: [{ subscriptionId: id, clientState: harness.env.WEBHOOK_CLIENT_STATE, lifecycleEvent: 'reauthorizationRequired' }] });
+  const payload = JSON.stringify({
+    value: [
+      { subscriptionId: id, clientState: harness.env.WEBHOOK_CLIENT_STATE, lifecycleEvent: 'reauthorizationRequired' },
+    ],
+  });
   const lifecycle = `
 const app = require('./dist/index.js');
 const context = { invocationId: 'bundle', info() {}, warn() {}, error: (...args) => console.error(...args), log() {} };
@@ -54,7 +66,10 @@ const request = (query, body) => ({
 
   const { stdout } = await runInPackage(dir, lifecycle);
 
-  expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ validation: { status: 200, body: '<b>hi</b> there' }, notification: 202 });
+  expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({
+    validation: { status: 200, body: '<b>hi</b> there' },
+    notification: 202,
+  });
   expect(harness.graph.patches(id)).toHaveLength(1);
 });
 
@@ -71,10 +86,16 @@ const context = { info: log('information'), warn: log('warning'), error: log('er
 
 it('hands what it has no time for to the renewal queue, and renews it from the queue, from the deployable bundle', async () => {
   const now = new Date();
-  const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+  const ids = await Promise.all(
+    [1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })),
+  );
   harness.graph.latencyMs = 500;
 
-  await runInPackage(dir, handOffScript, { ...process.env, RENEWAL_RUN_BUDGET_MINUTES: '0.02', RENEWAL_CONCURRENCY: '1' });
+  await runInPackage(dir, handOffScript, {
+    ...process.env,
+    RENEWAL_RUN_BUDGET_MINUTES: '0.02',
+    RENEWAL_CONCURRENCY: '1',
+  });
 
   harness.graph.latencyMs = 0;
   const messages = await harness.takeQueuedRenewals();
@@ -86,5 +107,8 @@ const context = { info() {}, warn() {}, error: (...args) => console.error(args.j
   .catch((error) => { console.error(error); process.exit(1); });
 `;
   await runInPackage(dir, deliver);
-  for (const id of ids) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+  for (const id of ids)
+    expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(
+      now.getTime() + 70 * HOUR,
+    );
 });

@@ -11,10 +11,14 @@ const harness = useHarness({ GRAPH_USER_ID: USER });
 /** `npm run ops -- ...`, as a user runs it: a process of its own, with the same settings. */
 async function ops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/cli.ts', ...args], {
-      env: process.env,
-      timeout: 60_000,
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['node_modules/tsx/dist/cli.mjs', 'src/cli.ts', ...args],
+      {
+        env: process.env,
+        timeout: 60_000,
+      },
+    );
     captureOutput('cli', stdout + stderr);
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -29,7 +33,10 @@ describe('the ops CLI', () => {
     const registered = await ops('register', '--change-type', 'created,updated');
     expect(registered.code).toBe(0);
     const { subscription } = JSON.parse(registered.stdout);
-    expect(subscription).toMatchObject({ resource: `users/${USER}/mailFolders('Inbox')/messages`, changeType: 'created,updated' });
+    expect(subscription).toMatchObject({
+      resource: `users/${USER}/mailFolders('Inbox')/messages`,
+      changeType: 'created,updated',
+    });
     expect(harness.graph.subscriptions.get(subscription.id)?.clientState).toBe(harness.env.WEBHOOK_CLIENT_STATE);
 
     const listed = JSON.parse((await ops('list')).stdout);
@@ -40,11 +47,15 @@ describe('the ops CLI', () => {
     expect(JSON.parse(renewed.stdout)).toMatchObject({ outcome: 'succeeded', renewed: 1 });
     expect(harness.graph.patches(subscription.id)).toHaveLength(1);
 
-    expect(JSON.parse((await ops('remove', subscription.id)).stdout)).toMatchObject({ onGraph: 'deleted', row: 'deleted' });
+    expect(JSON.parse((await ops('remove', subscription.id)).stdout)).toMatchObject({
+      onGraph: 'deleted',
+      row: 'deleted',
+    });
     expect(harness.graph.subscriptions.size).toBe(0);
 
     // Nothing it printed holds the client state.
-    for (const output of [registered, renewed]) expect(output.stdout + output.stderr).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
+    for (const output of [registered, renewed])
+      expect(output.stdout + output.stderr).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
   }, 120_000);
 
   it('moves a subscription to another notification URL with update, and explains what update takes', async () => {
@@ -56,28 +67,48 @@ describe('the ops CLI', () => {
     expect(updated.code).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ updated: [{ id, notificationUrl: moved }], failed: [] });
     expect(harness.graph.subscriptions.get(id)!.notificationUrl).toBe(moved);
-    expect(await ops('update', '--notification-url', moved)).toMatchObject({ code: 2, stderr: expect.stringContaining('update takes one subscription id, or --partition P') });
+    expect(await ops('update', '--notification-url', moved)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('update takes one subscription id, or --partition P'),
+    });
     expect(await ops('update', id)).toMatchObject({ code: 1, stderr: expect.stringContaining('Nothing to update') });
   }, 60_000);
 
   it('adopts what Graph has and the table does not', async () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
-    harness.graph.add({ id: 'made-elsewhere', resource: 'users/x/events', expirationDateTime: hoursFrom(new Date(), 40) });
+    harness.graph.add({
+      id: 'made-elsewhere',
+      resource: 'users/x/events',
+      expirationDateTime: hoursFrom(new Date(), 40),
+    });
     const adopted = await ops('adopt');
-    expect(JSON.parse(adopted.stdout)).toMatchObject({ adopted: [{ id: 'made-elsewhere' }], alreadyStored: 1, missingOnGraph: null });
+    expect(JSON.parse(adopted.stdout)).toMatchObject({
+      adopted: [{ id: 'made-elsewhere' }],
+      alreadyStored: 1,
+      missingOnGraph: null,
+    });
   }, 60_000);
 
   it('explains bad usage (exit 2) and bad settings (exit 1)', async () => {
     const usage = await ops('renwe');
-    expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('error: unknown command "renwe".\nusage: npm run ops -- <command>') });
+    expect(usage).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('error: unknown command "renwe".\nusage: npm run ops -- <command>'),
+    });
 
     process.env.RENEWAL_CONCURRENCY = 'many';
-    expect(await ops('list')).toMatchObject({ code: 1, stderr: expect.stringContaining('RENEWAL_CONCURRENCY: "many" is not valid') });
+    expect(await ops('list')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('RENEWAL_CONCURRENCY: "many" is not valid'),
+    });
     delete process.env.RENEWAL_CONCURRENCY;
 
     // A bad webhook setting stops what needs it (registering), not the rest.
     process.env.WEBHOOK_NOTIFICATION_URL = 'http://insecure.example/hook';
-    expect(await ops('register')).toMatchObject({ code: 1, stderr: expect.stringContaining('Configuration error: WEBHOOK_NOTIFICATION_URL: must be an https URL') });
+    expect(await ops('register')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Configuration error: WEBHOOK_NOTIFICATION_URL: must be an https URL'),
+    });
     expect((await ops('list')).code).toBe(0);
   }, 60_000);
 });
@@ -88,10 +119,21 @@ describe('the ops CLI through a pipe', () => {
     const partitions = new Map<string, { partitionKey: string; rowKey: string; [k: string]: unknown }[]>();
     for (let i = 0; i < count; i++) {
       const partitionKey = `p${Math.floor(i / 100)}`;
-      const row = { partitionKey, rowKey: `sub-${String(i).padStart(5, '0')}`, resource: `users/u${i}/mailFolders('Inbox')/messages`, expirationDateTime: far, changeType: 'created', notificationUrl: 'https://consumer.example/notifications' };
+      const row = {
+        partitionKey,
+        rowKey: `sub-${String(i).padStart(5, '0')}`,
+        resource: `users/u${i}/mailFolders('Inbox')/messages`,
+        expirationDateTime: far,
+        changeType: 'created',
+        notificationUrl: 'https://consumer.example/notifications',
+      };
       partitions.set(partitionKey, [...(partitions.get(partitionKey) ?? []), row]);
     }
-    await Promise.all([...partitions.values()].map((rows) => harness.subscriptionsTable.submitTransaction(rows.map((row) => ['create', row]))));
+    await Promise.all(
+      [...partitions.values()].map((rows) =>
+        harness.subscriptionsTable.submitTransaction(rows.map((row) => ['create', row])),
+      ),
+    );
   }
 
   it('writes every row before it exits, however much there is: 2,000 rows, one JSON document', async () => {
@@ -105,7 +147,7 @@ describe('the ops CLI through a pipe', () => {
     expect(new Set(body.subscriptions.map((s: { id: string }) => s.id)).size).toBe(2000);
   }, 120_000);
 
-  it('pages with --limit and the table\'s own continuation token, and filters by partition', async () => {
+  it("pages with --limit and the table's own continuation token, and filters by partition", async () => {
     await seed(250);
 
     const first = JSON.parse((await ops('list', '--limit', '100')).stdout);
@@ -119,6 +161,9 @@ describe('the ops CLI through a pipe', () => {
   }, 120_000);
 
   it('exits 1 and says what to give for a bad parameter', async () => {
-    expect(await ops('list', '--limit', 'lots')).toMatchObject({ code: 1, stderr: expect.stringContaining('limit must be a whole number from 1 to 1000, e.g. ?limit=100') });
+    expect(await ops('list', '--limit', 'lots')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('limit must be a whole number from 1 to 1000, e.g. ?limit=100'),
+    });
   }, 60_000);
 });

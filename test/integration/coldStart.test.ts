@@ -37,7 +37,11 @@ const atStart = loadedFiles();
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
   // A bare environment: no settings, as on a host that has not read any yet.
-  const { stdout } = await promisify(execFile)(process.execPath, ['--require', probe, '-e', script], { cwd: dir, env: { PATH: process.env.PATH }, timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--require', probe, '-e', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH },
+    timeout: 60_000,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Loaded;
 }
 
@@ -45,7 +49,15 @@ describe('starting the host', () => {
   it('registers every function from dist/index.js without loading dist/sdk.js or any package', async () => {
     const { registered, atStart } = await load();
 
-    expect(registered).toEqual(expect.arrayContaining(['renewSubscriptions', 'renewShortLivedSubscriptions', 'lifecycleNotifications', 'schedulerStatus', 'health']));
+    expect(registered).toEqual(
+      expect.arrayContaining([
+        'renewSubscriptions',
+        'renewShortLivedSubscriptions',
+        'lifecycleNotifications',
+        'schedulerStatus',
+        'health',
+      ]),
+    );
     expect(atStart).toEqual([join(dir, 'dist', 'index.js')]);
   });
 

@@ -50,12 +50,16 @@ describe('a misconfigured identity', () => {
   };
 
   it('fails the run at once with an error naming AZURE_CLIENT_ID, and sends nothing to Graph', async () => {
-    const ids = await Promise.all([1, 2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })));
+    const ids = await Promise.all(
+      [1, 2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })),
+    );
     const wrong = randomUUID();
 
     await withSetting('AZURE_CLIENT_ID', wrong, async () => {
       await expect(run()).rejects.toThrow(
-        new RegExp(`Could not get a Microsoft Graph token from the user-assigned managed identity whose client id is AZURE_CLIENT_ID=${wrong}: .*Unable to load the proper Managed Identity`),
+        new RegExp(
+          `Could not get a Microsoft Graph token from the user-assigned managed identity whose client id is AZURE_CLIENT_ID=${wrong}: .*Unable to load the proper Managed Identity`,
+        ),
       );
     });
 

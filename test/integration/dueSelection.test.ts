@@ -1,9 +1,9 @@
 import type { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
+import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/policy/schedule';
 import { HOUR, hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
 import { useHarness } from '../support/useHarness';
-import { RENEWAL_SCHEDULE, scheduleFrom } from '../../src/renewal/policy/schedule';
 
 const harness = useHarness();
 
@@ -11,14 +11,18 @@ const run = () => renewSubscriptions(harness.timer(), harness.context('renewSubs
 
 async function listed(table: TableClient): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
-  for await (const entity of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'attention'" } })) rows.push(entity);
+  for await (const entity of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'attention'" } }))
+    rows.push(entity);
   return rows;
 }
 
 describe('which rows a run reads (a server-side filter on the expiration)', () => {
   it('leaves a date typed by hand as text to the census, which makes it a DateTime; the next run renews it', async () => {
     const now = new Date();
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(now, 5), row: { expirationDateTime: hoursFrom(now, 5).toISOString() } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(now, 5),
+      row: { expirationDateTime: hoursFrom(now, 5).toISOString() },
+    });
 
     await run();
     expect(harness.graph.patches(id)).toHaveLength(0);
@@ -31,11 +35,16 @@ describe('which rows a run reads (a server-side filter on the expiration)', () =
 
   it('has the census hand a due text date to the renewal queue, so it is renewed before the next run', async () => {
     const now = new Date();
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(now, 5), row: { expirationDateTime: hoursFrom(now, 5).toISOString() } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(now, 5),
+      row: { expirationDateTime: hoursFrom(now, 5).toISOString() },
+    });
 
     await harness.runCensus();
 
-    expect(await harness.takeQueuedRenewals()).toEqual([{ partitionKey: 'default', rowKey: id, runId: expect.stringMatching(/^census-/) }]);
+    expect(await harness.takeQueuedRenewals()).toEqual([
+      { partitionKey: 'default', rowKey: id, runId: expect.stringMatching(/^census-/) },
+    ]);
   });
 
   it('reads a text date with a zone offset as its instant, however its text sorts', async () => {
@@ -53,7 +62,11 @@ describe('which rows a run reads (a server-side filter on the expiration)', () =
   });
 
   it('leaves alone a hand-typed string date that is not due', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 24 * 30), resource: 'users', row: { expirationDateTime: hoursFrom(new Date(), 24 * 30).toISOString() } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), 24 * 30),
+      resource: 'users',
+      row: { expirationDateTime: hoursFrom(new Date(), 24 * 30).toISOString() },
+    });
 
     await run();
 
@@ -73,7 +86,10 @@ describe('which rows a run reads (a server-side filter on the expiration)', () =
   it('reads only DateTime expirations, each row once, though Azurite also matches text dates', async () => {
     const now = new Date();
     const typed = await storeSubscription(harness, { expiresAt: hoursFrom(now, 3) });
-    const text = await storeSubscription(harness, { expiresAt: hoursFrom(now, 3), row: { expirationDateTime: hoursFrom(now, 3).toISOString() } });
+    const text = await storeSubscription(harness, {
+      expiresAt: hoursFrom(now, 3),
+      row: { expirationDateTime: hoursFrom(now, 3).toISOString() },
+    });
 
     await run();
 
@@ -83,7 +99,11 @@ describe('which rows a run reads (a server-side filter on the expiration)', () =
   });
 
   it('never PATCHes a row marked expired: it is recreated, once, though both selections return it', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -30), onGraph: false, row: { state: 'expired' } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), -30),
+      onGraph: false,
+      row: { state: 'expired' },
+    });
 
     await run();
 
@@ -93,7 +113,10 @@ describe('which rows a run reads (a server-side filter on the expiration)', () =
   });
 
   it('reads a row awaiting a lifecycle action even when it is far from due', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 65), row: { pendingLifecycleEvent: 'reauthorizationRequired' } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), 65),
+      row: { pendingLifecycleEvent: 'reauthorizationRequired' },
+    });
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 65) });
 
     await run();
@@ -103,19 +126,33 @@ describe('which rows a run reads (a server-side filter on the expiration)', () =
   });
 
   it('has the census report a hand-typed expiration that is not a date, and leave the row as it is', async () => {
-    await storeSubscription(harness, { id: 'typo', expiresAt: new Date(), onGraph: false, row: { expirationDateTime: 'tomorrow' } });
+    await storeSubscription(harness, {
+      id: 'typo',
+      expiresAt: new Date(),
+      onGraph: false,
+      row: { expirationDateTime: 'tomorrow' },
+    });
     const before = await harness.row('typo');
 
     await harness.runCensus();
 
     const [entry] = [...(await listed(harness.indexTable))];
-    expect(entry).toMatchObject({ kind: 'invalid', subscriptionRowKey: 'typo', detail: expect.stringContaining('expirationDateTime is not a date') });
+    expect(entry).toMatchObject({
+      kind: 'invalid',
+      subscriptionRowKey: 'typo',
+      detail: expect.stringContaining('expirationDateTime is not a date'),
+    });
     expect(await harness.row('typo')).toEqual(before);
   });
 
   it('reads nothing from a table where nothing is due', async () => {
     const far = hoursFrom(new Date(), 24 * 20);
-    const rows = Array.from({ length: 300 }, (_, i) => ({ partitionKey: 'bulk', rowKey: `far-${i}`, resource: INBOX, expirationDateTime: far }));
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      partitionKey: 'bulk',
+      rowKey: `far-${i}`,
+      resource: INBOX,
+      expirationDateTime: far,
+    }));
     for (let i = 0; i < rows.length; i += 100) {
       await harness.subscriptionsTable.submitTransaction(rows.slice(i, i + 100).map((row) => ['create', row]));
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { useHarness } from '../support/useHarness';
 import { HOUR, INBOX, MINUTE } from '../support/fixtures';
+import { useHarness } from '../support/useHarness';
 
 // The emulator is what every other test trusts to behave like Graph: its rules get tests of their own.
 const harness = useHarness();
@@ -53,12 +53,19 @@ describe('the Graph emulator', () => {
   });
 
   it('allows Outlook with resource data 1,440 minutes, and only with both certificate fields', async () => {
-    const rich = { ...subscription(1440), includeResourceData: true, encryptionCertificate: 'MIIB', encryptionCertificateId: 'key-1' };
-    expect((await graph('POST', '/subscriptions', { ...rich, expirationDateTime: inMinutes(1441) })).body.error.message).toBe(
-      'Subscription expiration can only be 1440 minutes in the future.',
-    );
+    const rich = {
+      ...subscription(1440),
+      includeResourceData: true,
+      encryptionCertificate: 'MIIB',
+      encryptionCertificateId: 'key-1',
+    };
+    expect(
+      (await graph('POST', '/subscriptions', { ...rich, expirationDateTime: inMinutes(1441) })).body.error.message,
+    ).toBe('Subscription expiration can only be 1440 minutes in the future.');
     const { encryptionCertificateId: _id, ...withoutId } = rich;
-    expect((await graph('POST', '/subscriptions', withoutId)).body.error.message).toMatch(/encryptionCertificate and encryptionCertificateId are required/);
+    expect((await graph('POST', '/subscriptions', withoutId)).body.error.message).toMatch(
+      /encryptionCertificate and encryptionCertificateId are required/,
+    );
     expect((await graph('POST', '/subscriptions', rich)).status).toBe(201);
   });
 
@@ -67,32 +74,63 @@ describe('the Graph emulator', () => {
     expect(Date.parse(created.body.expirationDateTime) - Date.now()).toBeGreaterThan(44 * MINUTE);
   });
 
-  it('refuses a Teams subscription beyond an hour without a lifecycle URL, with Graph\'s words', async () => {
+  it("refuses a Teams subscription beyond an hour without a lifecycle URL, with Graph's words", async () => {
     const teams = { ...subscription(120, 'chats/getAllMessages') };
-    expect((await graph('POST', '/subscriptions', teams)).body.error.message).toMatch(/^lifecycleNotificationUrl is a required property for subscription creation/);
-    expect((await graph('POST', '/subscriptions', { ...teams, lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL })).status).toBe(201);
+    expect((await graph('POST', '/subscriptions', teams)).body.error.message).toMatch(
+      /^lifecycleNotificationUrl is a required property for subscription creation/,
+    );
+    expect(
+      (await graph('POST', '/subscriptions', { ...teams, lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL }))
+        .status,
+    ).toBe(201);
     expect((await graph('POST', '/subscriptions', { ...subscription(50, 'chats/19:x/messages') })).status).toBe(201);
   });
 
   it('refuses a second subscription for the same resource and changeType with 409, naming the first', async () => {
     const first = await graph('POST', '/subscriptions', subscription(60, INBOX));
-    const second = await graph('POST', '/subscriptions', { ...subscription(60, `/${INBOX}`), notificationUrl: harness.host.notificationUrl });
+    const second = await graph('POST', '/subscriptions', {
+      ...subscription(60, `/${INBOX}`),
+      notificationUrl: harness.host.notificationUrl,
+    });
     expect(second.status).toBe(409);
-    expect(second.body.error.message).toBe(`Subscription Id ${first.body.id} already exists for the requested combination`);
-    expect((await graph('POST', '/subscriptions', { ...subscription(60, INBOX), changeType: 'updated' })).status).toBe(201);
+    expect(second.body.error.message).toBe(
+      `Subscription Id ${first.body.id} already exists for the requested combination`,
+    );
+    expect((await graph('POST', '/subscriptions', { ...subscription(60, INBOX), changeType: 'updated' })).status).toBe(
+      201,
+    );
   });
 
   it('delivers to Event Hubs and Event Grid without a validation request', async () => {
     const hub = 'EventHub:https://evh-graph.servicebus.windows.net/eventhubname/graphevents?tenantId=contoso.com';
-    const grid = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
-    expect((await graph('POST', '/subscriptions', { ...subscription(600), notificationUrl: hub, lifecycleNotificationUrl: hub })).status).toBe(201);
-    expect((await graph('POST', '/subscriptions', { ...subscription(600, 'users'), notificationUrl: grid })).status).toBe(201);
+    const grid =
+      'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+    expect(
+      (
+        await graph('POST', '/subscriptions', {
+          ...subscription(600),
+          notificationUrl: hub,
+          lifecycleNotificationUrl: hub,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await graph('POST', '/subscriptions', { ...subscription(600, 'users'), notificationUrl: grid })).status,
+    ).toBe(201);
     expect(harness.graph.deliveries).toEqual([]);
-    expect((await graph('POST', '/subscriptions', { ...subscription(600), notificationUrl: 'EventGrid:?location=westeurope' })).status).toBe(400);
+    expect(
+      (
+        await graph('POST', '/subscriptions', {
+          ...subscription(600),
+          notificationUrl: 'EventGrid:?location=westeurope',
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('notes an Event Grid subscription renewed to less than 3 hours ahead', async () => {
-    const grid = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+    const grid =
+      'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
     const created = await graph('POST', '/subscriptions', { ...subscription(600, 'users'), notificationUrl: grid });
     expect(harness.graph.violations).toEqual([]);
     await graph('PATCH', `/subscriptions/${created.body.id}`, { expirationDateTime: inMinutes(120) });
@@ -102,15 +140,32 @@ describe('the Graph emulator', () => {
   it('moves a subscription to a new notification URL with PATCH, once the new one validates', async () => {
     const created = await graph('POST', '/subscriptions', subscription(600));
     harness.host.consumer = 'wrong-token';
-    expect((await graph('PATCH', `/subscriptions/${created.body.id}`, { notificationUrl: `${harness.host.notificationUrl}?v=2` })).status).toBe(400);
+    expect(
+      (
+        await graph('PATCH', `/subscriptions/${created.body.id}`, {
+          notificationUrl: `${harness.host.notificationUrl}?v=2`,
+        })
+      ).status,
+    ).toBe(400);
     harness.host.consumer = 'valid';
-    const moved = await graph('PATCH', `/subscriptions/${created.body.id}`, { notificationUrl: `${harness.host.notificationUrl}?v=2` });
-    expect(moved.body).toMatchObject({ notificationUrl: `${harness.host.notificationUrl}?v=2`, expirationDateTime: created.body.expirationDateTime });
+    const moved = await graph('PATCH', `/subscriptions/${created.body.id}`, {
+      notificationUrl: `${harness.host.notificationUrl}?v=2`,
+    });
+    expect(moved.body).toMatchObject({
+      notificationUrl: `${harness.host.notificationUrl}?v=2`,
+      expirationDateTime: created.body.expirationDateTime,
+    });
   });
 
   it('answers 404 ResourceNotFound for an expired, deleted or unknown subscription', async () => {
-    const expired = harness.graph.add({ id: 'expired', resource: INBOX, expirationDateTime: new Date(Date.now() - HOUR) });
-    expect((await graph('PATCH', `/subscriptions/${expired.id}`, { expirationDateTime: inMinutes(60) })).body.error.code).toBe('ResourceNotFound');
+    const expired = harness.graph.add({
+      id: 'expired',
+      resource: INBOX,
+      expirationDateTime: new Date(Date.now() - HOUR),
+    });
+    expect(
+      (await graph('PATCH', `/subscriptions/${expired.id}`, { expirationDateTime: inMinutes(60) })).body.error.code,
+    ).toBe('ResourceNotFound');
     const created = await graph('POST', '/subscriptions', subscription(60));
     expect((await graph('DELETE', `/subscriptions/${created.body.id}`)).status).toBe(204);
     expect((await graph('GET', `/subscriptions/${created.body.id}`)).status).toBe(404);
@@ -129,7 +184,10 @@ describe('the Graph emulator', () => {
   });
 
   it('wants a bearer token from the identity endpoint, for its own audience', async () => {
-    expect((await graph('GET', '/subscriptions', undefined, null)).body.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Access token is empty.' });
+    expect((await graph('GET', '/subscriptions', undefined, null)).body.error).toMatchObject({
+      code: 'InvalidAuthenticationToken',
+      message: 'Access token is empty.',
+    });
     expect((await graph('GET', '/subscriptions', undefined, 'forged')).status).toBe(401);
   });
 
@@ -142,12 +200,18 @@ describe('the Graph emulator', () => {
     harness.host.consumer = 'wrong-token';
     const refused = await graph('POST', '/subscriptions', subscription(60));
     expect(refused.status).toBe(400);
-    expect(refused.body.error).toMatchObject({ code: 'ValidationError', message: expect.stringMatching(/^Subscription validation request failed/) });
+    expect(refused.body.error).toMatchObject({
+      code: 'ValidationError',
+      message: expect.stringMatching(/^Subscription validation request failed/),
+    });
     expect(harness.graph.subscriptions.size).toBe(1);
   });
 
   it('never sends a validation request off loopback', async () => {
-    const refused = await graph('POST', '/subscriptions', { ...subscription(60), notificationUrl: 'https://contoso.example/api/notifications' });
+    const refused = await graph('POST', '/subscriptions', {
+      ...subscription(60),
+      notificationUrl: 'https://contoso.example/api/notifications',
+    });
     expect(refused.status).toBe(400);
     expect(harness.graph.deliveries).toEqual([expect.objectContaining({ status: 0 })]);
   });
@@ -170,13 +234,16 @@ describe('the Graph emulator', () => {
 });
 
 describe("the Graph emulator's throttling limits (off unless a test sets them)", () => {
-  const patch = (id: string, bearer: string) => graph('PATCH', `/subscriptions/${id}`, { expirationDateTime: inMinutes(120) }, bearer);
+  const patch = (id: string, bearer: string) =>
+    graph('PATCH', `/subscriptions/${id}`, { expirationDateTime: inMinutes(120) }, bearer);
 
   it('answers 429 with Retry-After to a fifth concurrent request for one mailbox, not to another mailbox', async () => {
     harness.graph.limits = { mailboxConcurrency: 4, concurrencyRetryAfterSeconds: 1 };
     harness.graph.latencyMs = 200;
     const other = "users/another-user/mailFolders('Inbox')/messages";
-    const ids = ['a', 'b', 'c', 'd', 'e'].map((id) => harness.graph.add({ id, resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) }).id);
+    const ids = ['a', 'b', 'c', 'd', 'e'].map(
+      (id) => harness.graph.add({ id, resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) }).id,
+    );
     harness.graph.add({ id: 'f', resource: other, expirationDateTime: new Date(Date.now() + HOUR) });
     const bearer = await token();
 
@@ -191,7 +258,9 @@ describe("the Graph emulator's throttling limits (off unless a test sets them)",
 
   it('answers 429 to a write over the window, with the time until the window has room, and serves reads', async () => {
     harness.graph.limits = { writesPerWindow: 3, windowMs: 2000 };
-    const ids = ['a', 'b', 'c', 'd'].map((id) => harness.graph.add({ id, resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) }).id);
+    const ids = ['a', 'b', 'c', 'd'].map(
+      (id) => harness.graph.add({ id, resource: INBOX, expirationDateTime: new Date(Date.now() + HOUR) }).id,
+    );
     const bearer = await token();
 
     for (const id of ids.slice(0, 3)) expect((await patch(id, bearer)).status).toBe(200);

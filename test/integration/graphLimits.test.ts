@@ -21,7 +21,9 @@ async function storeMailboxes(h: Harness, mailboxes: number, perMailbox: number)
     }
   }
   for (let m = 0; m < mailboxes; m++) {
-    await h.subscriptionsTable.submitTransaction(rows.filter((r) => r.partitionKey === `user-${m}`).map((row) => ['create', row]));
+    await h.subscriptionsTable.submitTransaction(
+      rows.filter((r) => r.partitionKey === `user-${m}`).map((row) => ['create', row]),
+    );
   }
   return rows.map((r) => r.rowKey);
 }
@@ -52,7 +54,11 @@ describe("renewing at Graph's limits", () => {
   });
 
   it('slows down and still renews everything when Graph throttles anyway (a lower limit than configured)', async () => {
-    Object.assign(process.env, { GRAPH_WRITES_PER_WINDOW: '60', GRAPH_WRITE_WINDOW_SECONDS: '0.5', GRAPH_MAX_ATTEMPTS: '10' });
+    Object.assign(process.env, {
+      GRAPH_WRITES_PER_WINDOW: '60',
+      GRAPH_WRITE_WINDOW_SECONDS: '0.5',
+      GRAPH_MAX_ATTEMPTS: '10',
+    });
     harness.graph.limits = { writesPerWindow: 20, windowMs: 500 };
     await storeMailboxes(harness, 80, 1);
 

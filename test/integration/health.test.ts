@@ -14,7 +14,12 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const check = async () =>
-  harness.answered(await health(new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/webhooks/health' }), harness.context('health')));
+  harness.answered(
+    await health(
+      new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/webhooks/health' }),
+      harness.context('health'),
+    ),
+  );
 
 describe('the health answer for monitors', () => {
   it('answers 200 and nothing but {"healthy": true} once a run has finished and nothing is wrong', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
-import { startAzurite, tableEndpointFor, type Azurite } from '../support/azurite';
+import { type Azurite, startAzurite, tableEndpointFor } from '../support/azurite';
 import { HOUR, hoursFrom, storeSubscription } from '../support/fixtures';
 import { Harness, type StatusAnswer } from '../support/harness';
 
@@ -28,14 +28,16 @@ it('renews and reports through identity-based table access, with no account key'
   const id = await storeSubscription(harness, { expiresAt: hoursFrom(now, 6) });
 
   await renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
-  const answer = harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
+  const answer = harness.answered(
+    await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus')),
+  ) as StatusAnswer;
 
   expect(((await harness.row(id)).expirationDateTime as Date).getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
   expect(answer.status).toBe(200);
   expect(harness.identity.asked.map((asked) => asked.resource)).toContain('https://storage.azure.com');
 });
 
-it('stops before Graph, with the identity endpoint\'s own reason, when the identity is unknown', async () => {
+it("stops before Graph, with the identity endpoint's own reason, when the identity is unknown", async () => {
   harness.graph.requests.length = 0;
   process.env.AZURE_CLIENT_ID = harness.identity.tenantId; // a GUID the identity endpoint does not know
   try {
@@ -46,5 +48,7 @@ it('stops before Graph, with the identity endpoint\'s own reason, when the ident
     process.env.AZURE_CLIENT_ID = harness.env.AZURE_CLIENT_ID;
   }
   expect(harness.graph.requests).toEqual([]);
-  expect(harness.messages('error')).toContainEqual(expect.stringMatching(/^Renewal check could not run: ManagedIdentityCredential/));
+  expect(harness.messages('error')).toContainEqual(
+    expect.stringMatching(/^Renewal check could not run: ManagedIdentityCredential/),
+  );
 });

@@ -10,7 +10,8 @@ import { useHarness } from '../support/useHarness';
 const harness = useHarness();
 
 async function stored(count: number): Promise<{ table: SubscriptionTable; rows: StoredSubscription[] }> {
-  for (let i = 0; i < count; i++) await storeSubscription(harness, { id: `s${i}`, expiresAt: hoursFrom(new Date(), 5) });
+  for (let i = 0; i < count; i++)
+    await storeSubscription(harness, { id: `s${i}`, expiresAt: hoursFrom(new Date(), 5) });
   const table = new SubscriptionTable(harness.subscriptionsTable);
   const rows: StoredSubscription[] = [];
   for await (const page of table.pages()) for (const row of page) if (row.ok) rows.push(row.subscription);
@@ -20,7 +21,13 @@ async function stored(count: number): Promise<{ table: SubscriptionTable; rows: 
 describe('leasing a run’s rows ahead', () => {
   it('leases a partition’s waiting rows in one go, and the renewal can use each as leased', async () => {
     const { table, rows } = await stored(5);
-    const leases = new LeasesAhead(table, rows, 60_000, () => new Date(), () => true);
+    const leases = new LeasesAhead(
+      table,
+      rows,
+      60_000,
+      () => new Date(),
+      () => true,
+    );
 
     const first = await leases.take(rows[0]!);
 
@@ -33,8 +40,17 @@ describe('leasing a run’s rows ahead', () => {
   it('leaves to the renewal a row whose chunk changed meanwhile', async () => {
     const { table, rows } = await stored(3);
     // Someone renews one of them after the run read it: the chunk is refused as a whole.
-    await harness.subscriptionsTable.updateEntity({ partitionKey: 'default', rowKey: 's1', lastRenewedAt: new Date() }, 'Merge');
-    const leases = new LeasesAhead(table, rows, 60_000, () => new Date(), () => true);
+    await harness.subscriptionsTable.updateEntity(
+      { partitionKey: 'default', rowKey: 's1', lastRenewedAt: new Date() },
+      'Merge',
+    );
+    const leases = new LeasesAhead(
+      table,
+      rows,
+      60_000,
+      () => new Date(),
+      () => true,
+    );
 
     expect(await leases.take(rows[0]!)).toEqual({ row: rows[0], leased: false });
     expect((await harness.row('s0')).leaseUntil).toBeUndefined();
@@ -43,7 +59,13 @@ describe('leasing a run’s rows ahead', () => {
   it('gives back the leases of rows the run never started', async () => {
     const { table, rows } = await stored(4);
     const started = new Set([rows[0]!]);
-    const leases = new LeasesAhead(table, rows, 60_000, () => new Date(), (row) => !started.has(row));
+    const leases = new LeasesAhead(
+      table,
+      rows,
+      60_000,
+      () => new Date(),
+      (row) => !started.has(row),
+    );
     await leases.take(rows[0]!);
 
     await leases.releaseUnstarted();
@@ -55,7 +77,13 @@ describe('leasing a run’s rows ahead', () => {
   it('gives back every unstarted lease even when a row changed meanwhile, so the queue can renew it', async () => {
     const { table, rows } = await stored(4);
     const started = new Set([rows[0]!]);
-    const leases = new LeasesAhead(table, rows, 10 * 60_000, () => new Date(), (row) => !started.has(row));
+    const leases = new LeasesAhead(
+      table,
+      rows,
+      10 * 60_000,
+      () => new Date(),
+      (row) => !started.has(row),
+    );
     await leases.take(rows[0]!);
     // A lifecycle notification is recorded on an unstarted row while the run holds the chunk.
     await table.recordMissed(rows[3]!, new Date());
@@ -63,14 +91,23 @@ describe('leasing a run’s rows ahead', () => {
     await leases.releaseUnstarted();
 
     for (const id of ['s1', 's2', 's3']) expect((await harness.row(id)).leaseUntil).toBe('');
-    await renewQueuedSubscription({ partitionKey: 'default', rowKey: 's1', runId: 'r' }, harness.context('renewQueuedSubscription'));
+    await renewQueuedSubscription(
+      { partitionKey: 'default', rowKey: 's1', runId: 'r' },
+      harness.context('renewQueuedSubscription'),
+    );
     expect(harness.graph.patches('s1')).toHaveLength(1);
   });
 
   it('takes a half-spent lease again even when the row changed meanwhile: its own lease does not bar the run', async () => {
     const { table, rows } = await stored(2);
     let now = Date.now();
-    const leases = new LeasesAhead(table, rows, 60_000, () => new Date(now), () => true);
+    const leases = new LeasesAhead(
+      table,
+      rows,
+      60_000,
+      () => new Date(now),
+      () => true,
+    );
     await leases.take(rows[0]!);
     await table.recordMissed(rows[1]!, new Date());
 
@@ -88,14 +125,20 @@ describe('a queued renewal', () => {
     const { table, rows } = await stored(1);
     await table.claim(rows[0]!, new Date(Date.now() + 10 * 60_000), () => true);
     await expect(
-      renewQueuedSubscription({ partitionKey: 'default', rowKey: 's0', runId: 'r' }, harness.context('renewQueuedSubscription')),
+      renewQueuedSubscription(
+        { partitionKey: 'default', rowKey: 's0', runId: 'r' },
+        harness.context('renewQueuedSubscription'),
+      ),
     ).rejects.toThrow(/being renewed by another worker; the queue will look again/);
   });
 
   it('given up leaves alone a lease another worker holds', async () => {
     const { table, rows } = await stored(1);
     await table.claim(rows[0]!, new Date(Date.now() + 10 * 60_000), () => true);
-    await recordPoisonedRenewal({ partitionKey: 'default', rowKey: 's0', runId: 'r' }, harness.context('recordPoisonedRenewal'));
+    await recordPoisonedRenewal(
+      { partitionKey: 'default', rowKey: 's0', runId: 'r' },
+      harness.context('recordPoisonedRenewal'),
+    );
     expect((await harness.row('s0')).leaseUntil).toBeInstanceOf(Date);
   });
 });

@@ -1,9 +1,9 @@
 import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { lifecycleNotifications, MAX_BODY_BYTES } from '../../src/functions/lifecycleNotifications';
-import { RECORD_WITHIN_MS } from '../../src/lifecycle/handleLifecycle';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { settled } from '../../src/lifecycle/backlog';
+import { RECORD_WITHIN_MS } from '../../src/lifecycle/handleLifecycle';
 import { SubscriptionTable } from '../../src/storage/subscriptionTable';
 import { hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
 import { RequestCounter } from '../support/requestCounter';
@@ -13,13 +13,28 @@ const harness = useHarness();
 
 function post(body: string, headers: Record<string, string> = { 'content-type': 'application/json' }, query = '') {
   return lifecycleNotifications(
-    new HttpRequest({ method: 'POST', url: `http://localhost:7071/api/webhooks/lifecycle${query}`, headers, body: { string: body } }),
+    new HttpRequest({
+      method: 'POST',
+      url: `http://localhost:7071/api/webhooks/lifecycle${query}`,
+      headers,
+      body: { string: body },
+    }),
     harness.context('lifecycleNotifications'),
   ).then(harness.answered);
 }
 
 const notification = (subscriptionId: string, lifecycleEvent: string, clientState = harness.env.WEBHOOK_CLIENT_STATE) =>
-  JSON.stringify({ value: [{ subscriptionId, clientState, lifecycleEvent, tenantId: 't', subscriptionExpirationDateTime: new Date().toISOString() }] });
+  JSON.stringify({
+    value: [
+      {
+        subscriptionId,
+        clientState,
+        lifecycleEvent,
+        tenantId: 't',
+        subscriptionExpirationDateTime: new Date().toISOString(),
+      },
+    ],
+  });
 
 async function asyncFirst<T>(pages: AsyncIterable<T>): Promise<T> {
   for await (const page of pages) return page;
@@ -37,13 +52,22 @@ describe('the validation handshake', () => {
     const token = '<script>alert("x")</script> Validation: Testing client application reachability';
     const answer = await post('', {}, `?validationToken=${encodeURIComponent(token)}`);
     expect(answer).toMatchObject({ status: 200, body: token });
-    expect(answer.headers).toMatchObject({ 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    expect(answer.headers).toMatchObject({
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+    });
   });
 
   it('passes Graph’s own validation when a subscription names this endpoint', async () => {
     await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
     await renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
-    expect(harness.graph.deliveries).toContainEqual({ url: harness.env.WEBHOOK_LIFECYCLE_URL, kind: 'validation', sentAt: expect.any(Date), status: 200, body: expect.any(String) });
+    expect(harness.graph.deliveries).toContainEqual({
+      url: harness.env.WEBHOOK_LIFECYCLE_URL,
+      kind: 'validation',
+      sentAt: expect.any(Date),
+      status: 200,
+      body: expect.any(String),
+    });
   });
 });
 
@@ -57,7 +81,10 @@ describe('lifecycle notifications from Graph', () => {
     expect(answer.status).toBe(202);
     expect(harness.graph.patches(id)).toHaveLength(1);
     const row = await harness.row(id);
-    expect(row).toMatchObject({ pendingLifecycleEvent: '', expirationDateTime: harness.graph.subscriptions.get(id)!.expirationDateTime });
+    expect(row).toMatchObject({
+      pendingLifecycleEvent: '',
+      expirationDateTime: harness.graph.subscriptions.get(id)!.expirationDateTime,
+    });
     expect((row.expirationDateTime as Date).getTime()).toBeGreaterThan(hoursFrom(new Date(), 60).getTime());
     expect(harness.graph.violations).toEqual([]);
   });
@@ -70,7 +97,9 @@ describe('lifecycle notifications from Graph', () => {
 
     const [replacement] = [...harness.graph.subscriptions.values()];
     expect(harness.graph.subscriptions.size).toBe(1);
-    expect(await rows()).toEqual([expect.objectContaining({ rowKey: replacement!.id, replaces: id, state: 'active', resource: INBOX })]);
+    expect(await rows()).toEqual([
+      expect.objectContaining({ rowKey: replacement!.id, replaces: id, state: 'active', resource: INBOX }),
+    ]);
     expect(harness.messages('warning')).toContainEqual(expect.stringContaining('the consumer must resync'));
   });
 
@@ -81,7 +110,11 @@ describe('lifecycle notifications from Graph', () => {
 
     expect((await harness.row(id)).lastMissedAt).toBeInstanceOf(Date);
     expect(harness.messages('error')).toContainEqual(
-      expect.stringMatching(new RegExp(`^Graph could not deliver some change notifications for subscription ${id} .*resync with a delta query.*"event":"notificationsMissed"`)),
+      expect.stringMatching(
+        new RegExp(
+          `^Graph could not deliver some change notifications for subscription ${id} .*resync with a delta query.*"event":"notificationsMissed"`,
+        ),
+      ),
     );
     expect(harness.graph.patches(id)).toHaveLength(0);
   });
@@ -94,7 +127,9 @@ describe('lifecycle notifications from Graph', () => {
     await settled();
 
     expect(harness.graph.requests.filter((r) => r.method !== 'GET')).toHaveLength(0);
-    expect(harness.messages('warning')).toContainEqual(expect.stringContaining(`(subscription ${id}): its clientState does not match WEBHOOK_CLIENT_STATE`));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringContaining(`(subscription ${id}): its clientState does not match WEBHOOK_CLIENT_STATE`),
+    );
     const logged = harness.logs.map((l) => l.message).join('\n');
     expect(logged).not.toContain(forged);
     expect(logged).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
@@ -104,14 +139,20 @@ describe('lifecycle notifications from Graph', () => {
   it('ignores a notification for a subscription it does not store', async () => {
     const answer = await post(notification('not-ours', 'reauthorizationRequired'));
     expect(answer.status).toBe(202);
-    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('(subscription not-ours): no stored subscription has this id'));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringContaining('(subscription not-ours): no stored subscription has this id'),
+    );
     expect(harness.graph.requests).toHaveLength(0);
   });
 
   it('ignores items that are not lifecycle notifications and acts on the others', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
     const body = JSON.parse(notification(id, 'missed'));
-    body.value.unshift({ subscriptionId: id }, 'junk', { subscriptionId: id, clientState: harness.env.WEBHOOK_CLIENT_STATE, lifecycleEvent: 'somethingNew' });
+    body.value.unshift({ subscriptionId: id }, 'junk', {
+      subscriptionId: id,
+      clientState: harness.env.WEBHOOK_CLIENT_STATE,
+      lifecycleEvent: 'somethingNew',
+    });
     expect((await post(JSON.stringify(body))).status).toBe(202);
     expect(harness.messages('warning')).toEqual(
       expect.arrayContaining([
@@ -127,12 +168,18 @@ describe('lifecycle notifications from Graph', () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 5) });
     harness.graph.latencyMs = 30;
 
-    await Promise.all([renewSubscriptions(harness.timer(), harness.context('renewSubscriptions')), harness.graph.sendLifecycle(id, 'reauthorizationRequired')]);
+    await Promise.all([
+      renewSubscriptions(harness.timer(), harness.context('renewSubscriptions')),
+      harness.graph.sendLifecycle(id, 'reauthorizationRequired'),
+    ]);
     await settled();
 
     expect(harness.graph.patches(id)).toHaveLength(1);
     const row = await harness.row(id);
-    expect(row).toMatchObject({ pendingLifecycleEvent: '', expirationDateTime: harness.graph.subscriptions.get(id)!.expirationDateTime });
+    expect(row).toMatchObject({
+      pendingLifecycleEvent: '',
+      expirationDateTime: harness.graph.subscriptions.get(id)!.expirationDateTime,
+    });
   });
 
   it('recreates a subscription removed while a run was renewing it, once the run lets go of its row', async () => {
@@ -160,7 +207,9 @@ describe('lifecycle notifications from Graph', () => {
     process.env.WEBHOOK_CLIENT_STATE = 'too-short';
     const answer = await post(notification(id, 'subscriptionRemoved', 'too-short'));
     expect(answer.status).toBe(503);
-    expect(harness.messages('error')).toContainEqual(expect.stringContaining('Lifecycle notifications cannot be verified: WEBHOOK_CLIENT_STATE: is 9 characters long'));
+    expect(harness.messages('error')).toContainEqual(
+      expect.stringContaining('Lifecycle notifications cannot be verified: WEBHOOK_CLIENT_STATE: is 9 characters long'),
+    );
     expect(harness.graph.requests).toHaveLength(0);
   });
 
@@ -170,7 +219,10 @@ describe('lifecycle notifications from Graph', () => {
 
     await harness.graph.sendLifecycle(id, 'reauthorizationRequired');
     await settled();
-    expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: 'reauthorizationRequired', consecutiveFailures: 1 });
+    expect(await harness.row(id)).toMatchObject({
+      pendingLifecycleEvent: 'reauthorizationRequired',
+      consecutiveFailures: 1,
+    });
 
     // Not due by its expiration, but the pending reauthorization makes the next run renew it.
     await renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
@@ -183,7 +235,10 @@ describe('bad requests', () => {
 
   it('refuses a body over the limit with 400', async () => {
     const answer = await post(`{"value":[${'"x",'.repeat(MAX_BODY_BYTES / 4)}"x"]}`);
-    expect(answer).toMatchObject({ status: 400, jsonBody: { success: false, error: `the body is over ${MAX_BODY_BYTES} bytes.` } });
+    expect(answer).toMatchObject({
+      status: 400,
+      jsonBody: { success: false, error: `the body is over ${MAX_BODY_BYTES} bytes.` },
+    });
     noStack(answer.jsonBody);
   });
 
@@ -201,10 +256,16 @@ describe('bad requests', () => {
   });
 
   it('names the first ten items it ignores and counts the rest', async () => {
-    const value = Array.from({ length: 25 }, (_, i) => ({ subscriptionId: `forged-${i}`, clientState: 'wrong-wrong-wrong-wrong', lifecycleEvent: 'subscriptionRemoved' }));
+    const value = Array.from({ length: 25 }, (_, i) => ({
+      subscriptionId: `forged-${i}`,
+      clientState: 'wrong-wrong-wrong-wrong',
+      lifecycleEvent: 'subscriptionRemoved',
+    }));
     expect((await post(JSON.stringify({ value }))).status).toBe(202);
     expect(harness.messages('warning').filter((m) => m.includes('"event":"lifecycleIgnored"'))).toHaveLength(10);
-    expect(harness.messages('warning')).toContainEqual('Lifecycle notifications: 15 more item(s) ignored in this request (not named).');
+    expect(harness.messages('warning')).toContainEqual(
+      'Lifecycle notifications: 15 more item(s) ignored in this request (not named).',
+    );
   });
 });
 
@@ -215,13 +276,18 @@ describe('recorded before the answer, whatever the load', () => {
     const answer = await post(notification(id, 'reauthorizationRequired'));
 
     expect(answer.status).toBe(202);
-    expect(await harness.row(id)).toMatchObject({ pendingLifecycleEvent: expect.stringMatching(/^(reauthorizationRequired|)$/), lastLifecycleEventAt: expect.any(Date) });
+    expect(await harness.row(id)).toMatchObject({
+      pendingLifecycleEvent: expect.stringMatching(/^(reauthorizationRequired|)$/),
+      lastLifecycleEventAt: expect.any(Date),
+    });
     await settled();
   });
 
   it('answers 503 when the table is too slow to record the event in time, so Graph sends it again; the event still lands', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 50) });
-    const counter = await RequestCounter.start(/TableEndpoint=(http:\/\/[^/;]+)/.exec(harness.env.TABLES_CONNECTION_STRING!)![1]!);
+    const counter = await RequestCounter.start(
+      /TableEndpoint=(http:\/\/[^/;]+)/.exec(harness.env.TABLES_CONNECTION_STRING!)![1]!,
+    );
     try {
       process.env.TABLES_CONNECTION_STRING = counter.connectionString(harness.env.TABLES_CONNECTION_STRING!);
       // A warm instance (its tables known to exist), then a table service that does not answer in time.
@@ -230,8 +296,13 @@ describe('recorded before the answer, whatever the load', () => {
 
       const answer = await post(notification(id, 'subscriptionRemoved'));
 
-      expect(answer).toMatchObject({ status: 503, jsonBody: { success: false, error: 'The notifications could not all be recorded; send them again.' } });
-      expect(harness.messages('warning')).toContainEqual(expect.stringContaining(`not all recorded within ${RECORD_WITHIN_MS} ms`));
+      expect(answer).toMatchObject({
+        status: 503,
+        jsonBody: { success: false, error: 'The notifications could not all be recorded; send them again.' },
+      });
+      expect(harness.messages('warning')).toContainEqual(
+        expect.stringContaining(`not all recorded within ${RECORD_WITHIN_MS} ms`),
+      );
       counter.release();
       await settled();
       expect(harness.graph.requests.filter((r) => r.method === 'POST')).toHaveLength(1);

@@ -15,7 +15,8 @@ import { useHarness } from '../support/useHarness';
 const USER = '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11';
 const harness = useHarness({ GRAPH_USER_ID: USER });
 
-const call = (...args: Parameters<typeof callOperation> extends [unknown, ...infer Rest] ? Rest : never) => callOperation(harness, ...args);
+const call = (...args: Parameters<typeof callOperation> extends [unknown, ...infer Rest] ? Rest : never) =>
+  callOperation(harness, ...args);
 
 describe('register', () => {
   it('creates the seed’s subscription from the settings alone: new mail in GRAPH_USER_ID’s Inbox', async () => {
@@ -35,8 +36,16 @@ describe('register', () => {
       [harness.env.WEBHOOK_NOTIFICATION_URL, 200],
       [harness.env.WEBHOOK_LIFECYCLE_URL, 200],
     ]);
-    expect(answer.jsonBody).toMatchObject({ success: true, warnings: [], subscription: { id: created!.id, state: 'active', partitionKey: 'default' } });
-    expect(await harness.row(created!.id)).toMatchObject({ resource: created!.resource, changeType: 'created', expirationDateTime: created!.expirationDateTime });
+    expect(answer.jsonBody).toMatchObject({
+      success: true,
+      warnings: [],
+      subscription: { id: created!.id, state: 'active', partitionKey: 'default' },
+    });
+    expect(await harness.row(created!.id)).toMatchObject({
+      resource: created!.resource,
+      changeType: 'created',
+      expirationDateTime: created!.expirationDateTime,
+    });
     // RENEWAL_LIFETIME_HOURS (72), within Outlook's 10,080 minutes, as every renewal.
     expect(created!.expirationDateTime.getTime()).toBeLessThanOrEqual(Date.now() + 72 * 3_600_000);
   });
@@ -49,7 +58,11 @@ describe('register', () => {
       latestSupportedTlsVersion: 'v1_2',
     });
     expect(answer.status).toBe(201);
-    expect(answer.jsonBody.subscription).toMatchObject({ resource: 'users/someone@contoso.example/events', changeType: 'created,updated', partitionKey: 'calendars' });
+    expect(answer.jsonBody.subscription).toMatchObject({
+      resource: 'users/someone@contoso.example/events',
+      changeType: 'created,updated',
+      partitionKey: 'calendars',
+    });
   });
 
   it.each([
@@ -71,7 +84,9 @@ describe('register', () => {
     harness.host.consumer = 'refuses';
     const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
     expect(answer.status).toBe(502);
-    expect(answer.jsonBody.error).toMatch(/^Graph could not create the subscription \(status 400, ValidationError\): Subscription validation request failed/);
+    expect(answer.jsonBody.error).toMatch(
+      /^Graph could not create the subscription \(status 400, ValidationError\): Subscription validation request failed/,
+    );
     expect((await call(listSubscriptions, 'GET', 'webhooks/subscriptions')).jsonBody.subscriptions).toEqual([]);
   });
 
@@ -79,7 +94,12 @@ describe('register', () => {
     process.env.GRAPH_TIMEOUT_SECONDS = '1';
     harness.graph.inject({ method: 'POST', delayMs: 1500, completeAnyway: true, times: 1 });
     const answer = await call(registerSubscription, 'POST', 'webhooks/subscriptions');
-    expect(answer).toMatchObject({ status: 502, jsonBody: { error: expect.stringContaining('Graph may have created it anyway: run adopt before registering again') } });
+    expect(answer).toMatchObject({
+      status: 502,
+      jsonBody: {
+        error: expect.stringContaining('Graph may have created it anyway: run adopt before registering again'),
+      },
+    });
   });
 
   it('needs GRAPH_USER_ID or a resource', async () => {
@@ -95,7 +115,13 @@ describe('adopt', () => {
     const known = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
     const lost = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 20), onGraph: false });
     const unknown = ['u1', 'u2', 'u3'].map((id) =>
-      harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(new Date(), 30), changeType: 'created,updated', lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL }),
+      harness.graph.add({
+        id,
+        resource: INBOX,
+        expirationDateTime: hoursFrom(new Date(), 30),
+        changeType: 'created,updated',
+        lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
+      }),
     );
 
     const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt?missing=true');
@@ -103,13 +129,20 @@ describe('adopt', () => {
     expect(answer.status).toBe(200);
     expect(answer.jsonBody.adopted.map((s: { id: string }) => s.id).sort()).toEqual(['u1', 'u2', 'u3']);
     expect(answer.jsonBody).toMatchObject({ alreadyStored: 1, missingOnGraph: [{ id: lost, resource: INBOX }] });
-    expect(await harness.row('u2')).toMatchObject({ changeType: 'created,updated', lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL, expirationDateTime: unknown[1]!.expirationDateTime });
+    expect(await harness.row('u2')).toMatchObject({
+      changeType: 'created,updated',
+      lifecycleNotificationUrl: harness.env.WEBHOOK_LIFECYCLE_URL,
+      expirationDateTime: unknown[1]!.expirationDateTime,
+    });
     // Four subscriptions, two a page: the second page came from @odata.nextLink.
     expect(harness.graph.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
     expect(await harness.row(known)).toMatchObject({ rowKey: known });
 
     // Adopting again changes nothing.
-    expect((await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt')).jsonBody).toMatchObject({ adopted: [], alreadyStored: 4 });
+    expect((await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt')).jsonBody).toMatchObject({
+      adopted: [],
+      alreadyStored: 4,
+    });
   });
 });
 
@@ -130,7 +163,11 @@ describe('adopt after an interrupted recreation', () => {
 
     const answer = await call(adoptSubscriptions, 'POST', 'webhooks/subscriptions/adopt');
 
-    expect(answer.jsonBody).toMatchObject({ adopted: [], recovered: [{ id: made.id, replaces: old }], missingOnGraph: null });
+    expect(answer.jsonBody).toMatchObject({
+      adopted: [],
+      recovered: [{ id: made.id, replaces: old }],
+      missingOnGraph: null,
+    });
     expect(await harness.row(made.id)).toMatchObject({ replaces: old, state: 'active' });
     await expect(harness.row(old)).rejects.toMatchObject({ statusCode: 404 });
 
@@ -141,7 +178,10 @@ describe('adopt after an interrupted recreation', () => {
   });
 
   it('refuses a partition key the table would refuse, with 400', async () => {
-    const request = new HttpRequest({ method: 'POST', url: 'http://localhost:7071/api/webhooks/subscriptions/adopt?partitionKey=a%2Fb' });
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://localhost:7071/api/webhooks/subscriptions/adopt?partitionKey=a%2Fb',
+    });
     const answer = harness.answered(await adoptSubscriptions(request, harness.context('operations')));
     expect(answer).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^partitionKey must be/) } });
   });
@@ -150,10 +190,21 @@ describe('adopt after an interrupted recreation', () => {
 describe('list and remove', () => {
   it('lists every row, malformed ones apart', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40) });
-    await storeSubscription(harness, { id: 'broken', expiresAt: hoursFrom(new Date(), 40), row: { expirationDateTime: 'tomorrow' } });
+    await storeSubscription(harness, {
+      id: 'broken',
+      expiresAt: hoursFrom(new Date(), 40),
+      row: { expirationDateTime: 'tomorrow' },
+    });
     const answer = await call(listSubscriptions, 'GET', 'webhooks/subscriptions');
-    expect(answer.jsonBody.subscriptions).toEqual([expect.objectContaining({ id, resource: INBOX, state: 'active', lastError: null })]);
-    expect(answer.jsonBody.malformed).toEqual([expect.objectContaining({ rowKey: 'broken', problem: expect.stringContaining('expirationDateTime is not a date') })]);
+    expect(answer.jsonBody.subscriptions).toEqual([
+      expect.objectContaining({ id, resource: INBOX, state: 'active', lastError: null }),
+    ]);
+    expect(answer.jsonBody.malformed).toEqual([
+      expect.objectContaining({
+        rowKey: 'broken',
+        problem: expect.stringContaining('expirationDateTime is not a date'),
+      }),
+    ]);
   });
 
   it('deletes on Graph, then the row', async () => {
@@ -166,14 +217,24 @@ describe('list and remove', () => {
 
   it('still removes the row when Graph no longer has the subscription, and says 404 when neither has it', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40), onGraph: false });
-    expect((await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).jsonBody).toMatchObject({ onGraph: 'notFound', row: 'deleted' });
-    expect((await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).status).toBe(404);
+    expect(
+      (await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).jsonBody,
+    ).toMatchObject({ onGraph: 'notFound', row: 'deleted' });
+    expect((await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id })).status).toBe(
+      404,
+    );
   });
 
   it('waits for a run that holds the row, with 409', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 40), row: { leaseUntil: hoursFrom(new Date(), 0.2) } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), 40),
+      row: { leaseUntil: hoursFrom(new Date(), 0.2) },
+    });
     const answer = await call(removeSubscription, 'DELETE', `webhooks/subscriptions/${id}`, undefined, { id });
-    expect(answer).toMatchObject({ status: 409, jsonBody: { error: expect.stringContaining('is being renewed or recreated right now') } });
+    expect(answer).toMatchObject({
+      status: 409,
+      jsonBody: { error: expect.stringContaining('is being renewed or recreated right now') },
+    });
     expect(harness.graph.subscriptions.has(id)).toBe(true);
   });
 
@@ -204,20 +265,32 @@ describe('renew now', () => {
   it('renews only what is due without force, and everything with it', async () => {
     const due = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
     const later = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60) });
-    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew')).jsonBody.run).toMatchObject({ renewed: 1 });
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew')).jsonBody.run).toMatchObject({
+      renewed: 1,
+    });
     expect(harness.graph.patches(later)).toHaveLength(0);
-    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: true })).jsonBody.run).toMatchObject({ renewed: 2 });
+    expect(
+      (await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: true })).jsonBody.run,
+    ).toMatchObject({ renewed: 2 });
     expect(harness.graph.patches(due)).toHaveLength(2);
   });
 
   it('answers 404 for an id it does not store, 400 for a malformed request', async () => {
-    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id: 'nope' })).status).toBe(404);
-    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: 'yes' })).status).toBe(400);
-    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id: 'x', all: true })).status).toBe(400);
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id: 'nope' })).status).toBe(
+      404,
+    );
+    expect((await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { force: 'yes' })).status).toBe(
+      400,
+    );
+    expect(
+      (await call(renewSubscriptionsNow, 'POST', 'webhooks/subscriptions/renew', { id: 'x', all: true })).status,
+    ).toBe(400);
   });
 
   it('and the timer at the same time renew each subscription once, and lose no write', async () => {
-    const ids = await Promise.all([2, 3, 4, 5].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })));
+    const ids = await Promise.all(
+      [2, 3, 4, 5].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })),
+    );
     harness.graph.latencyMs = 25;
 
     await Promise.all([
@@ -227,7 +300,9 @@ describe('renew now', () => {
 
     for (const id of ids) {
       expect(harness.graph.patches(id)).toHaveLength(1);
-      expect((await harness.row(id)).expirationDateTime).toEqual(harness.graph.subscriptions.get(id)!.expirationDateTime);
+      expect((await harness.row(id)).expirationDateTime).toEqual(
+        harness.graph.subscriptions.get(id)!.expirationDateTime,
+      );
     }
     const runs = await harness.runs();
     expect(runs.reduce((sum, r) => sum + (r.renewed as number), 0)).toBe(4);
@@ -252,9 +327,18 @@ describe('list, a page at a time', () => {
 
   it('filters by partition, state, expiration and failures', async () => {
     const soon = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 5), partitionKey: 'a' });
-    const failing = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 60), partitionKey: 'a', row: { consecutiveFailures: 2 } });
-    const expired = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -5), partitionKey: 'b', row: { state: 'expired' } });
-    const ids = async (query: string) => (await list(query)).jsonBody.subscriptions.map((s: { id: string }) => s.id).sort();
+    const failing = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), 60),
+      partitionKey: 'a',
+      row: { consecutiveFailures: 2 },
+    });
+    const expired = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), -5),
+      partitionKey: 'b',
+      row: { state: 'expired' },
+    });
+    const ids = async (query: string) =>
+      (await list(query)).jsonBody.subscriptions.map((s: { id: string }) => s.id).sort();
 
     expect(await ids('?partitionKey=a')).toEqual([soon, failing].sort());
     expect(await ids('?state=expired')).toEqual([expired]);

@@ -16,7 +16,9 @@ async function rows(): Promise<Record<string, any>[]> {
 
 /** The subscriptions on the emulator for the stored definition (same resource and URLs). */
 const onGraphFor = (h: Harness) =>
-  [...h.graph.subscriptions.values()].filter((s) => s.resource === INBOX && s.notificationUrl === h.env.WEBHOOK_NOTIFICATION_URL);
+  [...h.graph.subscriptions.values()].filter(
+    (s) => s.resource === INBOX && s.notificationUrl === h.env.WEBHOOK_NOTIFICATION_URL,
+  );
 
 describe('a subscription Graph lost', () => {
   it('is recreated from its stored definition, and its new row takes the old one’s place', async () => {
@@ -45,15 +47,28 @@ describe('a subscription Graph lost', () => {
       }),
     ]);
     const warning = harness.messages('warning').find((m) => m.includes('"event":"subscriptionRecreated"'));
-    expect(warning).toMatch(new RegExp(`^Webhook recreated \\(subscription ${old}.*replaced by ${created!.id}.*the consumer must resync \\(delta query\\)`));
-    expect(JSON.parse(/\| (\{.*\})$/.exec(warning!)![1]!)).toMatchObject({ subscriptionId: old, newSubscriptionId: created!.id, adopted: false, lostSince: expect.any(String) });
+    expect(warning).toMatch(
+      new RegExp(
+        `^Webhook recreated \\(subscription ${old}.*replaced by ${created!.id}.*the consumer must resync \\(delta query\\)`,
+      ),
+    );
+    expect(JSON.parse(/\| (\{.*\})$/.exec(warning!)![1]!)).toMatchObject({
+      subscriptionId: old,
+      newSubscriptionId: created!.id,
+      adopted: false,
+      lostSince: expect.any(String),
+    });
     expect((await harness.runs())[0]).toMatchObject({ outcome: 'succeeded', recreated: 1, expired: 0 });
     // The client state is sent to Graph, never written to a log.
     expect(harness.logs.some((l) => l.message.includes(harness.env.WEBHOOK_CLIENT_STATE!))).toBe(false);
   });
 
   it('is recreated when a row is already marked expired by an earlier run', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -30), onGraph: false, row: { state: 'expired' } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), -30),
+      onGraph: false,
+      row: { state: 'expired' },
+    });
     await run();
     expect(harness.graph.patches(id)).toHaveLength(0);
     expect(onGraphFor(harness)).toHaveLength(1);
@@ -65,9 +80,16 @@ describe('a subscription Graph lost', () => {
 
     await run();
 
-    expect(await harness.row(id)).toMatchObject({ state: 'expired', lastErrorStatus: 400, lastErrorCode: 'ValidationError', notificationUrl: harness.host.notificationUrl });
+    expect(await harness.row(id)).toMatchObject({
+      state: 'expired',
+      lastErrorStatus: 400,
+      lastErrorCode: 'ValidationError',
+      notificationUrl: harness.host.notificationUrl,
+    });
     expect(harness.messages('error')).toContainEqual(
-      expect.stringContaining(`Graph could not validate the notification URL (${harness.host.notificationUrl} or ${harness.env.WEBHOOK_LIFECYCLE_URL})`),
+      expect.stringContaining(
+        `Graph could not validate the notification URL (${harness.host.notificationUrl} or ${harness.env.WEBHOOK_LIFECYCLE_URL})`,
+      ),
     );
     expect(harness.graph.subscriptions.size).toBe(0);
     // A refused creation made nothing: the in-progress mark is cleared, so the next attempt does not look for it.
@@ -88,7 +110,11 @@ describe('a subscription Graph lost', () => {
     await run();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(onGraphFor(harness)).toHaveLength(1);
-    expect(await harness.row(id)).toMatchObject({ state: 'expired', lastErrorCode: 'Timeout', recreateStartedAt: expect.any(Date) });
+    expect(await harness.row(id)).toMatchObject({
+      state: 'expired',
+      lastErrorCode: 'Timeout',
+      recreateStartedAt: expect.any(Date),
+    });
 
     harness.graph.requests.length = 0;
     await run();
@@ -97,7 +123,9 @@ describe('a subscription Graph lost', () => {
     const [created] = onGraphFor(harness);
     expect(onGraphFor(harness)).toHaveLength(1);
     expect(await rows()).toEqual([expect.objectContaining({ rowKey: created!.id, replaces: id })]);
-    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('adopted the one an interrupted attempt had created'));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringContaining('adopted the one an interrupted attempt had created'),
+    );
   });
 
   it('is adopted after a crash between POST and the table write', async () => {
@@ -106,7 +134,11 @@ describe('a subscription Graph lost', () => {
     const id = await storeSubscription(harness, {
       expiresAt: hoursFrom(new Date(), -1),
       onGraph: false,
-      row: { state: 'expired', recreateStartedAt: hoursFrom(new Date(), -0.5), leaseUntil: hoursFrom(new Date(), -0.1) },
+      row: {
+        state: 'expired',
+        recreateStartedAt: hoursFrom(new Date(), -0.5),
+        leaseUntil: hoursFrom(new Date(), -0.1),
+      },
     });
     const orphan = harness.graph.add({
       id: 'created-before-the-crash',
@@ -127,9 +159,17 @@ describe('a subscription Graph lost', () => {
   });
 
   it('says what is missing when the row cannot be recreated from', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false, row: { notificationUrl: '' } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(new Date(), -1),
+      onGraph: false,
+      row: { notificationUrl: '' },
+    });
     await run();
-    expect(await harness.row(id)).toMatchObject({ state: 'expired', lastErrorCode: 'DefinitionIncomplete', lastErrorMessage: 'The row has no notificationUrl.' });
+    expect(await harness.row(id)).toMatchObject({
+      state: 'expired',
+      lastErrorCode: 'DefinitionIncomplete',
+      lastErrorMessage: 'The row has no notificationUrl.',
+    });
     expect(harness.messages('error')).toContainEqual(expect.stringContaining('Add notificationUrl to the row'));
     expect(harness.graph.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
   });
@@ -139,7 +179,9 @@ describe('a subscription Graph lost', () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), -1), onGraph: false });
     await run();
     expect(await harness.row(id)).toMatchObject({ state: 'expired', lastErrorCode: 'ClientStateMissing' });
-    expect(harness.messages('error')).toContainEqual(expect.stringContaining('WEBHOOK_CLIENT_STATE is not set. Fix WEBHOOK_CLIENT_STATE'));
+    expect(harness.messages('error')).toContainEqual(
+      expect.stringContaining('WEBHOOK_CLIENT_STATE is not set. Fix WEBHOOK_CLIENT_STATE'),
+    );
     expect(harness.graph.subscriptions.size).toBe(0);
   });
 
@@ -155,7 +197,9 @@ describe('a subscription Graph lost', () => {
     expect(harness.graph.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
     expect(harness.graph.subscriptions.size).toBe(0);
     expect(await rows()).toEqual([]);
-    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('Webhook row removed while it was being recreated'));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringContaining('Webhook row removed while it was being recreated'),
+    );
   });
 
   it('fails only that subscription when its row cannot be written, and renews the others', async () => {
@@ -165,7 +209,9 @@ describe('a subscription Graph lost', () => {
       onGraph: false,
       row: { state: 'expired', recreateStartedAt: hoursFrom(new Date(), -1) },
     });
-    const healthy = await Promise.all([2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })));
+    const healthy = await Promise.all(
+      [2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(new Date(), h) })),
+    );
     harness.graph.inject({ method: 'GET', delayMs: 300, times: 1 });
     process.env.RENEWAL_CONCURRENCY = '1';
 

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
+import { HOUR, hoursFrom, INBOX, MINUTE, storeSubscription } from '../support/fixtures';
 import type { StatusAnswer } from '../support/harness';
 import { useHarness } from '../support/useHarness';
-import { HOUR, hoursFrom, INBOX, MINUTE, storeSubscription } from '../support/fixtures';
 
 const harness = useHarness();
 
 const run = () => renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
-const status = async () => harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
+const status = async () =>
+  harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
 
 describe('the renewal timer', () => {
   it('renews a subscription that would expire before the next check plus the margin, within Graph maximum', async () => {
@@ -25,12 +26,16 @@ describe('the renewal timer', () => {
     expect((row.expirationDateTime as Date).getTime()).toBe(onGraph);
     expect(row.consecutiveFailures).toBe(0);
     const info = harness.messages('information');
-    expect(info).toContainEqual(expect.stringMatching(/^Checking for expiring webhooks\.\.\. \| \{"event":"runStarted"/));
+    expect(info).toContainEqual(
+      expect.stringMatching(/^Checking for expiring webhooks\.\.\. \| \{"event":"runStarted"/),
+    );
     expect(info).toContainEqual(expect.stringMatching(/^Found 1 webhook\(s\) to renew \| /));
     expect(info).toContainEqual(expect.stringMatching(/^Webhook renewed successfully\. New expiration: /));
     expect(info).toContainEqual(expect.stringMatching(/^Renewal run succeeded: 1 checked, 1 due, 1 renewed, 0 failed/));
     // What a KQL query finds for this subscription (queries/renewals-of-one-subscription.kql).
-    const renewal = info.map((m) => JSON.parse(/\| (\{.*\})$/.exec(m)![1]!)).find((e) => e.event === 'subscriptionRenewed');
+    const renewal = info
+      .map((m) => JSON.parse(/\| (\{.*\})$/.exec(m)![1]!))
+      .find((e) => e.event === 'subscriptionRenewed');
     expect(renewal).toMatchObject({
       subscriptionId: id,
       resource: INBOX,
@@ -46,14 +51,22 @@ describe('the renewal timer', () => {
     await run();
 
     expect(harness.graph.patches(id)).toHaveLength(0);
-    expect(harness.messages('information')).toContainEqual(expect.stringMatching(/^No webhooks need renewal \(every active one is valid beyond /));
+    expect(harness.messages('information')).toContainEqual(
+      expect.stringMatching(/^No webhooks need renewal \(every active one is valid beyond /),
+    );
   });
 });
 
 describe('when Graph fails', () => {
   it('waits out a 429 and renews on the next attempt', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 6) });
-    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 429, headers: { 'Retry-After': '0' }, times: 1 });
+    harness.graph.inject({
+      method: 'PATCH',
+      subscriptionId: id,
+      status: 429,
+      headers: { 'Retry-After': '0' },
+      times: 1,
+    });
 
     await run();
 
@@ -65,18 +78,33 @@ describe('when Graph fails', () => {
   it('renews the healthy subscriptions beside one that keeps failing, and keeps its last good expiration', async () => {
     const now = new Date();
     const broken = await storeSubscription(harness, { expiresAt: hoursFrom(now, 5) });
-    const healthy = await Promise.all([1, 2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
-    harness.graph.inject({ method: 'PATCH', subscriptionId: broken, status: 503, times: Infinity, message: 'Service unavailable.' });
+    const healthy = await Promise.all(
+      [1, 2, 3].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })),
+    );
+    harness.graph.inject({
+      method: 'PATCH',
+      subscriptionId: broken,
+      status: 503,
+      times: Infinity,
+      message: 'Service unavailable.',
+    });
 
     await expect(run()).resolves.toBeUndefined();
 
-    for (const id of healthy) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+    for (const id of healthy)
+      expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(
+        now.getTime() + 70 * HOUR,
+      );
     const row = await harness.row(broken);
     expect(row.expirationDateTime).toEqual(hoursFrom(now, 5));
     expect(row).toMatchObject({ consecutiveFailures: 1, lastErrorStatus: 503, lastErrorCode: 'ServiceUnavailable' });
     expect(row.state).not.toBe('expired');
     expect(harness.messages('error')).toContainEqual(
-      expect.stringMatching(new RegExp(`renewal failed \\(subscription ${broken}, resource ${escape(INBOX)}, status 503, code ServiceUnavailable\\)`)),
+      expect.stringMatching(
+        new RegExp(
+          `renewal failed \\(subscription ${broken}, resource ${escape(INBOX)}, status 503, code ServiceUnavailable\\)`,
+        ),
+      ),
     );
     expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', due: 4, renewed: 3, failed: 1 });
     // Graph's request-id travels with the failure, for a support ticket.
@@ -112,8 +140,12 @@ describe('when Graph fails', () => {
       notificationUrl: harness.host.notificationUrl,
       expirationDateTime: hoursFrom(now, -2),
     });
-    expect(harness.messages('error')).toContainEqual(expect.stringContaining(`no longer exists on Graph (subscription ${gone}`));
-    expect(harness.messages('error')).toContainEqual(expect.stringContaining('Graph could not validate the notification URL'));
+    expect(harness.messages('error')).toContainEqual(
+      expect.stringContaining(`no longer exists on Graph (subscription ${gone}`),
+    );
+    expect(harness.messages('error')).toContainEqual(
+      expect.stringContaining('Graph could not validate the notification URL'),
+    );
 
     // An expired row is not sent to Graph as a PATCH again: only recreation can help it, tried each run.
     harness.graph.requests.length = 0;
@@ -138,28 +170,55 @@ describe('bad rows', () => {
   it('skips malformed rows with an error that names them, and renews the rest', async () => {
     const now = new Date();
     const good = await storeSubscription(harness, { expiresAt: hoursFrom(now, 3) });
-    await storeSubscription(harness, { id: 'no-resource', expiresAt: hoursFrom(now, 3), onGraph: false, row: { resource: undefined } });
-    await storeSubscription(harness, { id: 'bad-date', expiresAt: hoursFrom(now, 3), onGraph: false, row: { expirationDateTime: 'next tuesday' } });
-    await harness.subscriptionsTable.createEntity({ partitionKey: 'default', rowKey: '', resource: INBOX, expirationDateTime: now });
+    await storeSubscription(harness, {
+      id: 'no-resource',
+      expiresAt: hoursFrom(now, 3),
+      onGraph: false,
+      row: { resource: undefined },
+    });
+    await storeSubscription(harness, {
+      id: 'bad-date',
+      expiresAt: hoursFrom(now, 3),
+      onGraph: false,
+      row: { expirationDateTime: 'next tuesday' },
+    });
+    await harness.subscriptionsTable.createEntity({
+      partitionKey: 'default',
+      rowKey: '',
+      resource: INBOX,
+      expirationDateTime: now,
+    });
 
     await run();
 
     expect(harness.graph.patches(good)).toHaveLength(1);
     const errors = harness.messages('error');
-    expect(errors).toContainEqual(expect.stringContaining('Skipping malformed subscription row default/no-resource: resource is missing'));
-    expect(errors).toContainEqual(expect.stringContaining('Skipping malformed subscription row default/: RowKey is empty'));
+    expect(errors).toContainEqual(
+      expect.stringContaining('Skipping malformed subscription row default/no-resource: resource is missing'),
+    );
+    expect(errors).toContainEqual(
+      expect.stringContaining('Skipping malformed subscription row default/: RowKey is empty'),
+    );
     // A date that is not one is not selected by the run's filter: the census names it.
     expect((await harness.runs())[0]).toMatchObject({ outcome: 'partial', invalid: 2, renewed: 1 });
     await harness.runCensus();
     const { attention } = (await status()).jsonBody;
-    expect(attention).toContainEqual(expect.objectContaining({ kind: 'invalid', id: 'bad-date', last_error: expect.stringContaining('expirationDateTime is not a date') }));
+    expect(attention).toContainEqual(
+      expect.objectContaining({
+        kind: 'invalid',
+        id: 'bad-date',
+        last_error: expect.stringContaining('expirationDateTime is not a date'),
+      }),
+    );
   });
 });
 
 describe('runs', () => {
   it('two runs at once renew each subscription once, and neither loses the other’s update', async () => {
     const now = new Date();
-    const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+    const ids = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })),
+    );
     harness.graph.latencyMs = 20;
 
     await Promise.all([run(), run()]);
@@ -175,7 +234,9 @@ describe('runs', () => {
     for (const id of ids) expect(harness.graph.patches(id)).toHaveLength(1);
     const runs = await harness.runs();
     expect(runs).toHaveLength(2);
-    expect(runs.every((r) => r.outcome === 'succeeded' && (r.renewed as number) + (r.skipped as number) === 6)).toBe(true);
+    expect(runs.every((r) => r.outcome === 'succeeded' && (r.renewed as number) + (r.skipped as number) === 6)).toBe(
+      true,
+    );
     expect(runs.reduce((sum, r) => sum + (r.renewed as number), 0)).toBe(6);
   });
 
@@ -187,7 +248,17 @@ describe('runs', () => {
       // A table transaction takes at most 100 rows.
       for (let from = 0; from < rows.length; from += 100) {
         await harness.subscriptionsTable.submitTransaction(
-          rows.slice(from, from + 100).map((id, i) => ['create', { partitionKey: `p${partition}`, rowKey: id, resource: `users/u${(from + i) % 40}/messages`, changeType: 'created', notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL, expirationDateTime: hoursFrom(now, 5) }]),
+          rows.slice(from, from + 100).map((id, i) => [
+            'create',
+            {
+              partitionKey: `p${partition}`,
+              rowKey: id,
+              resource: `users/u${(from + i) % 40}/messages`,
+              changeType: 'created',
+              notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL,
+              expirationDateTime: hoursFrom(now, 5),
+            },
+          ]),
         );
       }
       for (const id of rows) harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(now, 5) });
@@ -199,7 +270,13 @@ describe('runs', () => {
     await run();
 
     for (const id of ids) expect(harness.graph.patches(id)).toHaveLength(1);
-    expect((await harness.runs())[0]).toMatchObject({ due: 230, renewed: 230, skipped: 0, failed: 0, outcome: 'succeeded' });
+    expect((await harness.runs())[0]).toMatchObject({
+      due: 230,
+      renewed: 230,
+      skipped: 0,
+      failed: 0,
+      outcome: 'succeeded',
+    });
   });
 
   it('records every run, newest first', async () => {
@@ -222,7 +299,10 @@ describe('runs', () => {
   });
 
   it('leaves a presence subscription to the 10-minute timer: a daily check cannot keep 60 minutes alive', async () => {
-    const id = await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(new Date(), 0.5) });
+    const id = await storeSubscription(harness, {
+      resource: 'communications/presences/abc',
+      expiresAt: hoursFrom(new Date(), 0.5),
+    });
     await run();
     expect(harness.graph.patches(id)).toHaveLength(0);
     expect(harness.messages('information')).toContainEqual(expect.stringMatching(/^No webhooks need renewal/));
@@ -230,11 +310,18 @@ describe('runs', () => {
 
   it('renews a presence subscription itself, and warns, while the 10-minute timer is disabled', async () => {
     process.env['AzureWebJobs.renewShortLivedSubscriptions.Disabled'] = 'true';
-    const id = await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(new Date(), 0.5) });
+    const id = await storeSubscription(harness, {
+      resource: 'communications/presences/abc',
+      expiresAt: hoursFrom(new Date(), 0.5),
+    });
     await run();
     expect(harness.graph.patches(id)).toHaveLength(1);
     expect(harness.messages('warning')).toContainEqual(
-      expect.stringMatching(new RegExp(`will expire before the next run \\(subscription ${id}.*60 minutes.*renewShortLivedSubscriptions timer .* is disabled`)),
+      expect.stringMatching(
+        new RegExp(
+          `will expire before the next run \\(subscription ${id}.*60 minutes.*renewShortLivedSubscriptions timer .* is disabled`,
+        ),
+      ),
     );
   });
 
@@ -252,15 +339,25 @@ function escape(text: string): string {
 describe('staying inside Graph limits and the run budget', () => {
   it("holds every request while Graph's Retry-After runs, not only the throttled one", async () => {
     const now = new Date();
-    const ids = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
-    harness.graph.inject({ method: 'PATCH', subscriptionId: ids[0], status: 429, headers: { 'Retry-After': '1' }, times: 1 });
+    const ids = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })),
+    );
+    harness.graph.inject({
+      method: 'PATCH',
+      subscriptionId: ids[0],
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      times: 1,
+    });
 
     await run();
 
     const patches = harness.graph.requests.filter((r) => r.method === 'PATCH');
     const throttledAt = patches.find((r) => r.path.endsWith(ids[0]!))!.at.getTime();
     // Requests already on the wire may land just after the 429; none is sent until Retry-After has passed.
-    const duringTheWait = patches.filter((r) => r.at.getTime() > throttledAt + 300 && r.at.getTime() < throttledAt + 1000);
+    const duringTheWait = patches.filter(
+      (r) => r.at.getTime() > throttledAt + 300 && r.at.getTime() < throttledAt + 1000,
+    );
     expect(duringTheWait).toEqual([]);
     const retry = patches.filter((r) => r.path.endsWith(ids[0]!))[1]!;
     expect(retry.at.getTime() - throttledAt).toBeGreaterThanOrEqual(1000);
@@ -280,7 +377,13 @@ describe('staying inside Graph limits and the run budget', () => {
 
   it('gets a new token once when Graph refuses the one it has', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
-    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 401, code: 'InvalidAuthenticationToken', times: 1 });
+    harness.graph.inject({
+      method: 'PATCH',
+      subscriptionId: id,
+      status: 401,
+      code: 'InvalidAuthenticationToken',
+      times: 1,
+    });
 
     await run();
 
@@ -293,7 +396,9 @@ describe('staying inside Graph limits and the run budget', () => {
     delete process.env.AzureWebJobsStorage;
     harness.graph.latencyMs = 500;
     const now = new Date();
-    const ids = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+    const ids = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })),
+    );
 
     await run();
 
@@ -302,12 +407,17 @@ describe('staying inside Graph limits and the run budget', () => {
     expect(first!.renewed as number).toBeGreaterThan(0);
     expect(first!.deferred as number).toBeGreaterThan(0);
     expect((first!.renewed as number) + (first!.deferred as number)).toBe(8);
-    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(/^Run time budget used up: \d due webhook\(s\) left for the next run/));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringMatching(/^Run time budget used up: \d due webhook\(s\) left for the next run/),
+    );
 
     delete process.env.RENEWAL_RUN_BUDGET_MINUTES;
     harness.graph.latencyMs = 0;
     await run();
-    for (const id of ids) expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(now.getTime() + 70 * HOUR);
+    for (const id of ids)
+      expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime()).toBeGreaterThan(
+        now.getTime() + 70 * HOUR,
+      );
   });
 
   it('reads the due rows of a table, and none of the others', async () => {
@@ -317,7 +427,12 @@ describe('staying inside Graph limits and the run budget', () => {
       const due = i % 5 === 0;
       const id = `sub-${i}`;
       if (due) harness.graph.add({ id, resource: INBOX, expirationDateTime: hoursFrom(now, 6) });
-      return { partitionKey: 'bulk', rowKey: id, resource: due ? INBOX : 'users', expirationDateTime: due ? hoursFrom(now, 6) : far };
+      return {
+        partitionKey: 'bulk',
+        rowKey: id,
+        resource: due ? INBOX : 'users',
+        expirationDateTime: due ? hoursFrom(now, 6) : far,
+      };
     });
     for (let i = 0; i < rows.length; i += 100) {
       await harness.subscriptionsTable.submitTransaction(rows.slice(i, i + 100).map((row) => ['create', row]));
@@ -335,8 +450,13 @@ describe('staying inside Graph limits and the run budget', () => {
   });
 
   it('warns when the host schedules the next run elsewhere than WEBSITE_TIME_ZONE says', async () => {
-    const timer = { ...harness.timer(), scheduleStatus: { last: '', lastUpdated: '', next: '2099-01-01T09:00:00+00:00' } };
+    const timer = {
+      ...harness.timer(),
+      scheduleStatus: { last: '', lastUpdated: '', next: '2099-01-01T09:00:00+00:00' },
+    };
     await renewSubscriptions(timer, harness.context('renewSubscriptions'));
-    expect(harness.messages('warning')).toContainEqual(expect.stringContaining('this plan may ignore WEBSITE_TIME_ZONE'));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringContaining('this plan may ignore WEBSITE_TIME_ZONE'),
+    );
   });
 });

@@ -18,7 +18,9 @@ async function runOutOfTime(): Promise<string[]> {
   Object.assign(process.env, { RENEWAL_RUN_BUDGET_MINUTES: '0.03', RENEWAL_CONCURRENCY: '1' });
   harness.graph.latencyMs = 500;
   const now = new Date();
-  const ids = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })));
+  const ids = await Promise.all(
+    [1, 2, 3, 4, 5, 6, 7, 8].map((h) => storeSubscription(harness, { expiresAt: hoursFrom(now, h) })),
+  );
   await run();
   harness.graph.latencyMs = 0;
   return ids;
@@ -42,7 +44,9 @@ describe('handing the rest of a run to the renewal queue', () => {
       const renewedOnGraph = harness.graph.patches(id).length === 1;
       expect(renewedOnGraph).toBe(!queued.has(id));
     }
-    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(/^Run time budget used up: \d due webhook\(s\) handed to the renewal queue renewals-/));
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringMatching(/^Run time budget used up: \d due webhook\(s\) handed to the renewal queue renewals-/),
+    );
   });
 
   it('renews what it queued when the queue trigger delivers the messages', async () => {
@@ -67,14 +71,18 @@ describe('handing the rest of a run to the renewal queue', () => {
 
     expect(harness.graph.patches(message!.rowKey)).toHaveLength(1);
     expect((await harness.row(message!.rowKey)).expirationDateTime).toEqual(after);
-    expect(harness.messages('information')).toContainEqual(expect.stringMatching(new RegExp(`^Queued renewal skipped: subscription ${message!.rowKey} is valid until`)));
+    expect(harness.messages('information')).toContainEqual(
+      expect.stringMatching(new RegExp(`^Queued renewal skipped: subscription ${message!.rowKey} is valid until`)),
+    );
   });
 
   it('fails the invocation when the renewal fails, so the queue tries again, and records it on the row', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
     harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 503, times: 10 });
 
-    await expect(deliver({ partitionKey: 'default', rowKey: id, runId: 'r1' })).rejects.toThrow(`Renewal of subscription ${id} failed`);
+    await expect(deliver({ partitionKey: 'default', rowKey: id, runId: 'r1' })).rejects.toThrow(
+      `Renewal of subscription ${id} failed`,
+    );
 
     expect(await harness.row(id)).toMatchObject({ consecutiveFailures: 1, lastErrorStatus: 503 });
   });
@@ -86,7 +94,9 @@ describe('handing the rest of a run to the renewal queue', () => {
 
   it('ignores a message that is not one of ours, without echoing it', async () => {
     await deliver({ hello: 'AccountKey=c2VjcmV0' });
-    expect(harness.messages('error')).toEqual(["Renewal queue message ignored: it does not hold a subscription row's keys."]);
+    expect(harness.messages('error')).toEqual([
+      "Renewal queue message ignored: it does not hold a subscription row's keys.",
+    ]);
   });
 });
 
@@ -94,7 +104,10 @@ describe('a renewal the queue gave up on (poison queue)', () => {
   it('is logged as an error naming the subscription and recorded on the row, so the status reports it', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 3) });
 
-    await recordPoisonedRenewal({ partitionKey: 'default', rowKey: id, runId: 'r1' }, harness.context('recordPoisonedRenewal'));
+    await recordPoisonedRenewal(
+      { partitionKey: 'default', rowKey: id, runId: 'r1' },
+      harness.context('recordPoisonedRenewal'),
+    );
 
     const line = harness.messages('error').find((m) => m.includes('"event":"renewalPoisoned"'));
     expect(line).toContain(`subscription ${id}`);
@@ -105,7 +118,10 @@ describe('a renewal the queue gave up on (poison queue)', () => {
   it('leaves a row alone that was renewed meanwhile, and says so', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 24 * 10) });
 
-    await recordPoisonedRenewal({ partitionKey: 'default', rowKey: id, runId: 'r1' }, harness.context('recordPoisonedRenewal'));
+    await recordPoisonedRenewal(
+      { partitionKey: 'default', rowKey: id, runId: 'r1' },
+      harness.context('recordPoisonedRenewal'),
+    );
 
     expect(harness.messages('error')).toContainEqual(expect.stringContaining('it has been renewed or removed since'));
     expect(await harness.row(id)).not.toHaveProperty('lastErrorCode');

@@ -16,7 +16,9 @@ afterEach(() => vi.useRealTimers());
 const NOW = new Date('2026-11-28T12:00:00Z'); // 13:00 in Paris, winter
 
 const status = async (query = '') =>
-  harness.answered(await schedulerStatus(harness.statusRequest(query), harness.context('schedulerStatus'))) as StatusAnswer;
+  harness.answered(
+    await schedulerStatus(harness.statusRequest(query), harness.context('schedulerStatus')),
+  ) as StatusAnswer;
 const runTimer = () => renewSubscriptions(harness.timer(), harness.context('renewSubscriptions'));
 
 describe('a healthy scheduler', () => {
@@ -52,7 +54,7 @@ describe('a healthy scheduler', () => {
     expect(scheduler).toMatchObject({ next_run_time: '2026-07-02T09:00:00+02:00', timezone: 'Europe/Paris (UTC+2)' });
   });
 
-  it("summarises the last run and counts the subscriptions", async () => {
+  it('summarises the last run and counts the subscriptions', async () => {
     const soonest = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 6) });
     await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 30) });
     await runTimer();
@@ -60,7 +62,14 @@ describe('a healthy scheduler', () => {
 
     const body = (await status()).jsonBody;
 
-    expect(body.last_run).toMatchObject({ trigger: 'timer', outcome: 'succeeded', checked: 2, due: 2, renewed: 2, failed: 0 });
+    expect(body.last_run).toMatchObject({
+      trigger: 'timer',
+      outcome: 'succeeded',
+      checked: 2,
+      due: 2,
+      renewed: 2,
+      failed: 0,
+    });
     expect(body.last_finished_run_at).toBe(NOW.toISOString());
     expect(body.subscriptions).toEqual({
       total: 3,
@@ -73,7 +82,11 @@ describe('a healthy scheduler', () => {
       short_lived: 0,
       recreated_last_24h: 0,
       missed_notifications_last_24h: 0,
-      soonest_expiration: { id: 'added-after-the-run', resource: expect.any(String), expiration_date_time: hoursFrom(NOW, 2).toISOString() },
+      soonest_expiration: {
+        id: 'added-after-the-run',
+        resource: expect.any(String),
+        expiration_date_time: hoursFrom(NOW, 2).toISOString(),
+      },
     });
     expect(soonest).not.toBe('added-after-the-run');
   });
@@ -91,11 +104,17 @@ describe('a healthy scheduler', () => {
     expect(expiring_within.subscriptions[0]).toMatchObject({ state: 'active', hours_left: 6, consecutive_failures: 0 });
   });
 
-  it.each(['abc', '-1', '0', '1e12', '100000', ''])('refuses ?hours=%s with 400 and says what it takes', async (hours) => {
-    const answer = await status(`?hours=${hours}`);
-    expect(answer.status).toBe(400);
-    expect(answer.jsonBody).toEqual({ success: false, error: expect.stringMatching(/^hours must be a number of hours/) });
-  });
+  it.each(['abc', '-1', '0', '1e12', '100000', ''])(
+    'refuses ?hours=%s with 400 and says what it takes',
+    async (hours) => {
+      const answer = await status(`?hours=${hours}`);
+      expect(answer.status).toBe(400);
+      expect(answer.jsonBody).toEqual({
+        success: false,
+        error: expect.stringMatching(/^hours must be a number of hours/),
+      });
+    },
+  );
 });
 
 describe('answers 503 so an uptime monitor alerts', () => {
@@ -111,7 +130,11 @@ describe('answers 503 so an uptime monitor alerts', () => {
     harness.host.consumer = 'refuses';
     await runTimer();
     expect(await problems()).toEqual([
-      expect.stringMatching(new RegExp(`^Subscription ${id} .*expired \\(Graph no longer has it\\).*has not been recreated \\(last error: status 400 ValidationError: .*\\); each run tries again\\.$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^Subscription ${id} .*expired \\(Graph no longer has it\\).*has not been recreated \\(last error: status 400 ValidationError: .*\\); each run tries again\\.$`,
+        ),
+      ),
     ]);
   });
 
@@ -120,21 +143,39 @@ describe('answers 503 so an uptime monitor alerts', () => {
     process.env.WEBHOOK_CLIENT_STATE = '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/clientstate/)';
     await runTimer();
     expect(harness.graph.patches(id)).toHaveLength(1);
-    expect(await problems()).toEqual([expect.stringMatching(/^Configuration error: WEBHOOK_CLIENT_STATE: is an unresolved Key Vault reference/)]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(/^Configuration error: WEBHOOK_CLIENT_STATE: is an unresolved Key Vault reference/),
+    ]);
   });
 
   it('when Graph reported missed notifications in the last day', async () => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 60), row: { lastMissedAt: hoursFrom(NOW, -2) } });
+    const id = await storeSubscription(harness, {
+      expiresAt: hoursFrom(NOW, 60),
+      row: { lastMissedAt: hoursFrom(NOW, -2) },
+    });
     await runTimer();
-    expect(await problems()).toEqual([expect.stringMatching(new RegExp(`^Subscription ${id} .*missed change notifications .*resync \\(delta query\\)`))]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(new RegExp(`^Subscription ${id} .*missed change notifications .*resync \\(delta query\\)`)),
+    ]);
   });
 
   it('when a subscription keeps failing', async () => {
     const id = await storeSubscription(harness, { expiresAt: hoursFrom(NOW, 5) });
-    harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: 403, times: Infinity, code: 'Forbidden', message: 'Insufficient privileges.' });
+    harness.graph.inject({
+      method: 'PATCH',
+      subscriptionId: id,
+      status: 403,
+      times: Infinity,
+      code: 'Forbidden',
+      message: 'Insufficient privileges.',
+    });
     await expect(runTimer()).rejects.toThrow(/no subscription could be renewed/);
     const found = await problems();
-    expect(found).toContainEqual(expect.stringMatching(new RegExp(`^Subscription ${id} .*failed its last 1 renewal attempt\\(s\\): last status 403 Forbidden`)));
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^Subscription ${id} .*failed its last 1 renewal attempt\\(s\\): last status 403 Forbidden`),
+      ),
+    );
   });
 
   it('when the last run failed', async () => {
@@ -143,7 +184,9 @@ describe('answers 503 so an uptime monitor alerts', () => {
     await expect(runTimer()).rejects.toThrow(/AZURE_CLIENT_ID/);
     process.env.AZURE_CLIENT_ID = harness.env.AZURE_CLIENT_ID;
 
-    expect(await problems()).toContainEqual(expect.stringMatching(/^The last renewal run \(started .*\) failed: .*managed identity/));
+    expect(await problems()).toContainEqual(
+      expect.stringMatching(/^The last renewal run \(started .*\) failed: .*managed identity/),
+    );
   });
 
   it('when the last finished run failed, even while a newer run is still going', async () => {
@@ -151,7 +194,13 @@ describe('answers 503 so an uptime monitor alerts', () => {
     process.env.AZURE_CLIENT_ID = randomUUID();
     await expect(runTimer()).rejects.toThrow(/AZURE_CLIENT_ID/);
     process.env.AZURE_CLIENT_ID = harness.env.AZURE_CLIENT_ID;
-    await harness.runsTable.createEntity({ partitionKey: 'run', rowKey: '0000000000000-newer', trigger: 'timer', startedAt: NOW, outcome: 'running' });
+    await harness.runsTable.createEntity({
+      partitionKey: 'run',
+      rowKey: '0000000000000-newer',
+      trigger: 'timer',
+      startedAt: NOW,
+      outcome: 'running',
+    });
 
     expect(await problems()).toContainEqual(expect.stringMatching(/^The last renewal run \(started .*\) failed/));
   });
@@ -159,20 +208,32 @@ describe('answers 503 so an uptime monitor alerts', () => {
   it('when a run never finished (stopped by a timeout or a restart)', async () => {
     await runTimer();
     const stuckAt = new Date(NOW.getTime() + HOUR);
-    await harness.runsTable.createEntity({ partitionKey: 'run', rowKey: '0000000000000-stuck', trigger: 'timer', startedAt: stuckAt, outcome: 'running' });
+    await harness.runsTable.createEntity({
+      partitionKey: 'run',
+      rowKey: '0000000000000-stuck',
+      trigger: 'timer',
+      startedAt: stuckAt,
+      outcome: 'running',
+    });
     vi.setSystemTime(new Date(stuckAt.getTime() + 2 * HOUR + 1000));
 
-    expect(await problems()).toEqual([`The renewal run started at ${stuckAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`]);
+    expect(await problems()).toEqual([
+      `The renewal run started at ${stuckAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`,
+    ]);
   });
 
   it('when no run has finished for more than 26 hours', async () => {
     await runTimer();
     vi.setSystemTime(new Date(NOW.getTime() + 26 * HOUR + 1000));
-    expect(await problems()).toEqual([expect.stringMatching(/^No renewal run has finished for more than 26 h \(last at 2026-11-28T12:00:00.000Z\)/)]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(/^No renewal run has finished for more than 26 h \(last at 2026-11-28T12:00:00.000Z\)/),
+    ]);
   });
 
   it('when no run has finished yet', async () => {
-    expect(await problems()).toEqual([expect.stringMatching(/^No renewal run has finished yet: .*POST \/admin\/functions\/renewSubscriptions/)]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(/^No renewal run has finished yet: .*POST \/admin\/functions\/renewSubscriptions/),
+    ]);
   });
 
   it('when the timer is disabled, and says it is not running', async () => {
@@ -189,15 +250,26 @@ describe('answers 503 so an uptime monitor alerts', () => {
   });
 
   it('when a row is malformed', async () => {
-    await storeSubscription(harness, { id: 'broken', expiresAt: hoursFrom(NOW, 5), onGraph: false, row: { expirationDateTime: 'soon' } });
+    await storeSubscription(harness, {
+      id: 'broken',
+      expiresAt: hoursFrom(NOW, 5),
+      onGraph: false,
+      row: { expirationDateTime: 'soon' },
+    });
     await runTimer();
-    expect(await problems()).toEqual([expect.stringMatching(/^Row default\/broken of the subscriptions table is malformed: expirationDateTime/)]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(/^Row default\/broken of the subscriptions table is malformed: expirationDateTime/),
+    ]);
   });
 
   it('when a short-lived subscription waits for a 10-minute timer that has not run', async () => {
     await storeSubscription(harness, { resource: 'communications/presences/abc', expiresAt: hoursFrom(NOW, 0.5) });
     await runTimer();
-    expect(await problems()).toEqual([expect.stringMatching(/^No renewShortLivedSubscriptions run has finished yet: it renews the short-lived subscriptions every 10 minutes/)]);
+    expect(await problems()).toEqual([
+      expect.stringMatching(
+        /^No renewShortLivedSubscriptions run has finished yet: it renews the short-lived subscriptions every 10 minutes/,
+      ),
+    ]);
   });
 
   it('when the 10-minute timer a short-lived subscription needs is disabled', async () => {
@@ -206,8 +278,12 @@ describe('answers 503 so an uptime monitor alerts', () => {
     await runTimer();
     const body = (await status()).jsonBody;
     expect(body.problems).toEqual([
-      expect.stringMatching(/^The renewShortLivedSubscriptions timer is disabled .* and 1 subscription\(s\) only it can keep alive/),
-      expect.stringMatching(/presences\/abc\): Graph allows at most 60 minutes .* timer that renews such subscriptions is disabled/),
+      expect.stringMatching(
+        /^The renewShortLivedSubscriptions timer is disabled .* and 1 subscription\(s\) only it can keep alive/,
+      ),
+      expect.stringMatching(
+        /presences\/abc\): Graph allows at most 60 minutes .* timer that renews such subscriptions is disabled/,
+      ),
     ]);
     expect(body.subscriptions).toMatchObject({ cannot_be_kept_alive: 1, short_lived: 1 });
     expect(body.timers[1]).toMatchObject({ function: 'renewShortLivedSubscriptions', is_running: false });
@@ -229,7 +305,9 @@ describe('answers 503 so an uptime monitor alerts', () => {
     try {
       const answer = await status();
       expect(answer.status).toBe(503);
-      expect(answer.jsonBody.problems).toEqual([expect.stringMatching(/^Configuration error: TABLES_CONNECTION_STRING: /)]);
+      expect(answer.jsonBody.problems).toEqual([
+        expect.stringMatching(/^Configuration error: TABLES_CONNECTION_STRING: /),
+      ]);
       expect(JSON.stringify(answer.jsonBody)).not.toContain('c2VjcmV0');
       expect(harness.messages().join('\n')).not.toContain('c2VjcmV0');
     } finally {
@@ -242,7 +320,9 @@ describe('answers 503 so an uptime monitor alerts', () => {
     try {
       const answer = await status();
       expect(answer.status).toBe(503);
-      expect(answer.jsonBody.problems).toEqual([expect.stringMatching(/^Configuration error: TABLES_CONNECTION_STRING: could not be read/)]);
+      expect(answer.jsonBody.problems).toEqual([
+        expect.stringMatching(/^Configuration error: TABLES_CONNECTION_STRING: could not be read/),
+      ]);
       expect(JSON.stringify(answer.jsonBody)).not.toContain('c2VjcmV0');
     } finally {
       process.env.TABLES_CONNECTION_STRING = harness.env.TABLES_CONNECTION_STRING;
@@ -250,7 +330,10 @@ describe('answers 503 so an uptime monitor alerts', () => {
   });
 
   it('when the table storage cannot be reached, without leaking its key', async () => {
-    process.env.TABLES_CONNECTION_STRING = harness.env.TABLES_CONNECTION_STRING!.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:9');
+    process.env.TABLES_CONNECTION_STRING = harness.env.TABLES_CONNECTION_STRING!.replace(
+      /127\.0\.0\.1:\d+/,
+      '127.0.0.1:9',
+    );
     try {
       const answer = await status();
       expect(answer.status).toBe(503);

@@ -13,24 +13,33 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const PRESENCE = 'communications/presences/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11';
-const status = async () => harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
+const status = async () =>
+  harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
 const expirationOnGraph = (id: string) => harness.graph.subscriptions.get(id)!.expirationDateTime.getTime();
 const minutes = (ms: number) => Math.round(ms / MINUTE);
 
 describe('the 10-minute timer for short-lived subscriptions', () => {
   it('renews a presence subscription for 50 of its 60 minutes, marks its row, and records its run apart', async () => {
-    const id = await storeSubscription(harness, { resource: PRESENCE, expiresAt: new Date(NOW.getTime() + 25 * MINUTE) });
+    const id = await storeSubscription(harness, {
+      resource: PRESENCE,
+      expiresAt: new Date(NOW.getTime() + 25 * MINUTE),
+    });
 
     expect(await harness.runShortTimer()).toBeUndefined();
 
     expect(minutes(expirationOnGraph(id) - NOW.getTime())).toBe(50);
     expect(await harness.row(id)).toMatchObject({ shortLived: true, consecutiveFailures: 0 });
-    expect(await harness.runs('shortrun')).toEqual([expect.objectContaining({ outcome: 'succeeded', renewed: 1, trigger: 'timer' })]);
+    expect(await harness.runs('shortrun')).toEqual([
+      expect.objectContaining({ outcome: 'succeeded', renewed: 1, trigger: 'timer' }),
+    ]);
     expect(await harness.runs()).toEqual([]);
   });
 
   it('finds it again by its mark, however far off its expiration, and renews it once it would expire within the next run plus 30 minutes', async () => {
-    const id = await storeSubscription(harness, { resource: PRESENCE, expiresAt: new Date(NOW.getTime() + 25 * MINUTE) });
+    const id = await storeSubscription(harness, {
+      resource: PRESENCE,
+      expiresAt: new Date(NOW.getTime() + 25 * MINUTE),
+    });
     await harness.runShortTimer();
     const patches = () => harness.graph.patches(id).length;
 
@@ -58,7 +67,11 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
   it("renews one of the daily run's that would expire before the daily run comes (a rule changed, an adoption), for its daily lifetime", async () => {
     // Renewed and marked by the 10-minute timer while a Teams chat without a lifecycle URL was capped at an hour;
     // now it has one on its row, so it is the daily run's again, and that run is 23 hours away.
-    const id = await storeSubscription(harness, { resource: 'chats/19:abc/messages', expiresAt: new Date(NOW.getTime() + 35 * MINUTE), row: { shortLived: true } });
+    const id = await storeSubscription(harness, {
+      resource: 'chats/19:abc/messages',
+      expiresAt: new Date(NOW.getTime() + 35 * MINUTE),
+      row: { shortLived: true },
+    });
 
     await harness.runShortTimer();
 
@@ -67,7 +80,10 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
   });
 
   it('is left alone by the daily run, and shows in the status as its own timer', async () => {
-    const id = await storeSubscription(harness, { resource: PRESENCE, expiresAt: new Date(NOW.getTime() + 25 * MINUTE) });
+    const id = await storeSubscription(harness, {
+      resource: PRESENCE,
+      expiresAt: new Date(NOW.getTime() + 25 * MINUTE),
+    });
     await harness.runTimer();
     expect(harness.graph.patches(id)).toHaveLength(0);
     await harness.runShortTimer();
@@ -75,9 +91,18 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
     const answer = await status();
 
     expect(answer.status).toBe(200);
-    expect(answer.jsonBody.subscriptions).toMatchObject({ short_lived: 1, cannot_be_kept_alive: 0, due_before_next_run: 0 });
+    expect(answer.jsonBody.subscriptions).toMatchObject({
+      short_lived: 1,
+      cannot_be_kept_alive: 0,
+      due_before_next_run: 0,
+    });
     expect(answer.jsonBody.timers).toEqual([
-      expect.objectContaining({ function: 'renewSubscriptions', schedule: '0 0 9 * * *', next_run_time: '2026-12-02T09:00:00+01:00', is_running: true }),
+      expect.objectContaining({
+        function: 'renewSubscriptions',
+        schedule: '0 0 9 * * *',
+        next_run_time: '2026-12-02T09:00:00+01:00',
+        is_running: true,
+      }),
       expect.objectContaining({
         function: 'renewShortLivedSubscriptions',
         schedule: '0 */10 * * * *',
@@ -94,7 +119,12 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
     const id = await storeSubscription(harness, {
       resource: INBOX,
       expiresAt: new Date(NOW.getTime() + 1430 * MINUTE),
-      row: { includeResourceData: true, encryptionCertificate: 'MIIBcert', encryptionCertificateId: 'key-1', shortLived: true },
+      row: {
+        includeResourceData: true,
+        encryptionCertificate: 'MIIBcert',
+        encryptionCertificateId: 'key-1',
+        shortLived: true,
+      },
     });
     harness.graph.subscriptions.get(id)!.includeResourceData = true;
 
@@ -105,7 +135,7 @@ describe('the 10-minute timer for short-lived subscriptions', () => {
   });
 });
 
-describe("a maximum Graph states when it refuses one", () => {
+describe('a maximum Graph states when it refuses one', () => {
   it('is learnt for the kind: asked within at once, kept in the run history, the next day one PATCH each, and shown in the status', async () => {
     // Microsoft lowers Outlook back to 4,230 minutes.
     harness.graph.maximumOverride = (resource) => (/messages/i.test(resource) ? 4230 : undefined);
@@ -115,17 +145,26 @@ describe("a maximum Graph states when it refuses one", () => {
 
     expect(harness.graph.patches(first)).toHaveLength(2);
     expect(minutes(expirationOnGraph(first) - Date.now())).toBe(4220);
-    expect(harness.messages('warning')).toContainEqual(expect.stringMatching(/^Graph's maximum for outlook subscriptions is 4230 minutes, not the 10080 the rules say/));
-    expect(await harness.runs('learntmaximum')).toEqual([expect.objectContaining({ key: 'outlook', maxMinutes: 4230, configuredMinutes: 10080, subscriptionId: first })]);
+    expect(harness.messages('warning')).toContainEqual(
+      expect.stringMatching(/^Graph's maximum for outlook subscriptions is 4230 minutes, not the 10080 the rules say/),
+    );
+    expect(await harness.runs('learntmaximum')).toEqual([
+      expect.objectContaining({ key: 'outlook', maxMinutes: 4230, configuredMinutes: 10080, subscriptionId: first }),
+    ]);
 
     vi.setSystemTime(new Date(NOW.getTime() + 24 * HOUR));
-    const second = await storeSubscription(harness, { resource: 'users/another/messages', expiresAt: hoursFrom(new Date(), 6) });
+    const second = await storeSubscription(harness, {
+      resource: 'users/another/messages',
+      expiresAt: hoursFrom(new Date(), 6),
+    });
     await harness.runTimer();
     expect(harness.graph.patches(first)).toHaveLength(3);
     expect(harness.graph.patches(second)).toHaveLength(1);
 
     const { graph_rules } = (await status()).jsonBody;
-    expect(graph_rules.learnt).toEqual([expect.objectContaining({ kind: 'outlook', max_minutes: 4230, configured_minutes: 10080 })]);
+    expect(graph_rules.learnt).toEqual([
+      expect.objectContaining({ kind: 'outlook', max_minutes: 4230, configured_minutes: 10080 }),
+    ]);
   });
 
   it('is set aside once GRAPH_MAX_LIFETIMES changes the rule for its kind', async () => {
@@ -139,14 +178,21 @@ describe("a maximum Graph states when it refuses one", () => {
 
     expect(harness.graph.patches(id)).toHaveLength(3);
     const { graph_rules } = (await status()).jsonBody;
-    expect(graph_rules).toMatchObject({ overrides: [{ kind: 'outlook', max_minutes: 4230 }], learnt: [], learnt_set_aside: [expect.objectContaining({ kind: 'outlook' })] });
+    expect(graph_rules).toMatchObject({
+      overrides: [{ kind: 'outlook', max_minutes: 4230 }],
+      learnt: [],
+      learnt_set_aside: [expect.objectContaining({ kind: 'outlook' })],
+    });
   });
 });
 
 describe('GRAPH_MAX_LIFETIMES', () => {
   it('changes what a renewal asks for', async () => {
     process.env.GRAPH_MAX_LIFETIMES = 'group-conversation=3900';
-    const id = await storeSubscription(harness, { resource: "groups('1f2a')/conversations", expiresAt: hoursFrom(NOW, 6) });
+    const id = await storeSubscription(harness, {
+      resource: "groups('1f2a')/conversations",
+      expiresAt: hoursFrom(NOW, 6),
+    });
 
     await harness.runTimer();
 

@@ -12,7 +12,9 @@ import { useHarness } from '../support/useHarness';
 const harness = useHarness();
 let counter: RequestCounter;
 beforeAll(async () => {
-  counter = await RequestCounter.start(/TableEndpoint=(http:\/\/[^/;]+)/.exec(harness.env.TABLES_CONNECTION_STRING!)![1]!);
+  counter = await RequestCounter.start(
+    /TableEndpoint=(http:\/\/[^/;]+)/.exec(harness.env.TABLES_CONNECTION_STRING!)![1]!,
+  );
 });
 afterAll(() => counter.stop());
 
@@ -22,11 +24,25 @@ async function seed(count: number, from = 0): Promise<void> {
   for (let i = from; i < from + count; i++) {
     const partitionKey = `p${Math.floor(i / 100)}`;
     // As this version writes them (the census would otherwise index them first: a one-time cost).
-    const row = { partitionKey, rowKey: `row-${i}`, resource: INBOX, expirationDateTime: far, changeType: 'created', notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL, idIndexed: true };
+    const row = {
+      partitionKey,
+      rowKey: `row-${i}`,
+      resource: INBOX,
+      expirationDateTime: far,
+      changeType: 'created',
+      notificationUrl: harness.env.WEBHOOK_NOTIFICATION_URL,
+      idIndexed: true,
+    };
     byPartition.set(partitionKey, [...(byPartition.get(partitionKey) ?? []), row]);
   }
   // A transaction holds at most 100 rows, all of one partition.
-  await Promise.all([...byPartition.values()].map((rows) => harness.subscriptionsTable.submitTransaction(rows.map((row) => ['create', row as { partitionKey: string; rowKey: string }]))));
+  await Promise.all(
+    [...byPartition.values()].map((rows) =>
+      harness.subscriptionsTable.submitTransaction(
+        rows.map((row) => ['create', row as { partitionKey: string; rowKey: string }]),
+      ),
+    ),
+  );
 }
 
 /** Requests one call makes, once the census is stored (the steady state: the census timer runs). */
@@ -39,7 +55,13 @@ async function requestsOf(call: () => Promise<unknown>): Promise<number> {
 
 const status = async () =>
   harness.answered(await schedulerStatus(harness.statusRequest(), harness.context('schedulerStatus'))) as StatusAnswer;
-const check = async () => harness.answered(await health(new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/webhooks/health' }), harness.context('health')));
+const check = async () =>
+  harness.answered(
+    await health(
+      new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/webhooks/health' }),
+      harness.context('health'),
+    ),
+  );
 
 describe('the status at any size', () => {
   it('makes the same number of table requests, at most 10, with 50 rows as with 5,000', async () => {

@@ -1,5 +1,5 @@
-import { TableClient } from '@azure/data-tables';
 import { randomBytes } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StoredSubscription } from '../../src/renewal/subscription';
 import { SubscriptionTable } from '../../src/storage/subscriptionTable';
@@ -8,9 +8,13 @@ import { hoursFrom, INBOX } from '../support/fixtures';
 let client: TableClient;
 let table: SubscriptionTable;
 beforeAll(async () => {
-  client = TableClient.fromConnectionString(inject('azuriteConnectionString'), `subs${randomBytes(4).toString('hex')}`, {
-    allowInsecureConnection: true,
-  });
+  client = TableClient.fromConnectionString(
+    inject('azuriteConnectionString'),
+    `subs${randomBytes(4).toString('hex')}`,
+    {
+      allowInsecureConnection: true,
+    },
+  );
   table = new SubscriptionTable(client);
   await table.ensureExists();
 });
@@ -53,7 +57,10 @@ describe('writing a renewal with a stale ETag', () => {
 
   it('does not record a failure over a renewal that succeeded after it', async () => {
     const subscription = await stored('late-failure', hoursFrom(now, 5));
-    await client.updateEntity({ partitionKey: 'default', rowKey: 'late-failure', lastRenewedAt: hoursFrom(now, 1) }, 'Merge');
+    await client.updateEntity(
+      { partitionKey: 'default', rowKey: 'late-failure', lastRenewedAt: hoursFrom(now, 1) },
+      'Merge',
+    );
 
     await table.recordFailure(subscription, { at: now, statusCode: 503, code: 'ServiceUnavailable', message: 'x' });
 
@@ -88,10 +95,14 @@ describe('writing a renewal with a stale ETag', () => {
 });
 
 describe('reading the due rows', () => {
-  it('reads every due DateTime row once, across pages, and none of the others (text dates are the census\'s)', async () => {
-    const paged = TableClient.fromConnectionString(inject('azuriteConnectionString'), `due${randomBytes(4).toString('hex')}`, {
-      allowInsecureConnection: true,
-    });
+  it("reads every due DateTime row once, across pages, and none of the others (text dates are the census's)", async () => {
+    const paged = TableClient.fromConnectionString(
+      inject('azuriteConnectionString'),
+      `due${randomBytes(4).toString('hex')}`,
+      {
+        allowInsecureConnection: true,
+      },
+    );
     await paged.createTable();
     try {
       const horizon = hoursFrom(now, 48);
@@ -99,11 +110,17 @@ describe('reading the due rows', () => {
         const due = i % 3 === 0;
         const expiresAt = due ? hoursFrom(now, i % 2 === 0 ? 5 : -5) : hoursFrom(now, 24 * 10);
         // Every fifth row holds its date as an ISO string, as typed by hand.
-        return { partitionKey: 'p', rowKey: `r${String(i).padStart(2, '0')}`, resource: INBOX, expirationDateTime: i % 5 === 0 ? expiresAt.toISOString() : expiresAt };
+        return {
+          partitionKey: 'p',
+          rowKey: `r${String(i).padStart(2, '0')}`,
+          resource: INBOX,
+          expirationDateTime: i % 5 === 0 ? expiresAt.toISOString() : expiresAt,
+        };
       });
       await paged.submitTransaction(rows.map((row) => ['create', row]));
       const pages: string[][] = [];
-      for await (const page of new SubscriptionTable(paged, 7).duePages(horizon)) pages.push(page.map((row) => (row.ok ? row.subscription.id : row.rowKey)));
+      for await (const page of new SubscriptionTable(paged, 7).duePages(horizon))
+        pages.push(page.map((row) => (row.ok ? row.subscription.id : row.rowKey)));
 
       expect(pages.length).toBeGreaterThan(3);
       const read = pages.flat().sort();

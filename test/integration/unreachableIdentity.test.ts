@@ -14,5 +14,8 @@ it('fails with a clear error, not a hang, when the identity endpoint does not an
   );
 
   expect(harness.graph.requests).toHaveLength(0);
-  expect((await harness.runs())[0]).toMatchObject({ outcome: 'failed', error: expect.stringContaining('Could not get a Microsoft Graph token') });
+  expect((await harness.runs())[0]).toMatchObject({
+    outcome: 'failed',
+    error: expect.stringContaining('Could not get a Microsoft Graph token'),
+  });
 });

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { settled } from '../../src/lifecycle/backlog';
 import { sameSecret } from '../../src/lib/sameSecret';
+import { settled } from '../../src/lifecycle/backlog';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
 import { httpsPost } from '../support/httpsPost';
 import { scenario } from '../support/reliability/invariants';
@@ -10,7 +10,10 @@ import { FORGED_CLIENT_STATES } from './forgedClientStates';
 
 // What the Functions host is told, captured as each function file registers itself (in test mode the
 // library would skip it): hoisted above the imports, so the harness's own imports are seen too.
-const registered = vi.hoisted(() => ({ http: new Map<string, Record<string, unknown>>(), triggers: new Map<string, string>() }));
+const registered = vi.hoisted(() => ({
+  http: new Map<string, Record<string, unknown>>(),
+  triggers: new Map<string, string>(),
+}));
 vi.mock('@azure/functions', async (importOriginal) => {
   const actual = await importOriginal<typeof import('@azure/functions')>();
   const trigger = (kind: string) => (name: string) => void registered.triggers.set(name, kind);
@@ -35,7 +38,9 @@ const harness = useHarness();
 describe('what each function is registered with', () => {
   it('puts the status and every operation behind a function key; only the lifecycle endpoint and the health answer are anonymous', async () => {
     await import('../../src/index');
-    const http = Object.fromEntries([...registered.http].map(([name, { route, methods, authLevel }]) => [name, { route, methods, authLevel }]));
+    const http = Object.fromEntries(
+      [...registered.http].map(([name, { route, methods, authLevel }]) => [name, { route, methods, authLevel }]),
+    );
     expect(http).toEqual({
       schedulerStatus: { route: 'webhooks/scheduler/status', methods: ['GET'], authLevel: 'function' },
       // The status page for people: behind a key like the status.
@@ -68,43 +73,62 @@ describe('what each function is registered with', () => {
 
 describe('the lifecycle endpoint acts only on our client state', () => {
   const post = (subscriptionId: string, clientState: unknown, lifecycleEvent = 'subscriptionRemoved') =>
-    httpsPost(harness.env.WEBHOOK_LIFECYCLE_URL!, JSON.stringify({ value: [{ subscriptionId, clientState, lifecycleEvent, tenantId: 't' }] }), {
-      'content-type': 'application/json',
-    });
+    httpsPost(
+      harness.env.WEBHOOK_LIFECYCLE_URL!,
+      JSON.stringify({ value: [{ subscriptionId, clientState, lifecycleEvent, tenantId: 't' }] }),
+      {
+        'content-type': 'application/json',
+      },
+    );
 
   for (const [description, forge] of FORGED_CLIENT_STATES) {
-    scenario('access', `a client state with ${description} is ignored: no Graph call, row unchanged, the value never logged`, harness, async ({ arranged }) => {
-      const clientState = forge(harness.env.WEBHOOK_CLIENT_STATE!);
-      const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 6) });
-      const before = await harness.row(id);
-      await arranged();
+    scenario(
+      'access',
+      `a client state with ${description} is ignored: no Graph call, row unchanged, the value never logged`,
+      harness,
+      async ({ arranged }) => {
+        const clientState = forge(harness.env.WEBHOOK_CLIENT_STATE!);
+        const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 6) });
+        const before = await harness.row(id);
+        await arranged();
 
-      for (const event of ['subscriptionRemoved', 'reauthorizationRequired', 'missed']) {
-        expect((await post(id, clientState, event)).status).toBe(202);
-      }
-      await settled();
+        for (const event of ['subscriptionRemoved', 'reauthorizationRequired', 'missed']) {
+          expect((await post(id, clientState, event)).status).toBe(202);
+        }
+        await settled();
 
-      expect(harness.graph.requests).toEqual([]);
-      expect(await harness.row(id)).toEqual(before);
-      expect(harness.messages('warning')).toContainEqual(
-        expect.stringMatching(typeof clientState === 'string' ? /its clientState does not match WEBHOOK_CLIENT_STATE/ : /has no clientState/),
-      );
-      const logged = harness.messages().join('\n');
-      if (typeof clientState === 'string' && clientState.trim().length >= 8) expect(logged).not.toContain(clientState.trim());
-      expect(logged).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
-    });
+        expect(harness.graph.requests).toEqual([]);
+        expect(await harness.row(id)).toEqual(before);
+        expect(harness.messages('warning')).toContainEqual(
+          expect.stringMatching(
+            typeof clientState === 'string'
+              ? /its clientState does not match WEBHOOK_CLIENT_STATE/
+              : /has no clientState/,
+          ),
+        );
+        const logged = harness.messages().join('\n');
+        if (typeof clientState === 'string' && clientState.trim().length >= 8)
+          expect(logged).not.toContain(clientState.trim());
+        expect(logged).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
+      },
+    );
   }
 
-  scenario('access', 'our own client state is acted on (the control for the forgeries above)', harness, async ({ arranged }) => {
-    const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 6) });
-    await arranged();
+  scenario(
+    'access',
+    'our own client state is acted on (the control for the forgeries above)',
+    harness,
+    async ({ arranged }) => {
+      const id = await storeSubscription(harness, { expiresAt: hoursFrom(new Date(), 6) });
+      await arranged();
 
-    expect((await post(id, harness.env.WEBHOOK_CLIENT_STATE, 'reauthorizationRequired')).status).toBe(202);
-    await settled();
+      expect((await post(id, harness.env.WEBHOOK_CLIENT_STATE, 'reauthorizationRequired')).status).toBe(202);
+      await settled();
 
-    expect(harness.graph.patches(id)).toHaveLength(1);
-    expect(harness.messages().join('\n')).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
-  });
+      expect(harness.graph.patches(id)).toHaveLength(1);
+      expect(harness.messages().join('\n')).not.toContain(harness.env.WEBHOOK_CLIENT_STATE);
+    },
+  );
 });
 
 describe('sameSecret: the client-state comparison', () => {

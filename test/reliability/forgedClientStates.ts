@@ -12,8 +12,17 @@ export const FORGED_CLIENT_STATES: [description: string, forge: (secret: string)
   ['a leading space', (secret) => ` ${secret}`],
   ['a trailing newline', (secret) => `${secret}\n`],
   ['the other case', (secret) => (/[A-Za-z]/.test(secret) ? swapCase(secret) : `${secret}A`)],
-  ['a Cyrillic look-alike of one letter', (secret) => replaceOne(secret, /[aceopx]/, (char) => CYRILLIC[char] ?? '\u0430')],
-  ['a fullwidth look-alike of one character', (secret) => replaceOne(secret, /[0-9A-Za-z]/, (char) => String.fromCharCode((/[0-9A-Za-z]/.test(char) ? char : 'A').charCodeAt(0) + 0xfee0))],
+  [
+    'a Cyrillic look-alike of one letter',
+    (secret) => replaceOne(secret, /[aceopx]/, (char) => CYRILLIC[char] ?? '\u0430'),
+  ],
+  [
+    'a fullwidth look-alike of one character',
+    (secret) =>
+      replaceOne(secret, /[0-9A-Za-z]/, (char) =>
+        String.fromCharCode((/[0-9A-Za-z]/.test(char) ? char : 'A').charCodeAt(0) + 0xfee0),
+      ),
+  ],
   ['a combining accent added', (secret) => `${secret}\u0301`],
   ['null', () => null],
   ['a number', () => 42],
@@ -22,10 +31,19 @@ export const FORGED_CLIENT_STATES: [description: string, forge: (secret: string)
 
 /** The forgeries that are strings, for a fuzzer to mix into its payloads. */
 export function nearMisses(secret: string): string[] {
-  return FORGED_CLIENT_STATES.map(([, forge]) => forge(secret)).filter((state): state is string => typeof state === 'string' && state !== secret);
+  return FORGED_CLIENT_STATES.map(([, forge]) => forge(secret)).filter(
+    (state): state is string => typeof state === 'string' && state !== secret,
+  );
 }
 
-const CYRILLIC: Record<string, string> = { a: '\u0430', c: '\u0441', e: '\u0435', o: '\u043e', p: '\u0440', x: '\u0445' };
+const CYRILLIC: Record<string, string> = {
+  a: '\u0430',
+  c: '\u0441',
+  e: '\u0435',
+  o: '\u043e',
+  p: '\u0440',
+  x: '\u0445',
+};
 
 /** `secret` with its first character matching `pattern` (or, if none does, its first character) replaced. */
 function replaceOne(secret: string, pattern: RegExp, by: (char: string) => string): string {

@@ -5,19 +5,23 @@ import { describe, expect } from 'vitest';
 import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
 import { settled } from '../../src/lifecycle/backlog';
 import { hoursFrom, storeSubscription } from '../support/fixtures';
-import { httpsPost, type Answer } from '../support/httpsPost';
+import { type Answer, httpsPost } from '../support/httpsPost';
 import { scenario } from '../support/reliability/invariants';
 import { recordInputs } from '../support/reliability/record';
 import { hasStackTrace } from '../support/reliability/stackTrace';
 import { useHarness } from '../support/useHarness';
-import { lifecycleRequests, type LifecycleRequest } from './lifecycleRequests';
+import { type LifecycleRequest, lifecycleRequests } from './lifecycleRequests';
 
 /** Fixed, so every run tries the same inputs; change it only on purpose (docs/reliability.md quotes it). */
 const SEED = 20261128;
 const RUNS = 1000;
 // The inputs are made from these too (near misses of the client state, the stored ids): fixed as well.
 const CLIENT_STATE = 'fuzz-Client-State-7f3a9c51e2b84d06';
-const IDS = ['5a0e7c1d-0001-4f00-9a00-00000000f022', '5a0e7c1d-0002-4f00-9a00-00000000f022', '5a0e7c1d-0003-4f00-9a00-00000000f022'];
+const IDS = [
+  '5a0e7c1d-0001-4f00-9a00-00000000f022',
+  '5a0e7c1d-0002-4f00-9a00-00000000f022',
+  '5a0e7c1d-0003-4f00-9a00-00000000f022',
+];
 
 const harness = useHarness({ WEBHOOK_CLIENT_STATE: CLIENT_STATE });
 
@@ -27,7 +31,9 @@ describe('the lifecycle endpoint under hostile input', () => {
     `${RUNS} generated requests (seed ${SEED}): never a 5xx, a stack or a secret; nothing acted on without our client state`,
     harness,
     async ({ arranged }) => {
-      const ids = await Promise.all(IDS.map((id, index) => storeSubscription(harness, { id, expiresAt: hoursFrom(new Date(), 50 + 10 * index) })));
+      const ids = await Promise.all(
+        IDS.map((id, index) => storeSubscription(harness, { id, expiresAt: hoursFrom(new Date(), 50 + 10 * index) })),
+      );
       await arranged();
       const secret = CLIENT_STATE;
       const tally = { inputs: 0, serverErrors: 0, stackTraces: 0, unclearErrors: 0, genuine: 0 };
@@ -53,27 +59,45 @@ describe('the lifecycle endpoint under hostile input', () => {
         expect(answer.status, 'status').toBeLessThan(500);
         expect(echoed || !hasStackTrace(answer.body), 'a stack trace in the answer').toBe(true);
         expect(answer.body.includes(secret), 'the client state in the answer').toBe(false);
-        if (answer.status >= 400) expect(clearRefusal(answer.body), `a refusal that says why: ${answer.body.slice(0, 200)}`).toBe(true);
+        if (answer.status >= 400)
+          expect(clearRefusal(answer.body), `a refusal that says why: ${answer.body.slice(0, 200)}`).toBe(true);
         // What the caller sent may be named in a warning, never so as to forge or disguise a log line.
-        expect(logged.filter((line) => UNPRINTABLE.test(line)), 'log lines holding control characters').toEqual([]);
-        expect(logged.filter((line) => line.split('| {').length > 2), 'log lines with a forged event').toEqual([]);
+        expect(
+          logged.filter((line) => UNPRINTABLE.test(line)),
+          'log lines holding control characters',
+        ).toEqual([]);
+        expect(
+          logged.filter((line) => line.split('| {').length > 2),
+          'log lines with a forged event',
+        ).toEqual([]);
         if (request.kind === 'validation') expectValidationAnswer(request.token, answer);
         else expect(acted && !request.genuine, 'acted on Graph without our client state').toBe(false);
         // Without our client state nothing is recorded either: no row written, nothing taken for an event.
         if (!(request.kind === 'notification' && request.genuine)) {
           expect(await rowVersions(), 'a row written without our client state').toEqual(rowsBefore);
-          expect(logged.filter((line) => /"event":"(lifecycleReceived|notificationsMissed)"/.test(line)), 'an event taken without our client state').toEqual([]);
+          expect(
+            logged.filter((line) => /"event":"(lifecycleReceived|notificationsMissed)"/.test(line)),
+            'an event taken without our client state',
+          ).toEqual([]);
         }
       });
 
       try {
         await fc.assert(property, { seed: SEED, numRuns: RUNS, endOnFailure: true });
       } finally {
-        recordInputs({ file: basename(import.meta.filename), name: 'lifecycle endpoint fuzz', seed: SEED, ...without(tally, 'genuine') });
+        recordInputs({
+          file: basename(import.meta.filename),
+          name: 'lifecycle endpoint fuzz',
+          seed: SEED,
+          ...without(tally, 'genuine'),
+        });
       }
       // The control: requests that did carry our client state were acted on, so "nothing acted" means something.
       expect(tally.genuine).toBeGreaterThan(0);
-      expect(harness.graph.patches().length + harness.messages('error').filter((line) => line.includes('notificationsMissed')).length).toBeGreaterThan(0);
+      expect(
+        harness.graph.patches().length +
+          harness.messages('error').filter((line) => line.includes('notificationsMissed')).length,
+      ).toBeGreaterThan(0);
     },
     600_000,
   );
@@ -99,7 +123,13 @@ async function send(request: LifecycleRequest): Promise<Answer> {
     const query = `?validationToken=${encodeURIComponent(request.token)}`;
     // Graph's own validation request: a POST, text/plain, with an empty body.
     if (!request.direct) return httpsPost(`${url}${query}`, '', { 'content-type': 'text/plain; charset=utf-8' });
-    return direct(new HttpRequest({ method: 'POST', url: `${url}${query}`, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+    return direct(
+      new HttpRequest({
+        method: 'POST',
+        url: `${url}${query}`,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      }),
+    );
   }
   if (!request.direct) return httpsPost(url, request.body, request.headers, !request.chunked);
   const bytes = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
@@ -109,9 +139,18 @@ async function send(request: LifecycleRequest): Promise<Answer> {
 /** Straight to the handler, for what HTTPS through the test host cannot carry intact. */
 async function direct(request: HttpRequest): Promise<Answer> {
   const answer = harness.answered(await lifecycleNotifications(request, harness.context('lifecycleNotifications')));
-  const headers = Object.fromEntries(Object.entries((answer.headers ?? {}) as Record<string, string>).map(([name, value]) => [name.toLowerCase(), value]));
+  const headers = Object.fromEntries(
+    Object.entries((answer.headers ?? {}) as Record<string, string>).map(([name, value]) => [
+      name.toLowerCase(),
+      value,
+    ]),
+  );
   if (answer.jsonBody !== undefined) headers['content-type'] = 'application/json';
-  return { status: answer.status ?? 200, headers, body: answer.jsonBody !== undefined ? JSON.stringify(answer.jsonBody) : String(answer.body ?? '') };
+  return {
+    status: answer.status ?? 200,
+    headers,
+    body: answer.jsonBody !== undefined ? JSON.stringify(answer.jsonBody) : String(answer.body ?? ''),
+  };
 }
 
 /** The answer to Graph's validation: the decoded token exactly, as plain text the browser must not sniff. */
@@ -130,7 +169,12 @@ function expectValidationAnswer(token: string, answer: Answer): void {
 function clearRefusal(body: string): boolean {
   try {
     const parsed = JSON.parse(body) as { success?: unknown; error?: unknown };
-    return parsed.success === false && typeof parsed.error === 'string' && parsed.error.length > 10 && !parsed.error.includes('\n');
+    return (
+      parsed.success === false &&
+      typeof parsed.error === 'string' &&
+      parsed.error.length > 10 &&
+      !parsed.error.includes('\n')
+    );
   } catch {
     return false;
   }

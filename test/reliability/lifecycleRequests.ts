@@ -27,62 +27,120 @@ const LIFECYCLE_EVENTS = ['reauthorizationRequired', 'subscriptionRemoved', 'mis
 const shortText = fc.oneof(
   { weight: 6, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.constantFrom('<script>alert(1)</script>', '"; DROP TABLE subscriptions; --', "' or '1'='1", '${7*7}', '../../etc/passwd', '\u0000', '\u202e') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '<script>alert(1)</script>',
+      '"; DROP TABLE subscriptions; --',
+      "' or '1'='1",
+      '${7*7}',
+      '../../etc/passwd',
+      '\u0000',
+      '\u202e',
+    ),
+  },
 );
 /** And, now and then, far longer than Graph would ever send (kept under the body limit, which has its own case). */
-const text = fc.oneof({ weight: 12, arbitrary: shortText }, { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 100_000 }).map((length) => 'é'.repeat(length)) });
+const text = fc.oneof(
+  { weight: 12, arbitrary: shortText },
+  { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 100_000 }).map((length) => 'é'.repeat(length)) },
+);
 
 /** A value of the wrong type for a field that should hold a string. */
-const notText = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const notText = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 
 export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<LifecycleRequest> {
-  const subscriptionId = (text: fc.Arbitrary<string>) => fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(...ids) },
-    { weight: 2, arbitrary: fc.uuid() },
-    { weight: 1, arbitrary: fc.constantFrom(...ids.map((id) => ` ${id} `), ...ids.map((id) => id.toUpperCase()), '', ' ', "'; --", '*') },
-    { weight: 1, arbitrary: text },
-    { weight: 1, arbitrary: notText },
-  );
-  const clientState = (text: fc.Arbitrary<string>) => fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...nearMisses(secret)) },
-    { weight: 2, arbitrary: text },
-    { weight: 1, arbitrary: notText },
-  );
-  const lifecycleEvent = (text: fc.Arbitrary<string>) => fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...LIFECYCLE_EVENTS, 'ReauthorizationRequired', 'subscriptionremoved', 'reauthorize') },
-    { weight: 1, arbitrary: text },
-    { weight: 1, arbitrary: notText },
-  );
-  const item = (text: fc.Arbitrary<string>) => fc.oneof(
-    {
-      weight: 8,
-      arbitrary: fc
-        .tuple(
-          fc.record(
-            {
-              subscriptionId: subscriptionId(text),
-              clientState: clientState(text),
-              lifecycleEvent: lifecycleEvent(text),
-              resource: fc.oneof(text, notText),
-              tenantId: fc.oneof(fc.uuid(), notText),
-              subscriptionExpirationDateTime: fc.oneof(fc.date({ noInvalidDate: true }).map((date) => date.toISOString()), text),
-            },
-            { requiredKeys: [] },
-          ),
-          fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
-        )
-        .map(([fields, extra]) => ({ ...extra, ...fields })),
-    },
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
-  );
+  const subscriptionId = (text: fc.Arbitrary<string>) =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...ids) },
+      { weight: 2, arbitrary: fc.uuid() },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          ...ids.map((id) => ` ${id} `),
+          ...ids.map((id) => id.toUpperCase()),
+          '',
+          ' ',
+          "'; --",
+          '*',
+        ),
+      },
+      { weight: 1, arbitrary: text },
+      { weight: 1, arbitrary: notText },
+    );
+  const clientState = (text: fc.Arbitrary<string>) =>
+    fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...nearMisses(secret)) },
+      { weight: 2, arbitrary: text },
+      { weight: 1, arbitrary: notText },
+    );
+  const lifecycleEvent = (text: fc.Arbitrary<string>) =>
+    fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.constantFrom(
+          ...LIFECYCLE_EVENTS,
+          'ReauthorizationRequired',
+          'subscriptionremoved',
+          'reauthorize',
+        ),
+      },
+      { weight: 1, arbitrary: text },
+      { weight: 1, arbitrary: notText },
+    );
+  const item = (text: fc.Arbitrary<string>) =>
+    fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc
+          .tuple(
+            fc.record(
+              {
+                subscriptionId: subscriptionId(text),
+                clientState: clientState(text),
+                lifecycleEvent: lifecycleEvent(text),
+                resource: fc.oneof(text, notText),
+                tenantId: fc.oneof(fc.uuid(), notText),
+                subscriptionExpirationDateTime: fc.oneof(
+                  fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+                  text,
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+            fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+          )
+          .map(([fields, extra]) => ({ ...extra, ...fields })),
+      },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+    );
   const items = fc.oneof(
     { weight: 12, arbitrary: fc.array(item(text), { maxLength: 12 }) },
     { weight: 2, arbitrary: fc.array(item(shortText), { minLength: 100, maxLength: 400 }) },
-    { weight: 1, arbitrary: fc.tuple(item(shortText), fc.integer({ min: MAX_ITEMS - 2, max: MAX_ITEMS + 50 })).map(([one, count]) => Array.from({ length: count }, () => one)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(item(shortText), fc.integer({ min: MAX_ITEMS - 2, max: MAX_ITEMS + 50 }))
+        .map(([one, count]) => Array.from({ length: count }, () => one)),
+    },
   );
-  const payload = fc.tuple(items, fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })).map(([value, extra]) => ({ ...extra, value }));
+  const payload = fc
+    .tuple(items, fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }))
+    .map(([value, extra]) => ({ ...extra, value }));
 
-  const notification = (shape: string, body: string | Buffer, headers: Record<string, string> = JSON_TYPE, options: Partial<LifecycleRequest> = {}): LifecycleRequest => ({
+  const notification = (
+    shape: string,
+    body: string | Buffer,
+    headers: Record<string, string> = JSON_TYPE,
+    options: Partial<LifecycleRequest> = {},
+  ): LifecycleRequest => ({
     kind: 'notification',
     shape,
     body,
@@ -95,17 +153,39 @@ export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<L
 
   const requests = fc.oneof(
     // Any JSON at all, and any JSON-ish text.
-    { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => notification('any JSON value', JSON.stringify(value) ?? 'null')) },
-    { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }).map((body) => notification('any text', body)) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .jsonValue({ maxDepth: 4 })
+        .map((value) => notification('any JSON value', JSON.stringify(value) ?? 'null')),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }).map((body) => notification('any text', body)),
+    },
     // Graph's shape with every field bent: wrong types, unicode, huge strings, extra fields, many items.
     { weight: 12, arbitrary: payload.map((body) => notification('lifecycle-shaped', JSON.stringify(body))) },
     // Ours, once: the control that shows acting is seen; noise around it must change nothing.
     {
       weight: 1,
       arbitrary: fc
-        .tuple(fc.constantFrom(...ids), fc.constantFrom('missed', 'reauthorizationRequired'), fc.array(item(shortText), { maxLength: 4 }))
+        .tuple(
+          fc.constantFrom(...ids),
+          fc.constantFrom('missed', 'reauthorizationRequired'),
+          fc.array(item(shortText), { maxLength: 4 }),
+        )
         .map(([id, event, noise]) =>
-          notification('genuine, among noise', JSON.stringify({ value: [...noise.filter((n) => !isOurs(n, secret)), { subscriptionId: id, clientState: secret, lifecycleEvent: event }] }), JSON_TYPE, { genuine: true }),
+          notification(
+            'genuine, among noise',
+            JSON.stringify({
+              value: [
+                ...noise.filter((n) => !isOurs(n, secret)),
+                { subscriptionId: id, clientState: secret, lifecycleEvent: event },
+              ],
+            }),
+            JSON_TYPE,
+            { genuine: true },
+          ),
         ),
     },
     // Content types: wrong, odd and missing.
@@ -115,11 +195,35 @@ export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<L
         .tuple(
           payload,
           fc.oneof(
-            fc.constantFrom('text/plain', 'text/html', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json', 'application/jsonx', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/merge-patch+json', ' application/json ', 'json', '*/*', ''),
-            fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 60 }),
+            fc.constantFrom(
+              'text/plain',
+              'text/html',
+              'application/x-www-form-urlencoded',
+              'multipart/form-data; boundary=x',
+              'application/xml',
+              'text/json',
+              'application/jsonx',
+              'application/json; charset=utf-16',
+              'APPLICATION/JSON',
+              'application/merge-patch+json',
+              ' application/json ',
+              'json',
+              '*/*',
+              '',
+            ),
+            fc.string({
+              unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+              maxLength: 60,
+            }),
           ),
         )
-        .map(([body, type]) => notification(`content type ${JSON.stringify(type)}`, JSON.stringify(body), type === '' ? {} : { 'content-type': type })),
+        .map(([body, type]) =>
+          notification(
+            `content type ${JSON.stringify(type)}`,
+            JSON.stringify(body),
+            type === '' ? {} : { 'content-type': type },
+          ),
+        ),
     },
     // Over the 1 MiB limit: declared, or only found by reading (chunked), in ASCII and in multi-byte text.
     {
@@ -127,7 +231,12 @@ export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<L
       arbitrary: fc
         .tuple(fc.integer({ min: 1, max: 64 * 1024 }), fc.boolean(), fc.constantFrom('x', '€'))
         .map(([over, chunked, char]) =>
-          notification(`over 1 MiB (${chunked ? 'chunked' : 'declared'}, ${char})`, `{"value":["${char.repeat(Math.ceil((MAX_BODY_BYTES + over) / Buffer.byteLength(char)))}"]}`, JSON_TYPE, { chunked }),
+          notification(
+            `over 1 MiB (${chunked ? 'chunked' : 'declared'}, ${char})`,
+            `{"value":["${char.repeat(Math.ceil((MAX_BODY_BYTES + over) / Buffer.byteLength(char)))}"]}`,
+            JSON_TYPE,
+            { chunked },
+          ),
         ),
     },
     // Bytes that are not UTF-8, alone and inside a lifecycle-shaped body.
@@ -138,7 +247,14 @@ export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<L
         .map(([bytes, id, wrapped]) =>
           notification(
             'invalid UTF-8',
-            wrapped ? Buffer.concat([Buffer.from(`{"value":[{"subscriptionId":"${id}","lifecycleEvent":"missed","clientState":"`), Buffer.from([0xc3, 0x28, 0xff]), bytes, Buffer.from('"}]}')]) : Buffer.from(bytes),
+            wrapped
+              ? Buffer.concat([
+                  Buffer.from(`{"value":[{"subscriptionId":"${id}","lifecycleEvent":"missed","clientState":"`),
+                  Buffer.from([0xc3, 0x28, 0xff]),
+                  bytes,
+                  Buffer.from('"}]}'),
+                ])
+              : Buffer.from(bytes),
             JSON_TYPE,
             { direct: true },
           ),
@@ -164,7 +280,12 @@ export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<L
             '€'.repeat(4096),
           ),
         )
-        .map((token) => ({ kind: 'validation' as const, shape: 'validation token', token, direct: encodeURIComponent(token).length > 8000 })),
+        .map((token) => ({
+          kind: 'validation' as const,
+          shape: 'validation token',
+          token,
+          direct: encodeURIComponent(token).length > 8000,
+        })),
     },
   );
   return requests.map(summarized);
@@ -173,7 +294,8 @@ export function lifecycleRequests(ids: string[], secret: string): fc.Arbitrary<L
 /** A request as a failing run prints it: its shape and the start of its body, not megabytes of it. */
 function summarized(request: LifecycleRequest): LifecycleRequest {
   const summary = () => {
-    if (request.kind === 'validation') return `validation token ${JSON.stringify(request.token.slice(0, 200))} (${request.token.length} chars)`;
+    if (request.kind === 'validation')
+      return `validation token ${JSON.stringify(request.token.slice(0, 200))} (${request.token.length} chars)`;
     const body = typeof request.body === 'string' ? request.body : request.body.toString('latin1');
     return `${request.shape}: ${JSON.stringify(request.headers)} ${JSON.stringify(body.slice(0, 300))}… (${Buffer.byteLength(request.body)} bytes${request.chunked ? ', chunked' : ''})`;
   };

@@ -23,58 +23,76 @@ const resources = [
 ];
 
 describe('a month of daily checks', () => {
-  scenario('schedule', 'thirty days with a seeded mix of failed runs, failing subscriptions and throttling: nothing ever expires', harness, async ({ arranged, checkpoint }) => {
-    const random = seededRandom(31);
-    // The write-rate limiter recovers from a 429 in real time (half Graph's ceiling per window), and
-    // here a day passes in a second: a window of half a second lets it recover between two days.
-    Object.assign(process.env, { GRAPH_WRITES_PER_WINDOW: '1000', GRAPH_WRITE_WINDOW_SECONDS: '0.5' });
-    vi.setSystemTime(new Date(firstCheck.getTime() - 18 * HOUR));
-    const ids: string[] = [];
-    for (const resource of resources) ids.push(await storeSubscription(harness, { resource, expiresAt: new Date(Date.now() + 4000 * MINUTE) }));
-    await arranged();
+  scenario(
+    'schedule',
+    'thirty days with a seeded mix of failed runs, failing subscriptions and throttling: nothing ever expires',
+    harness,
+    async ({ arranged, checkpoint }) => {
+      const random = seededRandom(31);
+      // The write-rate limiter recovers from a 429 in real time (half Graph's ceiling per window), and
+      // here a day passes in a second: a window of half a second lets it recover between two days.
+      Object.assign(process.env, { GRAPH_WRITES_PER_WINDOW: '1000', GRAPH_WRITE_WINDOW_SECONDS: '0.5' });
+      vi.setSystemTime(new Date(firstCheck.getTime() - 18 * HOUR));
+      const ids: string[] = [];
+      for (const resource of resources)
+        ids.push(await storeSubscription(harness, { resource, expiresAt: new Date(Date.now() + 4000 * MINUTE) }));
+      await arranged();
 
-    // No subscription fails two checks in a row: that is beyond what the margin promises.
-    let failedYesterday = new Set<string>();
-    const days: string[] = [];
-    for (let day = 0; day < 30; day++) {
-      vi.setSystemTime(new Date(firstCheck.getTime() + day * DAY));
-      for (const id of ids) {
-        expect(harness.graph.subscriptions.get(id)!.expirationDateTime.getTime(), `${id} alive on day ${day}`).toBeGreaterThan(Date.now());
-      }
-      harness.graph.faults.length = 0;
-      const roll = random();
-      const failing = new Set<string>();
-      if (roll < 0.2 && failedYesterday.size === 0) {
-        // Graph down for the whole run: every PATCH answers 503.
-        harness.graph.inject({ method: 'PATCH', status: 503, times: Infinity });
-        ids.forEach((id) => failing.add(id));
-        days.push('down');
-      } else if (roll < 0.5) {
-        // Some subscriptions fail for good today (403, or 503 on every attempt).
+      // No subscription fails two checks in a row: that is beyond what the margin promises.
+      let failedYesterday = new Set<string>();
+      const days: string[] = [];
+      for (let day = 0; day < 30; day++) {
+        vi.setSystemTime(new Date(firstCheck.getTime() + day * DAY));
         for (const id of ids) {
-          if (failedYesterday.has(id) || random() > 0.3) continue;
-          harness.graph.inject({ method: 'PATCH', subscriptionId: id, status: random() < 0.5 ? 403 : 503, times: Infinity });
-          failing.add(id);
+          expect(
+            harness.graph.subscriptions.get(id)!.expirationDateTime.getTime(),
+            `${id} alive on day ${day}`,
+          ).toBeGreaterThan(Date.now());
         }
-        days.push(`${failing.size} failing`);
-      } else if (roll < 0.7) {
-        harness.graph.inject({ method: 'PATCH', status: 429, headers: { 'Retry-After': '0' }, times: 10 });
-        days.push('throttled');
-      } else {
-        days.push('healthy');
-      }
+        harness.graph.faults.length = 0;
+        const roll = random();
+        const failing = new Set<string>();
+        if (roll < 0.2 && failedYesterday.size === 0) {
+          // Graph down for the whole run: every PATCH answers 503.
+          harness.graph.inject({ method: 'PATCH', status: 503, times: Infinity });
+          ids.forEach((id) => failing.add(id));
+          days.push('down');
+        } else if (roll < 0.5) {
+          // Some subscriptions fail for good today (403, or 503 on every attempt).
+          for (const id of ids) {
+            if (failedYesterday.has(id) || random() > 0.3) continue;
+            harness.graph.inject({
+              method: 'PATCH',
+              subscriptionId: id,
+              status: random() < 0.5 ? 403 : 503,
+              times: Infinity,
+            });
+            failing.add(id);
+          }
+          days.push(`${failing.size} failing`);
+        } else if (roll < 0.7) {
+          harness.graph.inject({ method: 'PATCH', status: 429, headers: { 'Retry-After': '0' }, times: 10 });
+          days.push('throttled');
+        } else {
+          days.push('healthy');
+        }
 
-      await harness.runTimer();
+        await harness.runTimer();
 
-      for (const id of ids) {
-        const renewedToday = harness.graph.patches(id).some((patch) => patch.at.getTime() >= Date.now() - MINUTE);
-        if (failing.has(id)) expect((await harness.row(id)).consecutiveFailures, `${id} on day ${day}`).toBeGreaterThanOrEqual(1);
-        else if (renewedToday) expect((await harness.row(id)).consecutiveFailures).toBe(0);
+        for (const id of ids) {
+          const renewedToday = harness.graph.patches(id).some((patch) => patch.at.getTime() >= Date.now() - MINUTE);
+          if (failing.has(id))
+            expect((await harness.row(id)).consecutiveFailures, `${id} on day ${day}`).toBeGreaterThanOrEqual(1);
+          else if (renewedToday) expect((await harness.row(id)).consecutiveFailures).toBe(0);
+        }
+        failedYesterday = failing;
+        await checkpoint();
       }
-      failedYesterday = failing;
-      await checkpoint();
-    }
-    // The seed gives every kind of day at least once.
-    expect(new Set(days.map((d) => d.replace(/^\d+ /, '')))).toEqual(new Set(['down', 'failing', 'throttled', 'healthy']));
-  }, 120_000);
+      // The seed gives every kind of day at least once.
+      expect(new Set(days.map((d) => d.replace(/^\d+ /, '')))).toEqual(
+        new Set(['down', 'failing', 'throttled', 'healthy']),
+      );
+    },
+    120_000,
+  );
 });

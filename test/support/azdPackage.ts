@@ -76,7 +76,10 @@ interface Pattern {
 }
 
 function parsePattern(line: string): Pattern {
-  if (/[[\\]/.test(line)) throw new Error(`.funcignore pattern "${line}": character classes and escapes are not ported; extend test/support/azdPackage.ts first`);
+  if (/[[\\]/.test(line))
+    throw new Error(
+      `.funcignore pattern "${line}": character classes and escapes are not ported; extend test/support/azdPackage.ts first`,
+    );
   let body = line;
   const negated = body.startsWith('!');
   if (negated) body = body.slice(1);
@@ -95,9 +98,18 @@ function parsePattern(line: string): Pattern {
       if (token === '**') return match(path, rest) || (path.length > 0 && match(path.slice(1), tokens));
       return path.length > 0 && fnmatch(token!, path[0]!, true) && match(path.slice(1), rest);
     };
-    return { negated, matches: (relative, isDir) => dirOk(isDir) && match(relative.split('/'), segments.filter((s) => s !== '')) };
+    return {
+      negated,
+      matches: (relative, isDir) =>
+        dirOk(isDir) &&
+        match(
+          relative.split('/'),
+          segments.filter((s) => s !== ''),
+        ),
+    };
   }
-  if (segments.some((segment) => segment.includes('**'))) throw new Error(`.funcignore pattern "${line}": ** inside a name is not ported`);
+  if (segments.some((segment) => segment.includes('**')))
+    throw new Error(`.funcignore pattern "${line}": ** inside a name is not ported`);
   if (segments.length > 1) {
     // "path" patterns: the whole relative path, with FNM_PATHNAME; anchored or not, go-gitignore tries the same match.
     return { negated, matches: (relative, isDir) => dirOk(isDir) && fnmatch(body, relative, true) };
@@ -105,13 +117,16 @@ function parsePattern(line: string): Pattern {
   // "name" patterns: anchored ones against the whole path without FNM_PATHNAME, others against the last component.
   return {
     negated,
-    matches: (relative, isDir) => dirOk(isDir) && (anchored ? fnmatch(body, relative, false) : fnmatch(body, relative.split('/').pop()!, false)),
+    matches: (relative, isDir) =>
+      dirOk(isDir) && (anchored ? fnmatch(body, relative, false) : fnmatch(body, relative.split('/').pop()!, false)),
   };
 }
 
 /** BSD fnmatch for `*` and `?` (github.com/danwakefield/fnmatch): with FNM_PATHNAME neither crosses `/`. */
 function fnmatch(pattern: string, value: string, pathname: boolean): boolean {
   const any = pathname ? '[^/]' : '[\\s\\S]';
-  const source = [...pattern].map((c) => (c === '*' ? `${any}*` : c === '?' ? any : c.replace(/[.+^${}()|]/g, '\\$&'))).join('');
+  const source = [...pattern]
+    .map((c) => (c === '*' ? `${any}*` : c === '?' ? any : c.replace(/[.+^${}()|]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${source}$`).test(value);
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,10 +32,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     options.tls?.keyPath ?? '',
     options.location ?? '',
   ]);
-  const queues = options.queues ? await startService('./azuriteQueueServer.cjs', ['0']).catch(async (error: unknown) => {
-    await tables.stop();
-    throw error;
-  }) : undefined;
+  const queues = options.queues
+    ? await startService('./azuriteQueueServer.cjs', ['0']).catch(async (error: unknown) => {
+        await tables.stop();
+        throw error;
+      })
+    : undefined;
   const url = tables.url;
   const actualPort = Number(new URL(url).port);
   const queuePort = queues ? Number(new URL(queues.url).port) : undefined;
@@ -50,7 +52,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 }
 
 async function startService(script: string, args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   const line = await firstLine(child);

@@ -10,10 +10,19 @@ const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').
 const [port = '0', certPath = '', keyPath = '', location = ''] = process.argv.slice(2);
 const https = certPath !== '' && keyPath !== '';
 const config = new TableConfiguration(
-  '127.0.0.1', Number(port), undefined,
+  '127.0.0.1',
+  Number(port),
+  undefined,
   location === '' ? undefined : require('node:path').join(location, '__azurite_db_table__.json'),
-  false, false, undefined, undefined, // no debug log, no access log
-  false, false, certPath, keyPath, '',
+  false,
+  false,
+  undefined,
+  undefined, // no debug log, no access log
+  false,
+  false,
+  certPath,
+  keyPath,
+  '',
   https ? 'basic' : undefined, // OAuth needs HTTPS
   false,
   location === '', // in memory unless a directory is given

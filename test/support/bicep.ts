@@ -39,7 +39,9 @@ export async function appSettings(source: string): Promise<Map<string, string>> 
       for (const entry of node.namedChildren[1]?.namedChildren ?? []) {
         if (entry?.type !== 'object') continue;
         const properties = new Map(
-          entry.namedChildren.filter((p) => p?.type === 'object_property').map((p) => [p!.namedChildren[0]!.text, p!.namedChildren[1]!.text]),
+          entry.namedChildren
+            .filter((p) => p?.type === 'object_property')
+            .map((p) => [p.namedChildren[0]!.text, p.namedChildren[1]!.text]),
         );
         const name = /^'([^'$]+)'$/.exec(properties.get('name') ?? '')?.[1];
         if (!name) throw new Error(`An app setting without a plain name: ${entry.text}`);
@@ -68,7 +70,11 @@ export async function bicepSyntaxErrors(source: string): Promise<SyntaxError[]> 
   const errors: SyntaxError[] = [];
   const walk = (node: BicepNode) => {
     if (node.type === 'ERROR' || node.isMissing) {
-      errors.push({ line: node.startPosition.row + 1, column: node.startPosition.column + 1, text: node.text.slice(0, 80) });
+      errors.push({
+        line: node.startPosition.row + 1,
+        column: node.startPosition.column + 1,
+        text: node.text.slice(0, 80),
+      });
     }
     for (const child of node.children) if (child) walk(child);
   };

@@ -21,7 +21,10 @@ export function coreToolsPackage(root: string): string[] {
       // Directory.GetFiles and GetDirectories list what a link points at, as a file or a folder.
       if (statSync(join(root, path)).isDirectory()) {
         if (!['.git', '.vscode'].includes(name.toLowerCase())) visit(path);
-      } else if (!['.funcignore', '.gitignore', 'local.settings.json', 'project.lock.json'].includes(name.toLowerCase()) && accepts(path)) {
+      } else if (
+        !['.funcignore', '.gitignore', 'local.settings.json', 'project.lock.json'].includes(name.toLowerCase()) &&
+        accepts(path)
+      ) {
         files.push(path);
       }
     }
@@ -68,5 +71,8 @@ export function coreToolsIgnore(text: string): (path: string) => boolean {
 
 /** PrepareRegexPattern. */
 function prepare(pattern: string): string {
-  return pattern.replace(/[-[\]/{}()+?.\\^$|]/g, '\\$&').replaceAll('**', '(.+)').replaceAll('*', '([^\\/]+)');
+  return pattern
+    .replace(/[-[\]/{}()+?.\\^$|]/g, '\\$&')
+    .replaceAll('**', '(.+)')
+    .replaceAll('*', '([^\\/]+)');
 }

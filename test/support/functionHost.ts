@@ -24,10 +24,15 @@ export class FunctionHost {
     private readonly context: (name: string) => InvocationContext,
   ) {}
 
-  static async start(options: { certPath: string; keyPath: string; context: (name: string) => InvocationContext }): Promise<FunctionHost> {
+  static async start(options: {
+    certPath: string;
+    keyPath: string;
+    context: (name: string) => InvocationContext;
+  }): Promise<FunctionHost> {
     let host!: FunctionHost;
-    const server = createServer({ cert: readFileSync(options.certPath), key: readFileSync(options.keyPath) }, (request, response) =>
-      void host.handle(request, response),
+    const server = createServer(
+      { cert: readFileSync(options.certPath), key: readFileSync(options.keyPath) },
+      (request, response) => void host.handle(request, response),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -65,7 +70,12 @@ export class FunctionHost {
     for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers[name] = value;
     const body = Buffer.concat(chunks).toString('utf8');
     const answer = await handler(
-      new HttpRequest({ method: request.method ?? 'GET', url: url.toString(), headers, ...(body === '' ? {} : { body: { string: body } }) }),
+      new HttpRequest({
+        method: request.method ?? 'GET',
+        url: url.toString(),
+        headers,
+        ...(body === '' ? {} : { body: { string: body } }),
+      }),
       this.context(url.pathname),
     );
     const json = answer.jsonBody !== undefined;
@@ -88,6 +98,8 @@ export class FunctionHost {
       response.writeHead(500).end();
       return;
     }
-    response.writeHead(200, { 'Content-Type': 'text/plain' }).end(this.consumer === 'wrong-token' ? 'not the token' : token);
+    response
+      .writeHead(200, { 'Content-Type': 'text/plain' })
+      .end(this.consumer === 'wrong-token' ? 'not the token' : token);
   }
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { IssuedToken } from './identityEmulator';
 
 export interface EmulatedSubscription {
@@ -88,7 +88,9 @@ export interface GraphLimits {
 }
 
 /** Graph's documented subscription limits per app per tenant (graph/throttling-limits): what `limits` takes to follow them. */
-export const DOCUMENTED_LIMITS: Required<Pick<GraphLimits, 'mailboxConcurrency' | 'writesPerWindow' | 'windowMs' | 'listsPerWindow'>> = {
+export const DOCUMENTED_LIMITS: Required<
+  Pick<GraphLimits, 'mailboxConcurrency' | 'writesPerWindow' | 'windowMs' | 'listsPerWindow'>
+> = {
   mailboxConcurrency: 4,
   writesPerWindow: 500,
   windowMs: 20_000,
@@ -111,7 +113,8 @@ function graphMaxMinutes(resource: string, includeResourceData: boolean): number
   if (/presences?/.test(path)) return 60;
   if (/^teams\/[^/]+\/schedule/.test(path)) return 360;
   if (/^(chats|teams|copilot)/.test(path)) return 4320;
-  if (/^(me|users\/[^/]+)\/(messages|mailfolders|events|calendar|contacts)/.test(path)) return includeResourceData ? 1440 : 10080;
+  if (/^(me|users\/[^/]+)\/(messages|mailfolders|events|calendar|contacts)/.test(path))
+    return includeResourceData ? 1440 : 10080;
   if (/drive|^sites\//.test(path)) return 42300;
   if (/^(users|groups)(\/[^/]+)?$/.test(path)) return 41760;
   if (/^security\/alerts/.test(path)) return 43200;
@@ -139,7 +142,8 @@ export class GraphEmulator {
    * point of a run (stop the table service at the k-th PATCH, change a row while its PATCH is in flight).
    * A function it returns runs once Graph has done the work, before the answer goes back.
    */
-  onRequest: ((request: RecordedRequest) => void | (() => Promise<void>) | Promise<void | (() => Promise<void>)>) | undefined;
+  onRequest:
+    ((request: RecordedRequest) => void | (() => Promise<void>) | Promise<void | (() => Promise<void>)>) | undefined;
   latencyMs = 0;
   pageSize = 100;
   limits: GraphLimits = {};
@@ -177,7 +181,11 @@ export class GraphEmulator {
     private readonly tokens: Map<string, IssuedToken>,
   ) {}
 
-  static async start(options: { certPath: string; keyPath: string; tokens: Map<string, IssuedToken> }): Promise<GraphEmulator> {
+  static async start(options: {
+    certPath: string;
+    keyPath: string;
+    tokens: Map<string, IssuedToken>;
+  }): Promise<GraphEmulator> {
     let emulator!: GraphEmulator;
     const server = createServer(
       { cert: readFileSync(options.certPath), key: readFileSync(options.keyPath) },
@@ -220,7 +228,10 @@ export class GraphEmulator {
   }
 
   /** A subscription that exists on Graph, as if created earlier. */
-  add(subscription: Omit<EmulatedSubscription, 'applicationId' | 'changeType' | 'notificationUrl'> & Partial<EmulatedSubscription>): EmulatedSubscription {
+  add(
+    subscription: Omit<EmulatedSubscription, 'applicationId' | 'changeType' | 'notificationUrl'> &
+      Partial<EmulatedSubscription>,
+  ): EmulatedSubscription {
     const stored: EmulatedSubscription = {
       changeType: 'created',
       notificationUrl: 'https://contoso.example/api/notifications',
@@ -247,7 +258,14 @@ export class GraphEmulator {
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const issued = token ? this.tokens.get(token) : undefined;
     const authorized = Boolean(issued);
-    const recorded: RecordedRequest = { method, path: url.pathname, body: body.value, at: this.clock(), authorized, token };
+    const recorded: RecordedRequest = {
+      method,
+      path: url.pathname,
+      body: body.value,
+      at: this.clock(),
+      authorized,
+      token,
+    };
     this.requests.push(recorded);
 
     let beforeAnswer: (() => Promise<void>) | undefined;
@@ -265,14 +283,24 @@ export class GraphEmulator {
         // Graph's own clock, as its front door stamps every answer.
         Date: this.clock().toUTCString(),
         'request-id': requestId,
-        'client-request-id': (request.headers['client-request-id'] as string) ?? requestId,
+        'client-request-id': request.headers['client-request-id'] ?? requestId,
         ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
         ...headers,
       });
       response.end(payload === undefined ? undefined : JSON.stringify(payload));
     };
     const error = (status: number, code: string, message: string, headers?: Record<string, string>) =>
-      send(status, { error: { code, message, innerError: { date: this.clock().toISOString().slice(0, 19), 'request-id': randomUUID() } } }, headers);
+      send(
+        status,
+        {
+          error: {
+            code,
+            message,
+            innerError: { date: this.clock().toISOString().slice(0, 19), 'request-id': randomUUID() },
+          },
+        },
+        headers,
+      );
 
     if (!token) return error(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     if (!issued || issued.expiresAt.getTime() <= Date.now()) {
@@ -283,7 +311,11 @@ export class GraphEmulator {
     }
 
     const pathId = /^\/v1\.0\/subscriptions\/([^/]+)(?:\/reauthorize)?$/.exec(url.pathname)?.[1];
-    const mailbox = mailboxOfResource(pathId ? this.subscriptions.get(decodeURIComponent(pathId))?.resource : (body.value as { resource?: string } | undefined)?.resource);
+    const mailbox = mailboxOfResource(
+      pathId
+        ? this.subscriptions.get(decodeURIComponent(pathId))?.resource
+        : (body.value as { resource?: string } | undefined)?.resource,
+    );
     const limited = this.overLimit(method, mailbox, !pathId && /^\/v1\.0\/subscriptions$/.test(url.pathname));
     if (limited) {
       this.throttled++;
@@ -308,13 +340,26 @@ export class GraphEmulator {
   }
 
   /** Which of Graph's limits this request would break, if any, and how long Graph would ask to wait. */
-  private overLimit(method: string, mailbox: string | undefined, isList: boolean): { message: string; retryAfterSeconds: number } | undefined {
+  private overLimit(
+    method: string,
+    mailbox: string | undefined,
+    isList: boolean,
+  ): { message: string; retryAfterSeconds: number } | undefined {
     const { mailboxConcurrency, writesPerWindow, listsPerWindow, windowMs = 20_000 } = this.limits;
-    if (mailboxConcurrency !== undefined && mailbox !== undefined && (this.inFlightPerMailbox.get(mailbox) ?? 0) >= mailboxConcurrency) {
-      return { message: 'Application is over its MailboxConcurrency limit.', retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds ?? 1 };
+    if (
+      mailboxConcurrency !== undefined &&
+      mailbox !== undefined &&
+      (this.inFlightPerMailbox.get(mailbox) ?? 0) >= mailboxConcurrency
+    ) {
+      return {
+        message: 'Application is over its MailboxConcurrency limit.',
+        retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds ?? 1,
+      };
     }
-    if (writesPerWindow !== undefined && method !== 'GET') return slidingWindow(this.writeTimes, writesPerWindow, windowMs, 'write');
-    if (listsPerWindow !== undefined && method === 'GET' && isList) return slidingWindow(this.listTimes, listsPerWindow, windowMs, 'list');
+    if (writesPerWindow !== undefined && method !== 'GET')
+      return slidingWindow(this.writeTimes, writesPerWindow, windowMs, 'write');
+    if (listsPerWindow !== undefined && method === 'GET' && isList)
+      return slidingWindow(this.listTimes, listsPerWindow, windowMs, 'list');
     return undefined;
   }
 
@@ -340,12 +385,14 @@ export class GraphEmulator {
     send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
     error: (status: number, code: string, message: string, headers?: Record<string, string>) => void,
   ): Promise<void> {
-
     const match = /^\/v1\.0\/subscriptions(?:\/([^/]+))?(\/reauthorize)?$/.exec(url.pathname);
-    if (!match) return error(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop()}'.`);
+    if (!match)
+      return error(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop()}'.`);
     const id = match[1] ? decodeURIComponent(match[1]) : undefined;
 
-    const fault = this.faults.find((f) => (!f.method || f.method === method) && (!f.subscriptionId || f.subscriptionId === id) && f.times > 0);
+    const fault = this.faults.find(
+      (f) => (!f.method || f.method === method) && (!f.subscriptionId || f.subscriptionId === id) && f.times > 0,
+    );
     if (fault) {
       fault.times--;
       if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -355,7 +402,12 @@ export class GraphEmulator {
         return;
       }
       if (fault.status !== undefined) {
-        return error(fault.status, fault.code ?? codeFor(fault.status), fault.message ?? 'Injected fault.', fault.headers);
+        return error(
+          fault.status,
+          fault.code ?? codeFor(fault.status),
+          fault.message ?? 'Injected fault.',
+          fault.headers,
+        );
       }
     }
     if (body.invalid) return error(400, 'BadRequest', 'Unable to read JSON request payload.');
@@ -374,7 +426,8 @@ export class GraphEmulator {
     }
     const subscription = this.subscriptions.get(id);
     // Graph deletes a subscription once it expires: from then on it is not found.
-    const alive = subscription && subscription.expirationDateTime.getTime() > this.clock().getTime() ? subscription : undefined;
+    const alive =
+      subscription && subscription.expirationDateTime.getTime() > this.clock().getTime() ? subscription : undefined;
     if (!alive) return error(404, 'ResourceNotFound', 'The object was not found.');
     if (match[2]) {
       if (method !== 'POST') return error(405, 'Request_BadRequest', `Method ${method} is not allowed on reauthorize.`);
@@ -401,7 +454,11 @@ export class GraphEmulator {
     const input = (value ?? {}) as Record<string, unknown>;
     const requested = input.expirationDateTime;
     if (typeof requested !== 'string' && typeof input.notificationUrl !== 'string') {
-      return error(400, 'InvalidRequest', "Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.");
+      return error(
+        400,
+        'InvalidRequest',
+        "Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.",
+      );
     }
     let expiration = alive.expirationDateTime;
     if (typeof requested === 'string') {
@@ -410,7 +467,11 @@ export class GraphEmulator {
       expiration = checked.expiration;
     }
     if ((input.encryptionCertificate === undefined) !== (input.encryptionCertificateId === undefined)) {
-      return error(400, 'InvalidRequest', 'encryptionCertificate and encryptionCertificateId must be changed together.');
+      return error(
+        400,
+        'InvalidRequest',
+        'encryptionCertificate and encryptionCertificateId must be changed together.',
+      );
     }
     if (typeof input.notificationUrl === 'string') {
       const problem = await this.checkDelivery('notificationUrl', input.notificationUrl);
@@ -421,12 +482,17 @@ export class GraphEmulator {
     alive.expirationDateTime = expiration;
     if (typeof input.notificationUrl === 'string') alive.notificationUrl = input.notificationUrl;
     if (typeof input.encryptionCertificate === 'string') alive.encryptionCertificate = input.encryptionCertificate;
-    if (typeof input.encryptionCertificateId === 'string') alive.encryptionCertificateId = input.encryptionCertificateId;
+    if (typeof input.encryptionCertificateId === 'string')
+      alive.encryptionCertificateId = input.encryptionCertificateId;
     alive.lastPatchAt = this.clock();
     send(200, this.view(alive));
   }
 
-  private async create(value: unknown, send: (s: number, p?: unknown) => void, error: (s: number, c: string, m: string) => void): Promise<void> {
+  private async create(
+    value: unknown,
+    send: (s: number, p?: unknown) => void,
+    error: (s: number, c: string, m: string) => void,
+  ): Promise<void> {
     const input = (value ?? {}) as Record<string, unknown>;
     for (const field of ['changeType', 'notificationUrl', 'resource', 'expirationDateTime']) {
       if (typeof input[field] !== 'string' || input[field] === '') {
@@ -443,20 +509,40 @@ export class GraphEmulator {
       notificationUrl: input.notificationUrl as string,
     };
     // Resource data is encrypted with the app's certificate: both fields or no subscription (change-notifications-with-resource-data).
-    if (subject.includeResourceData && (typeof input.encryptionCertificate !== 'string' || typeof input.encryptionCertificateId !== 'string')) {
-      return error(400, 'InvalidRequest', 'encryptionCertificate and encryptionCertificateId are required when includeResourceData is true.');
+    if (
+      subject.includeResourceData &&
+      (typeof input.encryptionCertificate !== 'string' || typeof input.encryptionCertificateId !== 'string')
+    ) {
+      return error(
+        400,
+        'InvalidRequest',
+        'encryptionCertificate and encryptionCertificateId are required when includeResourceData is true.',
+      );
     }
     const checked = this.checkExpiration(input.expirationDateTime as string, subject);
     if ('code' in checked) return error(400, checked.code, checked.message);
     if (this.conflictOnDuplicate) {
       const same = (a: string, b: string) => a.replace(/^\//, '').toLowerCase() === b.replace(/^\//, '').toLowerCase();
-      const changes = (value: string) => value.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+      const changes = (value: string) =>
+        value
+          .split(',')
+          .map((part) => part.trim().toLowerCase())
+          .sort()
+          .join(',');
       const now = this.clock().getTime();
       const existing = [...this.subscriptions.values()].find(
-        (other) => other.expirationDateTime.getTime() > now && same(other.resource, subject.resource) && changes(other.changeType) === changes(input.changeType as string),
+        (other) =>
+          other.expirationDateTime.getTime() > now &&
+          same(other.resource, subject.resource) &&
+          changes(other.changeType) === changes(input.changeType as string),
       );
       // graph/api/subscription-post-subscriptions, "Duplicate subscription behavior".
-      if (existing) return error(409, 'ExtensionError', `Subscription Id ${existing.id} already exists for the requested combination`);
+      if (existing)
+        return error(
+          409,
+          'ExtensionError',
+          `Subscription Id ${existing.id} already exists for the requested combination`,
+        );
     }
     for (const field of ['notificationUrl', 'lifecycleNotificationUrl']) {
       const target = input[field];
@@ -490,27 +576,45 @@ export class GraphEmulator {
    * with ?tenantId=) or an Event Grid partner topic, which get no validation request.
    */
   private async checkDelivery(field: string, target: unknown): Promise<{ code: string; message: string } | undefined> {
-    if (typeof target === 'string' && /^EventHub:https:\/\/[^/]+\.(vault\.azure\.net\/secrets|servicebus\.windows\.net\/eventhubname)\/[^/?]+\?tenantId=[^&]+$/.test(target)) {
+    if (
+      typeof target === 'string' &&
+      /^EventHub:https:\/\/[^/]+\.(vault\.azure\.net\/secrets|servicebus\.windows\.net\/eventhubname)\/[^/?]+\?tenantId=[^&]+$/.test(
+        target,
+      )
+    ) {
       return undefined;
     }
     if (typeof target === 'string' && /^EventGrid:\?/.test(target)) {
       const parameters = new URLSearchParams(target.slice('EventGrid:?'.length));
-      const missing = ['azuresubscriptionid', 'resourcegroup', 'partnertopic', 'location'].filter((name) => !parameters.get(name));
-      return missing.length === 0 ? undefined : { code: 'InvalidRequest', message: `The ${field} is missing ${missing.join(', ')}.` };
+      const missing = ['azuresubscriptionid', 'resourcegroup', 'partnertopic', 'location'].filter(
+        (name) => !parameters.get(name),
+      );
+      return missing.length === 0
+        ? undefined
+        : { code: 'InvalidRequest', message: `The ${field} is missing ${missing.join(', ')}.` };
     }
     if (typeof target !== 'string' || !target.startsWith('https://')) {
       return { code: 'InvalidRequest', message: `The ${field} must be an https URL.` };
     }
     if (!(await this.validate(target))) {
-      return { code: 'ValidationError', message: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.' };
+      return {
+        code: 'ValidationError',
+        message:
+          'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+      };
     }
     return undefined;
   }
 
   /** Event Grid: a renewal less than 3 hours ahead brings reauthorizationRequired events at once (subscribe-to-graph-api-events). */
   private checkEventGridAhead(subscription: EmulatedSubscription, expiration: Date): void {
-    if (subscription.notificationUrl.startsWith('EventGrid:') && expiration.getTime() - this.clock().getTime() < 3 * 3_600_000) {
-      this.violations.push(`Event Grid subscription ${subscription.id} set to expire less than 3 hours ahead (${expiration.toISOString()})`);
+    if (
+      subscription.notificationUrl.startsWith('EventGrid:') &&
+      expiration.getTime() - this.clock().getTime() < 3 * 3_600_000
+    ) {
+      this.violations.push(
+        `Event Grid subscription ${subscription.id} set to expire less than 3 hours ahead (${expiration.toISOString()})`,
+      );
     }
   }
 
@@ -560,21 +664,44 @@ export class GraphEmulator {
       ],
     };
     const sentAt = new Date();
-    const answer = await this.post(new URL(subscription.lifecycleNotificationUrl), JSON.stringify(payload), 'application/json; charset=utf-8');
-    this.deliveries.push({ url: subscription.lifecycleNotificationUrl, kind: 'lifecycle', sentAt, subscriptionId: id, status: answer.status, body: answer.body });
+    const answer = await this.post(
+      new URL(subscription.lifecycleNotificationUrl),
+      JSON.stringify(payload),
+      'application/json; charset=utf-8',
+    );
+    this.deliveries.push({
+      url: subscription.lifecycleNotificationUrl,
+      kind: 'lifecycle',
+      sentAt,
+      subscriptionId: id,
+      status: answer.status,
+      body: answer.body,
+    });
     return answer;
   }
 
-  private post(url: URL, body: string, contentType: string): Promise<{ status: number; contentType: string; body: string }> {
+  private post(
+    url: URL,
+    body: string,
+    contentType: string,
+  ): Promise<{ status: number; contentType: string; body: string }> {
     return new Promise((resolve) => {
       const request = httpsRequest(
         url,
-        { method: 'POST', headers: { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) }, timeout: this.validationTimeoutMs },
+        {
+          method: 'POST',
+          headers: { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) },
+          timeout: this.validationTimeoutMs,
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }),
+            resolve({
+              status: response.statusCode ?? 0,
+              contentType: String(response.headers['content-type'] ?? ''),
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
           );
         },
       );
@@ -585,9 +712,15 @@ export class GraphEmulator {
   }
 
   /** Graph's lifecycle guidance: never a reauthorize and a PATCH for one subscription within 10 minutes. */
-  private checkTenMinuteRule(subscription: EmulatedSubscription, now: 'PATCH' | 'reauthorize', otherAt: Date | undefined): void {
+  private checkTenMinuteRule(
+    subscription: EmulatedSubscription,
+    now: 'PATCH' | 'reauthorize',
+    otherAt: Date | undefined,
+  ): void {
     if (otherAt && this.clock().getTime() - otherAt.getTime() < 10 * 60_000) {
-      this.violations.push(`${now} of ${subscription.id} within 10 minutes of a ${now === 'PATCH' ? 'reauthorize' : 'PATCH'}`);
+      this.violations.push(
+        `${now} of ${subscription.id} within 10 minutes of a ${now === 'PATCH' ? 'reauthorize' : 'PATCH'}`,
+      );
     }
   }
 
@@ -597,7 +730,10 @@ export class GraphEmulator {
     const all = [...this.subscriptions.values()].filter((s) => s.expirationDateTime.getTime() > now);
     const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
     const page = all.slice(skip, skip + this.pageSize);
-    const next = skip + this.pageSize < all.length ? `${this.baseUrl}/v1.0/subscriptions?$skiptoken=${skip + this.pageSize}` : undefined;
+    const next =
+      skip + this.pageSize < all.length
+        ? `${this.baseUrl}/v1.0/subscriptions?$skiptoken=${skip + this.pageSize}`
+        : undefined;
     send(200, {
       '@odata.context': `${this.baseUrl}/v1.0/$metadata#subscriptions`,
       value: page.map((s) => this.view(s)),
@@ -615,7 +751,11 @@ export class GraphEmulator {
     subject: { resource: string; includeResourceData?: boolean; lifecycleNotificationUrl?: string },
   ): { code: string; message: string } | { expiration: Date } {
     const at = Date.parse(requested);
-    if (Number.isNaN(at)) return { code: 'InvalidRequest', message: `Cannot convert the literal '${requested}' to the expected type 'Edm.DateTimeOffset'.` };
+    if (Number.isNaN(at))
+      return {
+        code: 'InvalidRequest',
+        message: `Cannot convert the literal '${requested}' to the expected type 'Edm.DateTimeOffset'.`,
+      };
     const now = this.clock().getTime();
     if (at <= now) return { code: 'InvalidRequest', message: 'Subscription expiration can only be in the future.' };
     const rich = subject.includeResourceData === true;
@@ -626,7 +766,8 @@ export class GraphEmulator {
     if (needsLifecycleBeyondHour(subject.resource) && !subject.lifecycleNotificationUrl && at > now + 60 * 60_000) {
       return {
         code: 'InvalidRequest',
-        message: 'lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour.',
+        message:
+          'lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour.',
       };
     }
     return { expiration: new Date(Math.max(at, now + 45 * 60_000)) };
@@ -660,12 +801,20 @@ export class GraphEmulator {
  * One more request in a sliding window of `windowMs` that allows `limit`: undefined when it fits (and
  * it is counted), otherwise Graph's 429 with the time until the window has room.
  */
-function slidingWindow(times: number[], limit: number, windowMs: number, kind: 'write' | 'list'): { message: string; retryAfterSeconds: number } | undefined {
+function slidingWindow(
+  times: number[],
+  limit: number,
+  windowMs: number,
+  kind: 'write' | 'list',
+): { message: string; retryAfterSeconds: number } | undefined {
   const now = performance.now();
   while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
   if (times.length >= limit) {
     const wait = (times[0]! + windowMs - now) / 1000;
-    return { message: `Too many requests: subscription ${kind} limit reached for this application.`, retryAfterSeconds: Math.ceil(wait * 1000) / 1000 };
+    return {
+      message: `Too many requests: subscription ${kind} limit reached for this application.`,
+      retryAfterSeconds: Math.ceil(wait * 1000) / 1000,
+    };
   }
   times.push(now);
   return undefined;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { format } from 'node:util';
 import { TableClient } from '@azure/data-tables';
-import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from '@azure/functions';
-import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
-import { FunctionHost } from './functionHost';
+import { HttpRequest, type HttpResponseInit, InvocationContext, type Timer } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
+import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
 import type { QueuedRenewal } from '../../src/renewal/queueMessage';
 import { decodeMessage } from '../../src/storage/renewalQueue';
+import { FunctionHost } from './functionHost';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';
 import { captureOutput, watchConnectionString, watchSecret } from './reliability/leakWatch';
@@ -75,9 +75,18 @@ export class Harness {
     watchSecret('clientState', env.WEBHOOK_CLIENT_STATE);
     watchSecret('identityHeader', env.IDENTITY_HEADER);
     watchConnectionString(connectionString);
-    const table = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
+    const table = (name: string) =>
+      TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
     const queue = new QueueClient(connectionString, env.RENEWAL_QUEUE!);
-    harness = new Harness(graph, identity, table(env.SUBSCRIPTIONS_TABLE!), table(env.RUNS_TABLE!), table(env.SUBSCRIPTION_INDEX_TABLE!), queue, env);
+    harness = new Harness(
+      graph,
+      identity,
+      table(env.SUBSCRIPTIONS_TABLE!),
+      table(env.RUNS_TABLE!),
+      table(env.SUBSCRIPTION_INDEX_TABLE!),
+      queue,
+      env,
+    );
     harness.host = host;
     await harness.subscriptionsTable.createTable();
     await harness.runsTable.createTable();
@@ -118,7 +127,12 @@ export class Harness {
 
   async stop(): Promise<void> {
     for (const name of Object.keys(this.env)) delete process.env[name];
-    await Promise.allSettled([this.subscriptionsTable.deleteTable(), this.runsTable.deleteTable(), this.indexTable.deleteTable(), this.renewalQueue.deleteIfExists()]);
+    await Promise.allSettled([
+      this.subscriptionsTable.deleteTable(),
+      this.runsTable.deleteTable(),
+      this.indexTable.deleteTable(),
+      this.renewalQueue.deleteIfExists(),
+    ]);
     await Promise.all([this.graph.stop(), this.identity.stop(), this.host.stop()]);
   }
 
@@ -140,7 +154,12 @@ export class Harness {
 
   /** Passes an HTTP function's answer through, recording its body for the suite's leak check. */
   answered<T extends HttpResponseInit>(answer: T): T {
-    const body = answer.jsonBody !== undefined ? JSON.stringify(answer.jsonBody) : typeof answer.body === 'string' ? answer.body : '';
+    const body =
+      answer.jsonBody !== undefined
+        ? JSON.stringify(answer.jsonBody)
+        : typeof answer.body === 'string'
+          ? answer.body
+          : '';
     captureOutput('response', body);
     return answer;
   }
@@ -161,7 +180,11 @@ export class Harness {
     return this.fire(renewShortLivedSubscriptions, 'renewShortLivedSubscriptions', isPastDue);
   }
 
-  private async fire(handler: (timer: Timer, context: InvocationContext) => Promise<void>, name: string, isPastDue: boolean): Promise<Error | undefined> {
+  private async fire(
+    handler: (timer: Timer, context: InvocationContext) => Promise<void>,
+    name: string,
+    isPastDue: boolean,
+  ): Promise<Error | undefined> {
     try {
       await handler(this.timer(isPastDue), this.context(name));
       return undefined;
@@ -197,7 +220,10 @@ export class Harness {
   /** The run-history rows of one partition: the daily and manual runs (`run`), the 10-minute timer's (`shortrun`), what Graph taught (`learntmaximum`). */
   async runs(partition: 'run' | 'shortrun' | 'learntmaximum' = 'run'): Promise<Record<string, unknown>[]> {
     const rows: Record<string, unknown>[] = [];
-    for await (const entity of this.runsTable.listEntities({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) rows.push(entity);
+    for await (const entity of this.runsTable.listEntities({
+      queryOptions: { filter: `PartitionKey eq '${partition}'` },
+    }))
+      rows.push(entity);
     return rows;
   }
 }
@@ -210,7 +236,11 @@ export interface Infrastructure {
 
 async function fromGlobalSetup(): Promise<Infrastructure> {
   const { inject } = await import('vitest');
-  return { connectionString: inject('azuriteConnectionString'), certPath: inject('tlsCertPath'), keyPath: inject('tlsKeyPath') };
+  return {
+    connectionString: inject('azuriteConnectionString'),
+    certPath: inject('tlsCertPath'),
+    keyPath: inject('tlsKeyPath'),
+  };
 }
 
 export type StatusAnswer = HttpResponseInit & { jsonBody: Record<string, any> };

@@ -133,7 +133,10 @@ esac
   writeFileSync(join(bin, 'azd'), azd);
   chmodSync(join(bin, 'azd'), 0o755);
   if (setup.az) {
-    writeFileSync(join(bin, 'az'), `#!/bin/sh\n${record('az')}\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`);
+    writeFileSync(
+      join(bin, 'az'),
+      `#!/bin/sh\n${record('az')}\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`,
+    );
     chmodSync(join(bin, 'az'), 0o755);
   }
   if (!setup.noCurl) {
@@ -147,7 +150,11 @@ esac
 
   return {
     bin,
-    calls: (): Call[] => readFileSync(calls, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Call),
+    calls: (): Call[] =>
+      readFileSync(calls, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Call),
   };
 }
 
@@ -155,5 +162,8 @@ esac
 export async function runHook(name: string, bin: string, env: Record<string, string>) {
   return run(HOOK_SHELL, [join(root, 'infra/hooks', name)], { env: { PATH: bin, RETRY_SECONDS: '0', ...env } })
     .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }))
-    .catch((error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }));
+    .catch((error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      output: error.stdout + error.stderr,
+    }));
 }

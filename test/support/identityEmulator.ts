@@ -86,7 +86,8 @@ export class IdentityEmulator {
       clientId: url.searchParams.get('client_id'),
       headerMatched: request.headers['x-identity-header'] === this.header,
     });
-    if (request.headers['x-identity-header'] !== this.header) return fail(401, 'The identity header is missing or wrong.');
+    if (request.headers['x-identity-header'] !== this.header)
+      return fail(401, 'The identity header is missing or wrong.');
     if (url.searchParams.get('api-version') !== '2019-08-01') return fail(400, 'Unsupported api-version.');
     const resource = url.searchParams.get('resource');
     if (!resource) return fail(400, 'A resource is required.');

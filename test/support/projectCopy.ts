@@ -40,10 +40,13 @@ export function writeInside(project: string, path: string, text: string): void {
     folder = join(folder, segment);
     const stats = lstatSync(folder, { throwIfNoEntry: false });
     if (!stats) mkdirSync(folder);
-    else if (stats.isSymbolicLink() || !stats.isDirectory()) throw new Error(`Refusing to write ${path}: ${folder} is a link or not a folder`);
+    else if (stats.isSymbolicLink() || !stats.isDirectory())
+      throw new Error(`Refusing to write ${path}: ${folder} is a link or not a folder`);
   }
-  if (!inside(base, realpathSync(dirname(target)))) throw new Error(`Refusing to write ${path}: its folder is outside ${project}`);
-  if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error(`Refusing to write ${path}: it is a link`);
+  if (!inside(base, realpathSync(dirname(target))))
+    throw new Error(`Refusing to write ${path}: its folder is outside ${project}`);
+  if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new Error(`Refusing to write ${path}: it is a link`);
   writeFileSync(target, text);
 }
 

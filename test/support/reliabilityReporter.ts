@@ -49,7 +49,9 @@ export default class ReliabilityReporter implements Reporter {
     if (full && leaks.length === 0 && testModules.every((module) => module.state() === 'passed')) {
       mkdirSync(dirname(MEASURED_FIGURES), { recursive: true });
       writeFileSync(MEASURED_FIGURES, `${section}\n`);
-      out(`figures of this full run: ${MEASURED_FIGURES} (npm run check:figures compares them with docs/reliability.md)`);
+      out(
+        `figures of this full run: ${MEASURED_FIGURES} (npm run check:figures compares them with docs/reliability.md)`,
+      );
     }
   }
 }

@@ -1,4 +1,4 @@
-import { request as httpRequest, createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -22,7 +22,13 @@ export class RequestCounter {
       counter.count(incoming.url ?? '/');
       await counter.held;
       const forwarded = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
         (answer) => {
           outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(outgoing);
@@ -63,7 +69,10 @@ export class RequestCounter {
 
   /** `connectionString` with its table endpoint pointing at this proxy. */
   connectionString(connectionString: string): string {
-    return connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, `TableEndpoint=http://127.0.0.1:${this.port}`);
+    return connectionString.replace(
+      /TableEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+      `TableEndpoint=http://127.0.0.1:${this.port}`,
+    );
   }
 
   stop(): Promise<void> {

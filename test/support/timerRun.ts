@@ -12,7 +12,10 @@ const context = new InvocationContext({
   invocationId: `child-${process.pid}`,
   logHandler: (level, ...args) => process.stdout.write(`${level}: ${format(...args)}\n`),
 });
-renewSubscriptions({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context).then(
+renewSubscriptions(
+  { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+  context,
+).then(
   () => process.exit(0),
   (error: unknown) => {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

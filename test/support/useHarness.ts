@@ -6,7 +6,10 @@ import { Harness, type Infrastructure } from './harness';
  * Returns it at once; it is usable from the first `beforeAll` on. `infrastructure`: an Azurite of the
  * file's own instead of the shared one (one a test may stop and start again).
  */
-export function useHarness(settings: Record<string, string> = {}, infrastructure?: () => Promise<Infrastructure>): Harness {
+export function useHarness(
+  settings: Record<string, string> = {},
+  infrastructure?: () => Promise<Infrastructure>,
+): Harness {
   let started: Harness | undefined;
   beforeAll(async () => {
     started = await Harness.start(settings, await infrastructure?.());

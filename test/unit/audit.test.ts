@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { auditVerdict } from '../../scripts/audit.mjs';
 
 const report = (counts: Record<string, number>, vulnerabilities: Record<string, { severity: string }> = {}) =>
-  JSON.stringify({ auditReportVersion: 2, vulnerabilities, metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, ...counts } } });
+  JSON.stringify({
+    auditReportVersion: 2,
+    vulnerabilities,
+    metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, ...counts } },
+  });
 
 describe('the CI audit (scripts/audit.mjs)', () => {
   it('passes with no high or critical advisory, moderate ones listed in the counts', () => {
@@ -15,13 +19,24 @@ describe('the CI audit (scripts/audit.mjs)', () => {
   });
 
   it('fails on a high or critical advisory and names the packages', () => {
-    const verdict = auditVerdict(report({ high: 1, critical: 1 }, { undici: { severity: 'high' }, 'fast-xml-parser': { severity: 'critical' }, debug: { severity: 'low' } }));
+    const verdict = auditVerdict(
+      report(
+        { high: 1, critical: 1 },
+        { undici: { severity: 'high' }, 'fast-xml-parser': { severity: 'critical' }, debug: { severity: 'low' } },
+      ),
+    );
     expect(verdict).toMatchObject({ ok: false, checked: true });
-    expect(verdict.line).toMatch(/^npm audit --omit=dev: 2 high or critical: undici \(high\), fast-xml-parser \(critical\) /);
+    expect(verdict.line).toMatch(
+      /^npm audit --omit=dev: 2 high or critical: undici \(high\), fast-xml-parser \(critical\) /,
+    );
   });
 
   it('says NOT CHECKED when the registry serves no advisories', () => {
-    const answer = JSON.stringify({ message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk', statusCode: 405, error: { summary: '', detail: '' } });
+    const answer = JSON.stringify({
+      message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+      statusCode: 405,
+      error: { summary: '', detail: '' },
+    });
     expect(auditVerdict(answer)).toEqual({
       ok: false,
       checked: false,

@@ -21,7 +21,12 @@ describe('bounded concurrency', () => {
 
   it('starts nothing new once told to stop', async () => {
     const started: number[] = [];
-    await forEachConcurrently([1, 2, 3, 4, 5], 1, async (item) => void started.push(item), () => started.length >= 2);
+    await forEachConcurrently(
+      [1, 2, 3, 4, 5],
+      1,
+      async (item) => void started.push(item),
+      () => started.length >= 2,
+    );
     expect(started).toEqual([1, 2]);
   });
 });
@@ -52,10 +57,14 @@ describe('limits per mailbox', () => {
 
   it('lets a quiet mailbox overtake a busy one', async () => {
     const order: string[] = [];
-    await forEachWithinLimits(['a:0', 'a:1', 'a:2', 'b:0'], { limit: 4, perKey: 1, keyOf: mailboxOfItem }, async (item) => {
-      order.push(item);
-      await tick();
-    });
+    await forEachWithinLimits(
+      ['a:0', 'a:1', 'a:2', 'b:0'],
+      { limit: 4, perKey: 1, keyOf: mailboxOfItem },
+      async (item) => {
+        order.push(item);
+        await tick();
+      },
+    );
     expect(order.indexOf('b:0')).toBeLessThan(order.indexOf('a:1'));
   });
 
@@ -70,7 +79,12 @@ describe('limits per mailbox', () => {
 
   it('says how many it started when told to stop', async () => {
     let n = 0;
-    const started = await forEachWithinLimits(['a:0', 'a:1', 'b:0', 'c:0'], { limit: 1, perKey: 4, keyOf: mailboxOfItem }, async () => void n++, () => n >= 3);
+    const started = await forEachWithinLimits(
+      ['a:0', 'a:1', 'b:0', 'c:0'],
+      { limit: 1, perKey: 4, keyOf: mailboxOfItem },
+      async () => void n++,
+      () => n >= 3,
+    );
     expect(started).toBe(3);
   });
 });

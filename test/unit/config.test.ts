@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config';
 import { servicesFor } from '../../src/compositionRoot';
+import { ConfigError, loadConfig } from '../../src/config';
 
 const AZURITE = 'UseDevelopmentStorage=true';
 const base = { TABLES_CONNECTION_STRING: AZURITE };
@@ -35,7 +35,9 @@ describe('configuration', () => {
   });
 
   it('refuses both storage settings at once', () => {
-    expect(errorFor({ ...base, TABLES_ENDPOINT: 'https://acct.table.core.windows.net' }).setting).toBe('TABLES_ENDPOINT');
+    expect(errorFor({ ...base, TABLES_ENDPOINT: 'https://acct.table.core.windows.net' }).setting).toBe(
+      'TABLES_ENDPOINT',
+    );
   });
 
   it('takes an https table endpoint for identity-based access', () => {
@@ -91,7 +93,9 @@ describe('configuration', () => {
   });
 
   it('refuses a lifetime that would not reach the next run', () => {
-    expect(errorFor({ ...base, RENEWAL_LIFETIME_HOURS: '24' }).message).toMatch(/must outlive the 24 h until the next run/);
+    expect(errorFor({ ...base, RENEWAL_LIFETIME_HOURS: '24' }).message).toMatch(
+      /must outlive the 24 h until the next run/,
+    );
   });
 
   it('refuses a table endpoint that carries a SAS token', () => {
@@ -118,14 +122,15 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, WEBSITE_TIME_ZONE: 'Europe/Paris' }).schedule.timeZone).toBe('Europe/Paris');
   });
 
-  it.each(['AzureWebJobs.renewSubscriptions.Disabled', 'AzureWebJobs_renewSubscriptions_Disabled', 'AzureWebJobs__renewSubscriptions__Disabled'])(
-    'sees the timer disabled through %s',
-    (setting) => {
-      expect(loadConfig({ ...base, [setting]: 'true' }).schedule.timerDisabled).toBe(true);
-      expect(loadConfig({ ...base, [setting]: '1' }).schedule.timerDisabled).toBe(true);
-      expect(loadConfig({ ...base, [setting]: 'false' }).schedule.timerDisabled).toBe(false);
-    },
-  );
+  it.each([
+    'AzureWebJobs.renewSubscriptions.Disabled',
+    'AzureWebJobs_renewSubscriptions_Disabled',
+    'AzureWebJobs__renewSubscriptions__Disabled',
+  ])('sees the timer disabled through %s', (setting) => {
+    expect(loadConfig({ ...base, [setting]: 'true' }).schedule.timerDisabled).toBe(true);
+    expect(loadConfig({ ...base, [setting]: '1' }).schedule.timerDisabled).toBe(true);
+    expect(loadConfig({ ...base, [setting]: 'false' }).schedule.timerDisabled).toBe(false);
+  });
 
   it('uses the managed identity where the host provides one', () => {
     const config = loadConfig({
@@ -144,7 +149,11 @@ describe('configuration', () => {
       storage: { kind: 'connectionString', connectionString: AZURITE },
     });
     expect(
-      loadConfig({ ...base, AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/', RENEWAL_QUEUE: 'renewals' }).queue,
+      loadConfig({
+        ...base,
+        AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/',
+        RENEWAL_QUEUE: 'renewals',
+      }).queue,
     ).toEqual({ name: 'renewals', storage: { kind: 'endpoint', endpoint: 'https://acct.queue.core.windows.net' } });
   });
 
@@ -178,7 +187,8 @@ describe('webhook settings', () => {
 
   it('take Event Hubs and Event Grid addresses as notification and lifecycle URLs', () => {
     const hub = 'EventHub:https://evh-graph.servicebus.windows.net/eventhubname/graphevents?tenantId=contoso.com';
-    const grid = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+    const grid =
+      'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
     const config = loadConfig({ ...base, WEBHOOK_NOTIFICATION_URL: hub, WEBHOOK_LIFECYCLE_URL: grid });
     expect(config.webhookProblem).toBeUndefined();
     expect(config.webhook).toMatchObject({ notificationUrl: hub, lifecycleUrl: grid });
@@ -188,19 +198,30 @@ describe('webhook settings', () => {
     ['WEBHOOK_CLIENT_STATE', 'x'.repeat(129), /129 characters long; Graph accepts at most 128/],
     ['WEBHOOK_CLIENT_STATE', 'short', /use a random value of 16 to 128 characters/],
     ['WEBHOOK_CLIENT_STATE', `${secret} `, /white space/],
-    ['WEBHOOK_CLIENT_STATE', '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/clientstate/)', /unresolved Key Vault reference.*Key Vault Secrets User/],
+    [
+      'WEBHOOK_CLIENT_STATE',
+      '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/clientstate/)',
+      /unresolved Key Vault reference.*Key Vault Secrets User/,
+    ],
     ['WEBHOOK_NOTIFICATION_URL', 'http://consumer.example/hook', /must be an https URL/],
-    ['WEBHOOK_NOTIFICATION_URL', 'EventHub:https://kv.vault.azure.net/secrets/hub', /needs \?tenantId=.*EventHub:https:\/\/<vault>/],
+    [
+      'WEBHOOK_NOTIFICATION_URL',
+      'EventHub:https://kv.vault.azure.net/secrets/hub',
+      /needs \?tenantId=.*EventHub:https:\/\/<vault>/,
+    ],
     ['WEBHOOK_NOTIFICATION_URL', 'EventGrid:?azuresubscriptionid=x', /lacks resourcegroup, partnertopic, location/],
     ['WEBHOOK_LIFECYCLE_URL', 'not a url', /is not a URL/],
     ['GRAPH_USER_ID', 'Inbox', /is not a user: use the mailbox owner's object id/],
-  ])('%s="%s" is refused with a message naming it, and the renewals still get their configuration', (setting, value, message) => {
-    const config = loadConfig({ ...base, [setting]: value });
-    expect(config.webhookProblem).toMatch(new RegExp(`^${setting}: `));
-    expect(config.webhookProblem).toMatch(message);
-    expect(config.webhook.clientState).toBeUndefined();
-    expect(config.renewal.marginHours).toBe(36);
-  });
+  ])(
+    '%s="%s" is refused with a message naming it, and the renewals still get their configuration',
+    (setting, value, message) => {
+      const config = loadConfig({ ...base, [setting]: value });
+      expect(config.webhookProblem).toMatch(new RegExp(`^${setting}: `));
+      expect(config.webhookProblem).toMatch(message);
+      expect(config.webhook.clientState).toBeUndefined();
+      expect(config.renewal.marginHours).toBe(36);
+    },
+  );
 
   it('never quotes the client state in an error, whatever is wrong with it', () => {
     const long = `${secret}${secret}${secret}${secret}${secret}`;
@@ -209,17 +230,21 @@ describe('webhook settings', () => {
 });
 
 describe("the lifecycle URL, from the app's own host name", () => {
-  it('is this app\'s endpoint on the host name App Service gives it (WEBSITE_HOSTNAME), whatever the cloud', () => {
+  it("is this app's endpoint on the host name App Service gives it (WEBSITE_HOSTNAME), whatever the cloud", () => {
     const config = loadConfig({ ...base, WEBSITE_HOSTNAME: 'func-abc.azurewebsites.us' });
     expect(config.webhook.lifecycleUrl).toBe('https://func-abc.azurewebsites.us/api/webhooks/lifecycle');
   });
 
   it('gives way to WEBHOOK_LIFECYCLE_URL when that is set', () => {
-    const config = loadConfig({ ...base, WEBSITE_HOSTNAME: 'func-abc.azurewebsites.net', WEBHOOK_LIFECYCLE_URL: 'https://hooks.contoso.example/lifecycle' });
+    const config = loadConfig({
+      ...base,
+      WEBSITE_HOSTNAME: 'func-abc.azurewebsites.net',
+      WEBHOOK_LIFECYCLE_URL: 'https://hooks.contoso.example/lifecycle',
+    });
     expect(config.webhook.lifecycleUrl).toBe('https://hooks.contoso.example/lifecycle');
   });
 
-  it("is left unset under Core Tools, whose localhost host name Graph cannot reach", () => {
+  it('is left unset under Core Tools, whose localhost host name Graph cannot reach', () => {
     expect(loadConfig({ ...base, WEBSITE_HOSTNAME: 'localhost:7071' }).webhook.lifecycleUrl).toBeUndefined();
   });
 

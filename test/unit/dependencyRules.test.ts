@@ -8,14 +8,32 @@ import { checkDependencies, importsOf } from '../../scripts/checkDependencies.mj
 // A small tree in the shape of src/: the domain with its ports, an adapter, a use-case, an entry point.
 const clean = (): Map<string, string> =>
   new Map([
-    ['renewal/ports.ts', "import type { StoredSubscription } from './subscription';\nexport interface Store { read(): Promise<StoredSubscription> }\n"],
+    [
+      'renewal/ports.ts',
+      "import type { StoredSubscription } from './subscription';\nexport interface Store { read(): Promise<StoredSubscription> }\n",
+    ],
     ['renewal/subscription.ts', 'export interface StoredSubscription { id: string }\n'],
-    ['renewal/policy/due.ts', "import type { StoredSubscription } from '../subscription';\nexport const due = (s: StoredSubscription) => s.id !== '';\n"],
-    ['renewal/run/run.ts', "import { due } from '../policy/due';\nimport type { Store } from '../ports';\nimport { redact } from '../../lib/redact';\nexport const run = async (store: Store) => redact(String(due(await store.read())));\n"],
+    [
+      'renewal/policy/due.ts',
+      "import type { StoredSubscription } from '../subscription';\nexport const due = (s: StoredSubscription) => s.id !== '';\n",
+    ],
+    [
+      'renewal/run/run.ts',
+      "import { due } from '../policy/due';\nimport type { Store } from '../ports';\nimport { redact } from '../../lib/redact';\nexport const run = async (store: Store) => redact(String(due(await store.read())));\n",
+    ],
     ['lib/redact.ts', 'export const redact = (text: string) => text;\n'],
-    ['storage/table.ts', "import type { Store } from '../renewal/ports';\nimport type { run } from '../renewal/run/run';\nimport { TableClient } from '@azure/data-tables';\nexport type Run = typeof run;\nexport class Table implements Store { constructor(readonly client: TableClient) {}\n async read() { return { id: 'a' }; } }\n"],
-    ['compositionRoot.ts', "import { Table } from './storage/table';\nexport const build = () => new Table(undefined as never);\n"],
-    ['functions/renew.ts', "export async function renew() { const { build } = await import('../compositionRoot.js'); const { run } = await import('../renewal/run/run.js'); return run(build()); }\n"],
+    [
+      'storage/table.ts',
+      "import type { Store } from '../renewal/ports';\nimport type { run } from '../renewal/run/run';\nimport { TableClient } from '@azure/data-tables';\nexport type Run = typeof run;\nexport class Table implements Store { constructor(readonly client: TableClient) {}\n async read() { return { id: 'a' }; } }\n",
+    ],
+    [
+      'compositionRoot.ts',
+      "import { Table } from './storage/table';\nexport const build = () => new Table(undefined as never);\n",
+    ],
+    [
+      'functions/renew.ts',
+      "export async function renew() { const { build } = await import('../compositionRoot.js'); const { run } = await import('../renewal/run/run.js'); return run(build()); }\n",
+    ],
     ['index.ts', "export { renew } from './functions/renew';\n"],
   ]);
 
@@ -31,15 +49,26 @@ describe('the dependency check (scripts/checkDependencies.mjs)', () => {
     const tree = clean();
     tree.set('renewal/run/run.ts', `import { Table } from '../../storage/table';\n${tree.get('renewal/run/run.ts')}`);
     const { violations } = checkDependencies(tree);
-    expect(violations).toContainEqual({ from: 'renewal/run/run.ts', to: 'storage/table.ts', rule: expect.stringMatching(/^renewal may not import storage/) });
+    expect(violations).toContainEqual({
+      from: 'renewal/run/run.ts',
+      to: 'storage/table.ts',
+      rule: expect.stringMatching(/^renewal may not import storage/),
+    });
   });
 
   it('fails on a cycle, type-only imports included, naming its files', () => {
     const tree = clean();
-    tree.set('renewal/subscription.ts', `import type { Store } from './ports';\nexport interface StoredSubscription { id: string; store?: Store }\n`);
+    tree.set(
+      'renewal/subscription.ts',
+      `import type { Store } from './ports';\nexport interface StoredSubscription { id: string; store?: Store }\n`,
+    );
     const { violations } = checkDependencies(tree);
     expect(violations).toEqual([
-      { from: 'renewal/ports.ts', to: 'renewal/subscription.ts', rule: 'import cycle (type-only imports count) among renewal/ports.ts, renewal/subscription.ts' },
+      {
+        from: 'renewal/ports.ts',
+        to: 'renewal/subscription.ts',
+        rule: 'import cycle (type-only imports count) among renewal/ports.ts, renewal/subscription.ts',
+      },
     ]);
   });
 
@@ -47,14 +76,27 @@ describe('the dependency check (scripts/checkDependencies.mjs)', () => {
     const tree = clean();
     tree.set('storage/table.ts', `import { run } from '../renewal/run/run';\nexport const again = run;\n`);
     expect(checkDependencies(tree).violations).toEqual([
-      { from: 'storage/table.ts', to: 'renewal/run/run.ts', rule: expect.stringMatching(/^storage may not import renewal at run time/) },
+      {
+        from: 'storage/table.ts',
+        to: 'renewal/run/run.ts',
+        rule: expect.stringMatching(/^storage may not import renewal at run time/),
+      },
     ]);
   });
 
   it('keeps SDK packages out of the domain, even type-only', () => {
     const tree = clean();
-    tree.set('renewal/policy/due.ts', `import type { TableClient } from '@azure/data-tables';\nexport const due = (client: TableClient) => client !== undefined;\n`);
-    expect(checkDependencies(tree).violations).toEqual([{ from: 'renewal/policy/due.ts', to: '@azure/data-tables', rule: expect.stringMatching(/^renewal\/policy imports no SDK package/) }]);
+    tree.set(
+      'renewal/policy/due.ts',
+      `import type { TableClient } from '@azure/data-tables';\nexport const due = (client: TableClient) => client !== undefined;\n`,
+    );
+    expect(checkDependencies(tree).violations).toEqual([
+      {
+        from: 'renewal/policy/due.ts',
+        to: '@azure/data-tables',
+        rule: expect.stringMatching(/^renewal\/policy imports no SDK package/),
+      },
+    ]);
   });
 
   it('reads every kind of import, telling type-only ones apart', () => {
@@ -92,7 +134,10 @@ describe('the dependency check (scripts/checkDependencies.mjs)', () => {
         writeFileSync(path.join(root, file), text);
       }
       try {
-        return { code: 0, out: execFileSync(process.execPath, ['scripts/checkDependencies.mjs', root], { encoding: 'utf8' }) };
+        return {
+          code: 0,
+          out: execFileSync(process.execPath, ['scripts/checkDependencies.mjs', root], { encoding: 'utf8' }),
+        };
       } catch (error) {
         const failed = error as { status: number; stdout: string };
         return { code: failed.status, out: failed.stdout };
@@ -100,12 +145,18 @@ describe('the dependency check (scripts/checkDependencies.mjs)', () => {
     };
 
     it('prints one OK line for a clean tree', () => {
-      expect(run(clean())).toEqual({ code: 0, out: 'Dependency check OK: 9 files, 11 imports, no cycle, every layer rule kept.\n' });
+      expect(run(clean())).toEqual({
+        code: 0,
+        out: 'Dependency check OK: 9 files, 11 imports, no cycle, every layer rule kept.\n',
+      });
     });
 
     it('exits 1 on a deliberately added back edge (renewal importing storage), printing `from -> to: rule`', () => {
       const tree = clean();
-      tree.set('renewal/run/run.ts', `import type { Table } from '../../storage/table';\n${tree.get('renewal/run/run.ts')}`);
+      tree.set(
+        'renewal/run/run.ts',
+        `import type { Table } from '../../storage/table';\n${tree.get('renewal/run/run.ts')}`,
+      );
       const { code, out } = run(tree);
       expect(code).toBe(1);
       expect(out).toMatch(/^renewal\/run\/run\.ts -> storage\/table\.ts: renewal may not import storage /m);

@@ -6,16 +6,19 @@ const fieldsOf = (message: string) => JSON.parse(/\| (\{.*\})$/.exec(message)![1
 
 describe('event lines', () => {
   it('start with the sentence people read and end with the fields queries read', () => {
-    const line = eventLine('Webhook renewed successfully. New expiration: 2026-02-18T06:20:00.000Z (subscription a, resource r)', {
-      event: 'subscriptionRenewed',
-      runId: 'run-1',
-      subscriptionId: 'a',
-      resource: "users/x/mailFolders('Inbox')/messages",
-      oldExpiration: '2026-02-17T13:30:00.000Z',
-      newExpiration: '2026-02-18T06:20:00.000Z',
-      outcome: 'renewed',
-      concurrentRunWasFirst: false,
-    });
+    const line = eventLine(
+      'Webhook renewed successfully. New expiration: 2026-02-18T06:20:00.000Z (subscription a, resource r)',
+      {
+        event: 'subscriptionRenewed',
+        runId: 'run-1',
+        subscriptionId: 'a',
+        resource: "users/x/mailFolders('Inbox')/messages",
+        oldExpiration: '2026-02-17T13:30:00.000Z',
+        newExpiration: '2026-02-18T06:20:00.000Z',
+        outcome: 'renewed',
+        concurrentRunWasFirst: false,
+      },
+    );
     expect(line.startsWith('Webhook renewed successfully. New expiration: 2026-02-18T06:20:00.000Z')).toBe(true);
     expect(fieldsOf(line)).toMatchObject({
       event: 'subscriptionRenewed',
@@ -33,7 +36,10 @@ describe('event lines', () => {
   });
 
   it('keeps the fields findable when the sentence contains "| {" without a space before it', () => {
-    const line = eventLine('Ignored (subscription x| {"event":"notificationsMissed"})', { event: 'runNotStarted', error: 'e' });
+    const line = eventLine('Ignored (subscription x| {"event":"notificationsMissed"})', {
+      event: 'runNotStarted',
+      error: 'e',
+    });
     expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', error: 'e' });
   });
 

@@ -37,19 +37,45 @@ const cases: [string, number, string][] = [
 describe("Graph's maximum subscription lifetime", () => {
   it.each(cases)('is known for %s (%i minutes, %s)', (resource, minutes, kind) => {
     // A lifecycle URL: Teams and Copilot allow more than an hour only with one.
-    expect(documented().lifetimeOf({ resource, lifecycleNotificationUrl: 'https://a.example/l' })).toMatchObject({ maxMinutes: minutes, kind, known: true, source: 'documented' });
+    expect(documented().lifetimeOf({ resource, lifecycleNotificationUrl: 'https://a.example/l' })).toMatchObject({
+      maxMinutes: minutes,
+      kind,
+      known: true,
+      source: 'documented',
+    });
   });
 
   it('is 1,440 minutes for Outlook with resource data, a kind of its own', () => {
-    expect(documented().lifetimeOf({ resource: 'users/8d3e/messages', includeResourceData: true })).toMatchObject({ key: 'outlook+rich', maxMinutes: 1440 });
+    expect(documented().lifetimeOf({ resource: 'users/8d3e/messages', includeResourceData: true })).toMatchObject({
+      key: 'outlook+rich',
+      maxMinutes: 1440,
+    });
   });
 
   it('is the same with or without resource data where the docs give one number, kept apart for what Graph teaches', () => {
-    expect(documented().lifetimeOf({ resource: 'users', includeResourceData: true })).toMatchObject({ key: 'directory+rich', maxMinutes: 41760 });
+    expect(documented().lifetimeOf({ resource: 'users', includeResourceData: true })).toMatchObject({
+      key: 'directory+rich',
+      maxMinutes: 41760,
+    });
     const rules = documented();
-    rules.learn({ key: 'teams+rich', maxMinutes: 60, configuredMinutes: 4320, learntAt: new Date(), subscriptionId: 's' });
-    expect(rules.lifetimeOf({ resource: 'chats/getAllMessages', includeResourceData: true, lifecycleNotificationUrl: 'https://a.example/l' }).maxMinutes).toBe(60);
-    expect(rules.lifetimeOf({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }).maxMinutes).toBe(4320);
+    rules.learn({
+      key: 'teams+rich',
+      maxMinutes: 60,
+      configuredMinutes: 4320,
+      learntAt: new Date(),
+      subscriptionId: 's',
+    });
+    expect(
+      rules.lifetimeOf({
+        resource: 'chats/getAllMessages',
+        includeResourceData: true,
+        lifecycleNotificationUrl: 'https://a.example/l',
+      }).maxMinutes,
+    ).toBe(60);
+    expect(
+      rules.lifetimeOf({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' })
+        .maxMinutes,
+    ).toBe(4320);
   });
 
   it('is an hour for Teams and Copilot without a lifecycle URL, and says why', () => {
@@ -59,7 +85,12 @@ describe("Graph's maximum subscription lifetime", () => {
   });
 
   it('assumes the lowest long-lived maximum for an unknown resource, and says so', () => {
-    expect(documented().lifetimeOf({ resource: 'employeeExperience/learningProviders' })).toMatchObject({ kind: 'unknown', maxMinutes: 4230, known: false, source: 'assumed' });
+    expect(documented().lifetimeOf({ resource: 'employeeExperience/learningProviders' })).toMatchObject({
+      kind: 'unknown',
+      maxMinutes: 4230,
+      known: false,
+      source: 'assumed',
+    });
   });
 });
 
@@ -75,11 +106,15 @@ describe('a maximum Graph states in a refusal', () => {
   it('is asked within from then on', () => {
     const rules = documented();
     expect(rules.learn(learnt(4230))).toBeDefined();
-    expect(rules.lifetimeOf({ resource: 'users/a/messages' })).toMatchObject({ maxMinutes: 4230, configuredMinutes: 10080, source: 'learnt' });
+    expect(rules.lifetimeOf({ resource: 'users/a/messages' })).toMatchObject({
+      maxMinutes: 4230,
+      configuredMinutes: 10080,
+      source: 'learnt',
+    });
     expect(rules.learntInForce()).toHaveLength(1);
   });
 
-  it('teaches nothing when it equals the rules (only Graph\'s clock was behind)', () => {
+  it("teaches nothing when it equals the rules (only Graph's clock was behind)", () => {
     const rules = documented();
     expect(rules.learn(learnt(10080))).toBeUndefined();
     expect(rules.lifetimeOf({ resource: 'users/a/messages' }).source).toBe('documented');
@@ -93,7 +128,11 @@ describe('a maximum Graph states in a refusal', () => {
 
   it('keeps the newer of two learnt for one kind, and forgets what the record no longer holds', () => {
     const rules = documented();
-    rules.useLearnt([learnt(4230), { ...learnt(2880), learntAt: new Date('2026-12-02T09:00:00Z') }, { ...learnt(4000), learntAt: new Date('2026-11-30T09:00:00Z') }]);
+    rules.useLearnt([
+      learnt(4230),
+      { ...learnt(2880), learntAt: new Date('2026-12-02T09:00:00Z') },
+      { ...learnt(4000), learntAt: new Date('2026-11-30T09:00:00Z') },
+    ]);
     expect(rules.lifetimeOf({ resource: 'users/a/messages' }).maxMinutes).toBe(2880);
     rules.useLearnt([]);
     expect(rules.lifetimeOf({ resource: 'users/a/messages' }).maxMinutes).toBe(10080);

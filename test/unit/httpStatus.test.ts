@@ -15,7 +15,12 @@ describe('the one table from a kind of failure to its HTTP status', () => {
   ] as const)('answers %s with %i', (kind, status) => expect(httpStatus(kind)).toBe(status));
 
   it("shows an update's failures with the status a single update answers, in the order they came", () => {
-    expect(failuresWithStatus([{ id: 'a', error: 'busy', kind: 'conflict' }, { id: 'b', error: 'refused', kind: 'upstreamFailed' }])).toEqual([
+    expect(
+      failuresWithStatus([
+        { id: 'a', error: 'busy', kind: 'conflict' },
+        { id: 'b', error: 'refused', kind: 'upstreamFailed' },
+      ]),
+    ).toEqual([
       { id: 'a', error: 'busy', status: 409 },
       { id: 'b', error: 'refused', status: 502 },
     ]);

@@ -26,11 +26,15 @@ const counts = (before: Snapshot, after: Snapshot) => {
 
 describe('the invariants the fault suite checks after every scenario', () => {
   it('find nothing wrong in a renewal', () => {
-    expect(findProblems(snapshot([row('A')], ['A']), snapshot([row('A', { expiration: now + 70 * H })], ['A'])).details).toEqual([]);
+    expect(
+      findProblems(snapshot([row('A')], ['A']), snapshot([row('A', { expiration: now + 70 * H })], ['A'])).details,
+    ).toEqual([]);
   });
 
   it('see a subscription that ran out on Graph even after its row was marked expired', () => {
-    expect(counts(snapshot([row('A')], ['A']), snapshot([row('A', { state: 'expired' })], [], ['A']))).toMatchObject({ expiredWhileRenewable: 1 });
+    expect(counts(snapshot([row('A')], ['A']), snapshot([row('A', { state: 'expired' })], [], ['A']))).toMatchObject({
+      expiredWhileRenewable: 1,
+    });
   });
 
   it('see a subscription that ran out and was then recreated (the notifications in between are lost)', () => {
@@ -44,7 +48,9 @@ describe('the invariants the fault suite checks after every scenario', () => {
   });
 
   it('see a recreation whose predecessor is still alive on Graph: two subscriptions for one definition', () => {
-    expect(counts(snapshot([row('A')], ['A']), snapshot([row('B', { replaces: 'A' })], ['A', 'B']))).toMatchObject({ graphDuplicates: 1 });
+    expect(counts(snapshot([row('A')], ['A']), snapshot([row('B', { replaces: 'A' })], ['A', 'B']))).toMatchObject({
+      graphDuplicates: 1,
+    });
   });
 
   it('see a subscription created meanwhile that no row names', () => {
@@ -53,7 +59,10 @@ describe('the invariants the fault suite checks after every scenario', () => {
 
   it('see a row lost, a row duplicated and an expiration moved back', () => {
     const before = snapshot([row('A'), row('B')], ['A', 'B']);
-    const after = snapshot([row('B', { expiration: now + H }), row('B', { partitionKey: 'other', expiration: now + H })], ['A', 'B']);
+    const after = snapshot(
+      [row('B', { expiration: now + H }), row('B', { partitionKey: 'other', expiration: now + H })],
+      ['A', 'B'],
+    );
     expect(counts(before, after)).toMatchObject({ rowsLost: 1, rowsDuplicated: 1, expirationsMovedBack: 2 });
   });
 });

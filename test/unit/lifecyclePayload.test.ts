@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ITEMS, parseNotifications } from '../../src/lifecycle/payload';
 import { sameSecret } from '../../src/lib/sameSecret';
+import { MAX_ITEMS, parseNotifications } from '../../src/lifecycle/payload';
 
 describe('a lifecycle payload', () => {
   it('is read as Graph sends it', () => {
     const parsed = parseNotifications({
-      value: [{ subscriptionId: 's1', subscriptionExpirationDateTime: '2026-02-17T14:00:00Z', tenantId: 't', clientState: 'c', lifecycleEvent: 'missed', resource: 'users/x/messages' }],
+      value: [
+        {
+          subscriptionId: 's1',
+          subscriptionExpirationDateTime: '2026-02-17T14:00:00Z',
+          tenantId: 't',
+          clientState: 'c',
+          lifecycleEvent: 'missed',
+          resource: 'users/x/messages',
+        },
+      ],
     });
-    expect(parsed).toEqual({ items: [{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: 'missed', resource: 'users/x/messages' }], rejected: [] });
+    expect(parsed).toEqual({
+      items: [{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: 'missed', resource: 'users/x/messages' }],
+      rejected: [],
+    });
   });
 
   it.each([null, 3, 'text', [], {}, { value: {} }])('%j is not one, and says so', (body) => {
@@ -19,7 +31,9 @@ describe('a lifecycle payload', () => {
   });
 
   it('sets aside items without what every lifecycle notification has, saying what is missing', () => {
-    const parsed = parseNotifications({ value: [null, { subscriptionId: 's' }, { subscriptionId: 's', lifecycleEvent: 'missed' }] });
+    const parsed = parseNotifications({
+      value: [null, { subscriptionId: 's' }, { subscriptionId: 's', lifecycleEvent: 'missed' }],
+    });
     expect(parsed).toMatchObject({
       items: [],
       rejected: [

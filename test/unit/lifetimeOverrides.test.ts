@@ -19,9 +19,15 @@ describe('GRAPH_MAX_LIFETIMES', () => {
 
   it('adds a resource path pattern, which wins over the wider documented rules', () => {
     const rules = rulesFrom("users/{id}/mailFolders('Inbox')/messages=2000; employeeExperience/**=600");
-    expect(rules.lifetimeOf({ resource: "users/8d3e/mailFolders('Inbox')/messages" })).toMatchObject({ maxMinutes: 2000, source: 'override' });
+    expect(rules.lifetimeOf({ resource: "users/8d3e/mailFolders('Inbox')/messages" })).toMatchObject({
+      maxMinutes: 2000,
+      source: 'override',
+    });
     expect(rules.lifetimeOf({ resource: 'users/8d3e/messages' }).maxMinutes).toBe(10080);
-    expect(rules.lifetimeOf({ resource: 'employeeExperience/learningProviders/x' })).toMatchObject({ maxMinutes: 600, known: true });
+    expect(rules.lifetimeOf({ resource: 'employeeExperience/learningProviders/x' })).toMatchObject({
+      maxMinutes: 600,
+      known: true,
+    });
   });
 
   it('takes entries on several lines, ignoring blank ones', () => {

@@ -3,7 +3,10 @@ import { mailboxOf } from '../../src/renewal/policy/mailbox';
 
 describe('the mailbox a resource counts against', () => {
   it.each([
-    ["users/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11/mailFolders('Inbox')/messages", 'users/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11'],
+    [
+      "users/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11/mailFolders('Inbox')/messages",
+      'users/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11',
+    ],
     ['/Users/ABC/events', 'users/abc'],
     ["users('abc')/messages", 'users/abc'],
     ['me/messages', 'me'],

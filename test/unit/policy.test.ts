@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENTED_RULES } from '../../src/renewal/policy/documentedLifetimes';
-import { GraphRules } from '../../src/renewal/policy/graphRules';
-import { cadenceFor, keepAliveProblem, SAFETY_MARGIN_MINUTES } from '../../src/renewal/policy/cadence';
-import { conflictingSubscriptionId, matchesDefinition } from '../../src/renewal/policy/matching';
 import { graphDeadline } from '../../src/renewal/lease';
+import { cadenceFor, keepAliveProblem, SAFETY_MARGIN_MINUTES } from '../../src/renewal/policy/cadence';
+import { DOCUMENTED_RULES } from '../../src/renewal/policy/documentedLifetimes';
 import { isDue, workFor } from '../../src/renewal/policy/due';
 import { renewalTarget, statedMaximumMinutes, targetWithinStatedMaximum } from '../../src/renewal/policy/expiration';
+import { GraphRules } from '../../src/renewal/policy/graphRules';
+import { conflictingSubscriptionId, matchesDefinition } from '../../src/renewal/policy/matching';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -55,7 +55,8 @@ describe('which subscriptions are due', () => {
 });
 
 const rules = () => new GraphRules(DOCUMENTED_RULES);
-const EVENT_GRID = 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
+const EVENT_GRID =
+  'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg&partnertopic=graph&location=westeurope';
 
 describe('the expiration asked of Graph', () => {
   const now = at('2026-02-15T08:00:00Z');
@@ -82,9 +83,14 @@ describe('the expiration asked of Graph', () => {
     const target = renewalTarget({ resource: 'chats/19:abc/messages' }, rules(), now, 72);
     expect(target.lifetime.cappedBecause).toMatch(/no lifecycleNotificationUrl/);
     expect(target.expiration).toEqual(plus(now, (60 - SAFETY_MARGIN_MINUTES) * MINUTE));
-    expect(renewalTarget({ resource: 'chats/19:abc/messages', lifecycleNotificationUrl: 'https://a.example/l' }, rules(), now, 72).expiration).toEqual(
-      plus(now, (4320 - SAFETY_MARGIN_MINUTES) * MINUTE),
-    );
+    expect(
+      renewalTarget(
+        { resource: 'chats/19:abc/messages', lifecycleNotificationUrl: 'https://a.example/l' },
+        rules(),
+        now,
+        72,
+      ).expiration,
+    ).toEqual(plus(now, (4320 - SAFETY_MARGIN_MINUTES) * MINUTE));
   });
 
   it('gives the wanted lifetime when Graph allows more', () => {
@@ -114,12 +120,16 @@ describe('which timer keeps a subscription alive', () => {
     ["groups('1f2a')/conversations", undefined, 'daily'],
     ['security/alerts', undefined, 'daily'],
   ] as const)('%s (resource data: %s) is renewed by the %s timer', (resource, includeResourceData, cadence) => {
-    expect(cadenceFor({ resource, includeResourceData, lifecycleNotificationUrl: 'https://a.example/l' }, rules())).toBe(cadence);
+    expect(
+      cadenceFor({ resource, includeResourceData, lifecycleNotificationUrl: 'https://a.example/l' }, rules()),
+    ).toBe(cadence);
   });
 
   it('leaves a Teams subscription without a lifecycle URL to the 10-minute timer', () => {
     expect(cadenceFor({ resource: 'chats/getAllMessages' }, rules())).toBe('short');
-    expect(cadenceFor({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }, rules())).toBe('daily');
+    expect(
+      cadenceFor({ resource: 'chats/getAllMessages', lifecycleNotificationUrl: 'https://a.example/l' }, rules()),
+    ).toBe('daily');
   });
 
   it('finds no timer for an Event Grid subscription Graph lets live less than the 3 hours Event Grid wants', () => {
@@ -144,7 +154,11 @@ describe('which timer keeps a subscription alive', () => {
 describe('what a stored subscription needs', () => {
   const nextRun = at('2026-02-16T08:00:00Z');
   const horizon = plus(nextRun, 36 * HOUR);
-  const active = (hours: number, pendingLifecycleEvent?: string) => ({ state: 'active' as const, expirationDateTime: plus(nextRun, hours * HOUR), pendingLifecycleEvent });
+  const active = (hours: number, pendingLifecycleEvent?: string) => ({
+    state: 'active' as const,
+    expirationDateTime: plus(nextRun, hours * HOUR),
+    pendingLifecycleEvent,
+  });
 
   it('renews what is due, and nothing else unless forced', () => {
     expect(workFor(active(10), horizon)).toBe('renew');
@@ -164,18 +178,30 @@ describe('what a stored subscription needs', () => {
 
 describe("the subscription Graph's 409 names", () => {
   it('is read from "Subscription Id <id> already exists for the requested combination"', () => {
-    expect(conflictingSubscriptionId('Subscription Id 7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a already exists for the requested combination')).toBe(
-      '7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a',
-    );
+    expect(
+      conflictingSubscriptionId(
+        'Subscription Id 7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a already exists for the requested combination',
+      ),
+    ).toBe('7f1d2c3b-0a9e-4d5f-8c7b-6a5e4d3c2b1a');
     expect(conflictingSubscriptionId('A subscription already exists.')).toBeUndefined();
   });
 });
 
 describe('telling the subscription an interrupted attempt created', () => {
-  const definition = { resource: "users/a/mailFolders('Inbox')/messages", changeType: 'created,updated', notificationUrl: 'https://c.example/n', lifecycleNotificationUrl: 'https://a.example/l' };
+  const definition = {
+    resource: "users/a/mailFolders('Inbox')/messages",
+    changeType: 'created,updated',
+    notificationUrl: 'https://c.example/n',
+    lifecycleNotificationUrl: 'https://a.example/l',
+  };
 
   it('matches what Graph echoes: a leading slash, another case, change types reordered', () => {
-    expect(matchesDefinition({ ...definition, resource: "/Users/a/mailFolders('Inbox')/messages", changeType: 'updated,created' }, definition)).toBe(true);
+    expect(
+      matchesDefinition(
+        { ...definition, resource: "/Users/a/mailFolders('Inbox')/messages", changeType: 'updated,created' },
+        definition,
+      ),
+    ).toBe(true);
   });
 
   it('tells apart another URL, another lifecycle URL or another resource', () => {
@@ -197,7 +223,7 @@ describe('when the Graph work on a leased row must stop', () => {
   });
 });
 
-describe("asking again within the maximum Graph states", () => {
+describe('asking again within the maximum Graph states', () => {
   it("reads Graph's maximum from its 400", () => {
     expect(statedMaximumMinutes('Subscription expiration can only be 4230 minutes in the future.')).toBe(4230);
     expect(statedMaximumMinutes('Subscription is in an invalid state.')).toBeUndefined();
@@ -205,7 +231,9 @@ describe("asking again within the maximum Graph states", () => {
 
   it("asks for the stated maximum less the safety margin, from Graph's clock, never beyond the wanted lifetime", () => {
     const graphNow = new Date('2026-11-28T08:40:00.700Z');
-    expect(targetWithinStatedMaximum(4230, graphNow, 72)).toEqual(new Date(Math.floor((graphNow.getTime() + (4230 - SAFETY_MARGIN_MINUTES) * 60_000) / 1000) * 1000));
+    expect(targetWithinStatedMaximum(4230, graphNow, 72)).toEqual(
+      new Date(Math.floor((graphNow.getTime() + (4230 - SAFETY_MARGIN_MINUTES) * 60_000) / 1000) * 1000),
+    );
     expect(targetWithinStatedMaximum(4230, graphNow, 24)).toEqual(new Date('2026-11-29T08:40:00Z'));
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { figuresVerdict } from '../support/reliability/figures';
-import { findLeaks, markedSection, reliabilitySection, SECTION_BEGIN, SECTION_END, withSection, type RunRecords } from '../support/reliability/report';
+import {
+  findLeaks,
+  markedSection,
+  reliabilitySection,
+  type RunRecords,
+  SECTION_BEGIN,
+  SECTION_END,
+  withSection,
+} from '../support/reliability/report';
 
 const records = (output: string[], secrets: { kind: string; value: string }[] = []): RunRecords => ({
   scenarios: [],
@@ -12,7 +20,9 @@ const records = (output: string[], secrets: { kind: string; value: string }[] = 
 describe("the suite's leak scan", () => {
   it('finds a watched secret anywhere in what the app said, and masks it in the report', () => {
     const state = 'q7Jx0c-client-state-NVq2Lk91';
-    const [leak, ...rest] = findLeaks(records(['renewed', `created with clientState ${state}.`], [{ kind: 'clientState', value: state }]));
+    const [leak, ...rest] = findLeaks(
+      records(['renewed', `created with clientState ${state}.`], [{ kind: 'clientState', value: state }]),
+    );
     expect(rest).toEqual([]);
     expect(leak).toEqual({ kind: 'clientState', source: 'log', excerpt: 'created with clientState [28 characters].' });
   });
@@ -26,19 +36,46 @@ describe("the suite's leak scan", () => {
       ]),
     );
     expect(leaks.map((leak) => leak.kind)).toEqual(['accountKey', 'bearerToken', 'bearerToken']);
-    expect(leaks.every((leak) => !leak.excerpt.includes('Zm9vYmFy') && !leak.excerpt.includes('abcdefghij'))).toBe(true);
+    expect(leaks.every((leak) => !leak.excerpt.includes('Zm9vYmFy') && !leak.excerpt.includes('abcdefghij'))).toBe(
+      true,
+    );
   });
 
   it('lets a redacted line through', () => {
-    expect(findLeaks(records(['AccountKey=*** and Bearer *** and clientState ***'], [{ kind: 'clientState', value: 'q7Jx0c-client-state' }]))).toEqual([]);
+    expect(
+      findLeaks(
+        records(
+          ['AccountKey=*** and Bearer *** and clientState ***'],
+          [{ kind: 'clientState', value: 'q7Jx0c-client-state' }],
+        ),
+      ),
+    ).toEqual([]);
   });
 });
 
-describe("the documented figures (docs/reliability.md)", () => {
-  const scenario = { file: 'f.test.ts', category: 'graph', name: 'n', checks: 6, rowsLost: 0, rowsDuplicated: 0, expirationsMovedBack: 0, expiredWhileRenewable: 0, graphDuplicates: 0, rowsAheadOfGraph: 0 };
+describe('the documented figures (docs/reliability.md)', () => {
+  const scenario = {
+    file: 'f.test.ts',
+    category: 'graph',
+    name: 'n',
+    checks: 6,
+    rowsLost: 0,
+    rowsDuplicated: 0,
+    expirationsMovedBack: 0,
+    expiredWhileRenewable: 0,
+    graphDuplicates: 0,
+    rowsAheadOfGraph: 0,
+  };
 
   it('are the same whatever order the workers wrote their records in', () => {
-    const a: RunRecords = { ...records([]), scenarios: [scenario, { ...scenario, category: 'races' }], inputs: [{ file: 'f', name: 'b', inputs: 2, serverErrors: 0, stackTraces: 0, unclearErrors: 0 }, { file: 'f', name: 'a', seed: 7, inputs: 3, serverErrors: 0, stackTraces: 0, unclearErrors: 0 }] };
+    const a: RunRecords = {
+      ...records([]),
+      scenarios: [scenario, { ...scenario, category: 'races' }],
+      inputs: [
+        { file: 'f', name: 'b', inputs: 2, serverErrors: 0, stackTraces: 0, unclearErrors: 0 },
+        { file: 'f', name: 'a', seed: 7, inputs: 3, serverErrors: 0, stackTraces: 0, unclearErrors: 0 },
+      ],
+    };
     const b: RunRecords = { ...a, scenarios: [...a.scenarios].reverse(), inputs: [...a.inputs].reverse() };
     expect(reliabilitySection(a, [])).toBe(reliabilitySection(b, []));
     expect(reliabilitySection(a, [])).toContain('| Hostile or invalid inputs tried | 5 |');
@@ -46,7 +83,10 @@ describe("the documented figures (docs/reliability.md)", () => {
   });
 
   it('count every problem an invariant found and every leak', () => {
-    const section = reliabilitySection({ ...records([]), scenarios: [{ ...scenario, rowsLost: 2, graphDuplicates: 1 }] }, [{ kind: 'clientState', source: 'log', excerpt: '' }]);
+    const section = reliabilitySection(
+      { ...records([]), scenarios: [{ ...scenario, rowsLost: 2, graphDuplicates: 1 }] },
+      [{ kind: 'clientState', source: 'log', excerpt: '' }],
+    );
     expect(section).toContain('| Rows lost / duplicated | 2 / 0 |');
     expect(section).toContain('| Duplicate subscriptions created on Graph | 1 |');
     expect(section).toContain('identity header) | 1 |');
@@ -73,7 +113,13 @@ describe('the figures check (npm run check:figures)', () => {
   });
 
   it('fails when no full, passing run left its figures, or the document lost its markers', () => {
-    expect(figuresVerdict('| a | 1 |', undefined)).toMatchObject({ ok: false, line: expect.stringContaining('a full, passing `npm test`') });
-    expect(figuresVerdict(undefined, '| a | 1 |')).toMatchObject({ ok: false, line: expect.stringContaining('markers') });
+    expect(figuresVerdict('| a | 1 |', undefined)).toMatchObject({
+      ok: false,
+      line: expect.stringContaining('a full, passing `npm test`'),
+    });
+    expect(figuresVerdict(undefined, '| a | 1 |')).toMatchObject({
+      ok: false,
+      line: expect.stringContaining('markers'),
+    });
   });
 });

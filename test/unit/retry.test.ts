@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraphRequestError } from '../../src/renewal/errors';
 import { MAX_RETRY_AFTER_MS, retryDelayMs, withRetry } from '../../src/graph/retry';
+import { GraphRequestError } from '../../src/renewal/errors';
 
 const now = new Date('2026-02-15T08:00:00Z');
 
@@ -68,19 +68,28 @@ describe('retrying a Graph request', () => {
   });
 
   it('keeps waiting through more 429s than attempts: Graph did not process them', async () => {
-    const { outcome, calls } = await attempts(Array.from({ length: 6 }, () => fail(429, '1')), 3);
+    const { outcome, calls } = await attempts(
+      Array.from({ length: 6 }, () => fail(429, '1')),
+      3,
+    );
     expect(outcome).toBe('ok');
     expect(calls).toBe(7);
   });
 
   it('ends a storm of 429s after five per attempt, even with Retry-After: 0', async () => {
-    const { outcome, calls } = await attempts(Array.from({ length: 100 }, () => fail(429, '0')), 3);
+    const { outcome, calls } = await attempts(
+      Array.from({ length: 100 }, () => fail(429, '0')),
+      3,
+    );
     expect(outcome).toMatchObject({ statusCode: 429 });
     expect(calls).toBe(16);
   });
 
   it('ends a storm of 429s once their waits pass what the lease allows for', async () => {
-    const { outcome, waits } = await attempts(Array.from({ length: 10 }, () => fail(429, String(MAX_RETRY_AFTER_MS / 1000))), 2);
+    const { outcome, waits } = await attempts(
+      Array.from({ length: 10 }, () => fail(429, String(MAX_RETRY_AFTER_MS / 1000))),
+      2,
+    );
     expect(outcome).toMatchObject({ statusCode: 429 });
     expect(waits).toEqual([MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS]);
   });
@@ -89,7 +98,7 @@ describe('retrying a Graph request', () => {
     expect(await attempts([fail(429, '0'), fail(429, '0')])).toEqual({ outcome: 'ok', calls: 3, waits: [100, 100] });
   });
 
-  it('stops at the deadline (the end of the row\'s lease) with the last error, whatever attempts are left', async () => {
+  it("stops at the deadline (the end of the row's lease) with the last error, whatever attempts are left", async () => {
     const { outcome, calls, waits } = await attempts([fail(429, '60'), fail(429, '60'), fail(429, '60')], 4, 150_000);
     expect(outcome).toMatchObject({ statusCode: 429 });
     expect(calls).toBe(3);

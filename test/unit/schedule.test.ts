@@ -1,15 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { describeOffset, nextRunAfter, RENEWAL_SCHEDULE, toZonedIso, utcOffsetAt } from '../../src/renewal/policy/schedule';
+import {
+  describeOffset,
+  nextRunAfter,
+  RENEWAL_SCHEDULE,
+  toZonedIso,
+  utcOffsetAt,
+} from '../../src/renewal/policy/schedule';
 
 const PARIS = 'Europe/Paris';
 
 describe('the next scheduled run, 09:00 in Paris', () => {
   it('is 08:00 UTC in winter', () => {
-    expect(nextRunAfter(new Date('2026-11-28T12:00:00Z'), RENEWAL_SCHEDULE, PARIS)).toEqual(new Date('2026-11-29T08:00:00Z'));
+    expect(nextRunAfter(new Date('2026-11-28T12:00:00Z'), RENEWAL_SCHEDULE, PARIS)).toEqual(
+      new Date('2026-11-29T08:00:00Z'),
+    );
   });
 
   it('is 07:00 UTC in summer', () => {
-    expect(nextRunAfter(new Date('2026-07-01T12:00:00Z'), RENEWAL_SCHEDULE, PARIS)).toEqual(new Date('2026-07-02T07:00:00Z'));
+    expect(nextRunAfter(new Date('2026-07-01T12:00:00Z'), RENEWAL_SCHEDULE, PARIS)).toEqual(
+      new Date('2026-07-02T07:00:00Z'),
+    );
   });
 
   it('moves to 08:00 UTC across the autumn change (2026-10-25)', () => {
@@ -25,11 +35,15 @@ describe('the next scheduled run, 09:00 in Paris', () => {
   });
 
   it('is still today when the check has not run yet', () => {
-    expect(nextRunAfter(new Date('2026-11-28T07:59:59Z'), RENEWAL_SCHEDULE, PARIS)).toEqual(new Date('2026-11-28T08:00:00Z'));
+    expect(nextRunAfter(new Date('2026-11-28T07:59:59Z'), RENEWAL_SCHEDULE, PARIS)).toEqual(
+      new Date('2026-11-28T08:00:00Z'),
+    );
   });
 
   it('runs at 09:00 UTC when no time zone is set', () => {
-    expect(nextRunAfter(new Date('2026-11-28T12:00:00Z'), RENEWAL_SCHEDULE, 'UTC')).toEqual(new Date('2026-11-29T09:00:00Z'));
+    expect(nextRunAfter(new Date('2026-11-28T12:00:00Z'), RENEWAL_SCHEDULE, 'UTC')).toEqual(
+      new Date('2026-11-29T09:00:00Z'),
+    );
   });
 });
 

@@ -10,15 +10,20 @@ describe('every setting is documented where users look', () => {
   const readme = read('README.md');
   const configuration = read('docs/configuration.md');
 
-  it.each(SETTINGS)('%s is in local.settings.sample.json, the README configuration table and docs/configuration.md', (setting) => {
-    const row = new RegExp(`^\\| \`${setting.replace(/\./g, '\\.')}\` \\|`, 'm');
-    expect(Object.keys(sample)).toContain(setting);
-    expect(readme).toMatch(row);
-    expect(configuration).toMatch(row);
-  });
+  it.each(SETTINGS)(
+    '%s is in local.settings.sample.json, the README configuration table and docs/configuration.md',
+    (setting) => {
+      const row = new RegExp(`^\\| \`${setting.replace(/\./g, '\\.')}\` \\|`, 'm');
+      expect(Object.keys(sample)).toContain(setting);
+      expect(readme).toMatch(row);
+      expect(configuration).toMatch(row);
+    },
+  );
 
   it('lists every setting the config module reads', () => {
-    const source = readdirSync(new URL('src/config/', root)).map((file) => read(`src/config/${file}`)).join('\n');
+    const source = readdirSync(new URL('src/config/', root))
+      .map((file) => read(`src/config/${file}`))
+      .join('\n');
     const read_ = [...source.matchAll(/env(?:\.([A-Z_]+)|, '([A-Z_]+)')/g)].map((m) => m[1] ?? m[2]);
     // Variables the platform sets, not settings: WEBSITE_HOSTNAME must stay out of local.settings.json,
     // since Core Tools sets it too and fails to start on the duplicate (src/config/webhook.ts).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toStoredRow, type SubscriptionEntity } from '../../src/storage/subscriptionRow';
+import { type SubscriptionEntity, toStoredRow } from '../../src/storage/subscriptionRow';
 
 const valid: SubscriptionEntity = {
   partitionKey: 'default',
@@ -40,19 +40,30 @@ describe('reading a subscription row', () => {
   });
 
   it('names an empty RowKey', () => expect(problem({ ...valid, rowKey: '' })).toMatch(/RowKey/));
-  it('names a missing resource', () => expect(problem({ ...valid, resource: undefined })).toMatch(/^resource is missing/));
+  it('names a missing resource', () =>
+    expect(problem({ ...valid, resource: undefined })).toMatch(/^resource is missing/));
   it('names a resource of the wrong type', () => expect(problem({ ...valid, resource: 42 })).toMatch(/^resource/));
-  it('names a missing expiration', () => expect(problem({ ...valid, expirationDateTime: undefined })).toMatch(/expirationDateTime is missing/));
-  it('names an expiration that is not a date', () => expect(problem({ ...valid, expirationDateTime: 'tomorrow' })).toMatch(/expirationDateTime is not a date/));
-  it('refuses a date without a zone', () => expect(problem({ ...valid, expirationDateTime: '2026-02-17T15:00:00' })).toMatch(/expirationDateTime/));
+  it('names a missing expiration', () =>
+    expect(problem({ ...valid, expirationDateTime: undefined })).toMatch(/expirationDateTime is missing/));
+  it('names an expiration that is not a date', () =>
+    expect(problem({ ...valid, expirationDateTime: 'tomorrow' })).toMatch(/expirationDateTime is not a date/));
+  it('refuses a date without a zone', () =>
+    expect(problem({ ...valid, expirationDateTime: '2026-02-17T15:00:00' })).toMatch(/expirationDateTime/));
   it('names an unknown state', () => expect(problem({ ...valid, state: 'paused' })).toMatch(/state "paused"/));
-  it('names a bad failure count', () => expect(problem({ ...valid, consecutiveFailures: -1 })).toMatch(/consecutiveFailures/));
+  it('names a bad failure count', () =>
+    expect(problem({ ...valid, consecutiveFailures: -1 })).toMatch(/consecutiveFailures/));
   it('names a lease that is not a date, rather than reading it as no lease', () =>
     expect(problem({ ...valid, leaseUntil: 12 })).toMatch(/^leaseUntil is not a date/));
   it('names a recreation mark that is not a date, rather than creating again without looking', () =>
     expect(problem({ ...valid, recreateStartedAt: 'soon' })).toMatch(/^recreateStartedAt is not a date/));
   it('reads an unreadable note (a recorded failure, a date it keeps) as absent: the row is still renewed', () => {
-    const row = toStoredRow({ ...valid, lastErrorStatus: 'teapot', lastErrorMessage: true, lastRenewedAt: 12, replaces: 12 });
+    const row = toStoredRow({
+      ...valid,
+      lastErrorStatus: 'teapot',
+      lastErrorMessage: true,
+      lastRenewedAt: 12,
+      replaces: 12,
+    });
     expect(row.ok).toBe(true);
     expect(row.ok && row.subscription.replaces).toBeUndefined();
   });

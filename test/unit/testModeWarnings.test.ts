@@ -20,13 +20,15 @@ describe("the filter of @azure/functions' test-mode warnings (vitest.config.mts)
   });
 
   it('is what the configuration hands vitest: false drops a console write from the output', () => {
-    const skipped = 'WARNING: Skipping call to register function "health" because the "@azure/functions" package is in test mode.\n';
+    const skipped =
+      'WARNING: Skipping call to register function "health" because the "@azure/functions" package is in test mode.\n';
     expect(config.test?.onConsoleLog?.(skipped, 'stderr', undefined)).toBe(false);
     expect(config.test?.onConsoleLog?.('Renewal run failed\n', 'stderr', undefined)).toBe(true);
   });
 
   it('keeps anything else, and a write that joins a warning with anything else', () => {
-    const skipped = 'WARNING: Skipping call to register function "health" because the "@azure/functions" package is in test mode.';
+    const skipped =
+      'WARNING: Skipping call to register function "health" because the "@azure/functions" package is in test mode.';
     expect(isTestModeWarning(`${skipped}\n`)).toBe(true);
     for (const other of [
       'WARNING: something else',

@@ -51,7 +51,10 @@ export function longestRenewalMs(lifetime: Pick<Lifetime, 'maxMinutes'>): number
   return (lifetime.maxMinutes - SAFETY_MARGIN_MINUTES) * MINUTE_MS;
 }
 
-export function cadenceOf(lifetime: Pick<Lifetime, 'maxMinutes'>, channel: 'webhook' | 'eventHub' | 'eventGrid'): Cadence {
+export function cadenceOf(
+  lifetime: Pick<Lifetime, 'maxMinutes'>,
+  channel: 'webhook' | 'eventHub' | 'eventGrid',
+): Cadence {
   const longest = longestRenewalMs(lifetime);
   if (channel === 'eventGrid' && longest < EVENT_GRID_MIN_AHEAD_MS) return 'none';
   if (longest >= 2 * LONGEST_DAILY_INTERVAL_MS) return 'daily';
@@ -100,7 +103,11 @@ export function cadenceFor(subscription: RenewalSubject, rules: GraphRules): Cad
  * Why no timer keeps `subscription` alive, or undefined when one does: an Event Grid subscription whose
  * maximum is under Event Grid's 3 hours, or a short-lived one while the short-lived timer is disabled.
  */
-export function keepAliveProblem(subscription: RenewalSubject, rules: GraphRules, shortTimerEnabled: boolean): string | undefined {
+export function keepAliveProblem(
+  subscription: RenewalSubject,
+  rules: GraphRules,
+  shortTimerEnabled: boolean,
+): string | undefined {
   const lifetime = rules.lifetimeOf(subscription);
   const cadence = cadenceOf(lifetime, channelKind(subscription.notificationUrl));
   const allows = `Graph allows at most ${lifetime.maxMinutes} minutes for a ${lifetime.kind}${lifetime.key.endsWith('+rich') ? ' (with resource data)' : ''} subscription${lifetime.cappedBecause ? ` (${lifetime.cappedBecause})` : ''}`;

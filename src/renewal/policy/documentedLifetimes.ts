@@ -65,7 +65,9 @@ export const DOCUMENTED_RULES: readonly LifetimeRule[] = [
   rule(
     'outlook',
     10080,
-    new RegExp(String.raw`^${USER}/(messages|events|contacts|mailfolders|calendars?|contactfolders|calendarview)(/|$)|^groups/[^/]+/(events|calendar)(/|$)`),
+    new RegExp(
+      String.raw`^${USER}/(messages|events|contacts|mailfolders|calendars?|contactfolders|calendarview)(/|$)|^groups/[^/]+/(events|calendar)(/|$)`,
+    ),
     { richMaxMinutes: 1440 },
   ),
   rule('group-conversation', 4230, /^groups\/[^/]+\/(conversations|threads)(\/|$)/),

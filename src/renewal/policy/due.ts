@@ -24,7 +24,8 @@ export function workFor(
   horizon: Date,
   force = false,
 ): Work {
-  if (subscription.state === 'expired' || subscription.pendingLifecycleEvent === 'subscriptionRemoved') return 'recreate';
+  if (subscription.state === 'expired' || subscription.pendingLifecycleEvent === 'subscriptionRemoved')
+    return 'recreate';
   if (force || subscription.pendingLifecycleEvent === 'reauthorizationRequired') return 'renew';
   return subscription.expirationDateTime.getTime() < horizon.getTime() ? 'renew' : undefined;
 }

@@ -1,4 +1,4 @@
-import { longestRenewalMs, SAFETY_MARGIN_MINUTES, type RenewalSubject } from './cadence';
+import { longestRenewalMs, type RenewalSubject, SAFETY_MARGIN_MINUTES } from './cadence';
 import type { GraphRules, Lifetime } from './graphRules';
 
 const MINUTE_MS = 60_000;
@@ -22,7 +22,12 @@ export interface RenewalTarget {
  * The expiration to ask Graph for: now + min(wanted lifetime, the subscription's maximum - safety margin),
  * its maximum read from the rules in force (the kind, resource data, a lifecycle URL, what Graph taught).
  */
-export function renewalTarget(subscription: RenewalSubject, rules: GraphRules, now: Date, lifetimeHours: number): RenewalTarget {
+export function renewalTarget(
+  subscription: RenewalSubject,
+  rules: GraphRules,
+  now: Date,
+  lifetimeHours: number,
+): RenewalTarget {
   const lifetime = rules.lifetimeOf(subscription);
   const maxMs = longestRenewalMs(lifetime);
   const wantedMs = lifetimeHours * HOUR_MS;

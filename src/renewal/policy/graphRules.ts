@@ -1,6 +1,11 @@
 // The rules in force for how long a subscription may live: Graph's documented table
 // (documentedLifetimes.ts) with GRAPH_MAX_LIFETIMES in front, and what Graph taught in its refusals.
-import { normalizedPath, UNKNOWN_MAX_MINUTES, WITHOUT_LIFECYCLE_MAX_MINUTES, type LifetimeRule } from './documentedLifetimes';
+import {
+  type LifetimeRule,
+  normalizedPath,
+  UNKNOWN_MAX_MINUTES,
+  WITHOUT_LIFECYCLE_MAX_MINUTES,
+} from './documentedLifetimes';
 
 /** What the rules need to know of a subscription. */
 export interface LifetimeSubject {
@@ -61,17 +66,31 @@ export class GraphRules {
     const rich = subject.includeResourceData === true;
     const kind = found?.kind ?? 'unknown';
     const key = rich ? `${kind}+rich` : kind;
-    const configuredMinutes = found ? ((rich ? found.richMaxMinutes : undefined) ?? found.maxMinutes) : UNKNOWN_MAX_MINUTES;
+    const configuredMinutes = found
+      ? ((rich ? found.richMaxMinutes : undefined) ?? found.maxMinutes)
+      : UNKNOWN_MAX_MINUTES;
     const learnt = this.inForce(key, configuredMinutes);
     let maxMinutes = learnt?.maxMinutes ?? configuredMinutes;
     let source: Lifetime['source'] = learnt ? 'learnt' : found ? found.source : 'assumed';
     let cappedBecause: string | undefined;
-    if (found?.lifecycleRequiredBeyondOneHour && !subject.lifecycleNotificationUrl && maxMinutes > WITHOUT_LIFECYCLE_MAX_MINUTES) {
+    if (
+      found?.lifecycleRequiredBeyondOneHour &&
+      !subject.lifecycleNotificationUrl &&
+      maxMinutes > WITHOUT_LIFECYCLE_MAX_MINUTES
+    ) {
       maxMinutes = WITHOUT_LIFECYCLE_MAX_MINUTES;
       cappedBecause = `it has no lifecycleNotificationUrl, without which Graph allows a ${kind} subscription at most ${WITHOUT_LIFECYCLE_MAX_MINUTES} minutes`;
       source = found.source;
     }
-    return { kind, key, maxMinutes, configuredMinutes, source, known: found !== undefined, ...(cappedBecause ? { cappedBecause } : {}) };
+    return {
+      kind,
+      key,
+      maxMinutes,
+      configuredMinutes,
+      source,
+      known: found !== undefined,
+      ...(cappedBecause ? { cappedBecause } : {}),
+    };
   }
 
   /**
@@ -111,7 +130,9 @@ export class GraphRules {
 
   private inForce(key: string, configuredMinutes: number): LearntMaximum | undefined {
     const learnt = this.learnt.get(key);
-    return learnt && learnt.configuredMinutes === configuredMinutes && learnt.maxMinutes < configuredMinutes ? learnt : undefined;
+    return learnt && learnt.configuredMinutes === configuredMinutes && learnt.maxMinutes < configuredMinutes
+      ? learnt
+      : undefined;
   }
 
   private configuredFor(key: string): number | undefined {

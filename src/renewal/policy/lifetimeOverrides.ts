@@ -1,4 +1,4 @@
-import { DOCUMENTED_RULES, MIN_LIFETIME_MINUTES, normalizedPath, type LifetimeRule } from './documentedLifetimes';
+import { DOCUMENTED_RULES, type LifetimeRule, MIN_LIFETIME_MINUTES, normalizedPath } from './documentedLifetimes';
 
 /** One entry of GRAPH_MAX_LIFETIMES: a kind (`outlook`, `outlook+rich`) or a path pattern, and its maximum. */
 export interface LifetimeOverride {
@@ -7,7 +7,7 @@ export interface LifetimeOverride {
 }
 
 const MAX_MINUTES = 525_600; // a year: far above anything Graph documents, low enough to catch a typo
-export const OVERRIDE_EXAMPLE = "outlook=10080; outlook+rich=1440; users/{id}/todo/lists/*/tasks=4230";
+export const OVERRIDE_EXAMPLE = 'outlook=10080; outlook+rich=1440; users/{id}/todo/lists/*/tasks=4230';
 
 /**
  * Reads GRAPH_MAX_LIFETIMES: entries separated by `;` or new lines, each `key=minutes`. The key is a
@@ -44,14 +44,19 @@ export function parseLifetimeOverrides(text: string): LifetimeOverride[] {
   for (const { key } of overrides) {
     const [base, variant] = key.split('+');
     if (variant === 'rich' && isPattern(base!) && !seen.has(base!)) {
-      throw new Error(`"${key}" sets the resource-data variant of a pattern with no maximum of its own: add ${base}=<minutes> too.`);
+      throw new Error(
+        `"${key}" sets the resource-data variant of a pattern with no maximum of its own: add ${base}=<minutes> too.`,
+      );
     }
   }
   return overrides;
 }
 
 /** The documented rules with the overrides applied: a kind's numbers replaced, patterns put first. */
-export function applyOverrides(overrides: readonly LifetimeOverride[], documented: readonly LifetimeRule[] = DOCUMENTED_RULES): LifetimeRule[] {
+export function applyOverrides(
+  overrides: readonly LifetimeOverride[],
+  documented: readonly LifetimeRule[] = DOCUMENTED_RULES,
+): LifetimeRule[] {
   const rules = documented.map((known) => ({ ...known }));
   const patterns: LifetimeRule[] = [];
   for (const { key, maxMinutes } of overrides) {

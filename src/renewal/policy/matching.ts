@@ -7,7 +7,12 @@ export function matchesDefinition(
   definition: { resource: string; changeType: string; notificationUrl: string; lifecycleNotificationUrl?: string },
 ): boolean {
   const resource = (value: string) => value.trim().replace(/^\//, '').toLowerCase();
-  const changes = (value: string) => value.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+  const changes = (value: string) =>
+    value
+      .split(',')
+      .map((part) => part.trim().toLowerCase())
+      .sort()
+      .join(',');
   return (
     resource(candidate.resource) === resource(definition.resource) &&
     changes(candidate.changeType) === changes(definition.changeType) &&
@@ -22,5 +27,7 @@ export function matchesDefinition(
  * (graph/api/subscription-post-subscriptions, "Duplicate subscription behavior").
  */
 export function conflictingSubscriptionId(message: string): string | undefined {
-  return /subscription id\s*<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>?\s*already exists/i.exec(message)?.[1];
+  return /subscription id\s*<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>?\s*already exists/i.exec(
+    message,
+  )?.[1];
 }

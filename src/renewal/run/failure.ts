@@ -1,5 +1,5 @@
-import { GraphRequestError } from '../errors';
 import { redact } from '../../lib/redact';
+import { GraphRequestError } from '../errors';
 import type { RenewalFailure } from '../subscription';
 
 /**
@@ -12,14 +12,19 @@ export function toFailure(error: unknown, at: Date, resource?: string): RenewalF
     const message = redact(error.message) + (advice ? ` ${advice}` : '');
     return { at, statusCode: error.statusCode, code: error.code, message, requestId: error.requestId };
   }
-  return { at, statusCode: 0, code: 'Unexpected', message: redact(error instanceof Error ? error.message : String(error)) };
+  return {
+    at,
+    statusCode: 0,
+    code: 'Unexpected',
+    message: redact(error instanceof Error ? error.message : String(error)),
+  };
 }
 
 /** What to do about a refusal: Graph's own message names neither the permission nor the setting. */
 function adviceFor(statusCode: number, resource: string | undefined): string | undefined {
   if (statusCode === 401) {
     return (
-      'Graph refused the app\'s token twice: the identity (AZURE_CLIENT_ID) must belong to the tenant the subscription ' +
+      "Graph refused the app's token twice: the identity (AZURE_CLIENT_ID) must belong to the tenant the subscription " +
       'lives in, and GRAPH_BASE_URL must be the Graph cloud its token is for.'
     );
   }

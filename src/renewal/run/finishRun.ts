@@ -17,7 +17,10 @@ export interface FinishInput {
  * logged, but a record that cannot be written (the table service down) must not take the run's own
  * account with it: the line says what was done either way, and then the write's error is thrown.
  */
-export async function finishRun(input: FinishInput, run: RunState): Promise<RunTotals & Pick<RunRecord, 'id' | 'startedAt'>> {
+export async function finishRun(
+  input: FinishInput,
+  run: RunState,
+): Promise<RunTotals & Pick<RunRecord, 'id' | 'startedAt'>> {
   const { log } = input;
   const { totals, fatal } = run;
   run.finishing = true;
@@ -32,7 +35,9 @@ export async function finishRun(input: FinishInput, run: RunState): Promise<RunT
     `${totals.failed} failed, ${totals.recreated} recreated, ${totals.expired} expired, ${totals.skipped} skipped, ` +
     `${totals.invalid} malformed, ${totals.deferred} deferred, ${totals.queued} queued. ` +
     `Next check at ${input.nextRunAt.toISOString()}.` +
-    (unrecorded ? ` The run could not be recorded in the run history (the status shows it as running): ${redact(unrecorded.message)}` : '');
+    (unrecorded
+      ? ` The run could not be recorded in the run history (the status shows it as running): ${redact(unrecorded.message)}`
+      : '');
   const line = eventLine(sentence, {
     event: 'runFinished',
     runId: run.id,

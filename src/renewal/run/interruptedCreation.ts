@@ -54,7 +54,10 @@ export async function createOrAdoptConflict(
       // deployment for the same resource (another notification URL, or without our lifecycle URL).
       const found = await context.graph.get(existing);
       if (!found || !matchesDefinition(found, definition)) return { error };
-      return { created: { id: existing, ...(await context.graph.renew(existing, expiration, deadline)) }, adopted: true };
+      return {
+        created: { id: existing, ...(await context.graph.renew(existing, expiration, deadline)) },
+        adopted: true,
+      };
     } catch (renewError) {
       if (renewError instanceof CredentialError) throw renewError;
       return { error };
@@ -64,7 +67,10 @@ export async function createOrAdoptConflict(
 
 /** The id Graph's 409 names, when no row holds it: the subscription to adopt rather than create. */
 async function unclaimedConflict(error: unknown, context: RenewalContext): Promise<string | undefined> {
-  const id = error instanceof GraphRequestError && error.statusCode === 409 ? conflictingSubscriptionId(error.message) : undefined;
+  const id =
+    error instanceof GraphRequestError && error.statusCode === 409
+      ? conflictingSubscriptionId(error.message)
+      : undefined;
   if (!id) return undefined;
   const owner = await context.store.find(id).catch(() => undefined);
   return owner ? undefined : id;

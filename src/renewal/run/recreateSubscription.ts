@@ -1,13 +1,13 @@
-import { CredentialError } from '../errors';
 import { redact } from '../../lib/redact';
+import { CredentialError } from '../errors';
 import { eventLine } from '../events';
-import { toFailure } from './failure';
-import { createOrAdoptConflict, findOrphan } from './interruptedCreation';
-import { conflictingSubscriptionId } from '../policy/matching';
 import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
 import { renewalTarget } from '../policy/expiration';
-import type { RenewalContext } from './renewalContext';
+import { conflictingSubscriptionId } from '../policy/matching';
 import { definitionOf, type RenewalFailure, type StoredSubscription } from '../subscription';
+import { toFailure } from './failure';
+import { createOrAdoptConflict, findOrphan } from './interruptedCreation';
+import type { RenewalContext } from './renewalContext';
 
 export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';
 
@@ -27,15 +27,23 @@ export async function recreateSubscription(
   const { store, log } = context;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
   const fields = { runId, subscriptionId: subscription.id, resource: subscription.resource };
-  const fail = async (row: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean, advice: string): Promise<RecreateOutcome> => {
+  const fail = async (
+    row: StoredSubscription,
+    failure: RenewalFailure,
+    mayHaveCreated: boolean,
+    advice: string,
+  ): Promise<RecreateOutcome> => {
     log.error(
-      eventLine(`Webhook could not be recreated (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message} ${advice}`, {
-        event: 'recreateFailed',
-        ...fields,
-        statusCode: failure.statusCode,
-        code: failure.code,
-        requestId: failure.requestId,
-      }),
+      eventLine(
+        `Webhook could not be recreated (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message} ${advice}`,
+        {
+          event: 'recreateFailed',
+          ...fields,
+          statusCode: failure.statusCode,
+          code: failure.code,
+          requestId: failure.requestId,
+        },
+      ),
     );
     try {
       await store.recordRecreateFailure(row, failure, mayHaveCreated);
@@ -49,7 +57,12 @@ export async function recreateSubscription(
   if ('missing' in definition) {
     return fail(
       subscription,
-      { at: context.now(), statusCode: 0, code: 'DefinitionIncomplete', message: `The row has no ${definition.missing}.` },
+      {
+        at: context.now(),
+        statusCode: 0,
+        code: 'DefinitionIncomplete',
+        message: `The row has no ${definition.missing}.`,
+      },
       false,
       `Add ${definition.missing} to the row (README, "Table schema"), or register the subscription again.`,
     );
@@ -77,7 +90,12 @@ export async function recreateSubscription(
     }
   } catch (error) {
     if (error instanceof CredentialError) throw error;
-    return fail(subscription, toFailure(error, context.now(), definition.resource), true, 'Looking for the subscription an earlier attempt created failed; the next attempt looks again.');
+    return fail(
+      subscription,
+      toFailure(error, context.now(), definition.resource),
+      true,
+      'Looking for the subscription an earlier attempt created failed; the next attempt looks again.',
+    );
   }
 
   const now = context.now();
@@ -86,7 +104,12 @@ export async function recreateSubscription(
     // The lease starts again here: the creation may take the whole of it.
     marked = await store.beginRecreate(subscription, now, new Date(now.getTime() + leaseMsFor(subscription, context)));
   } catch (error) {
-    return fail(subscription, toFailure(error, context.now()), subscription.recreateStartedAt !== undefined, 'The row could not be marked, so nothing was created; the next run tries again.');
+    return fail(
+      subscription,
+      toFailure(error, context.now()),
+      subscription.recreateStartedAt !== undefined,
+      'The row could not be marked, so nothing was created; the next run tries again.',
+    );
   }
   const target = renewalTarget(definition, context.rules, now, context.policy.lifetimeHours);
   const deadline = graphDeadline(marked.leaseUntil, now, leaseMsFor(subscription, context));
@@ -99,8 +122,8 @@ export async function recreateSubscription(
     const advice = other
       ? `Graph already has subscription ${other} for this resource and changeType, with another definition: remove it (npm run ops -- remove ${other}) if it is not needed, and the next run creates this one; or remove this row. The definition is kept.`
       : /validation/i.test(failure.message)
-      ? `Graph could not validate the notification URL (${definition.notificationUrl}${definition.lifecycleNotificationUrl ? ` or ${definition.lifecycleNotificationUrl}` : ''}): it must answer Graph's validation request within 10 s. The definition is kept; the next run tries again.`
-      : 'The definition is kept; the next run tries again.';
+        ? `Graph could not validate the notification URL (${definition.notificationUrl}${definition.lifecycleNotificationUrl ? ` or ${definition.lifecycleNotificationUrl}` : ''}): it must answer Graph's validation request within 10 s. The definition is kept; the next run tries again.`
+        : 'The definition is kept; the next run tries again.';
     return fail(marked, failure, mayHaveCreated, advice);
   }
   const { created, adopted } = outcome;
@@ -115,7 +138,13 @@ export async function recreateSubscription(
     log.error(
       eventLine(
         `Webhook recreated on Graph as ${created.id} but the table could not be updated (${label}): ${message} The next run adopts it.`,
-        { event: 'tableWriteFailed', ...fields, oldExpiration: subscription.expirationDateTime.toISOString(), outcome: 'failed', newExpiration: created.expirationDateTime.toISOString() },
+        {
+          event: 'tableWriteFailed',
+          ...fields,
+          oldExpiration: subscription.expirationDateTime.toISOString(),
+          outcome: 'failed',
+          newExpiration: created.expirationDateTime.toISOString(),
+        },
       ),
     );
     return 'expired';
@@ -142,11 +171,14 @@ async function withdraw(
     outcome = `could not delete it (${redact((error as Error).message)}): delete ${created.id} with "npm run ops -- remove ${created.id}"`;
   }
   context.log.warn(
-    eventLine(`Webhook row removed while it was being recreated (${label}): created ${created.id} on Graph and ${outcome}.`, {
-      event: 'subscriptionSkipped',
-      ...fields,
-      oldExpiration: old.expirationDateTime.toISOString(),
-    }),
+    eventLine(
+      `Webhook row removed while it was being recreated (${label}): created ${created.id} on Graph and ${outcome}.`,
+      {
+        event: 'subscriptionSkipped',
+        ...fields,
+        oldExpiration: old.expirationDateTime.toISOString(),
+      },
+    ),
   );
   return 'skipped';
 }

@@ -1,7 +1,7 @@
 import { forEachWithinLimits } from '../../lib/concurrently';
 import { redact } from '../../lib/redact';
 import { CredentialError } from '../errors';
-import { LeasesAhead, leaseMsFor } from '../lease';
+import { leaseMsFor, LeasesAhead } from '../lease';
 import { mailboxOf } from '../policy/mailbox';
 import type { StoredSubscription } from '../subscription';
 import type { RenewalContext } from './renewalContext';
@@ -24,14 +24,25 @@ export interface LanesInput extends RenewalContext {
  * as `run.fatal`: every other renewal would fail the same way). Counts each outcome on `run`.
  * Resolves with the rows never started, their leases given back, in table order.
  */
-export async function renewDue(selection: DueSelection, input: LanesInput, run: RunState): Promise<StoredSubscription[]> {
+export async function renewDue(
+  selection: DueSelection,
+  input: LanesInput,
+  run: RunState,
+): Promise<StoredSubscription[]> {
   const { store, log } = input;
   const { due, work } = selection;
   const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
   // Items start in mailbox order, not table order: what is left is whatever was not started.
   const notStarted = new Set(due);
   // A short-lived row is never leased for longer than it can wait behind a worker killed halfway.
-  const leases = new LeasesAhead(store, due, input.leaseMs, input.now, (row) => notStarted.has(row), (row) => leaseMsFor(row, input) < input.leaseMs);
+  const leases = new LeasesAhead(
+    store,
+    due,
+    input.leaseMs,
+    input.now,
+    (row) => notStarted.has(row),
+    (row) => leaseMsFor(row, input) < input.leaseMs,
+  );
   await forEachWithinLimits(
     due,
     {
@@ -54,14 +65,20 @@ export async function renewDue(selection: DueSelection, input: LanesInput, run: 
         }
         // Anything else (a table error) is this subscription's failure alone.
         run.totals.failed++;
-        log.error(`Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}): ${redact((error as Error).message)}`);
+        log.error(
+          `Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}): ${redact((error as Error).message)}`,
+        );
       }
     },
     () => run.fatal !== undefined || outOfTime(),
   );
   // Rows leased ahead and never started go back first: the queue, or the next run, must find them free.
-  await leases.releaseUnstarted().catch((error: unknown) =>
-    log.error(`Could not give back the leases of ${notStarted.size} unstarted row(s); they free themselves in ${Math.round(input.leaseMs / 60_000)} minutes: ${redact((error as Error).message)}`),
-  );
+  await leases
+    .releaseUnstarted()
+    .catch((error: unknown) =>
+      log.error(
+        `Could not give back the leases of ${notStarted.size} unstarted row(s); they free themselves in ${Math.round(input.leaseMs / 60_000)} minutes: ${redact((error as Error).message)}`,
+      ),
+    );
   return [...notStarted];
 }

@@ -1,9 +1,9 @@
 import { eventLine } from '../events';
+import { isLeased } from '../lease';
 import { dueHorizon, workFor } from '../policy/due';
 import type { QueuedRenewal } from '../queueMessage';
-import { isLeased } from '../lease';
-import { renewSubscription, type RenewalOutcome } from './renewSubscription';
 import type { RenewalContext } from './renewalContext';
+import { type RenewalOutcome, renewSubscription } from './renewSubscription';
 
 /** A renewal's context: the message renews only what is still due against its own timer's next run. */
 export type QueuedRenewalInput = RenewalContext;
@@ -41,7 +41,9 @@ export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalIn
   const subscription = row.subscription;
   const work = workFor(subscription, dueHorizon(subscription, input.rules, input.schedules));
   if (!work) {
-    log.info(`Queued renewal skipped: subscription ${subscription.id} is valid until ${subscription.expirationDateTime.toISOString()}, no longer due.`);
+    log.info(
+      `Queued renewal skipped: subscription ${subscription.id} is valid until ${subscription.expirationDateTime.toISOString()}, no longer due.`,
+    );
     return 'notDue';
   }
   return renewSubscription(subscription, message.runId, input, work);
@@ -52,16 +54,29 @@ export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalIn
  * attempts): says so naming the subscription, and records it on the row when it is still due, so the
  * status reports it as failing and nothing is lost silently.
  */
-export async function recordPoisoned(message: QueuedRenewal, attempts: number, input: QueuedRenewalInput): Promise<void> {
+export async function recordPoisoned(
+  message: QueuedRenewal,
+  attempts: number,
+  input: QueuedRenewalInput,
+): Promise<void> {
   const { log } = input;
   const row = await input.store.read(message.partitionKey, message.rowKey);
   const subscription = row?.ok ? row.subscription : undefined;
-  const stillDue = subscription !== undefined && workFor(subscription, dueHorizon(subscription, input.rules, input.schedules)) !== undefined;
+  const stillDue =
+    subscription !== undefined &&
+    workFor(subscription, dueHorizon(subscription, input.rules, input.schedules)) !== undefined;
   log.error(
     eventLine(
       `Queued renewal given up after ${attempts} attempt(s) (subscription ${message.rowKey}, row ${message.partitionKey}/${message.rowKey})` +
         (stillDue ? ': it is still due; the next run tries again.' : ': it has been renewed or removed since.'),
-      { event: 'renewalPoisoned', runId: message.runId, partitionKey: message.partitionKey, subscriptionId: message.rowKey, attempts, stillDue },
+      {
+        event: 'renewalPoisoned',
+        runId: message.runId,
+        partitionKey: message.partitionKey,
+        subscriptionId: message.rowKey,
+        attempts,
+        stillDue,
+      },
     ),
   );
   // A worker renewing it right now is left alone: recording the failure would end its lease.

@@ -1,15 +1,15 @@
-import { CredentialError } from '../errors';
 import { redact } from '../../lib/redact';
+import { CredentialError } from '../errors';
 import { eventLine } from '../events';
-import { toFailure } from './failure';
-import { keepAliveProblem } from '../policy/cadence';
-import type { Log } from '../ports';
 import { graphDeadline, isShortLived, leaseMsFor, leaseRow } from '../lease';
+import { keepAliveProblem } from '../policy/cadence';
 import { renewalTarget } from '../policy/expiration';
-import type { RenewalContext } from './renewalContext';
-import { recreateSubscription } from './recreateSubscription';
-import { requestWithinStatedMaximum } from './statedMaximum';
+import type { Log } from '../ports';
 import type { StoredSubscription } from '../subscription';
+import { toFailure } from './failure';
+import { recreateSubscription } from './recreateSubscription';
+import type { RenewalContext } from './renewalContext';
+import { requestWithinStatedMaximum } from './statedMaximum';
 
 /** What became of one subscription; the run counts each. */
 export type RenewalOutcome = 'renewed' | 'recreated' | 'failed' | 'expired' | 'skipped';
@@ -39,13 +39,22 @@ export async function renewSubscription(
 
   const leased = leasedAhead ?? (await leaseRow(subscription, context));
   if (leased instanceof Error) {
-    log.error(eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact(leased.message)}`, { event: 'tableWriteFailed', ...fields, outcome: 'failed' }));
+    log.error(
+      eventLine(`Webhook left alone: its row could not be leased (${label}): ${redact(leased.message)}`, {
+        event: 'tableWriteFailed',
+        ...fields,
+        outcome: 'failed',
+      }),
+    );
     return 'failed';
   }
   if (!leased) {
     // A lease still running when the row was read may be a dead worker's (a run killed halfway): say
     // until when, so nobody waits for a renewal that is not coming before then.
-    const heldUntil = subscription.leaseUntil && subscription.leaseUntil.getTime() > context.now().getTime() ? subscription.leaseUntil : undefined;
+    const heldUntil =
+      subscription.leaseUntil && subscription.leaseUntil.getTime() > context.now().getTime()
+        ? subscription.leaseUntil
+        : undefined;
     const until = heldUntil
       ? ` Its lease runs until ${heldUntil.toISOString()}: if the run holding it stopped, the first run after then renews it.`
       : '';
@@ -72,13 +81,25 @@ export async function renewSubscription(
   }
   const problem = keepAliveProblem(leased, context.rules, context.schedules.short.enabled);
   if (problem) {
-    log.warn(eventLine(`Webhook will expire before the next run (${label}): ${problem}`, { event: 'cannotKeepAlive', ...fields, problem }));
+    log.warn(
+      eventLine(`Webhook will expire before the next run (${label}): ${problem}`, {
+        event: 'cannotKeepAlive',
+        ...fields,
+        problem,
+      }),
+    );
   }
 
   let renewed: { expirationDateTime: Date };
   try {
     const deadline = graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context));
-    renewed = await requestWithinStatedMaximum((expiration) => graph.renew(leased.id, expiration, deadline), target.expiration, leased, context, fields);
+    renewed = await requestWithinStatedMaximum(
+      (expiration) => graph.renew(leased.id, expiration, deadline),
+      target.expiration,
+      leased,
+      context,
+      fields,
+    );
   } catch (error) {
     if (error instanceof CredentialError) throw error;
     const failure = toFailure(error, context.now(), leased.resource);
@@ -86,20 +107,30 @@ export async function renewSubscription(
       log.error(
         eventLine(
           `Webhook no longer exists on Graph (${label}, status 404, code ${failure.code}): it expired or was deleted; recreating it from its stored definition.`,
-          { event: 'subscriptionGone', ...fields, outcome: 'expired', statusCode: 404, code: failure.code, requestId: failure.requestId },
+          {
+            event: 'subscriptionGone',
+            ...fields,
+            outcome: 'expired',
+            statusCode: 404,
+            code: failure.code,
+            requestId: failure.requestId,
+          },
         ),
       );
       return recreateSubscription(leased, runId, context);
     }
     log.error(
-      eventLine(`Webhook renewal failed (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message}`, {
-        event: 'renewalFailed',
-        ...fields,
-        outcome: 'failed',
-        statusCode: failure.statusCode,
-        code: failure.code,
-        requestId: failure.requestId,
-      }),
+      eventLine(
+        `Webhook renewal failed (${label}, status ${failure.statusCode}, code ${failure.code}): ${failure.message}`,
+        {
+          event: 'renewalFailed',
+          ...fields,
+          outcome: 'failed',
+          statusCode: failure.statusCode,
+          code: failure.code,
+          requestId: failure.requestId,
+        },
+      ),
     );
     await recordSafely(() => store.recordFailure(leased, failure), label, log);
     return 'failed';
@@ -107,7 +138,12 @@ export async function renewSubscription(
 
   const newExpiration = renewed.expirationDateTime.toISOString();
   try {
-    const saved = await store.saveRenewal(leased, renewed.expirationDateTime, context.now(), isShortLived(leased, context));
+    const saved = await store.saveRenewal(
+      leased,
+      renewed.expirationDateTime,
+      context.now(),
+      isShortLived(leased, context),
+    );
     const kept = saved === 'newer-kept' ? ' (a concurrent run had already stored a later one)' : '';
     log.info(
       eventLine(`Webhook renewed successfully. New expiration: ${newExpiration} (${label})${kept}`, {

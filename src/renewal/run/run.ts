@@ -58,13 +58,25 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     id = await runs.start({ trigger: input.trigger, startedAt, isPastDue: input.isPastDue });
   } catch (error) {
     const message = redact((error as Error).message);
-    log.error(eventLine(`Renewal check could not run: the run history could not be written: ${message}`, { event: 'runNotStarted', error: message }));
+    log.error(
+      eventLine(`Renewal check could not run: the run history could not be written: ${message}`, {
+        event: 'runNotStarted',
+        error: message,
+      }),
+    );
     throw error;
   }
   const run: RunState = { id, startedAt, totals: noCounts(), finishing: false };
 
   try {
-    log.info(eventLine('Checking for expiring webhooks...', { event: 'runStarted', runId: id, trigger: input.trigger, isPastDue: input.isPastDue }));
+    log.info(
+      eventLine('Checking for expiring webhooks...', {
+        event: 'runStarted',
+        runId: id,
+        trigger: input.trigger,
+        isPastDue: input.isPastDue,
+      }),
+    );
     // The token is asked for while the table is read (it is only awaited when something is due).
     const tokenReady = input.graph.ready().then(
       () => undefined,
@@ -73,10 +85,23 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     const selection = await selectDue(input, run);
     if (selection.due.length === 0) {
       const sentence = `No webhooks need renewal (every active one is valid beyond ${selection.horizon.toISOString()})`;
-      log.info(eventLine(sentence, { event: 'noneDue', runId: id, checked: run.totals.checked, horizon: selection.horizon.toISOString() }));
+      log.info(
+        eventLine(sentence, {
+          event: 'noneDue',
+          runId: id,
+          checked: run.totals.checked,
+          horizon: selection.horizon.toISOString(),
+        }),
+      );
       return await finishRun(input, run);
     }
-    log.info(eventLine(`Found ${selection.due.length} webhook(s) to renew`, { event: 'dueFound', runId: id, due: selection.due.length }));
+    log.info(
+      eventLine(`Found ${selection.due.length} webhook(s) to renew`, {
+        event: 'dueFound',
+        runId: id,
+        due: selection.due.length,
+      }),
+    );
 
     // One token request before any lane starts: without a token, every renewal would fail the same way.
     const noToken = await tokenReady;

@@ -20,5 +20,16 @@ export interface RunState {
 
 /** Every count at zero, in the order the run's record and line have always listed them. */
 export function noCounts(): RunCounts {
-  return { checked: 0, due: 0, renewed: 0, failed: 0, recreated: 0, expired: 0, skipped: 0, invalid: 0, deferred: 0, queued: 0 };
+  return {
+    checked: 0,
+    due: 0,
+    renewed: 0,
+    failed: 0,
+    recreated: 0,
+    expired: 0,
+    skipped: 0,
+    invalid: 0,
+    deferred: 0,
+    queued: 0,
+  };
 }

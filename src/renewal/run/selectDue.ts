@@ -59,7 +59,11 @@ export async function selectDue(input: SelectionInput, run: RunState): Promise<D
       // Each timer keeps its own subscriptions alive (a selection may return the other's): the
       // rules in force now say which, and against which horizon it is due.
       const cadence = cadenceFor(subscription, input.rules);
-      if (input.subscriptionId === undefined && !inScope(input.scope, cadence, subscription.expirationDateTime, input.schedules)) continue;
+      if (
+        input.subscriptionId === undefined &&
+        !inScope(input.scope, cadence, subscription.expirationDateTime, input.schedules)
+      )
+        continue;
       run.totals.checked++;
       const needed = workFor(subscription, horizonFor(cadence, input.schedules), input.force);
       if (!needed) continue;

@@ -1,8 +1,8 @@
-import { GraphRequestError } from '../errors';
 import { redact } from '../../lib/redact';
+import { GraphRequestError } from '../errors';
 import { eventLine } from '../events';
-import type { LifetimeSubject } from '../policy/graphRules';
 import { statedMaximumMinutes, targetWithinStatedMaximum } from '../policy/expiration';
+import type { LifetimeSubject } from '../policy/graphRules';
 import type { RenewalContext } from './renewalContext';
 
 /**
@@ -24,7 +24,8 @@ export async function requestWithinStatedMaximum<T>(
   try {
     return await request(target);
   } catch (error) {
-    const maxMinutes = error instanceof GraphRequestError && error.statusCode === 400 ? statedMaximumMinutes(error.message) : undefined;
+    const maxMinutes =
+      error instanceof GraphRequestError && error.statusCode === 400 ? statedMaximumMinutes(error.message) : undefined;
     if (maxMinutes === undefined || !(error instanceof GraphRequestError)) throw error;
     const graphNow = error.serverTime ?? context.now();
     const retry = targetWithinStatedMaximum(maxMinutes, graphNow, context.policy.lifetimeHours);
@@ -32,7 +33,14 @@ export async function requestWithinStatedMaximum<T>(
       eventLine(
         `Graph refused ${target.toISOString()} for ${fields.resource} as beyond its maximum of ${maxMinutes} minutes ` +
           `(Graph's clock: ${graphNow.toISOString()}, ours: ${context.now().toISOString()}); asking for ${retry.toISOString()} instead.`,
-        { event: 'graphMaximumLower', ...fields, maxMinutes, requested: target.toISOString(), retry: retry.toISOString(), graphTime: graphNow.toISOString() },
+        {
+          event: 'graphMaximumLower',
+          ...fields,
+          maxMinutes,
+          requested: target.toISOString(),
+          retry: retry.toISOString(),
+          graphTime: graphNow.toISOString(),
+        },
       ),
     );
     await learn(maxMinutes, subject, context, fields);
@@ -70,7 +78,13 @@ async function learn(
     eventLine(
       `Graph's maximum for ${lifetime.key} subscriptions is ${maxMinutes} minutes, not the ${lifetime.configuredMinutes} the rules say: ` +
         `renewals ask within it from now on (set GRAPH_MAX_LIFETIMES to ${lifetime.key}=${maxMinutes} to make it a rule).${unrecorded}`,
-      { event: 'graphMaximumLearnt', ...fields, kind: lifetime.key, maxMinutes, configuredMinutes: lifetime.configuredMinutes },
+      {
+        event: 'graphMaximumLearnt',
+        ...fields,
+        kind: lifetime.key,
+        maxMinutes,
+        configuredMinutes: lifetime.configuredMinutes,
+      },
     ),
   );
 }

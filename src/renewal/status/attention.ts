@@ -1,7 +1,7 @@
 import { keepAliveProblem } from '../policy/cadence';
-import type { CensusSettings } from './summary';
 import type { StoredRow } from '../subscription';
-import { CANNOT_BE_KEPT_ALIVE, datedWhenFound, MALFORMED_ROW, type Attention } from './attentionKinds';
+import { type Attention, CANNOT_BE_KEPT_ALIVE, datedWhenFound, MALFORMED_ROW } from './attentionKinds';
+import type { CensusSettings } from './summary';
 
 const HOUR_MS = 3_600_000;
 
@@ -11,20 +11,40 @@ export function attentionFor(
   now: Date,
   settings: Pick<CensusSettings, 'rules' | 'marginHours' | 'schedules'>,
 ): Attention[] {
-  if (!row.ok) return [{ kind: MALFORMED_ROW, partitionKey: row.partitionKey, rowKey: row.rowKey, at: now, detail: row.problem }];
+  if (!row.ok)
+    return [{ kind: MALFORMED_ROW, partitionKey: row.partitionKey, rowKey: row.rowKey, at: now, detail: row.problem }];
   const s = row.subscription;
-  const base = { partitionKey: s.partitionKey, rowKey: s.id, resource: s.resource, expirationDateTime: s.expirationDateTime, state: s.state };
+  const base = {
+    partitionKey: s.partitionKey,
+    rowKey: s.id,
+    resource: s.resource,
+    expirationDateTime: s.expirationDateTime,
+    state: s.state,
+  };
   const found: Attention[] = [];
   if (s.state === 'expired') {
-    found.push({ ...base, kind: 'expired', at: s.lastFailure?.at ?? s.recreateStartedAt ?? now, lastFailure: s.lastFailure, consecutiveFailures: s.consecutiveFailures });
+    found.push({
+      ...base,
+      kind: 'expired',
+      at: s.lastFailure?.at ?? s.recreateStartedAt ?? now,
+      lastFailure: s.lastFailure,
+      consecutiveFailures: s.consecutiveFailures,
+    });
   } else {
     if (s.consecutiveFailures > 0) {
-      found.push({ ...base, kind: 'failing', at: s.lastFailure?.at ?? now, consecutiveFailures: s.consecutiveFailures, lastFailure: s.lastFailure });
+      found.push({
+        ...base,
+        kind: 'failing',
+        at: s.lastFailure?.at ?? now,
+        consecutiveFailures: s.consecutiveFailures,
+        lastFailure: s.lastFailure,
+      });
     }
     const problem = keepAliveProblem(s, settings.rules, settings.schedules.short.enabled);
     if (problem) found.push({ ...base, kind: CANNOT_BE_KEPT_ALIVE, at: now, detail: problem });
   }
-  if (s.lastMissedAt && s.lastMissedAt.getTime() > now.getTime() - 24 * HOUR_MS) found.push({ ...base, kind: 'missed', at: s.lastMissedAt });
+  if (s.lastMissedAt && s.lastMissedAt.getTime() > now.getTime() - 24 * HOUR_MS)
+    found.push({ ...base, kind: 'missed', at: s.lastMissedAt });
   return found;
 }
 
@@ -41,7 +61,9 @@ export function sameAttention(a: Attention, b: Attention): boolean {
       x.expirationDateTime?.getTime() ?? null,
       x.state ?? null,
       x.consecutiveFailures ?? null,
-      x.lastFailure ? [x.lastFailure.at.getTime(), x.lastFailure.statusCode, x.lastFailure.code, x.lastFailure.message] : null,
+      x.lastFailure
+        ? [x.lastFailure.at.getTime(), x.lastFailure.statusCode, x.lastFailure.code, x.lastFailure.message]
+        : null,
       x.detail ?? null,
     ]);
   return said(a) === said(b);
@@ -76,11 +98,13 @@ export function whatToDo(a: Attention): string {
   switch (a.kind) {
     case 'expired':
       return /validation/i.test(`${code} ${a.lastFailure?.message ?? ''}`)
-        ? 'Make the notification URL answer Graph\'s validation request within 10 s; each run then tries to recreate it. Or remove it: npm run ops -- remove <id>.'
+        ? "Make the notification URL answer Graph's validation request within 10 s; each run then tries to recreate it. Or remove it: npm run ops -- remove <id>."
         : 'Read the last error; each run tries to recreate it from its stored definition. Or remove it: npm run ops -- remove <id>.';
     case 'failing':
-      if (a.lastFailure?.statusCode === 403) return 'Grant the app the Graph permission the resource needs (Mail.Read for mail), then renew now: npm run ops -- renew <id>.';
-      if (a.lastFailure?.statusCode === 401) return 'Check the managed identity (AZURE_CLIENT_ID) and GRAPH_BASE_URL, then renew now: npm run ops -- renew <id>.';
+      if (a.lastFailure?.statusCode === 403)
+        return 'Grant the app the Graph permission the resource needs (Mail.Read for mail), then renew now: npm run ops -- renew <id>.';
+      if (a.lastFailure?.statusCode === 401)
+        return 'Check the managed identity (AZURE_CLIENT_ID) and GRAPH_BASE_URL, then renew now: npm run ops -- renew <id>.';
       return 'Read the last error; the next run tries again, or renew now: npm run ops -- renew <id>.';
     case MALFORMED_ROW:
       return 'Fix the row in Azure Storage Explorer as the problem says (README, "Table schema"): until then it is never renewed.';

@@ -1,7 +1,7 @@
 import type { SubscriptionStore } from '../ports';
 import type { StoredSubscription } from '../subscription';
 import type { Attention } from './attentionKinds';
-import { SOONEST_KEPT, type CensusSummary } from './summary';
+import { type CensusSummary, SOONEST_KEPT } from './summary';
 
 const HOUR_MS = 3_600_000;
 const MAX_LISTED_EXPIRING = 1000;
@@ -26,7 +26,13 @@ export async function expiredSince(summary: CensusSummary, input: ExpirationSour
     for await (const page of input.expiringBefore(now)) found.push(...page.filter((s) => s.state === 'active'));
   } else {
     const rows = await Promise.all(past.map((s) => input.store.read(s.partitionKey, s.id)));
-    for (const row of rows) if (row?.ok && row.subscription.state === 'active' && row.subscription.expirationDateTime.getTime() <= now.getTime()) found.push(row.subscription);
+    for (const row of rows)
+      if (
+        row?.ok &&
+        row.subscription.state === 'active' &&
+        row.subscription.expirationDateTime.getTime() <= now.getTime()
+      )
+        found.push(row.subscription);
   }
   return found.map((s) => ({
     kind: 'expired',
@@ -46,7 +52,10 @@ export async function expiringWithin(input: ExpirationSources, now: Date, hours:
   // Flat memory: the soonest MAX_LISTED_EXPIRING are kept, sorted now and then, the rest counted.
   let listed: StoredSubscription[] = [];
   let count = 0;
-  const sort = () => listed.sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime()).slice(0, MAX_LISTED_EXPIRING);
+  const sort = () =>
+    listed
+      .sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime())
+      .slice(0, MAX_LISTED_EXPIRING);
   for await (const page of input.expiringBefore(new Date(now.getTime() + hours * HOUR_MS + 1))) {
     count += page.length;
     listed.push(...page);

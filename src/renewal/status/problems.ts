@@ -1,5 +1,5 @@
-import { ATTENTION_KINDS, CANNOT_BE_KEPT_ALIVE, type Attention, type AttentionKind } from './attentionKinds';
 import { problemSentence, whatToDo } from './attention';
+import { type Attention, ATTENTION_KINDS, type AttentionKind, CANNOT_BE_KEPT_ALIVE } from './attentionKinds';
 
 // A status body stays readable (and small) however many rows are broken: name the first few.
 const MAX_NAMED_PER_PROBLEM = 20;
@@ -26,16 +26,28 @@ export interface AttentionReport {
  * keep alive (as when the status read every row); a missed notification is named in any case.
  * `pastExpiry`: active rows whose expiration has passed, found by point reads.
  */
-export function reportAttention(entries: readonly Attention[], pastExpiry: readonly Attention[], now: Date): AttentionReport {
-  const lost = new Set([...entries.filter((e) => e.kind === 'expired'), ...pastExpiry].map((e) => `${e.partitionKey}\u0000${e.rowKey}`));
-  const byKind = new Map<AttentionKind, { entry: Attention; past: boolean }[]>(ATTENTION_KINDS.map((kind) => [kind, []]));
+export function reportAttention(
+  entries: readonly Attention[],
+  pastExpiry: readonly Attention[],
+  now: Date,
+): AttentionReport {
+  const lost = new Set(
+    [...entries.filter((e) => e.kind === 'expired'), ...pastExpiry].map((e) => `${e.partitionKey}\u0000${e.rowKey}`),
+  );
+  const byKind = new Map<AttentionKind, { entry: Attention; past: boolean }[]>(
+    ATTENTION_KINDS.map((kind) => [kind, []]),
+  );
   const lastDay = now.getTime() - 24 * HOUR_MS;
   for (const entry of pastExpiry) byKind.get('expired')!.push({ entry, past: true });
   for (const entry of entries) {
     const key = `${entry.partitionKey}\u0000${entry.rowKey}`;
     if ((entry.kind === 'failing' || entry.kind === CANNOT_BE_KEPT_ALIVE) && lost.has(key)) continue;
     if (entry.kind === 'missed' && entry.at.getTime() <= lastDay) continue;
-    if (entry.kind === 'expired' && pastExpiry.some((p) => p.partitionKey === entry.partitionKey && p.rowKey === entry.rowKey)) continue;
+    if (
+      entry.kind === 'expired' &&
+      pastExpiry.some((p) => p.partitionKey === entry.partitionKey && p.rowKey === entry.rowKey)
+    )
+      continue;
     byKind.get(entry.kind)!.push({ entry, past: false });
   }
   const problems: Problem[] = [];
@@ -48,7 +60,11 @@ export function reportAttention(entries: readonly Attention[], pastExpiry: reado
       problems.push({ kind, text: problemSentence(entry, past), what_to_do: whatToDo(entry) });
     }
     if (found.length > MAX_NAMED_PER_PROBLEM) {
-      problems.push({ kind, text: `... and ${found.length - MAX_NAMED_PER_PROBLEM} more like these.`, what_to_do: whatToDo(found[0]!.entry) });
+      problems.push({
+        kind,
+        text: `... and ${found.length - MAX_NAMED_PER_PROBLEM} more like these.`,
+        what_to_do: whatToDo(found[0]!.entry),
+      });
     }
     for (const { entry } of found) {
       const key = `${entry.partitionKey}\u0000${entry.rowKey}`;

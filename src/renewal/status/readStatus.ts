@@ -1,13 +1,13 @@
-import { CANNOT_BE_KEPT_ALIVE, MALFORMED_ROW, type Attention } from './attentionKinds';
-import { reportAttention, type Problem } from './problems';
-import { expiredSince, expiringWithin, type ExpirationSources } from './expirations';
+import type { GraphRules, LearntMaximum } from '../policy/graphRules';
+import { nextRunAfter } from '../policy/schedule';
+import type { RunHistory } from '../ports';
+import { type Attention, CANNOT_BE_KEPT_ALIVE, MALFORMED_ROW } from './attentionKinds';
+import { type ExpirationSources, expiredSince, expiringWithin } from './expirations';
+import { type Problem, reportAttention } from './problems';
 import type { StatusSettings } from './statusSettings';
 import type { CensusSummary } from './summary';
 import { timelineFrom } from './timeline';
 import { censusProblems, describeRun, schedulerProblems, shortTimerProblems, timersOf } from './timers';
-import type { GraphRules, LearntMaximum } from '../policy/graphRules';
-import type { RunHistory } from '../ports';
-import { nextRunAfter } from '../policy/schedule';
 
 const RECENT_RUNS = 10;
 const PROBE_KEY = 'status-probe';
@@ -66,7 +66,8 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
   const attention = stored ? read : await input.index.attention();
   const [pastExpiry, lastFinished, expiring] = await Promise.all([
     expiredSince(summary, input, now),
-    recent.find((run) => run.outcome !== 'running') ?? (recent.length < RECENT_RUNS ? undefined : input.runs.latestFinished()),
+    recent.find((run) => run.outcome !== 'running') ??
+      (recent.length < RECENT_RUNS ? undefined : input.runs.latestFinished()),
     input.hours === undefined ? undefined : expiringWithin(input, now, input.hours),
   ]);
   const lastRun = recent[0];
@@ -82,10 +83,18 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
     ...schedulerProblems(settings, lastRun, lastFinished, now, nextRunAt),
     ...censusProblems(settings, summary, now),
     // The 10-minute timer matters once it has subscriptions to keep alive (disabled: at once, not at the next census).
-    ...((summary.counts.short_lived ?? 0) > 0 ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings, summary.counts.short_lived!) : []),
+    ...((summary.counts.short_lived ?? 0) > 0
+      ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings, summary.counts.short_lived!)
+      : []),
     ...found.problems,
     ...(attention.more
-      ? [{ kind: 'census' as const, text: 'More subscriptions need attention than are listed here (the first 1,000 are).', what_to_do: 'npm run ops -- list --failing lists them all.' }]
+      ? [
+          {
+            kind: 'census' as const,
+            text: 'More subscriptions need attention than are listed here (the first 1,000 are).',
+            what_to_do: 'npm run ops -- list --failing lists them all.',
+          },
+        ]
       : []),
   ];
   const live = found.counts;
@@ -140,7 +149,11 @@ function describeRules(rules: GraphRules) {
   return {
     overrides: rules.rules
       .filter((rule) => rule.source === 'override')
-      .map((rule) => ({ kind: rule.kind, max_minutes: rule.maxMinutes, ...(rule.richMaxMinutes !== undefined ? { rich_max_minutes: rule.richMaxMinutes } : {}) })),
+      .map((rule) => ({
+        kind: rule.kind,
+        max_minutes: rule.maxMinutes,
+        ...(rule.richMaxMinutes !== undefined ? { rich_max_minutes: rule.richMaxMinutes } : {}),
+      })),
     learnt: rules.learntInForce().map(learnt),
     // A rule changed since (GRAPH_MAX_LIFETIMES, a release): these no longer apply, and Graph teaches again if it must.
     learnt_set_aside: rules.learntSetAside().map(learnt),
@@ -157,6 +170,6 @@ function describeAttention(a: Attention) {
     since: a.at.toISOString(),
     expiration_date_time: a.expirationDateTime?.toISOString() ?? null,
     consecutive_failures: a.consecutiveFailures ?? 0,
-    last_error: f ? `${f.at.toISOString()} status ${f.statusCode} ${f.code}: ${f.message}` : a.detail ?? null,
+    last_error: f ? `${f.at.toISOString()} status ${f.statusCode} ${f.code}: ${f.message}` : (a.detail ?? null),
   };
 }

@@ -1,12 +1,12 @@
-import { redact } from '../../lib/redact';
 import { forEachConcurrently } from '../../lib/concurrently';
+import { redact } from '../../lib/redact';
 import { eventLine } from '../events';
 import { dueHorizon } from '../policy/due';
 import type { CensusIndex, CensusMend, CensusRow, CensusRows, Log, RenewalHandOff } from '../ports';
 import type { StoredRow, StoredSubscription } from '../subscription';
 import { attentionFor, sameAttention } from './attention';
-import { attentionKey, datedWhenFound, type Attention } from './attentionKinds';
-import { CensusTally, type CensusSettings, type CensusSummary } from './summary';
+import { type Attention, attentionKey, datedWhenFound } from './attentionKinds';
+import { type CensusSettings, type CensusSummary, CensusTally } from './summary';
 
 // Writes in flight at once (backfills, text dates made DateTime, problems recorded).
 const WRITE_CONCURRENCY = 16;
@@ -57,28 +57,37 @@ export async function runCensus(input: CensusInput): Promise<CensusSummary> {
         const key = keyOf(expected);
         const held = known.get(key);
         seen.add(key);
-        if (held && sameAttention(held, { ...expected, at: datedWhenFound(expected.kind) ? held.at : expected.at })) continue;
-        writes.push(() => safely(`recording ${key}`, async () => {
-          const fresh = await stillCalledFor(subscriptions, expected, startedAt, settings);
-          if (!fresh) return;
-          await index.flag(held && datedWhenFound(fresh.kind) ? { ...fresh, at: held.at } : fresh);
-          work.flagged++;
-        }));
+        if (held && sameAttention(held, { ...expected, at: datedWhenFound(expected.kind) ? held.at : expected.at }))
+          continue;
+        writes.push(() =>
+          safely(`recording ${key}`, async () => {
+            const fresh = await stillCalledFor(subscriptions, expected, startedAt, settings);
+            if (!fresh) return;
+            await index.flag(held && datedWhenFound(fresh.kind) ? { ...fresh, at: held.at } : fresh);
+            work.flagged++;
+          }),
+        );
       }
       if (!row.ok) continue;
       const fix = mendFor(read);
       if (!fix) continue;
       const s = row.subscription;
-      writes.push(() => safely(`row ${s.partitionKey}/${s.id}`, async () => {
-        // The entry first: a row marked indexed always has one (unless a person removed it).
-        if (fix.idIndexed) await index.point(s.id, s.partitionKey);
-        await subscriptions.mend(s.partitionKey, s.id, fix, read.etag);
-        if (fix.idIndexed) work.indexed++;
-        if (fix.expirationDateTime) {
-          work.converted++;
-          if (s.state === 'active' && s.expirationDateTime.getTime() < dueHorizon(s, settings.rules, settings.schedules).getTime()) dueNow.push(s);
-        }
-      }).catch(() => undefined));
+      writes.push(() =>
+        safely(`row ${s.partitionKey}/${s.id}`, async () => {
+          // The entry first: a row marked indexed always has one (unless a person removed it).
+          if (fix.idIndexed) await index.point(s.id, s.partitionKey);
+          await subscriptions.mend(s.partitionKey, s.id, fix, read.etag);
+          if (fix.idIndexed) work.indexed++;
+          if (fix.expirationDateTime) {
+            work.converted++;
+            if (
+              s.state === 'active' &&
+              s.expirationDateTime.getTime() < dueHorizon(s, settings.rules, settings.schedules).getTime()
+            )
+              dueNow.push(s);
+          }
+        }).catch(() => undefined),
+      );
     }
     await forEachConcurrently(writes, WRITE_CONCURRENCY, (write) => write());
   }
@@ -120,7 +129,12 @@ function mendFor(read: CensusRow): CensusMend | undefined {
  * until the next census), or recorded a newer failure (which the census must not write over with
  * what it read before). Resolves with the entry as the row says now, or undefined.
  */
-async function stillCalledFor(subscriptions: CensusRows, expected: Attention, now: Date, settings: CensusInput['settings']): Promise<Attention | undefined> {
+async function stillCalledFor(
+  subscriptions: CensusRows,
+  expected: Attention,
+  now: Date,
+  settings: CensusInput['settings'],
+): Promise<Attention | undefined> {
   const row: StoredRow | undefined = await subscriptions.read(expected.partitionKey, expected.rowKey);
   if (!row) return undefined;
   return attentionFor(row, now, settings).find((found) => found.kind === expected.kind);
@@ -134,7 +148,13 @@ function report(summary: CensusSummary, failures: string[], log: Log): void {
     `${work.flagged} problem(s) recorded, ${work.cleared} cleared, ${work.indexed} row(s) indexed, ${work.converted} text date(s) made DateTime, ` +
     `${work.queued} queued, in ${seconds} s.` +
     (failures.length > 0 ? ` Some writes failed (the next census tries again): ${failures.join('; ')}` : '');
-  const line = eventLine(sentence, { event: 'censusFinished', ...counts, ...work, seconds: Number(seconds), failedWrites: failures.length });
+  const line = eventLine(sentence, {
+    event: 'censusFinished',
+    ...counts,
+    ...work,
+    seconds: Number(seconds),
+    failedWrites: failures.length,
+  });
   if (failures.length > 0) log.warn(line);
   else log.info(line);
 }

@@ -1,6 +1,6 @@
-import { type Schedules, cadenceFor, keepAliveProblem } from '../policy/cadence';
-import type { GraphRules } from '../policy/graphRules';
+import { cadenceFor, keepAliveProblem, type Schedules } from '../policy/cadence';
 import { dueHorizon } from '../policy/due';
+import type { GraphRules } from '../policy/graphRules';
 import type { StoredRow, StoredSubscription } from '../subscription';
 
 const HOUR_MS = 3_600_000;
@@ -90,7 +90,13 @@ export class CensusTally {
   ) {
     const bucketMs = BUCKET_MINUTES * MINUTE_MS;
     const from = new Date(Math.floor(now.getTime() / bucketMs) * bucketMs);
-    this.histogram = { from, bucketMinutes: BUCKET_MINUTES, counts: new Array<number>((HISTOGRAM_HOURS * 60) / BUCKET_MINUTES).fill(0), before: 0, later: 0 };
+    this.histogram = {
+      from,
+      bucketMinutes: BUCKET_MINUTES,
+      counts: new Array<number>((HISTOGRAM_HOURS * 60) / BUCKET_MINUTES).fill(0),
+      before: 0,
+      later: 0,
+    };
   }
 
   add(row: StoredRow): void {
@@ -134,12 +140,19 @@ export class CensusTally {
   }
 
   private keepSoonest(s: StoredSubscription): void {
-    this.soonest.push({ partitionKey: s.partitionKey, id: s.id, resource: s.resource, expirationDateTime: s.expirationDateTime });
+    this.soonest.push({
+      partitionKey: s.partitionKey,
+      id: s.id,
+      resource: s.resource,
+      expirationDateTime: s.expirationDateTime,
+    });
     // Sorted and cut now and then, not at each row: memory stays bounded, the work near linear.
     if (this.soonest.length >= 4 * SOONEST_KEPT) this.soonest = this.sortedSoonest();
   }
 
   private sortedSoonest(): SoonestExpiration[] {
-    return [...this.soonest].sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime()).slice(0, SOONEST_KEPT);
+    return [...this.soonest]
+      .sort((a, b) => a.expirationDateTime.getTime() - b.expirationDateTime.getTime())
+      .slice(0, SOONEST_KEPT);
   }
 }

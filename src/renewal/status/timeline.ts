@@ -24,7 +24,12 @@ export interface Timeline {
  * some hours) or a cliff (everything expiring at once) shows at a glance. As of the census, so a
  * subscription renewed since still shows at its old expiration until the next one.
  */
-export function timelineFrom(histogram: ExpirationHistogram, now: Date, nextRunAt: Date, marginHours: number): Timeline {
+export function timelineFrom(
+  histogram: ExpirationHistogram,
+  now: Date,
+  nextRunAt: Date,
+  marginHours: number,
+): Timeline {
   const fineMs = histogram.bucketMinutes * MINUTE_MS;
   const perBar = Math.max(1, Math.round(TIMELINE_BUCKET_MINUTES / histogram.bucketMinutes));
   const fromIndex = Math.max(0, Math.floor((now.getTime() - histogram.from.getTime()) / fineMs));

@@ -1,8 +1,8 @@
 import { SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE } from '../policy/cadence';
-import type { RunRecord } from '../runRecord';
 import { describeOffset, nextRunAfter, runIntervalMs, toZonedIso, utcOffsetAt } from '../policy/schedule';
-import type { StatusSettings } from './statusSettings';
+import type { RunRecord } from '../runRecord';
 import type { Problem } from './problems';
+import type { StatusSettings } from './statusSettings';
 import type { CensusSummary } from './summary';
 
 const HOUR_MS = 3_600_000;
@@ -24,8 +24,19 @@ export interface TimerView {
  * The seed's `scheduler` block (the daily renewal), and every timer as a list: the daily renewal, the
  * 10-minute one for short-lived subscriptions, and the census. The page renders the list, whatever its length.
  */
-export function timersOf(settings: StatusSettings, now: Date, lastRun: RunRecord | undefined, lastShortRun: RunRecord | undefined, summary: CensusSummary) {
-  const view = (functionName: string, cron: string, disabled: boolean, last: Record<string, unknown> | null): TimerView => {
+export function timersOf(
+  settings: StatusSettings,
+  now: Date,
+  lastRun: RunRecord | undefined,
+  lastShortRun: RunRecord | undefined,
+  summary: CensusSummary,
+) {
+  const view = (
+    functionName: string,
+    cron: string,
+    disabled: boolean,
+    last: Record<string, unknown> | null,
+  ): TimerView => {
     const next = nextRunAfter(now, cron, settings.timeZone);
     return {
       function: functionName,
@@ -37,8 +48,18 @@ export function timersOf(settings: StatusSettings, now: Date, lastRun: RunRecord
       last_run: last,
     };
   };
-  const renewal = view(settings.functionName, settings.cron, settings.timerDisabled, lastRun ? describeRun(lastRun) : null);
-  const short = view(SHORT_LIVED_FUNCTION_NAME, SHORT_LIVED_SCHEDULE, settings.shortTimerDisabled, lastShortRun ? describeRun(lastShortRun) : null);
+  const renewal = view(
+    settings.functionName,
+    settings.cron,
+    settings.timerDisabled,
+    lastRun ? describeRun(lastRun) : null,
+  );
+  const short = view(
+    SHORT_LIVED_FUNCTION_NAME,
+    SHORT_LIVED_SCHEDULE,
+    settings.shortTimerDisabled,
+    lastShortRun ? describeRun(lastShortRun) : null,
+  );
   const census = view(settings.census.functionName, settings.census.cron, settings.census.disabled, {
     started_at: summary.startedAt.toISOString(),
     finished_at: summary.finishedAt.toISOString(),
@@ -79,9 +100,16 @@ export function schedulerProblems(
   // A run killed by the host (timeout, restart) never finishes: judge the newest finished run, and
   // name a run that has been "running" for longer than any run may.
   if (lastFinished && lastFinished.outcome === 'failed') {
-    add(`The last renewal run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`, `Fix what the error names, then ${runByHand.charAt(0).toLowerCase()}${runByHand.slice(1)}`);
+    add(
+      `The last renewal run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`,
+      `Fix what the error names, then ${runByHand.charAt(0).toLowerCase()}${runByHand.slice(1)}`,
+    );
   }
-  if (lastRun && lastRun.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
+  if (
+    lastRun &&
+    lastRun.outcome === 'running' &&
+    now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS
+  ) {
     add(
       `The renewal run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`,
       `Its rows are free again once their leases end (20 minutes); the next run renews them, or ${runByHand.charAt(0).toLowerCase()}${runByHand.slice(1)}`,
@@ -125,7 +153,13 @@ export function describeRun(run: RunRecord) {
 }
 
 /** What is wrong with the 10-minute timer, once it has subscriptions to keep alive. */
-export function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished: RunRecord | undefined, now: Date, settings: StatusSettings, shortLived: number): Problem[] {
+export function shortTimerProblems(
+  lastRun: RunRecord | undefined,
+  lastFinished: RunRecord | undefined,
+  now: Date,
+  settings: StatusSettings,
+  shortLived: number,
+): Problem[] {
   const problems: Problem[] = [];
   const add = (text: string, what_to_do: string) => problems.push({ kind: 'scheduler', text, what_to_do });
   if (settings.shortTimerDisabled) {
@@ -137,7 +171,10 @@ export function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished:
   }
   const byHand = `Check that the function app is running, then run it by hand: POST /admin/functions/${SHORT_LIVED_FUNCTION_NAME} with the master key.`;
   if (lastFinished?.outcome === 'failed') {
-    add(`The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`, `Fix what the error names. ${byHand}`);
+    add(
+      `The last ${SHORT_LIVED_FUNCTION_NAME} run (started ${lastFinished.startedAt.toISOString()}) failed: ${lastFinished.error ?? 'see its log'}`,
+      `Fix what the error names. ${byHand}`,
+    );
   }
   const finishedAt = lastFinished?.finishedAt;
   if (!finishedAt || now.getTime() - finishedAt.getTime() > SHORT_RUN_MAX_AGE_MS) {
@@ -147,8 +184,14 @@ export function shortTimerProblems(lastRun: RunRecord | undefined, lastFinished:
       byHand,
     );
   }
-  if (lastRun?.outcome === 'running' && now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS) {
-    add(`The ${SHORT_LIVED_FUNCTION_NAME} run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`, byHand);
+  if (
+    lastRun?.outcome === 'running' &&
+    now.getTime() - lastRun.startedAt.getTime() > settings.abandonedRunHours * HOUR_MS
+  ) {
+    add(
+      `The ${SHORT_LIVED_FUNCTION_NAME} run started at ${lastRun.startedAt.toISOString()} never finished (stopped by a timeout or a restart): see its log.`,
+      byHand,
+    );
   }
   return problems;
 }
@@ -158,7 +201,9 @@ export function censusProblems(settings: StatusSettings, summary: CensusSummary,
   const intervalMs = runIntervalMs(settings.census.cron, 'UTC', now);
   const age = now.getTime() - summary.startedAt.getTime();
   if (!settings.census.disabled && age <= 2 * intervalMs) return [];
-  const why = settings.census.disabled ? ` It is disabled (AzureWebJobs.${settings.census.functionName}.Disabled).` : '';
+  const why = settings.census.disabled
+    ? ` It is disabled (AzureWebJobs.${settings.census.functionName}.Disabled).`
+    : '';
   return [
     {
       kind: 'census',

@@ -1,7 +1,7 @@
 import type { DefinitionChanges, SubscriptionStore } from '../../../src/renewal/ports';
 import {
-  OPTIONAL_DEFINITION_FIELDS,
   type MalformedRow,
+  OPTIONAL_DEFINITION_FIELDS,
   type PendingLifecycleEvent,
   type RenewalFailure,
   type StoredRow,
@@ -38,8 +38,17 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
   ) {}
 
   /** Stores a row as a test sets the scene (a hand-written row, or one an earlier run left); returns it as read. */
-  put(row: Pick<StoredSubscription, 'id' | 'resource' | 'expirationDateTime'> & Partial<StoredSubscription>): StoredSubscription {
-    const stored: StoredSubscription = { partitionKey: 'default', state: 'active', consecutiveFailures: 0, shortLived: false, ...row, etag: this.nextEtag() };
+  put(
+    row: Pick<StoredSubscription, 'id' | 'resource' | 'expirationDateTime'> & Partial<StoredSubscription>,
+  ): StoredSubscription {
+    const stored: StoredSubscription = {
+      partitionKey: 'default',
+      state: 'active',
+      consecutiveFailures: 0,
+      shortLived: false,
+      ...row,
+      etag: this.nextEtag(),
+    };
     this.rows.set(keyOf(stored.partitionKey, stored.id), stored);
     return { ...stored };
   }
@@ -89,7 +98,12 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     return row ? toStoredRow(row) : undefined;
   }
 
-  async saveRenewal(subscription: StoredSubscription, expiration: Date, at: Date, shortLived: boolean): Promise<'saved' | 'newer-kept'> {
+  async saveRenewal(
+    subscription: StoredSubscription,
+    expiration: Date,
+    at: Date,
+    shortLived: boolean,
+  ): Promise<'saved' | 'newer-kept'> {
     this.failures.throwIfScripted('saveRenewal', subscription.id);
     const saved = this.merge(
       subscription,
@@ -113,7 +127,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     this.failures.throwIfScripted('recordFailure', subscription.id);
     this.merge(
       subscription,
-      (current) => ({ lastFailure: storedFailure(failure), consecutiveFailures: current.consecutiveFailures + 1, leaseUntil: undefined }),
+      (current) => ({
+        lastFailure: storedFailure(failure),
+        consecutiveFailures: current.consecutiveFailures + 1,
+        leaseUntil: undefined,
+      }),
       (current) =>
         current.expirationDateTime.getTime() > subscription.expirationDateTime.getTime() ||
         (current.lastRenewedAt !== undefined && current.lastRenewedAt.getTime() > failure.at.getTime()),
@@ -123,8 +141,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
   async find(id: string): Promise<StoredSubscription | undefined> {
     this.failures.throwIfScripted('find', id);
     if (!canBeKey(id)) return undefined;
-    const row = this.sorted(() => true).find((candidate) => (candidate.ok ? candidate.subscription.id : candidate.rowKey) === id);
-    if (row && !row.ok) throw new MalformedRowError(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
+    const row = this.sorted(() => true).find(
+      (candidate) => (candidate.ok ? candidate.subscription.id : candidate.rowKey) === id,
+    );
+    if (row && !row.ok)
+      throw new MalformedRowError(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
     return row?.subscription;
   }
 
@@ -137,9 +158,15 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     this.failures.throwIfScripted('claim', subscription.id);
     const now = this.now();
     const busy = (row: StoredSubscription) =>
-      row.leaseUntil !== undefined && row.leaseUntil.getTime() > now.getTime() && row.leaseUntil.getTime() !== ours?.getTime();
+      row.leaseUntil !== undefined &&
+      row.leaseUntil.getTime() > now.getTime() &&
+      row.leaseUntil.getTime() !== ours?.getTime();
     if (busy(subscription)) return undefined;
-    return this.merge(subscription, () => ({ leaseUntil: until }), (current) => busy(current) || !stillWanted(current));
+    return this.merge(
+      subscription,
+      () => ({ leaseUntil: until }),
+      (current) => busy(current) || !stillWanted(current),
+    );
   }
 
   async leaseMany(rows: StoredSubscription[], until: Date | undefined): Promise<StoredSubscription[]> {
@@ -150,27 +177,49 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
       return [];
     }
     // One table transaction: at most 100 rows of one partition, none changed since it was read, or nothing.
-    const unchanged = rows.every((row) => row.partitionKey === rows[0]?.partitionKey && this.current(row.id, row.partitionKey)?.etag === row.etag);
+    const unchanged = rows.every(
+      (row) => row.partitionKey === rows[0]?.partitionKey && this.current(row.id, row.partitionKey)?.etag === row.etag,
+    );
     if (rows.length === 0 || rows.length > 100 || !unchanged) return [];
-    return rows.map((row) => ({ ...row, leaseUntil: until, etag: this.write(this.current(row.id, row.partitionKey)!, { leaseUntil: until }).etag }));
+    return rows.map((row) => ({
+      ...row,
+      leaseUntil: until,
+      etag: this.write(this.current(row.id, row.partitionKey)!, { leaseUntil: until }).etag,
+    }));
   }
 
   async releaseIfOurs(subscription: StoredSubscription, ours: Date): Promise<void> {
     this.failures.throwIfScripted('releaseIfOurs', subscription.id);
-    this.merge(subscription, () => ({ leaseUntil: undefined }), (current) => current.leaseUntil?.getTime() !== ours.getTime());
+    this.merge(
+      subscription,
+      () => ({ leaseUntil: undefined }),
+      (current) => current.leaseUntil?.getTime() !== ours.getTime(),
+    );
   }
 
   async release(subscription: StoredSubscription): Promise<void> {
     this.failures.throwIfScripted('release', subscription.id);
-    this.merge(subscription, () => ({ leaseUntil: undefined }), () => false);
+    this.merge(
+      subscription,
+      () => ({ leaseUntil: undefined }),
+      () => false,
+    );
   }
 
   async beginRecreate(subscription: StoredSubscription, at: Date, leaseUntil: Date): Promise<StoredSubscription> {
     this.failures.throwIfScripted('beginRecreate', subscription.id);
-    return this.merge(subscription, () => ({ recreateStartedAt: at, leaseUntil, state: 'expired' }), () => false)!;
+    return this.merge(
+      subscription,
+      () => ({ recreateStartedAt: at, leaseUntil, state: 'expired' }),
+      () => false,
+    )!;
   }
 
-  async recordRecreateFailure(subscription: StoredSubscription, failure: RenewalFailure, mayHaveCreated: boolean): Promise<void> {
+  async recordRecreateFailure(
+    subscription: StoredSubscription,
+    failure: RenewalFailure,
+    mayHaveCreated: boolean,
+  ): Promise<void> {
     this.failures.throwIfScripted('recordRecreateFailure', subscription.id);
     this.merge(
       subscription,
@@ -185,7 +234,13 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     );
   }
 
-  async replace(old: StoredSubscription, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void> {
+  async replace(
+    old: StoredSubscription,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+    shortLived: boolean,
+  ): Promise<void> {
     this.failures.throwIfScripted('replace', old.id);
     const current = this.rows.get(keyOf(old.partitionKey, old.id));
     if (!current) throw rowNotFound(this.tableName);
@@ -193,22 +248,46 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     if (this.rows.has(keyOf(old.partitionKey, created.id))) throw rowExists(this.tableName);
     const lastMissedAt = 'ok' in current ? old.lastMissedAt : current.lastMissedAt;
     this.rows.delete(keyOf(old.partitionKey, old.id));
-    this.put({ ...newRow(old.partitionKey, definition, created, at, shortLived), replaces: old.id, recreatedAt: at, ...(lastMissedAt ? { lastMissedAt } : {}) });
+    this.put({
+      ...newRow(old.partitionKey, definition, created, at, shortLived),
+      replaces: old.id,
+      recreatedAt: at,
+      ...(lastMissedAt ? { lastMissedAt } : {}),
+    });
   }
 
-  async insert(partitionKey: string, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean): Promise<void> {
+  async insert(
+    partitionKey: string,
+    definition: SubscriptionDefinition,
+    created: { id: string; expirationDateTime: Date },
+    at: Date,
+    shortLived: boolean,
+  ): Promise<void> {
     this.failures.throwIfScripted('insert', created.id);
     if (this.rows.has(keyOf(partitionKey, created.id))) throw rowExists(this.tableName);
     this.put(newRow(partitionKey, definition, created, at, shortLived));
   }
 
-  async saveDefinition(subscription: StoredSubscription, changes: DefinitionChanges, renewed?: { expiration: Date; at: Date; shortLived: boolean }): Promise<void> {
+  async saveDefinition(
+    subscription: StoredSubscription,
+    changes: DefinitionChanges,
+    renewed?: { expiration: Date; at: Date; shortLived: boolean },
+  ): Promise<void> {
     this.failures.throwIfScripted('saveDefinition', subscription.id);
     const expiration = renewed
-      ? { expirationDateTime: renewed.expiration, lastRenewedAt: renewed.at, consecutiveFailures: 0, shortLived: renewed.shortLived }
+      ? {
+          expirationDateTime: renewed.expiration,
+          lastRenewedAt: renewed.at,
+          consecutiveFailures: 0,
+          shortLived: renewed.shortLived,
+        }
       : {};
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    this.merge(subscription, () => ({ ...defined, ...expiration, leaseUntil: undefined }), () => false);
+    this.merge(
+      subscription,
+      () => ({ ...defined, ...expiration, leaseUntil: undefined }),
+      () => false,
+    );
   }
 
   async remove(subscription: StoredSubscription): Promise<void> {
@@ -216,14 +295,26 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     this.rows.delete(keyOf(subscription.partitionKey, subscription.id));
   }
 
-  async recordPending(subscription: StoredSubscription, event: PendingLifecycleEvent, _at: Date): Promise<StoredSubscription> {
+  async recordPending(
+    subscription: StoredSubscription,
+    event: PendingLifecycleEvent,
+    _at: Date,
+  ): Promise<StoredSubscription> {
     this.failures.throwIfScripted('recordPending', subscription.id);
-    return this.merge(subscription, () => ({ pendingLifecycleEvent: event }), () => false)!;
+    return this.merge(
+      subscription,
+      () => ({ pendingLifecycleEvent: event }),
+      () => false,
+    )!;
   }
 
   async recordMissed(subscription: StoredSubscription, at: Date): Promise<void> {
     this.failures.throwIfScripted('recordMissed', subscription.id);
-    this.merge(subscription, () => ({ lastMissedAt: at }), () => false);
+    this.merge(
+      subscription,
+      () => ({ lastMissedAt: at }),
+      () => false,
+    );
   }
 
   async flagMalformed(row: MalformedRow, _at: Date): Promise<void> {
@@ -235,7 +326,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
    * `outdated` says the other writer's change makes ours pointless, written on the row as it is now.
    * Resolves with the row as written (its new ETag), or undefined when nothing was written.
    */
-  private merge(read: StoredSubscription, changes: (current: StoredSubscription) => Changes, outdated: (current: StoredSubscription) => boolean): StoredSubscription | undefined {
+  private merge(
+    read: StoredSubscription,
+    changes: (current: StoredSubscription) => Changes,
+    outdated: (current: StoredSubscription) => boolean,
+  ): StoredSubscription | undefined {
     const stored = this.rows.get(keyOf(read.partitionKey, read.id));
     if (!stored) throw rowNotFound(this.tableName);
     if ('ok' in stored) throw new Error(`Row ${read.partitionKey}/${read.id} became malformed: ${stored.problem}`);
@@ -273,7 +368,11 @@ function toStoredRow(row: StoredSubscription | ({ ok: false } & MalformedRow)): 
 
 /** What the due query selects: expiring before the horizon, or awaiting a recreation or a lifecycle action. */
 function isDue(row: StoredSubscription, horizon: Date): boolean {
-  return row.expirationDateTime.getTime() < horizon.getTime() || row.state === 'expired' || row.pendingLifecycleEvent !== undefined;
+  return (
+    row.expirationDateTime.getTime() < horizon.getTime() ||
+    row.state === 'expired' ||
+    row.pendingLifecycleEvent !== undefined
+  );
 }
 
 async function* paged(rows: StoredRow[]): AsyncIterable<StoredRow[]> {
@@ -282,11 +381,24 @@ async function* paged(rows: StoredRow[]): AsyncIterable<StoredRow[]> {
 
 /** A failure as the row keeps it: no request-id, the message cut at 1,000 characters (src/storage/subscriptionRow.ts). */
 function storedFailure(failure: RenewalFailure): RenewalFailure {
-  return { at: failure.at, statusCode: failure.statusCode, code: failure.code, message: failure.message.slice(0, 1000) };
+  return {
+    at: failure.at,
+    statusCode: failure.statusCode,
+    code: failure.code,
+    message: failure.message.slice(0, 1000),
+  };
 }
 
-function newRow(partitionKey: string, definition: SubscriptionDefinition, created: { id: string; expirationDateTime: Date }, at: Date, shortLived: boolean) {
-  const optional = Object.fromEntries(OPTIONAL_DEFINITION_FIELDS.filter((field) => definition[field]).map((field) => [field, definition[field]]));
+function newRow(
+  partitionKey: string,
+  definition: SubscriptionDefinition,
+  created: { id: string; expirationDateTime: Date },
+  at: Date,
+  shortLived: boolean,
+) {
+  const optional = Object.fromEntries(
+    OPTIONAL_DEFINITION_FIELDS.filter((field) => definition[field]).map((field) => [field, definition[field]]),
+  );
   return {
     partitionKey,
     id: created.id,

@@ -13,7 +13,9 @@ export class ScriptedFailures<Method extends string> {
 
   /** Throws the failure scripted for this call, if any (the first that matches, in the order they were added). */
   throwIfScripted(method: Method, key?: string): void {
-    const found = this.scripted.find((entry) => entry.method === method && entry.times > 0 && (entry.key === undefined || entry.key === key));
+    const found = this.scripted.find(
+      (entry) => entry.method === method && entry.times > 0 && (entry.key === undefined || entry.key === key),
+    );
     if (!found) return;
     found.times--;
     throw found.error();

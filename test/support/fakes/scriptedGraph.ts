@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { DefinitionChanges, GraphSubscription, NewSubscription, SubscriptionGraph } from '../../../src/renewal/ports';
+import type {
+  DefinitionChanges,
+  GraphSubscription,
+  NewSubscription,
+  SubscriptionGraph,
+} from '../../../src/renewal/ports';
 import { OPTIONAL_DEFINITION_FIELDS, type SubscriptionDefinition } from '../../../src/renewal/subscription';
 import { graphError, notFound } from './graphAnswers';
 import { ScriptedFailures } from './scriptedFailures';
@@ -40,8 +45,14 @@ export class ScriptedGraph implements SubscriptionGraph {
   constructor(public clock: () => Date = () => new Date()) {}
 
   /** A subscription Graph has, as if created earlier. */
-  add(subscription: Pick<HeldSubscription, 'id' | 'resource' | 'expirationDateTime'> & Partial<HeldSubscription>): HeldSubscription {
-    const held: HeldSubscription = { changeType: 'created', notificationUrl: 'https://contoso.example/api/notifications', ...subscription };
+  add(
+    subscription: Pick<HeldSubscription, 'id' | 'resource' | 'expirationDateTime'> & Partial<HeldSubscription>,
+  ): HeldSubscription {
+    const held: HeldSubscription = {
+      changeType: 'created',
+      notificationUrl: 'https://contoso.example/api/notifications',
+      ...subscription,
+    };
     this.subscriptions.set(held.id, held);
     return held;
   }
@@ -68,7 +79,12 @@ export class ScriptedGraph implements SubscriptionGraph {
     return { expirationDateTime: held.expirationDateTime };
   }
 
-  async update(id: string, changes: DefinitionChanges, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }> {
+  async update(
+    id: string,
+    changes: DefinitionChanges,
+    expiration: Date,
+    deadline?: Date,
+  ): Promise<{ expirationDateTime: Date }> {
     this.calls.push({ method: 'update', id, expiration, deadline, changes });
     this.failures.throwIfScripted('update', id);
     const held = this.alive(id);
@@ -81,15 +97,30 @@ export class ScriptedGraph implements SubscriptionGraph {
     this.calls.push({ method: 'create', expiration: subscription.expirationDateTime, deadline });
     this.failures.throwIfScripted('create');
     for (const field of ['changeType', 'notificationUrl', 'resource'] as const) {
-      if (!subscription[field]) throw graphError(400, 'InvalidRequest', `${field} is a required property for subscription creation.`, this.clock());
+      if (!subscription[field])
+        throw graphError(
+          400,
+          'InvalidRequest',
+          `${field} is a required property for subscription creation.`,
+          this.clock(),
+        );
     }
     const expirationDateTime = this.checkExpiration(subscription.expirationDateTime, subscription);
     const now = this.clock().getTime();
     const existing = [...this.subscriptions.values()].find(
-      (other) => other.expirationDateTime.getTime() > now && sameResource(other.resource, subscription.resource) && sameChanges(other.changeType, subscription.changeType),
+      (other) =>
+        other.expirationDateTime.getTime() > now &&
+        sameResource(other.resource, subscription.resource) &&
+        sameChanges(other.changeType, subscription.changeType),
     );
     // graph/api/subscription-post-subscriptions, "Duplicate subscription behavior".
-    if (existing) throw graphError(409, 'ExtensionError', `Subscription Id ${existing.id} already exists for the requested combination`, this.clock());
+    if (existing)
+      throw graphError(
+        409,
+        'ExtensionError',
+        `Subscription Id ${existing.id} already exists for the requested combination`,
+        this.clock(),
+      );
     const { expirationDateTime: _asked, ...definition } = subscription;
     const held = this.add({ latestSupportedTlsVersion: 'v1_2', ...definition, id: randomUUID(), expirationDateTime });
     return view(held);
@@ -128,11 +159,17 @@ export class ScriptedGraph implements SubscriptionGraph {
   private checkExpiration(requested: Date, subject: SubscriptionDefinition): Date {
     const now = this.clock();
     const at = requested.getTime();
-    if (at <= now.getTime()) throw graphError(400, 'InvalidRequest', 'Subscription expiration can only be in the future.', now);
+    if (at <= now.getTime())
+      throw graphError(400, 'InvalidRequest', 'Subscription expiration can only be in the future.', now);
     const rich = subject.includeResourceData === true;
     const max = this.maximumOverride?.(subject.resource, rich) ?? graphMaxMinutes(subject.resource, rich);
-    if (at > now.getTime() + max * 60_000) throw graphError(400, 'ExtensionError', `Subscription expiration can only be ${max} minutes in the future.`, now);
-    if (/^\/?(chats|teams\/(?![^/]+\/schedule)|copilot)/i.test(subject.resource) && !subject.lifecycleNotificationUrl && at > now.getTime() + 3_600_000) {
+    if (at > now.getTime() + max * 60_000)
+      throw graphError(400, 'ExtensionError', `Subscription expiration can only be ${max} minutes in the future.`, now);
+    if (
+      /^\/?(chats|teams\/(?![^/]+\/schedule)|copilot)/i.test(subject.resource) &&
+      !subject.lifecycleNotificationUrl &&
+      at > now.getTime() + 3_600_000
+    ) {
       throw graphError(
         400,
         'InvalidRequest',
@@ -149,14 +186,21 @@ function graphMaxMinutes(resource: string, includeResourceData: boolean): number
   const path = resource.toLowerCase().replace(/^\//, '');
   if (/presences?/.test(path)) return 60;
   if (/^(chats|teams|copilot)/.test(path)) return 4320;
-  if (/^(me|users\/[^/]+)\/(messages|mailfolders|events|calendar|contacts)/.test(path)) return includeResourceData ? 1440 : 10080;
+  if (/^(me|users\/[^/]+)\/(messages|mailfolders|events|calendar|contacts)/.test(path))
+    return includeResourceData ? 1440 : 10080;
   if (/drive|^sites\//.test(path)) return 42300;
   return 4230;
 }
 
-const sameResource = (a: string, b: string) => a.replace(/^\//, '').toLowerCase() === b.replace(/^\//, '').toLowerCase();
+const sameResource = (a: string, b: string) =>
+  a.replace(/^\//, '').toLowerCase() === b.replace(/^\//, '').toLowerCase();
 const sameChanges = (a: string, b: string) => {
-  const sorted = (value: string) => value.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+  const sorted = (value: string) =>
+    value
+      .split(',')
+      .map((part) => part.trim().toLowerCase())
+      .sort()
+      .join(',');
   return sorted(a) === sorted(b);
 };
 
@@ -169,6 +213,8 @@ function view(held: HeldSubscription): GraphSubscription {
     changeType: held.changeType,
     notificationUrl: held.notificationUrl,
     ...(typeof held.includeResourceData === 'boolean' ? { includeResourceData: held.includeResourceData } : {}),
-    ...Object.fromEntries(OPTIONAL_DEFINITION_FIELDS.filter((field) => held[field]).map((field) => [field, held[field]])),
+    ...Object.fromEntries(
+      OPTIONAL_DEFINITION_FIELDS.filter((field) => held[field]).map((field) => [field, held[field]]),
+    ),
   };
 }

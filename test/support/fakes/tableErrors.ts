@@ -11,12 +11,22 @@ function serviceAnswer(table: string, status: number, code: string, text: string
 
 /** A write to a row that is not there (deleted meanwhile): status 404, ResourceNotFound. */
 export function rowNotFound(table: string): TableStorageError {
-  return new TableStorageError(serviceAnswer(table, 404, 'ResourceNotFound', 'The specified resource does not exist.'), table, 404, undefined);
+  return new TableStorageError(
+    serviceAnswer(table, 404, 'ResourceNotFound', 'The specified resource does not exist.'),
+    table,
+    404,
+    undefined,
+  );
 }
 
 /** A row created where one exists already: status 409, EntityAlreadyExists. */
 export function rowExists(table: string): TableStorageError {
-  return new TableStorageError(serviceAnswer(table, 409, 'EntityAlreadyExists', 'The specified entity already exists.'), table, 409, undefined);
+  return new TableStorageError(
+    serviceAnswer(table, 409, 'EntityAlreadyExists', 'The specified entity already exists.'),
+    table,
+    409,
+    undefined,
+  );
 }
 
 /** The table service could not be reached (what a test scripts for an outage). */

@@ -6,9 +6,15 @@ export const MEASURED_FIGURES = 'test-output/reliability-figures.md';
  * Whether the documented figures are the ones the last full run measured (`npm run check:figures`),
  * with the line that says so, or says what to run.
  */
-export function figuresVerdict(documented: string | undefined, measured: string | undefined): { ok: boolean; line: string } {
+export function figuresVerdict(
+  documented: string | undefined,
+  measured: string | undefined,
+): { ok: boolean; line: string } {
   if (documented === undefined) {
-    return { ok: false, line: `${FIGURES_DOCUMENT}: no reliability:begin/end markers. Put them back around the figures table, then run \`npm run reliability\`.` };
+    return {
+      ok: false,
+      line: `${FIGURES_DOCUMENT}: no reliability:begin/end markers. Put them back around the figures table, then run \`npm run reliability\`.`,
+    };
   }
   if (measured === undefined) {
     return {

@@ -28,8 +28,13 @@ export interface Snapshot {
 
 /** One key per definition, read the way Graph compares them (policy.matchesDefinition). */
 function definitionKey(resource: unknown, changeType: unknown, notificationUrl: unknown): string | undefined {
-  if (typeof resource !== 'string' || typeof changeType !== 'string' || typeof notificationUrl !== 'string') return undefined;
-  const changes = changeType.split(',').map((part) => part.trim().toLowerCase()).sort().join(',');
+  if (typeof resource !== 'string' || typeof changeType !== 'string' || typeof notificationUrl !== 'string')
+    return undefined;
+  const changes = changeType
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .sort()
+    .join(',');
   return `${resource.trim().replace(/^\//, '').toLowerCase()} ${changes} ${notificationUrl}`;
 }
 
@@ -73,7 +78,12 @@ export interface InvariantOptions {
 
 export type Problems = Pick<
   ScenarioRecord,
-  'rowsLost' | 'rowsDuplicated' | 'expirationsMovedBack' | 'expiredWhileRenewable' | 'graphDuplicates' | 'rowsAheadOfGraph'
+  | 'rowsLost'
+  | 'rowsDuplicated'
+  | 'expirationsMovedBack'
+  | 'expiredWhileRenewable'
+  | 'graphDuplicates'
+  | 'rowsAheadOfGraph'
 > & { details: string[] };
 
 /** The number of rules `findProblems` checks, each counted as one check. */
@@ -86,7 +96,15 @@ export const RULES = 6;
  */
 export function findProblems(before: Snapshot, after: Snapshot, options: InvariantOptions = {}): Problems {
   const details: string[] = [];
-  const problems: Problems = { rowsLost: 0, rowsDuplicated: 0, expirationsMovedBack: 0, expiredWhileRenewable: 0, graphDuplicates: 0, rowsAheadOfGraph: 0, details };
+  const problems: Problems = {
+    rowsLost: 0,
+    rowsDuplicated: 0,
+    expirationsMovedBack: 0,
+    expiredWhileRenewable: 0,
+    graphDuplicates: 0,
+    rowsAheadOfGraph: 0,
+    details,
+  };
   const afterById = new Map<string, RowView[]>();
   for (const row of after.rows) afterById.set(row.id, [...(afterById.get(row.id) ?? []), row]);
   const replaced = new Set(after.rows.map((row) => row.replaces).filter((id): id is string => id !== undefined));
@@ -101,7 +119,9 @@ export function findProblems(before: Snapshot, after: Snapshot, options: Invaria
     for (const later of now ?? []) {
       if (row.expiration !== undefined && later.expiration !== undefined && later.expiration < row.expiration) {
         problems.expirationsMovedBack++;
-        details.push(`row ${row.id}: expiration moved back from ${new Date(row.expiration).toISOString()} to ${new Date(later.expiration).toISOString()}`);
+        details.push(
+          `row ${row.id}: expiration moved back from ${new Date(row.expiration).toISOString()} to ${new Date(later.expiration).toISOString()}`,
+        );
       }
     }
   }
@@ -133,12 +153,15 @@ export function findProblems(before: Snapshot, after: Snapshot, options: Invaria
   // Duplicates: more subscriptions on Graph for one definition than rows for it (or than there were
   // already), and subscriptions created meanwhile that no row names.
   const rowsPerDefinition = new Map<string, number>();
-  for (const row of after.rows) if (row.definition) rowsPerDefinition.set(row.definition, (rowsPerDefinition.get(row.definition) ?? 0) + 1);
+  for (const row of after.rows)
+    if (row.definition) rowsPerDefinition.set(row.definition, (rowsPerDefinition.get(row.definition) ?? 0) + 1);
   for (const [definition, count] of after.perDefinition) {
     const allowed = Math.max(before.perDefinition.get(definition) ?? 0, rowsPerDefinition.get(definition) ?? 0);
     if (count > allowed) {
       problems.graphDuplicates += count - allowed;
-      details.push(`${count} subscriptions on Graph for one definition (${definition}), where ${allowed} were expected`);
+      details.push(
+        `${count} subscriptions on Graph for one definition (${definition}), where ${allowed} were expected`,
+      );
     }
   }
   const named = new Set(after.rows.map((row) => row.id));
@@ -154,9 +177,16 @@ export function findProblems(before: Snapshot, after: Snapshot, options: Invaria
 export function findRowsAheadOfGraph(harness: Harness, after: Snapshot, problems: Problems): void {
   for (const row of after.rows) {
     const onGraph = harness.graph.subscriptions.get(row.id);
-    if (row.state === 'active' && onGraph && row.expiration !== undefined && row.expiration > onGraph.expirationDateTime.getTime()) {
+    if (
+      row.state === 'active' &&
+      onGraph &&
+      row.expiration !== undefined &&
+      row.expiration > onGraph.expirationDateTime.getTime()
+    ) {
       problems.rowsAheadOfGraph++;
-      problems.details.push(`row ${row.id} says ${new Date(row.expiration).toISOString()}, Graph ${onGraph.expirationDateTime.toISOString()}`);
+      problems.details.push(
+        `row ${row.id} says ${new Date(row.expiration).toISOString()}, Graph ${onGraph.expirationDateTime.toISOString()}`,
+      );
     }
   }
 }
@@ -182,12 +212,25 @@ export function scenario(
   body: (context: ScenarioContext) => Promise<InvariantOptions | void>,
   timeout?: number,
 ): void {
-  const file = basename(new Error().stack?.split('\n').find((line) => line.includes('.test.ts'))?.match(/([^/\\(]+\.test\.ts)/)?.[1] ?? 'unknown');
+  const file = basename(
+    new Error().stack
+      ?.split('\n')
+      .find((line) => line.includes('.test.ts'))
+      ?.match(/([^/\\(]+\.test\.ts)/)?.[1] ?? 'unknown',
+  );
   it(
     name,
     async (test) => {
       let before = await snapshot(harness);
-      const totals: Problems = { rowsLost: 0, rowsDuplicated: 0, expirationsMovedBack: 0, expiredWhileRenewable: 0, graphDuplicates: 0, rowsAheadOfGraph: 0, details: [] };
+      const totals: Problems = {
+        rowsLost: 0,
+        rowsDuplicated: 0,
+        expirationsMovedBack: 0,
+        expiredWhileRenewable: 0,
+        graphDuplicates: 0,
+        rowsAheadOfGraph: 0,
+        details: [],
+      };
       let checks = 0;
       const check = async (options: InvariantOptions = {}) => {
         const after = await snapshot(harness);

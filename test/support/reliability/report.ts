@@ -86,20 +86,28 @@ const number = (value: number) => value.toLocaleString('en-US');
  */
 export function reliabilitySection(records: RunRecords, leaks: Leak[]): string {
   const { scenarios, inputs } = records;
-  const sum = (field: keyof ScenarioRecord) => scenarios.reduce((total, record) => total + (record[field] as number), 0);
+  const sum = (field: keyof ScenarioRecord) =>
+    scenarios.reduce((total, record) => total + (record[field] as number), 0);
   const categories = [...new Set(scenarios.map((record) => record.category))].sort(
     (a, b) => Object.keys(CATEGORY_TITLES).indexOf(a) - Object.keys(CATEGORY_TITLES).indexOf(b),
   );
   const batches = [...inputs].sort((a, b) => a.name.localeCompare(b.name));
-  const total = (field: 'inputs' | 'serverErrors' | 'stackTraces' | 'unclearErrors') => inputs.reduce((sum, record) => sum + record[field], 0);
+  const total = (field: 'inputs' | 'serverErrors' | 'stackTraces' | 'unclearErrors') =>
+    inputs.reduce((sum, record) => sum + record[field], 0);
   const lines = [
     '| Figure | Value |',
     '| --- | ---: |',
     `| Fault scenarios run, invariants checked after each | ${number(scenarios.length)} |`,
-    ...categories.map((category) => `| &nbsp;&nbsp;${CATEGORY_TITLES[category] ?? category} | ${number(scenarios.filter((r) => r.category === category).length)} |`),
+    ...categories.map(
+      (category) =>
+        `| &nbsp;&nbsp;${CATEGORY_TITLES[category] ?? category} | ${number(scenarios.filter((r) => r.category === category).length)} |`,
+    ),
     `| Invariant checks made | ${number(sum('checks'))} |`,
     `| Hostile or invalid inputs tried | ${number(total('inputs'))} |`,
-    ...batches.map((record) => `| &nbsp;&nbsp;${record.name}${record.seed === undefined ? '' : ` (seed ${record.seed})`} | ${number(record.inputs)} |`),
+    ...batches.map(
+      (record) =>
+        `| &nbsp;&nbsp;${record.name}${record.seed === undefined ? '' : ` (seed ${record.seed})`} | ${number(record.inputs)} |`,
+    ),
     `| 5xx answers / stack traces / errors not naming the problem, over those inputs | ${number(total('serverErrors'))} / ${number(total('stackTraces'))} / ${number(total('unclearErrors'))} |`,
     `| Rows lost / duplicated | ${number(sum('rowsLost'))} / ${number(sum('rowsDuplicated'))} |`,
     `| Expirations moved back / rows ahead of Graph | ${number(sum('expirationsMovedBack'))} / ${number(sum('rowsAheadOfGraph'))} |`,
@@ -110,7 +118,8 @@ export function reliabilitySection(records: RunRecords, leaks: Leak[]): string {
   return lines.join('\n');
 }
 
-export const SECTION_BEGIN = '<!-- reliability:begin (the figures of a full, passing test run: npm run reliability writes them) -->';
+export const SECTION_BEGIN =
+  '<!-- reliability:begin (the figures of a full, passing test run: npm run reliability writes them) -->';
 export const SECTION_END = '<!-- reliability:end -->';
 
 /** The figures between the markers of a document, or undefined when the markers are missing. */

@@ -12,12 +12,19 @@ beforeEach(() => {
 const recreate = (id: string) => recreateSubscription(world.store.current(id)!, 'run-1', world.context());
 const conflicting = (resource: string, notificationUrl = NOTIFICATION_URL) => {
   const id = randomUUID();
-  world.graph.add({ id, resource, changeType: 'created', notificationUrl, lifecycleNotificationUrl: LIFECYCLE_URL, expirationDateTime: hoursFromNow(2) });
+  world.graph.add({
+    id,
+    resource,
+    changeType: 'created',
+    notificationUrl,
+    lifecycleNotificationUrl: LIFECYCLE_URL,
+    expirationDateTime: hoursFromNow(2),
+  });
   return id;
 };
 
 describe('recreating a subscription Graph lost', () => {
-  it('creates it again with the whole stored definition and the client state, and puts its row in the old one\'s place', async () => {
+  it("creates it again with the whole stored definition and the client state, and puts its row in the old one's place", async () => {
     world.outlook('lost', -1, {
       onGraph: false,
       row: {
@@ -47,7 +54,12 @@ describe('recreating a subscription Graph lost', () => {
       // Outlook with resource data lives at most 1,440 minutes: asked within it, less the safety margin.
       expirationDateTime: new Date(world.time + (1440 - 10) * 60_000),
     });
-    expect(world.store.current(created!.id)).toMatchObject({ replaces: 'lost', recreatedAt: world.now(), includeResourceData: true, encryptionCertificateId: 'key-1' });
+    expect(world.store.current(created!.id)).toMatchObject({
+      replaces: 'lost',
+      recreatedAt: world.now(),
+      includeResourceData: true,
+      encryptionCertificateId: 'key-1',
+    });
   });
 
   it('adopts the subscription a 409 names when it is the one the row describes', async () => {
@@ -59,7 +71,9 @@ describe('recreating a subscription Graph lost', () => {
     expect(world.graph.subscriptions.size).toBe(1);
     expect(world.onGraph(existing)).toEqual(hoursFromNow(72));
     expect(world.store.current(existing)).toMatchObject({ replaces: 'lost', expirationDateTime: hoursFromNow(72) });
-    expect(world.log.events('subscriptionRecreated')).toEqual([expect.objectContaining({ newSubscriptionId: existing, adopted: true })]);
+    expect(world.log.events('subscriptionRecreated')).toEqual([
+      expect.objectContaining({ newSubscriptionId: existing, adopted: true }),
+    ]);
   });
 
   it('does not adopt a subscription the 409 names with another notification URL, and keeps the row to try again', async () => {
@@ -100,9 +114,14 @@ describe('recreating a subscription Graph lost', () => {
   it('says the client state is missing rather than create a subscription without it', async () => {
     world.outlook('lost', -1, { onGraph: false, row: { state: 'expired' } });
 
-    expect(await recreateSubscription(world.store.current('lost')!, 'run-1', { ...world.context(), clientState: undefined })).toBe('expired');
+    expect(
+      await recreateSubscription(world.store.current('lost')!, 'run-1', { ...world.context(), clientState: undefined }),
+    ).toBe('expired');
 
     expect(world.graph.callsOf('create')).toEqual([]);
-    expect(world.store.current('lost')!.lastFailure).toMatchObject({ code: 'ClientStateMissing', message: 'WEBHOOK_CLIENT_STATE is not set.' });
+    expect(world.store.current('lost')!.lastFailure).toMatchObject({
+      code: 'ClientStateMissing',
+      message: 'WEBHOOK_CLIENT_STATE is not set.',
+    });
   });
 });

@@ -17,8 +17,15 @@ describe('renewing one subscription', () => {
     expect(await renew('inbox')).toBe('renewed');
 
     expect(world.onGraph('inbox')).toEqual(hoursFromNow(72));
-    expect(world.store.current('inbox')).toMatchObject({ expirationDateTime: hoursFromNow(72), lastRenewedAt: hoursFromNow(0), leaseUntil: undefined, consecutiveFailures: 0 });
-    expect(world.log.events('subscriptionRenewed')).toEqual([expect.objectContaining({ subscriptionId: 'inbox', newExpiration: hoursFromNow(72).toISOString() })]);
+    expect(world.store.current('inbox')).toMatchObject({
+      expirationDateTime: hoursFromNow(72),
+      lastRenewedAt: hoursFromNow(0),
+      leaseUntil: undefined,
+      consecutiveFailures: 0,
+    });
+    expect(world.log.events('subscriptionRenewed')).toEqual([
+      expect.objectContaining({ subscriptionId: 'inbox', newExpiration: hoursFromNow(72).toISOString() }),
+    ]);
   });
 
   it('holds the row leased while it talks to Graph, and stops its Graph work a minute before the lease ends', async () => {
@@ -36,7 +43,9 @@ describe('renewing one subscription', () => {
     expect(await renew('inbox')).toBe('skipped');
 
     expect(world.graph.callsOf('renew')).toEqual([]);
-    expect(world.log.events('subscriptionSkipped')).toEqual([expect.objectContaining({ leaseUntil: new Date(world.time + 5 * MINUTE).toISOString() })]);
+    expect(world.log.events('subscriptionSkipped')).toEqual([
+      expect.objectContaining({ leaseUntil: new Date(world.time + 5 * MINUTE).toISOString() }),
+    ]);
   });
 
   it('recreates a subscription Graph no longer has (404) from its stored definition', async () => {
@@ -45,9 +54,17 @@ describe('renewing one subscription', () => {
     expect(await renew('lost')).toBe('recreated');
 
     const [successor] = [...world.graph.subscriptions.values()];
-    expect(successor).toMatchObject({ notificationUrl: NOTIFICATION_URL, lifecycleNotificationUrl: LIFECYCLE_URL, clientState: 'unit-client-state' });
+    expect(successor).toMatchObject({
+      notificationUrl: NOTIFICATION_URL,
+      lifecycleNotificationUrl: LIFECYCLE_URL,
+      clientState: 'unit-client-state',
+    });
     expect(world.store.current('lost')).toBeUndefined();
-    expect(world.store.current(successor!.id)).toMatchObject({ replaces: 'lost', expirationDateTime: successor!.expirationDateTime, state: 'active' });
+    expect(world.store.current(successor!.id)).toMatchObject({
+      replaces: 'lost',
+      expirationDateTime: successor!.expirationDateTime,
+      state: 'active',
+    });
     expect(world.log.events().map((event) => event.event)).toEqual(['subscriptionGone', 'subscriptionRecreated']);
   });
 
@@ -69,7 +86,9 @@ describe('renewing one subscription', () => {
       leaseUntil: undefined,
     });
     expect(world.onGraph('busy')).toEqual(before.expirationDateTime);
-    expect(world.log.events('renewalFailed')).toEqual([expect.objectContaining({ statusCode: 429, requestId: expect.any(String) })]);
+    expect(world.log.events('renewalFailed')).toEqual([
+      expect.objectContaining({ statusCode: 429, requestId: expect.any(String) }),
+    ]);
   });
 
   it('counts failures run after run, and clears them once a renewal succeeds (503 twice, then OK)', async () => {
@@ -81,7 +100,10 @@ describe('renewing one subscription', () => {
     expect(world.store.current('flaky')!.consecutiveFailures).toBe(2);
     expect(await renew('flaky')).toBe('renewed');
 
-    expect(world.store.current('flaky')).toMatchObject({ consecutiveFailures: 0, expirationDateTime: hoursFromNow(72) });
+    expect(world.store.current('flaky')).toMatchObject({
+      consecutiveFailures: 0,
+      expirationDateTime: hoursFromNow(72),
+    });
   });
 
   it('asks again within the maximum Graph states, from its clock, and learns it for every later renewal', async () => {
@@ -94,9 +116,20 @@ describe('renewing one subscription', () => {
     expect(await renew('inbox')).toBe('renewed');
 
     const graphNow = world.time - 2 * MINUTE;
-    expect(world.graph.callsOf('renew', 'inbox').map((call) => call.expiration)).toEqual([hoursFromNow(72), new Date(graphNow + (2880 - 10) * MINUTE)]);
-    expect(world.learntMaxima.saved.get('outlook')).toMatchObject({ maxMinutes: 2880, configuredMinutes: 10080, subscriptionId: 'inbox' });
-    expect(world.log.events().map((event) => event.event)).toEqual(['graphMaximumLower', 'graphMaximumLearnt', 'subscriptionRenewed']);
+    expect(world.graph.callsOf('renew', 'inbox').map((call) => call.expiration)).toEqual([
+      hoursFromNow(72),
+      new Date(graphNow + (2880 - 10) * MINUTE),
+    ]);
+    expect(world.learntMaxima.saved.get('outlook')).toMatchObject({
+      maxMinutes: 2880,
+      configuredMinutes: 10080,
+      subscriptionId: 'inbox',
+    });
+    expect(world.log.events().map((event) => event.event)).toEqual([
+      'graphMaximumLower',
+      'graphMaximumLearnt',
+      'subscriptionRenewed',
+    ]);
 
     expect(await renew('other')).toBe('renewed');
     expect(world.graph.callsOf('renew', 'other')).toHaveLength(1);

@@ -36,7 +36,11 @@ describe('a renewal run', () => {
     const result = await run();
 
     expect(result).toMatchObject({ outcome: 'partial', due: 4, renewed: 3, failed: 1 });
-    expect(['a', 'c', 'd'].map((id) => world.onGraph(id))).toEqual([hoursFromNow(72), hoursFromNow(72), hoursFromNow(72)]);
+    expect(['a', 'c', 'd'].map((id) => world.onGraph(id))).toEqual([
+      hoursFromNow(72),
+      hoursFromNow(72),
+      hoursFromNow(72),
+    ]);
     expect(world.store.current('b')).toMatchObject({ expirationDateTime: hoursFromNow(5), consecutiveFailures: 1 });
   });
 
@@ -90,8 +94,12 @@ describe('a renewal run', () => {
       queued: 0,
       error: undefined,
     });
-    expect(world.log.events('runFinished')).toEqual([expect.objectContaining({ runId: result.id, outcome: 'partial', renewed: 1, recreated: 1, invalid: 1 })]);
-    expect(world.store.flagged).toEqual([{ ok: false, partitionKey: 'default', rowKey: 'typed-by-hand', problem: 'resource is missing.' }]);
+    expect(world.log.events('runFinished')).toEqual([
+      expect.objectContaining({ runId: result.id, outcome: 'partial', renewed: 1, recreated: 1, invalid: 1 }),
+    ]);
+    expect(world.store.flagged).toEqual([
+      { ok: false, partitionKey: 'default', rowKey: 'typed-by-hand', problem: 'resource is missing.' },
+    ]);
   });
 
   it('says when nothing is due, and succeeds', async () => {
@@ -105,7 +113,11 @@ describe('a renewal run', () => {
     const row = world.outlook('due', 5);
     world.graph.failNext('ready', new CredentialError('No Microsoft Graph token from the managed identity.'));
 
-    await expect(run()).resolves.toMatchObject({ outcome: 'failed', error: 'No Microsoft Graph token from the managed identity.', renewed: 0 });
+    await expect(run()).resolves.toMatchObject({
+      outcome: 'failed',
+      error: 'No Microsoft Graph token from the managed identity.',
+      renewed: 0,
+    });
 
     expect(world.graph.callsOf('renew')).toEqual([]);
     expect(world.store.current('due')).toEqual(row);
@@ -130,7 +142,9 @@ describe('a renewal run', () => {
     world.queue.failures.add('send', new Error('The queue service could not be reached.'));
 
     expect(await run({ deadline: world.now() })).toMatchObject({ outcome: 'failed', queued: 0, deferred: 1 });
-    expect(world.log.events('budgetExhausted')).toEqual([expect.objectContaining({ deferred: 1, error: 'The queue service could not be reached.' })]);
+    expect(world.log.events('budgetExhausted')).toEqual([
+      expect.objectContaining({ deferred: 1, error: 'The queue service could not be reached.' }),
+    ]);
   });
 
   it('does not run at all when the run history cannot be written', async () => {

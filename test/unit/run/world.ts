@@ -66,10 +66,19 @@ export class World {
    * An Outlook subscription on Graph and its row, expiring `hours` from now; `onGraph: false` for one
    * Graph no longer has.
    */
-  outlook(id: string, hours: number, options: { onGraph?: boolean; row?: Partial<StoredSubscription> } = {}): StoredSubscription {
+  outlook(
+    id: string,
+    hours: number,
+    options: { onGraph?: boolean; row?: Partial<StoredSubscription> } = {},
+  ): StoredSubscription {
     const resource = `users/${id}-owner/mailFolders('Inbox')/messages`;
     const expirationDateTime = new Date(this.time + hours * HOUR);
-    const definition = { resource, changeType: 'created', notificationUrl: NOTIFICATION_URL, lifecycleNotificationUrl: LIFECYCLE_URL };
+    const definition = {
+      resource,
+      changeType: 'created',
+      notificationUrl: NOTIFICATION_URL,
+      lifecycleNotificationUrl: LIFECYCLE_URL,
+    };
     if (options.onGraph !== false) this.graph.add({ id, expirationDateTime, ...definition });
     return this.store.put({ id, expirationDateTime, ...definition, ...options.row });
   }
