@@ -288,7 +288,7 @@ if (process.env.BENCH_TLS_CERT && process.env.BENCH_TLS_KEY) {
     process.exitCode = 1;
   });
 } else {
-  launch().then((code) => process.exit(code));
+  void launch().then((code) => process.exit(code));
 }
 
 export type BenchResults = {

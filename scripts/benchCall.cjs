@@ -1,7 +1,6 @@
 // One HTTP function of the deployable bundle, called in a process of its own so its peak memory is its
 // own: `node scripts/benchCall.cjs <bundle> <function> [query]`, the app settings in the environment.
 // Calls it once to warm up (tables known, SDK loaded), then once measured. Prints one JSON line.
-const { performance } = require('node:perf_hooks');
 
 const [bundle, name, query = ''] = process.argv.slice(2);
 const app = require(bundle);

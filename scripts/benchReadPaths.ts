@@ -57,6 +57,7 @@ export async function measureReadPaths(
   const upstream = /TableEndpoint=(http:\/\/[^/;]+)/.exec(tools.connectionString)![1]!;
   const counter = await RequestCounter.start(upstream);
   const connectionString = counter.connectionString(tools.connectionString);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built CommonJS bundle, by a path known at run time
   const app = require(tools.bundle) as Record<
     string,
     (...args: unknown[]) => Promise<{ status?: number; jsonBody?: Record<string, unknown> }>

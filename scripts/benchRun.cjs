@@ -1,7 +1,6 @@
 // One renewal run of the deployable bundle, in a process of its own so its peak memory is its own:
 // `node scripts/benchRun.cjs <bundle>`, with the app settings in the environment (set by bench.ts).
 // Prints one JSON line: the run's wall time and the process's peak resident set size.
-const { performance } = require('node:perf_hooks');
 
 const bundle = process.argv[2];
 const { renewSubscriptions } = require(bundle);

@@ -184,7 +184,7 @@ function loadLocalSettings(): void {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2))
+  void main(process.argv.slice(2))
     .catch((error: unknown) => {
       console.error(`error: ${redact(error instanceof Error ? error.message : String(error))}`);
       return 1;

@@ -25,7 +25,10 @@ const load = async () => {
  * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
  * renew now. Thin: they read the request and call src/operations, which the CLI calls too.
  */
-type Operation = (input: OperationsInput, operations: Operations, request: HttpRequest) => Promise<HttpResponseInit>;
+type Operation = (input: OperationsInput, operations: Operations, request: HttpRequest) => Promise<Answer>;
+
+/** An operation's answer: its headers are set in one place, withNoStore. */
+type Answer = Omit<HttpResponseInit, 'headers'>;
 
 export const registerSubscription = operation(async (input, { register }, request) => {
   const body = await readJson(request);
@@ -147,12 +150,12 @@ async function readJson(request: HttpRequest): Promise<unknown> {
   }
 }
 
-function failure(kind: FailureKind, error: string): HttpResponseInit {
+function failure(kind: FailureKind, error: string): Answer {
   return withNoStore({ status: httpStatus(kind), jsonBody: { success: false, error } });
 }
 
-function withNoStore(response: HttpResponseInit): HttpResponseInit {
-  return { ...response, headers: { 'Cache-Control': 'no-store', ...response.headers } };
+function withNoStore(response: Answer): HttpResponseInit {
+  return { ...response, headers: { 'Cache-Control': 'no-store' } };
 }
 
 app.http('registerSubscription', {

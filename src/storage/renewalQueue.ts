@@ -31,7 +31,7 @@ export class RenewalQueue implements RenewalHandOff {
       throw error;
     }));
     let sent = 0;
-    let firstError: unknown;
+    let firstError: { error: unknown } | undefined;
     await forEachConcurrently(
       subscriptions,
       SEND_CONCURRENCY,
@@ -41,12 +41,12 @@ export class RenewalQueue implements RenewalHandOff {
           await this.queue.sendMessage(encodeMessage(message));
           sent++;
         } catch (error) {
-          firstError ??= error;
+          firstError ??= { error };
         }
       },
       () => firstError !== undefined,
     );
-    if (firstError !== undefined && sent === 0) throw firstError;
+    if (firstError !== undefined && sent === 0) throw firstError.error;
     return sent;
   }
 }

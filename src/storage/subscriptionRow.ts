@@ -1,6 +1,5 @@
 import {
   OPTIONAL_DEFINITION_FIELDS,
-  type PendingLifecycleEvent,
   type RenewalFailure,
   type StoredRow,
   type SubscriptionDefinition,
@@ -73,6 +72,7 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
     pending !== 'subscriptionRemoved'
   ) {
     return malformed(
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a stored value of any type, named as it is
       `pendingLifecycleEvent "${String(pending)}" is not "reauthorizationRequired", "subscriptionRemoved" or empty.`,
     );
   }

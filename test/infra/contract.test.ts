@@ -245,10 +245,9 @@ describe('a first deployment alerts no one: provision, deploy, first run, then t
   // On a first `azd up` the monitors exist before the code and its first run do, and the status
   // (so the health answer) calls "no run has finished yet" unhealthy. Absences would alert.
   const alerts = readRepoFile('infra/app/alerts.bicep');
-  const main = readRepoFile('infra/main.bicep');
   const logAlerts = [
     ...alerts.matchAll(
-      /name: '([\w-]+)'\n\s+description: [^\n]+\n[\s\S]*?operator: '(\w+)'\n\s+threshold: (\d+)\n\s+query: '\'\'([\s\S]*?)'\'\'/g,
+      /name: '([\w-]+)'\n\s+description: [^\n]+\n[\s\S]*?operator: '(\w+)'\n\s+threshold: (\d+)\n\s+query: '''([\s\S]*?)'''/g,
     ),
   ].map((m) => ({ name: m[1]!, operator: m[2]!, threshold: Number(m[3]), query: m[4]! }));
   const hooks = { sh: readRepoFile('infra/hooks/postdeploy.sh'), ps1: readRepoFile('infra/hooks/postdeploy.ps1') };

@@ -20,7 +20,7 @@ function post(body: string, headers: Record<string, string> = { 'content-type': 
       body: { string: body },
     }),
     harness.context('lifecycleNotifications'),
-  ).then(harness.answered);
+  ).then((answer) => harness.answered(answer));
 }
 
 const notification = (subscriptionId: string, lifecycleEvent: string, clientState = harness.env.WEBHOOK_CLIENT_STATE) =>

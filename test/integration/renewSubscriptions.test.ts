@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renewSubscriptions } from '../../src/functions/renewSubscriptions';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
-import { HOUR, hoursFrom, INBOX, MINUTE, storeSubscription } from '../support/fixtures';
+import { HOUR, hoursFrom, INBOX, storeSubscription } from '../support/fixtures';
 import type { StatusAnswer } from '../support/harness';
 import { useHarness } from '../support/useHarness';
 

@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  request as httpRequest,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -18,7 +24,8 @@ export class RequestCounter {
   static async start(target: string): Promise<RequestCounter> {
     const upstream = new URL(target);
     let counter!: RequestCounter;
-    const server = createServer(async (incoming, outgoing) => {
+    const server = createServer((incoming, outgoing) => void forward(incoming, outgoing));
+    const forward = async (incoming: IncomingMessage, outgoing: ServerResponse) => {
       counter.count(incoming.url ?? '/');
       await counter.held;
       const forwarded = httpRequest(
@@ -36,7 +43,7 @@ export class RequestCounter {
       );
       forwarded.on('error', () => outgoing.destroy());
       incoming.pipe(forwarded);
-    });
+    };
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     counter = new RequestCounter(server, (server.address() as AddressInfo).port);
     return counter;

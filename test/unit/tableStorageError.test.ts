@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainTableError, TableStorageError } from '../../src/storage/tableStorageError';
 
+// eslint-disable-next-line @typescript-eslint/no-base-to-string -- the tests pass text messages
 const rest = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields.message ?? '')), fields);
 
 describe('explainTableError', () => {

@@ -5,8 +5,8 @@
 export class ScriptedFailures<Method extends string> {
   private readonly scripted: { method: Method; key?: string; error: () => unknown; times: number }[] = [];
 
-  /** The next `times` calls of `method` (about `key`, when given) throw what `error` makes. */
-  add(method: Method, error: unknown | (() => unknown), options: { key?: string; times?: number } = {}): void {
+  /** The next `times` calls of `method` (about `key`, when given) throw `error` (or what it makes, when a function). */
+  add(method: Method, error: unknown, options: { key?: string; times?: number } = {}): void {
     const make = typeof error === 'function' ? (error as () => unknown) : () => error;
     this.scripted.push({ method, key: options.key, error: make, times: options.times ?? 1 });
   }

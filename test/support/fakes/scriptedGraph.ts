@@ -58,7 +58,7 @@ export class ScriptedGraph implements SubscriptionGraph {
   }
 
   /** The next `times` calls of `method` (for subscription `id`, when given) fail with `error` (made when thrown). */
-  failNext(method: Method, error: unknown | (() => unknown), options: { id?: string; times?: number } = {}): void {
+  failNext(method: Method, error: unknown, options: { id?: string; times?: number } = {}): void {
     this.failures.add(method, error, { key: options.id, times: options.times });
   }
 

@@ -196,9 +196,9 @@ export interface ScenarioContext {
   harness: Harness;
   test: TestContext;
   /** Takes the "before" snapshot now (after the fixtures); without it, the one taken as the scenario starts. */
-  arranged(): Promise<void>;
+  arranged: () => Promise<void>;
   /** Checks the invariants now, against the last snapshot, and makes this the new "before". */
-  checkpoint(options?: InvariantOptions): Promise<void>;
+  checkpoint: (options?: InvariantOptions) => Promise<void>;
 }
 
 /**
