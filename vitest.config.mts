@@ -26,6 +26,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Kept off the default reporter's output only: the reliability reporter's leak scan still reads them.
     onConsoleLog: (content) => !isTestModeWarning(content),
+    // The default reporter names every test slower than this; at vitest's 300 ms, two thirds of a
+    // passing run's output was that list (Azurite and HTTPS round trips), which hid what mattered.
+    slowTestThreshold: 5_000,
     reporters: ['default', './test/support/reliabilityReporter.ts', './test/support/summaryReporter.ts'],
   },
 });

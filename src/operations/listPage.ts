@@ -1,4 +1,4 @@
-import type { ListQuery } from '../renewal/ports';
+import type { ListQuery } from '../renewal/subscriptionCatalogue';
 import { OperationError } from './operationError';
 import type { OperationsInput } from './operationsInput';
 import { readPartitionKey } from './registration';

@@ -1,6 +1,7 @@
-import type { Log, SubscriptionCatalogue, SubscriptionGraph, SubscriptionStore } from '../renewal/ports';
+import type { Log, SubscriptionGraph, SubscriptionStore } from '../renewal/ports';
 import type { RenewalContext } from '../renewal/run/renewalContext';
 import type { RenewalRunInput } from '../renewal/run/run';
+import type { SubscriptionCatalogue } from '../renewal/subscriptionCatalogue';
 
 /** The webhook settings a registration takes its defaults from. */
 export interface RegistrationDefaults {

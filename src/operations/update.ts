@@ -2,8 +2,7 @@ import { forEachConcurrently } from '../lib/concurrently';
 import { redact } from '../lib/redact';
 import { CredentialError, GraphRequestError } from '../renewal/errors';
 import { eventLine } from '../renewal/events';
-import { graphDeadline } from '../renewal/lease';
-import { isShortLived, leaseMsFor } from '../renewal/lease';
+import { graphDeadline, isShortLived, leaseMsFor } from '../renewal/lease';
 import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
 import { renewalTarget } from '../renewal/policy/expiration';
 import type { DefinitionChanges } from '../renewal/ports';
@@ -13,52 +12,12 @@ import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { OperationError, type OperationErrorKind } from './operationError';
 import type { OperationsInput } from './operationsInput';
-import { channel, readPartitionKey } from './registration';
+import { readPartitionKey } from './registration';
 import { type SubscriptionView, viewOf } from './subscriptionView';
+import { readUpdate } from './updateRequest';
 
-const FIELDS = new Set(['notificationUrl', 'encryptionCertificate', 'encryptionCertificateId']);
 // A partition is updated a few subscriptions at a time: Graph validates each new webhook URL first.
 const CONCURRENCY = 4;
-
-/** What an update asks Graph to change (subscription-update: notificationUrl, the encryption certificate). */
-export function readUpdate(input: unknown): DefinitionChanges {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new OperationError(
-      'invalidInput',
-      'The request body must be a JSON object, e.g. {"notificationUrl": "https://…"}.',
-    );
-  }
-  const body = input as Record<string, unknown>;
-  const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
-  if (unknown.length > 0) {
-    throw new OperationError(
-      'invalidInput',
-      `Unknown field(s): ${unknown.map((key) => key.slice(0, 40)).join(', ')}. An update takes: ${[...FIELDS].join(', ')}.`,
-    );
-  }
-  const changes: DefinitionChanges = {};
-  for (const field of FIELDS) {
-    const value = body[field];
-    if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '')
-      throw new OperationError('invalidInput', `${field} must be a non-empty string.`);
-    changes[field as keyof DefinitionChanges] = value.trim();
-  }
-  if (changes.notificationUrl) changes.notificationUrl = channel('notificationUrl', changes.notificationUrl);
-  if ((changes.encryptionCertificate === undefined) !== (changes.encryptionCertificateId === undefined)) {
-    throw new OperationError(
-      'invalidInput',
-      'encryptionCertificate and encryptionCertificateId go together: give the new base64 certificate and its id.',
-    );
-  }
-  if (Object.keys(changes).length === 0) {
-    throw new OperationError(
-      'invalidInput',
-      'Nothing to update: give notificationUrl, or encryptionCertificate with encryptionCertificateId.',
-    );
-  }
-  return changes;
-}
 
 export interface UpdateReport {
   updated: SubscriptionView[];

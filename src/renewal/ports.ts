@@ -1,7 +1,5 @@
 import type { LearntMaximum } from './policy/graphRules';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
-import type { Attention, AttentionKind } from './status/attentionKinds';
-import type { CensusSummary } from './status/summary';
 import type {
   MalformedRow,
   PendingLifecycleEvent,
@@ -187,73 +185,4 @@ export interface RenewalHandOff {
   readonly queueName: string;
   /** Queues one message per subscription (its keys and the run's id, nothing else); resolves with how many were queued. */
   send(subscriptions: readonly Pick<StoredSubscription, 'partitionKey' | 'id'>[], runId: string): Promise<number>;
-}
-
-/** A subscription row as the census reads it: what it holds, and the two things only the census mends on it. */
-export interface CensusRow {
-  row: StoredRow;
-  /** The row's ETag: a mend is written only if nobody rewrote the row since it was read. */
-  etag: string;
-  /** The row is marked as having its entry in the index's id lookup. */
-  idIndexed: boolean;
-  /** Its expiration, when typed as text (by hand): the run's selection sees it only once it is a DateTime. */
-  expirationText?: string;
-}
-
-/** What the census writes on a readable row: its id entry marked written, a text date made a DateTime. */
-export interface CensusMend {
-  idIndexed?: true;
-  expirationDateTime?: Date;
-}
-
-/** The subscription table, as the census reads and mends it. */
-export interface CensusRows {
-  /** Every row, a page at a time (the service's largest page: a census reads them all). */
-  censusPages(): AsyncIterable<CensusRow[]>;
-  /** One row by its keys; undefined when it no longer exists. */
-  read(partitionKey: string, rowKey: string): Promise<StoredRow | undefined>;
-  /** Merges `mend` onto the row, only if its ETag is still `etag`. */
-  mend(partitionKey: string, rowKey: string, mend: CensusMend, etag: string): Promise<void>;
-}
-
-/** The index table, as the census keeps it true to the rows and stores its summary. */
-export interface CensusIndex {
-  /** Every problem recorded, a page at a time, each with its ETag. */
-  allAttention(): AsyncIterable<(Attention & { etag: string })[]>;
-  /** Records a problem. */
-  flag(attention: Attention): Promise<void>;
-  /** Removes one problem; with `etag`, only if nobody rewrote it since. */
-  unflag(kind: AttentionKind, partitionKey: string, rowKey: string, etag?: string): Promise<void>;
-  /** Records that subscription `id` has its row in `partitionKey`. */
-  point(id: string, partitionKey: string): Promise<void>;
-  writeSummary(summary: CensusSummary): Promise<void>;
-}
-
-/** What a page of the list is asked for (src/operations/listPage.ts reads and checks it). */
-export interface ListQuery {
-  limit: number;
-  continuation?: string;
-  partitionKey?: string;
-  state?: 'active' | 'expired';
-  expiringBefore?: Date;
-  failing?: boolean;
-}
-
-/** The subscription table as the manual operations (src/operations) read it, beyond a renewal's store. */
-export interface SubscriptionCatalogue {
-  /** Creates the tables when they do not exist yet (once per process, and again once found missing). */
-  ensureExists(): Promise<void>;
-  /**
-   * One page of the list: one request to the service, whatever the table's size, filtered on the
-   * service where it can; the service's own continuation token when there are more.
-   */
-  listPage(query: ListQuery): Promise<{ rows: StoredRow[]; continuation: string | undefined }>;
-  /** The ids among `ids` that the table holds: point reads in the id index, then the table for the ids it does not know. */
-  storedAmong(ids: string[]): Promise<Set<string>>;
-  /** The keys of the rows an attention entry marks expired (every recreation records one before it starts). */
-  expiredAttention(): Promise<{ partitionKey: string; rowKey: string }[]>;
-  /** True once a census has gone over the table: the id index is then complete. */
-  indexed(): Promise<boolean>;
-  /** Every row, as many to a page as the service gives. */
-  allPages(): AsyncIterable<StoredRow[]>;
 }

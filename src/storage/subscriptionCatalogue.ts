@@ -1,6 +1,6 @@
 import { odata } from '@azure/data-tables';
-import type { ListQuery, SubscriptionCatalogue } from '../renewal/ports';
 import type { StoredRow } from '../renewal/subscription';
+import type { ListQuery, SubscriptionCatalogue } from '../renewal/subscriptionCatalogue';
 import type { SubscriptionIndex } from './subscriptionIndex';
 import { listPage } from './subscriptionQueries';
 import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';

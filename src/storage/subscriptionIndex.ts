@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import type { CensusIndex } from '../renewal/ports';
 import { type Attention, ATTENTION_KINDS, type AttentionKind } from '../renewal/status/attentionKinds';
+import type { CensusIndex } from '../renewal/status/censusPorts';
 import type { CensusSummary } from '../renewal/status/summary';
 import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionEntity } from './attentionRows';
 import { canBeKey } from './keys';

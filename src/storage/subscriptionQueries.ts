@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import type { ListQuery } from '../renewal/ports';
 import type { StoredRow, StoredSubscription } from '../renewal/subscription';
+import type { ListQuery } from '../renewal/subscriptionCatalogue';
 import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
 
 const PAGE_SIZE = 1000;

@@ -1,6 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import type { CensusMend, CensusRow, CensusRows, DefinitionChanges, SubscriptionStore } from '../renewal/ports';
+import type { DefinitionChanges, SubscriptionStore } from '../renewal/ports';
 import { MALFORMED_ROW } from '../renewal/status/attentionKinds';
+import type { CensusMend, CensusRow, CensusRows } from '../renewal/status/censusPorts';
 import type {
   MalformedRow,
   PendingLifecycleEvent,
@@ -30,7 +31,8 @@ const DUE_PAGE_SIZE = 1000;
  * The subscriptions table (README, "Table schema"): the store the ports in renewal/ports.ts describe.
  * Each kind of write lives in a file of its own (subscriptionRenewals, subscriptionLeases,
  * subscriptionRecreation, subscriptionLookup, dueSelections, over conditionalMerge); this class is
- * what the domain sees of them.
+ * what the domain sees of them. It is longer than our ~200 lines because it is one list: a method
+ * of a few delegating lines for each of the two ports' methods (SubscriptionStore, CensusRows).
  */
 export class SubscriptionTable implements SubscriptionStore, CensusRows {
   /**

@@ -7,7 +7,8 @@ import { type Problem, reportAttention } from './problems';
 import type { StatusSettings } from './statusSettings';
 import type { CensusSummary } from './summary';
 import { timelineFrom } from './timeline';
-import { censusProblems, describeRun, schedulerProblems, shortTimerProblems, timersOf } from './timers';
+import { censusProblems, schedulerProblems, shortTimerProblems } from './timerProblems';
+import { describeRun, timersOf } from './timers';
 
 const RECENT_RUNS = 10;
 const PROBE_KEY = 'status-probe';

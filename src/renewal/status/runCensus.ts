@@ -2,10 +2,11 @@ import { forEachConcurrently } from '../../lib/concurrently';
 import { redact } from '../../lib/redact';
 import { eventLine } from '../events';
 import { dueHorizon } from '../policy/due';
-import type { CensusIndex, CensusMend, CensusRow, CensusRows, Log, RenewalHandOff } from '../ports';
+import type { Log, RenewalHandOff } from '../ports';
 import type { StoredRow, StoredSubscription } from '../subscription';
 import { attentionFor, sameAttention } from './attention';
 import { type Attention, attentionKey, datedWhenFound } from './attentionKinds';
+import type { CensusIndex, CensusMend, CensusRow, CensusRows } from './censusPorts';
 import { type CensusSettings, type CensusSummary, CensusTally } from './summary';
 
 // Writes in flight at once (backfills, text dates made DateTime, problems recorded).
