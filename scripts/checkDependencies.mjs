@@ -15,18 +15,27 @@ import ts from 'typescript';
  */
 export const LAYERS = {
   index: { runtime: ['functions'], why: 'index.ts only registers the functions' },
-  functions: { runtime: '*', except: ['index', 'cli'], why: 'entry points may use anything but each other' },
+  functions: {
+    runtime: '*',
+    except: ['index', 'cli', 'graph', 'storage', 'compositionRoot/parts'],
+    why: 'entry points use the domain, the use-cases and the root (compositionRoot.ts), never an adapter or each other',
+  },
   cli: {
     runtime: '*',
-    except: ['index', 'functions'],
+    except: ['index', 'functions', 'graph', 'storage', 'compositionRoot/parts'],
     // The CLI prints an update's report exactly as the HTTP answer shows it, statuses from the one table.
     files: ['functions/httpStatus.ts'],
-    why: 'entry points may use anything but each other',
+    why: 'entry points use the domain, the use-cases and the root (compositionRoot.ts), never an adapter or each other',
   },
   compositionRoot: {
     runtime: '*',
     except: ['index', 'functions', 'cli'],
     why: 'the root builds adapters for the entry points, never the reverse',
+  },
+  'compositionRoot/parts': {
+    runtime: '*',
+    except: ['index', 'functions', 'cli', 'compositionRoot'],
+    why: "the root's parts (compositionRoot/*.ts) are reached only through compositionRoot.ts",
   },
   config: {
     runtime: ['config', 'lib', 'renewal/policy'],
@@ -67,7 +76,11 @@ export const LAYERS = {
   },
 };
 
-/** The domain files adapters may import at run time: the ports, the errors they throw, and plain types and constants. */
+/**
+ * The domain files adapters may import at run time: the ports, the errors they throw (with the two
+ * predicates that read them), plain types and constants, and two small pure readers of the shapes
+ * an adapter stores (the queue message's parser, the attention entry's key).
+ */
 export const DOMAIN_TYPES = [
   'renewal/ports.ts',
   'renewal/errors.ts',
@@ -78,7 +91,8 @@ export const DOMAIN_TYPES = [
 
 /** Areas that must not import an SDK package (type-only included): the domain, the use-cases, the page, lib. */
 export const NO_SDK = {
-  areas: ['renewal', 'renewal/policy', 'lib', 'operations', 'lifecycle', 'statusPage'],
+  // config/ too: every function file imports it statically, so an SDK there would load at start-up.
+  areas: ['renewal', 'renewal/policy', 'lib', 'operations', 'lifecycle', 'statusPage', 'config'],
   packages: /^@(azure|microsoft)\//,
   why: 'the SDKs stay in the adapters',
 };
@@ -91,6 +105,7 @@ export function areaOf(file) {
     return ['index', 'cli', 'compositionRoot', 'config'].includes(name) ? name : undefined;
   }
   if (parts[0] === 'renewal' && parts[1] === 'policy' && parts.length > 2) return 'renewal/policy';
+  if (parts[0] === 'compositionRoot') return 'compositionRoot/parts';
   return parts[0] in LAYERS ? parts[0] : undefined;
 }
 

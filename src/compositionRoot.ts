@@ -16,14 +16,10 @@ import type { LifecycleInput } from './lifecycle/lifecycleInput';
 import type { OperationsInput } from './operations/operationsInput';
 import type { RunScope } from './renewal/policy/cadence';
 import type { Log } from './renewal/ports';
-import type { QueuedRenewalInput } from './renewal/run/renewFromQueue';
+import type { RenewalContext } from './renewal/run/renewalContext';
 import type { RenewalRunInput } from './renewal/run/run';
 import type { StatusInput } from './renewal/status/readStatus';
 import { type CensusInput, runCensus } from './renewal/status/runCensus';
-
-export { renewalContextFor, schedulesFor } from './compositionRoot/renewalInputs';
-export { type Services, servicesFor } from './compositionRoot/services';
-export { ABANDONED_RUN_HOURS } from './renewal/status/readStatus';
 
 /** What a timer's renewal run needs, its tables created when missing (the daily and the short-lived timer). */
 export async function timerRunInputFor(
@@ -38,7 +34,7 @@ export async function timerRunInputFor(
 }
 
 /** What a queued renewal (and the poison queue's record of one) needs. */
-export async function queuedRenewalInputFor(config: Config, log: Log): Promise<QueuedRenewalInput> {
+export async function queuedRenewalInputFor(config: Config, log: Log): Promise<RenewalContext> {
   return queuedRenewalInputOf(servicesFor(config), log);
 }
 

@@ -11,7 +11,6 @@ import {
 import { CENSUS_FUNCTION_NAME, CENSUS_SCHEDULE, RENEWAL_FUNCTION_NAME, scheduleFrom } from '../renewal/policy/schedule';
 import type { Log } from '../renewal/ports';
 import type { RenewalContext } from '../renewal/run/renewalContext';
-import type { QueuedRenewalInput } from '../renewal/run/renewFromQueue';
 import type { RenewalRunInput } from '../renewal/run/run';
 import type { RunTrigger } from '../renewal/runRecord';
 import { ABANDONED_RUN_HOURS, type StatusInput } from '../renewal/status/readStatus';
@@ -78,7 +77,7 @@ export async function renewalContextFor(services: Services, log: Log, fresh = fa
 }
 
 /** What a queued renewal needs: a renewal's context (each row is due against its own timer). */
-export async function queuedRenewalInputOf(services: Services, log: Log): Promise<QueuedRenewalInput> {
+export async function queuedRenewalInputOf(services: Services, log: Log): Promise<RenewalContext> {
   return renewalContextFor(services, log);
 }
 

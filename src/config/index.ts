@@ -28,7 +28,8 @@ export interface Config extends TablesConfig, IdentityConfig, WebhookSettings {
 
 /**
  * Reads and validates every setting this app uses; the only reader of process.env. Pure: it returns
- * the configuration and changes nothing (the entry points register the client state as a secret).
+ * the configuration and changes nothing (compositionRoot/services.ts registers the client state as a
+ * secret: every entry point goes through it before the client state is used).
  * The areas are read in a fixed order, so that the first setting wrong is the one reported.
  */
 export function loadConfig(env: Env = process.env): Config {

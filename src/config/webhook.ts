@@ -79,8 +79,9 @@ const MAX_CLIENT_STATE = 128;
 const MIN_CLIENT_STATE = 16;
 
 /**
- * The client state, checked. A secret: the entry points register it with the redactor
- * (lib/redact.ts, treatAsSecret) once the configuration is read; reading it here has no side effect.
+ * The client state, checked. A secret: the composition root registers it with the redactor
+ * (compositionRoot/services.ts, treatAsSecret) before anything uses it; reading it here has no side
+ * effect, and no message here ever quotes it.
  */
 function readClientState(env: Env): string | undefined {
   const value = env.WEBHOOK_CLIENT_STATE;

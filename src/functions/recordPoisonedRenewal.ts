@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
-import { parseQueuedRenewal, QUEUE_MAX_ATTEMPTS } from '../renewal/queueMessage';
+import { parseQueueMessage, QUEUE_MAX_ATTEMPTS } from '../renewal/queueMessage';
 import { recordPoisoned } from '../renewal/run/renewFromQueue';
 
 /**
@@ -8,7 +8,7 @@ import { recordPoisoned } from '../renewal/run/renewFromQueue';
  * error naming the subscription and records it on the row, so no queued renewal is lost unseen.
  */
 export async function recordPoisonedRenewal(message: unknown, context: InvocationContext): Promise<void> {
-  const queued = parseQueuedRenewal(message);
+  const queued = parseQueueMessage(message);
   if (!queued) {
     context.error("Renewal poison queue message ignored: it does not hold a subscription row's keys.");
     return;

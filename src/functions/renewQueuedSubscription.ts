@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import { parseQueuedRenewal } from '../renewal/queueMessage';
-import { renewQueued } from '../renewal/run/renewFromQueue';
+import { parseQueueMessage } from '../renewal/queueMessage';
+import { renewFromQueue } from '../renewal/run/renewFromQueue';
 
 /**
  * Renews one subscription a run handed to the renewal queue because its time budget ran out. The
@@ -10,7 +10,7 @@ import { renewQueued } from '../renewal/run/renewFromQueue';
  * own rate limiter (a 429 slows every instance that receives one).
  */
 export async function renewQueuedSubscription(message: unknown, context: InvocationContext): Promise<void> {
-  const queued = parseQueuedRenewal(message);
+  const queued = parseQueueMessage(message);
   if (!queued) {
     // Retrying cannot make it readable; the content is not echoed (it is not ours to trust).
     context.error("Renewal queue message ignored: it does not hold a subscription row's keys.");
@@ -19,7 +19,7 @@ export async function renewQueuedSubscription(message: unknown, context: Invocat
   const outcome = await (async () => {
     // Loaded on first use, not at start-up: the SDKs stay off the host's start-up path.
     const { queuedRenewalInputFor } = await import('../compositionRoot.js');
-    return renewQueued(queued, await queuedRenewalInputFor(loadConfig(), context));
+    return renewFromQueue(queued, await queuedRenewalInputFor(loadConfig(), context));
   })().catch((error: unknown) => {
     throw new Error(redact(error instanceof Error ? error.message : String(error)));
   });

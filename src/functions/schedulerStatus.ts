@@ -3,8 +3,6 @@ import { ConfigError, loadConfig } from '../config';
 import { redact } from '../lib/redact';
 import { readStatus } from '../renewal/status/readStatus';
 
-export { ABANDONED_RUN_HOURS } from '../renewal/status/readStatus';
-
 const MAX_HOURS = 24 * 365;
 
 /** GET /api/webhooks/scheduler/status: the seed's status, plus counts and problems; 503 when anything is wrong. */

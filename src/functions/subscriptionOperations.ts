@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config';
 import { redact } from '../lib/redact';
 import { OperationError } from '../operations/operationError';
 import type { OperationsInput } from '../operations/operationsInput';
-import { TableStorageError } from '../storage/tableStorageError';
+import { isStoreUnavailable } from '../renewal/errors';
 import { type FailureKind, httpStatus, updateReportBody } from './httpStatus';
 
 type Operations = typeof import('../operations/operations.js') &
@@ -125,11 +125,8 @@ function operation(
       if (error instanceof ConfigError) return failure('notConfigured', `Configuration error: ${error.message}`);
       // The table service down, a table missing or access refused: unavailable, not broken (503, as the
       // status endpoint says). Any other table error (a conflict, a bad request) is a failure like the rest.
-      if (
-        error instanceof TableStorageError &&
-        (error.tableMissing || error.statusCode === undefined || error.statusCode === 403)
-      ) {
-        const message = redact(error.message);
+      if (isStoreUnavailable(error)) {
+        const message = redact((error as Error).message);
         context.error(`Operation ${context.functionName} failed: ${message}`);
         return failure('unavailable', `The operation failed: ${message}`);
       }

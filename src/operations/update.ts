@@ -8,7 +8,7 @@ import { renewalTarget } from '../renewal/policy/expiration';
 import type { DefinitionChanges } from '../renewal/ports';
 import type { RenewalContext } from '../renewal/run/renewalContext';
 import { renewSubscription } from '../renewal/run/renewSubscription';
-import { requestWithinStatedMaximum } from '../renewal/run/statedMaximum';
+import { requestWithinStatedMaximum } from '../renewal/run/requestWithinStatedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
 import { OperationError, type OperationErrorKind } from './operationError';
 import type { OperationsInput } from './operationsInput';

@@ -27,3 +27,38 @@ export class CredentialError extends Error {
 export class MalformedRowError extends Error {
   override readonly name = 'MalformedRowError';
 }
+
+/**
+ * What the store ports (SubscriptionStore, RunHistory, CensusRows, ...) reject with when a table
+ * operation fails, said in words an operator can act on; the service's status and code are kept
+ * (statusCode undefined: no answer). storage/tableStorageError.ts makes one from the SDK's error.
+ */
+export class TableStorageError extends Error {
+  override readonly name = 'TableStorageError';
+  constructor(
+    message: string,
+    readonly table: string,
+    readonly statusCode: number | undefined,
+    readonly code: string | undefined,
+    /** True when the table itself does not exist (deleted, or never provisioned). */
+    readonly tableMissing = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The row a write named is not there any more (removed meanwhile); the whole table missing is not that. */
+export function isRowGone(error: unknown): boolean {
+  return (
+    (error as { statusCode?: number } | undefined)?.statusCode === 404 &&
+    !(error instanceof TableStorageError && error.tableMissing)
+  );
+}
+
+/** The table service cannot be used now (down, the table missing, access refused): worth trying again later. */
+export function isStoreUnavailable(error: unknown): boolean {
+  return (
+    error instanceof TableStorageError &&
+    (error.tableMissing || error.statusCode === undefined || error.statusCode === 403)
+  );
+}

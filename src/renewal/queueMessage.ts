@@ -2,7 +2,7 @@
 export const QUEUE_MAX_ATTEMPTS = 5;
 
 /** A renewal handed to the queue: the row's keys and the run that queued it; nothing secret, nothing stale. */
-export interface QueuedRenewal {
+export interface QueueMessage {
   partitionKey: string;
   rowKey: string;
   runId: string;
@@ -12,7 +12,7 @@ export interface QueuedRenewal {
  * Reads a queue message as the Functions host delivers it (JSON already parsed, or a string), or
  * undefined when it is not one of ours.
  */
-export function parseQueuedRenewal(message: unknown): QueuedRenewal | undefined {
+export function parseQueueMessage(message: unknown): QueueMessage | undefined {
   let value = message;
   if (typeof value === 'string') {
     try {

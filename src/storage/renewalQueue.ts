@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
 import { forEachConcurrently } from '../lib/concurrently';
 import type { RenewalHandOff } from '../renewal/ports';
-import { parseQueuedRenewal, type QueuedRenewal } from '../renewal/queueMessage';
+import { parseQueueMessage, type QueueMessage } from '../renewal/queueMessage';
 import type { StoredSubscription } from '../renewal/subscription';
 
 // Messages in flight while handing off: enough to queue thousands in seconds, few enough for one instance.
@@ -36,7 +36,7 @@ export class RenewalQueue implements RenewalHandOff {
       subscriptions,
       SEND_CONCURRENCY,
       async (subscription) => {
-        const message: QueuedRenewal = { partitionKey: subscription.partitionKey, rowKey: subscription.id, runId };
+        const message: QueueMessage = { partitionKey: subscription.partitionKey, rowKey: subscription.id, runId };
         try {
           await this.queue.sendMessage(encodeMessage(message));
           sent++;
@@ -51,14 +51,14 @@ export class RenewalQueue implements RenewalHandOff {
   }
 }
 
-export function encodeMessage(message: QueuedRenewal): string {
+export function encodeMessage(message: QueueMessage): string {
   return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
 }
 
 /** A message as the queue holds it (base64 JSON), for tests and tools that read the queue themselves. */
-export function decodeMessage(text: string): QueuedRenewal | undefined {
+export function decodeMessage(text: string): QueueMessage | undefined {
   try {
-    return parseQueuedRenewal(JSON.parse(Buffer.from(text, 'base64').toString('utf8')));
+    return parseQueueMessage(JSON.parse(Buffer.from(text, 'base64').toString('utf8')));
   } catch {
     return undefined;
   }

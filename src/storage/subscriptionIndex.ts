@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { isRowGone } from '../renewal/errors';
 import { type Attention, ATTENTION_KINDS, type AttentionKind } from '../renewal/status/attentionKinds';
 import type { CensusIndex } from '../renewal/status/censusPorts';
 import type { CensusSummary } from '../renewal/status/summary';
@@ -7,7 +8,6 @@ import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionE
 import { canBeKey } from './keys';
 import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
 import { explainedTable } from './tableClient';
-import { TableStorageError } from './tableStorageError';
 
 // A lookup by id is a point read: the partition comes from the id. Sixteen partitions spread the
 // writes (one partition serves about 2,000 entities a second: Scalability targets for Table storage).
@@ -135,9 +135,4 @@ export function idPartition(id: string): string {
   return `ids-${shard.toString(16)}`;
 }
 
-function isEntityNotFound(error: unknown): boolean {
-  return (
-    (error as { statusCode?: number })?.statusCode === 404 &&
-    !(error instanceof TableStorageError && error.tableMissing)
-  );
-}
+const isEntityNotFound = isRowGone;

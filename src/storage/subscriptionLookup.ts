@@ -1,12 +1,11 @@
 // Reading one row: by its keys, or by its Graph id through the index (a point read), with a scan across
 // partitions only for a row the index does not know yet.
 import { odata } from '@azure/data-tables';
-import { MalformedRowError } from '../renewal/errors';
+import { isRowGone, MalformedRowError } from '../renewal/errors';
 import type { StoredRow, StoredSubscription } from '../renewal/subscription';
 import type { Tables } from './conditionalMerge';
 import { canBeKey } from './keys';
 import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
-import { TableStorageError } from './tableStorageError';
 
 export { MalformedRowError };
 
@@ -62,9 +61,4 @@ export async function scanFor(tables: Tables, id: string): Promise<StoredSubscri
 }
 
 /** The row is not there; the table itself missing is not that (the caller must hear of it). */
-export function isRowNotFound(error: unknown): boolean {
-  return (
-    (error as { statusCode?: number })?.statusCode === 404 &&
-    !(error instanceof TableStorageError && error.tableMissing)
-  );
-}
+export const isRowNotFound = isRowGone;

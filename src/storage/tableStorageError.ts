@@ -1,19 +1,7 @@
-// No SDK import here: the HTTP functions check for this error without loading the storage SDK at start-up.
+// No SDK import here: what the table SDK threw, said as the domain's TableStorageError (renewal/errors.ts).
+import { TableStorageError } from '../renewal/errors';
 
-/** A table operation that failed, said in words an operator can act on; the service's status and code are kept. */
-export class TableStorageError extends Error {
-  override readonly name = 'TableStorageError';
-  constructor(
-    message: string,
-    readonly table: string,
-    readonly statusCode: number | undefined,
-    readonly code: string | undefined,
-    /** True when the table itself does not exist (deleted, or never provisioned). */
-    readonly tableMissing = false,
-  ) {
-    super(message);
-  }
-}
+export { TableStorageError };
 
 // Node's codes for "no answer from the service at all".
 const UNREACHABLE = new Set([

@@ -363,7 +363,7 @@ describe('monitoring', () => {
   });
 
   it("lets a run use its whole budget inside host.json's functionTimeout, and calls a run abandoned only after it", async () => {
-    const { ABANDONED_RUN_HOURS } = await import('../../src/compositionRoot');
+    const { ABANDONED_RUN_HOURS } = await import('../../src/renewal/status/readStatus');
     const [hours, minutes, seconds] = String(JSON.parse(readRepoFile('host.json')).functionTimeout)
       .split(':')
       .map(Number);

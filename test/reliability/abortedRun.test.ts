@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, vi } from 'vitest';
-import { renewalContextFor, servicesFor } from '../../src/compositionRoot';
+import { renewalContextFor } from '../../src/compositionRoot/renewalInputs';
+import { servicesFor } from '../../src/compositionRoot/services';
 import { loadConfig } from '../../src/config';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
 import { isDue } from '../../src/renewal/policy/due';

@@ -4,7 +4,7 @@ import { TableClient } from '@azure/data-tables';
 import { HttpRequest, type HttpResponseInit, InvocationContext, type Timer } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
-import type { QueuedRenewal } from '../../src/renewal/queueMessage';
+import type { QueueMessage } from '../../src/renewal/queueMessage';
 import { decodeMessage } from '../../src/storage/renewalQueue';
 import { FunctionHost } from './functionHost';
 import { GraphEmulator } from './graphEmulator';
@@ -112,9 +112,9 @@ export class Harness {
    * Takes every message off the renewal queue, decoded, as the Functions host would hand them to the
    * queue trigger (which does not run in test mode). Undecodable messages come back as undefined.
    */
-  async takeQueuedRenewals(): Promise<(QueuedRenewal | undefined)[]> {
+  async takeQueuedRenewals(): Promise<(QueueMessage | undefined)[]> {
     if (!(await this.renewalQueue.exists())) return [];
-    const taken: (QueuedRenewal | undefined)[] = [];
+    const taken: (QueueMessage | undefined)[] = [];
     for (;;) {
       const { receivedMessageItems } = await this.renewalQueue.receiveMessages({ numberOfMessages: 32 });
       if (receivedMessageItems.length === 0) return taken;

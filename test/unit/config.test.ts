@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { servicesFor } from '../../src/compositionRoot';
+import { servicesFor } from '../../src/compositionRoot/services';
 import { ConfigError, loadConfig } from '../../src/config';
 
 const AZURITE = 'UseDevelopmentStorage=true';

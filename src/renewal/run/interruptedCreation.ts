@@ -5,7 +5,7 @@ import { CredentialError, GraphRequestError } from '../errors';
 import { conflictingSubscriptionId, matchesDefinition } from '../policy/matching';
 import type { SubscriptionDefinition } from '../subscription';
 import type { RenewalContext } from './renewalContext';
-import { requestWithinStatedMaximum } from './statedMaximum';
+import { requestWithinStatedMaximum } from './requestWithinStatedMaximum';
 
 /** A subscription on Graph with this definition that no row knows: what an interrupted attempt created. */
 export async function findOrphan(

@@ -1,5 +1,5 @@
 import { redact } from '../../lib/redact';
-import { CredentialError } from '../errors';
+import { CredentialError, isRowGone } from '../errors';
 import { eventLine } from '../events';
 import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
 import { renewalTarget } from '../policy/expiration';
@@ -131,8 +131,7 @@ export async function recreateSubscription(
     await store.replace(marked, definition, created, context.now(), isShortLived(subscription, context));
   } catch (error) {
     // The row is gone (removed meanwhile); the whole table missing is a storage failure like any other.
-    const { statusCode, tableMissing } = error as { statusCode?: number; tableMissing?: boolean };
-    if (statusCode === 404 && !tableMissing) return withdraw(subscription, created, fields, label, context);
+    if (isRowGone(error)) return withdraw(subscription, created, fields, label, context);
     // The mark stays on the old row: the next attempt finds this subscription on Graph and adopts it.
     const message = redact((error as Error).message);
     log.error(

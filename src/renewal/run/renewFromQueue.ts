@@ -1,12 +1,9 @@
 import { eventLine } from '../events';
 import { isLeased } from '../lease';
 import { dueHorizon, workFor } from '../policy/due';
-import type { QueuedRenewal } from '../queueMessage';
+import type { QueueMessage } from '../queueMessage';
 import type { RenewalContext } from './renewalContext';
 import { type RenewalOutcome, renewSubscription } from './renewSubscription';
-
-/** A renewal's context: the message renews only what is still due against its own timer's next run. */
-export type QueuedRenewalInput = RenewalContext;
 
 /** What became of a queued renewal; `notDue` and `gone` mean there was nothing left to do. */
 export type QueuedOutcome = RenewalOutcome | 'notDue' | 'gone' | 'malformed';
@@ -17,7 +14,7 @@ export type QueuedOutcome = RenewalOutcome | 'notDue' | 'gone' | 'malformed';
  * (and saveRenewal never moves an expiration backwards). A failure is recorded on the row by the
  * renewal itself; the caller then lets the queue try again.
  */
-export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalInput): Promise<QueuedOutcome> {
+export async function renewFromQueue(message: QueueMessage, input: RenewalContext): Promise<QueuedOutcome> {
   const { log } = input;
   const where = `${message.partitionKey}/${message.rowKey}`;
   const row = await input.store.read(message.partitionKey, message.rowKey);
@@ -54,11 +51,7 @@ export async function renewQueued(message: QueuedRenewal, input: QueuedRenewalIn
  * attempts): says so naming the subscription, and records it on the row when it is still due, so the
  * status reports it as failing and nothing is lost silently.
  */
-export async function recordPoisoned(
-  message: QueuedRenewal,
-  attempts: number,
-  input: QueuedRenewalInput,
-): Promise<void> {
+export async function recordPoisoned(message: QueueMessage, attempts: number, input: RenewalContext): Promise<void> {
   const { log } = input;
   const row = await input.store.read(message.partitionKey, message.rowKey);
   const subscription = row?.ok ? row.subscription : undefined;

@@ -9,7 +9,7 @@ import type { StoredSubscription } from '../subscription';
 import { toFailure } from './failure';
 import { recreateSubscription } from './recreateSubscription';
 import type { RenewalContext } from './renewalContext';
-import { requestWithinStatedMaximum } from './statedMaximum';
+import { requestWithinStatedMaximum } from './requestWithinStatedMaximum';
 
 /** What became of one subscription; the run counts each. */
 export type RenewalOutcome = 'renewed' | 'recreated' | 'failed' | 'expired' | 'skipped';

@@ -2,6 +2,7 @@
 // that stay where they are (renewal/ports.ts, renewal/errors.ts, renewal/subscription.ts): when a module
 // moves, this file is the one to change.
 export { MalformedRowError } from '../../../src/renewal/errors';
+export { TableStorageError } from '../../../src/renewal/errors';
 export type { Schedules } from '../../../src/renewal/policy/cadence';
 export { DOCUMENTED_RULES } from '../../../src/renewal/policy/documentedLifetimes';
 export { GraphRules, type LearntMaximum } from '../../../src/renewal/policy/graphRules';
@@ -11,7 +12,6 @@ export { type RenewalOutcome, renewSubscription } from '../../../src/renewal/run
 export { type RenewalRunInput, type RenewalRunResult, runRenewal } from '../../../src/renewal/run/run';
 export type { RunRecord, RunStart, RunTotals } from '../../../src/renewal/runRecord';
 export { canBeKey } from '../../../src/renewal/subscription';
-export { TableStorageError } from '../../../src/storage/tableStorageError';
 
 /**
  * The real adapters and what builds them, for the contract tests: loaded when asked for, so that the
@@ -24,7 +24,7 @@ export async function realAdapters() {
       import('../../../src/storage/subscriptionIndex'),
       import('../../../src/storage/runTable'),
       import('../../../src/config'),
-      import('../../../src/compositionRoot'),
+      import('../../../src/compositionRoot/services'),
     ]);
   return { SubscriptionTable, SubscriptionIndex, RunTable, loadConfig, servicesFor };
 }
