@@ -6,7 +6,7 @@
 import { cadenceFor, type RenewalSubject, SHORT_LIVED_LEASE_MS } from './policy/cadence';
 import type { GraphRules } from './policy/graphRules';
 import type { SubscriptionStore } from './ports';
-import type { StoredSubscription } from './subscription';
+import { heldByAnother, type StoredSubscription } from './subscription';
 
 const MINUTE_MS = 60_000;
 // A table transaction holds at most 100 rows, all of one partition.
@@ -49,9 +49,9 @@ export function leaseMsFor(subscription: RenewalSubject, context: { rules: Graph
   return isShortLived(subscription, context) ? Math.min(context.leaseMs, SHORT_LIVED_LEASE_MS) : context.leaseMs;
 }
 
-/** True while another worker holds the row's lease. */
+/** True while another worker holds the row's lease (the rule itself is in subscription.ts, beside the type, so the store applies the same one). */
 export function isLeased(subscription: StoredSubscription, now: Date): boolean {
-  return subscription.leaseUntil !== undefined && subscription.leaseUntil.getTime() > now.getTime();
+  return heldByAnother(subscription, now);
 }
 
 /**

@@ -124,3 +124,16 @@ export const BAD_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 export function canBeKey(value: string): boolean {
   return value.length <= 1024 && !BAD_KEY.test(value);
 }
+
+/**
+ * True while a worker other than the one whose lease ends at `ours` holds the row: a lease is told
+ * apart by its end time. The domain (renewal/lease.ts) and the store (storage/subscriptionLeases.ts)
+ * both judge a lease by this one rule.
+ */
+export function heldByAnother(subscription: StoredSubscription, now: Date, ours?: Date): boolean {
+  return (
+    subscription.leaseUntil !== undefined &&
+    subscription.leaseUntil.getTime() > now.getTime() &&
+    subscription.leaseUntil.getTime() !== ours?.getTime()
+  );
+}

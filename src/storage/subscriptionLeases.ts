@@ -1,6 +1,6 @@
 // The lease on a row, as the table takes it (the rules of the lease are the domain's: renewal/lease.ts):
 // a merge of `leaseUntil` under the row's ETag, or one table transaction for up to 100 rows.
-import type { StoredSubscription } from '../renewal/subscription';
+import { heldByAnother, type StoredSubscription } from '../renewal/subscription';
 import { CLEARED, mergeWithRetry, type Tables } from './conditionalMerge';
 
 export async function claim(
@@ -10,12 +10,10 @@ export async function claim(
   stillWanted: (current: StoredSubscription) => boolean,
   ours?: Date,
 ): Promise<StoredSubscription | undefined> {
+  // Judged by this machine's clock at the moment of the write, not by the run's `now` (minutes old
+  // late in a run): leases are held between instances in real time.
   const now = new Date();
-  // A lease is told apart by its end time: the one `ours` names is this worker's own.
-  const busy = (row: StoredSubscription) =>
-    row.leaseUntil !== undefined &&
-    row.leaseUntil.getTime() > now.getTime() &&
-    row.leaseUntil.getTime() !== ours?.getTime();
+  const busy = (row: StoredSubscription) => heldByAnother(row, now, ours);
   if (busy(subscription)) return undefined;
   const written = await mergeWithRetry(
     tables,
