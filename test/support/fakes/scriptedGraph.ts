@@ -38,6 +38,11 @@ export class ScriptedGraph implements SubscriptionGraph {
   readonly subscriptions = new Map<string, HeldSubscription>();
   readonly calls: GraphCall[] = [];
   private readonly failures = new ScriptedFailures<Method>();
+  /**
+   * Called with each call as it arrives, before it is answered: what the test looks at while the call is
+   * in flight (the row's lease during a PATCH). The call waits for it when it returns a promise.
+   */
+  inFlight: ((call: GraphCall) => void | Promise<void>) | undefined;
   /** Microsoft lowering a maximum: a number here replaces the table below for the resources it matches. */
   maximumOverride: ((resource: string, includeResourceData: boolean) => number | undefined) | undefined;
 
@@ -72,7 +77,7 @@ export class ScriptedGraph implements SubscriptionGraph {
   }
 
   async renew(id: string, expiration: Date, deadline?: Date): Promise<{ expirationDateTime: Date }> {
-    this.calls.push({ method: 'renew', id, expiration, deadline });
+    await this.record({ method: 'renew', id, expiration, deadline });
     this.failures.throwIfScripted('renew', id);
     const held = this.alive(id);
     held.expirationDateTime = this.checkExpiration(expiration, held);
@@ -85,7 +90,7 @@ export class ScriptedGraph implements SubscriptionGraph {
     expiration: Date,
     deadline?: Date,
   ): Promise<{ expirationDateTime: Date }> {
-    this.calls.push({ method: 'update', id, expiration, deadline, changes });
+    await this.record({ method: 'update', id, expiration, deadline, changes });
     this.failures.throwIfScripted('update', id);
     const held = this.alive(id);
     held.expirationDateTime = this.checkExpiration(expiration, held);
@@ -94,7 +99,7 @@ export class ScriptedGraph implements SubscriptionGraph {
   }
 
   async create(subscription: NewSubscription, deadline?: Date): Promise<GraphSubscription> {
-    this.calls.push({ method: 'create', expiration: subscription.expirationDateTime, deadline });
+    await this.record({ method: 'create', expiration: subscription.expirationDateTime, deadline });
     this.failures.throwIfScripted('create');
     for (const field of ['changeType', 'notificationUrl', 'resource'] as const) {
       if (!subscription[field])
@@ -127,25 +132,30 @@ export class ScriptedGraph implements SubscriptionGraph {
   }
 
   async get(id: string): Promise<GraphSubscription | undefined> {
-    this.calls.push({ method: 'get', id });
+    await this.record({ method: 'get', id });
     this.failures.throwIfScripted('get', id);
     const held = this.subscriptions.get(id);
     return held && held.expirationDateTime.getTime() > this.clock().getTime() ? view(held) : undefined;
   }
 
   async *list(): AsyncIterable<GraphSubscription> {
-    this.calls.push({ method: 'list' });
+    await this.record({ method: 'list' });
     this.failures.throwIfScripted('list');
     const now = this.clock().getTime();
     for (const held of [...this.subscriptions.values()]) if (held.expirationDateTime.getTime() > now) yield view(held);
   }
 
   async remove(id: string): Promise<'deleted' | 'notFound'> {
-    this.calls.push({ method: 'remove', id });
+    await this.record({ method: 'remove', id });
     this.failures.throwIfScripted('remove', id);
     const held = this.subscriptions.get(id);
     this.subscriptions.delete(id);
     return held && held.expirationDateTime.getTime() > this.clock().getTime() ? 'deleted' : 'notFound';
+  }
+
+  private async record(call: GraphCall): Promise<void> {
+    this.calls.push(call);
+    await this.inFlight?.(call);
   }
 
   /** The subscription, unless Graph no longer has it: once expired, Graph has deleted it. */

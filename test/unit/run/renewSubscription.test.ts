@@ -30,9 +30,16 @@ describe('renewing one subscription', () => {
 
   it('holds the row leased while it talks to Graph, and stops its Graph work a minute before the lease ends', async () => {
     world.outlook('inbox', 5);
+    const leasedDuringPatch: (Date | undefined)[] = [];
+    world.graph.inFlight = (call) => {
+      if (call.method === 'renew') leasedDuringPatch.push(world.store.current(call.id!)?.leaseUntil);
+    };
 
-    await renew('inbox');
+    expect(await renew('inbox')).toBe('renewed');
 
+    // Leased for the 20 minutes the context gives a lease, while the PATCH was under way; released after.
+    expect(leasedDuringPatch).toEqual([new Date(world.time + 20 * MINUTE)]);
+    expect(world.store.current('inbox')!.leaseUntil).toBeUndefined();
     const [call] = world.graph.callsOf('renew', 'inbox');
     expect(call!.deadline).toEqual(new Date(world.time + 20 * MINUTE - MINUTE));
   });
