@@ -3,13 +3,7 @@
  * takes. Only the entry points (src/functions/*, src/cli.ts) import it, and the function files only
  * lazily: the SDKs behind it stay off the host's start-up path (scripts/bundle.mjs).
  */
-import {
-  censusInputOf,
-  queuedRenewalInputOf,
-  renewalContextFor,
-  runInputOf,
-  statusInputOf,
-} from './compositionRoot/renewalInputs';
+import { censusInputOf, renewalContextFor, runInputOf, statusInputOf } from './compositionRoot/renewalInputs';
 import { servicesFor } from './compositionRoot/services';
 import type { Config } from './config';
 import type { LifecycleInput } from './lifecycle/lifecycleInput';
@@ -33,9 +27,9 @@ export async function timerRunInputFor(
   return runInputOf(services, log, { trigger: 'timer', ...run });
 }
 
-/** What a queued renewal (and the poison queue's record of one) needs. */
+/** What a queued renewal (and the poison queue's record of one) needs: a renewal's context (each row is due against its own timer). */
 export async function queuedRenewalInputFor(config: Config, log: Log): Promise<RenewalContext> {
-  return queuedRenewalInputOf(servicesFor(config), log);
+  return renewalContextFor(servicesFor(config), log);
 }
 
 /** What a census needs, the subscription table created when missing. */

@@ -76,11 +76,6 @@ export async function renewalContextFor(services: Services, log: Log, fresh = fa
   };
 }
 
-/** What a queued renewal needs: a renewal's context (each row is due against its own timer). */
-export async function queuedRenewalInputOf(services: Services, log: Log): Promise<RenewalContext> {
-  return renewalContextFor(services, log);
-}
-
 /** What a census needs; the timer and a status that finds none stored share it. */
 export async function censusInputOf(services: Services, log: Log): Promise<CensusInput> {
   const { config } = services;

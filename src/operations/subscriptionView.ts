@@ -1,4 +1,4 @@
-import type { StoredSubscription } from '../renewal/subscription';
+import { failureText, type StoredSubscription } from '../renewal/subscription';
 
 /** A subscription as the operations show it. */
 export interface SubscriptionView {
@@ -34,9 +34,7 @@ export function viewOf(subscription: StoredSubscription): SubscriptionView {
     state: subscription.state,
     consecutiveFailures: subscription.consecutiveFailures,
     lastRenewedAt: subscription.lastRenewedAt?.toISOString() ?? null,
-    lastError: failure
-      ? `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}`
-      : null,
+    lastError: failure ? failureText(failure) : null,
     replaces: subscription.replaces ?? null,
     recreatedAt: subscription.recreatedAt?.toISOString() ?? null,
     pendingLifecycleEvent: subscription.pendingLifecycleEvent ?? null,

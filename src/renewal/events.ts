@@ -1,4 +1,6 @@
 import { redact } from '../lib/redact';
+import type { RunCounts } from './runRecord';
+import type { CensusCounts } from './status/summary';
 
 /**
  * A log line for one event: a sentence for people, then ` | ` and the event as JSON for queries.
@@ -15,24 +17,14 @@ export function eventLine(sentence: string, event: RenewalEvent): string {
 /** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
 export type RenewalEvent =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
-  | {
+  | ({
       event: 'runFinished';
       runId: string;
       outcome: string;
-      checked: number;
-      due: number;
-      renewed: number;
-      failed: number;
-      recreated: number;
-      expired: number;
-      skipped: number;
-      invalid: number;
-      deferred: number;
-      queued: number;
       nextRunAt: string;
       error?: string;
       recordError?: string;
-    }
+    } & RunCounts)
   | { event: 'budgetExhausted'; runId: string; deferred: number; queued: number; error?: string }
   | { event: 'runNotStarted'; error: string }
   | {
@@ -87,18 +79,8 @@ export type RenewalEvent =
   | { event: 'subscriptionUpdated'; subscriptionId: string; resource: string; changed: string[]; expiration: string }
   | ({ event: 'unknownResource'; maxMinutes: number } & SubscriptionFields)
   | ({ event: 'cannotKeepAlive'; problem: string } & SubscriptionFields)
-  | {
+  | ({
       event: 'censusFinished';
-      total: number;
-      active: number;
-      due_before_next_run: number;
-      expired: number;
-      failing: number;
-      invalid: number;
-      cannot_be_kept_alive: number;
-      short_lived?: number;
-      recreated_last_24h: number;
-      missed_notifications_last_24h: number;
       converted: number;
       indexed: number;
       flagged: number;
@@ -106,7 +88,7 @@ export type RenewalEvent =
       queued: number;
       seconds: number;
       failedWrites: number;
-    }
+    } & CensusCounts)
   | {
       event: 'graphMaximumLower';
       runId: string;

@@ -35,6 +35,9 @@ export interface RunTotals {
   error?: string;
 }
 
+/** The counts a run keeps as it goes: what its record in the run history and its runFinished line say. */
+export type RunCounts = Omit<RunTotals, 'finishedAt' | 'outcome' | 'error'>;
+
 export interface RunRecord extends RunStart, Partial<Omit<RunTotals, 'outcome'>> {
   id: string;
   outcome: RunOutcome;

@@ -137,3 +137,8 @@ export function heldByAnother(subscription: StoredSubscription, now: Date, ours?
     subscription.leaseUntil.getTime() !== ours?.getTime()
   );
 }
+
+/** A renewal failure as the status and the operations show it: when, Graph's status and code, and its message. */
+export function failureText(failure: RenewalFailure): string {
+  return `${failure.at.toISOString()} status ${failure.statusCode} ${failure.code}: ${failure.message}`;
+}

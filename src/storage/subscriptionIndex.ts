@@ -4,8 +4,8 @@ import { isRowGone } from '../renewal/errors';
 import { type Attention, ATTENTION_KINDS, type AttentionKind } from '../renewal/status/attentionKinds';
 import type { CensusIndex } from '../renewal/status/censusPorts';
 import type { CensusSummary } from '../renewal/status/summary';
+import { canBeKey } from '../renewal/subscription';
 import { ATTENTION_PARTITION, attentionRowKey, fromAttentionEntity, toAttentionEntity } from './attentionRows';
-import { canBeKey } from './keys';
 import { fromSummaryEntity, SUMMARY_KEYS, toSummaryEntity } from './summaryRow';
 import { explainedTable } from './tableClient';
 
@@ -113,7 +113,7 @@ export class SubscriptionIndex implements CensusIndex {
     try {
       return await this.table.getEntity<Record<string, unknown>>(partitionKey, rowKey);
     } catch (error) {
-      if (isEntityNotFound(error)) return undefined;
+      if (isRowGone(error)) return undefined;
       throw error;
     }
   }
@@ -123,7 +123,7 @@ export class SubscriptionIndex implements CensusIndex {
       await this.table.deleteEntity(partitionKey, rowKey, etag ? { etag } : undefined);
     } catch (error) {
       // Gone already, or rewritten since it was read (412): either way not ours to delete.
-      if (isEntityNotFound(error) || (error as { statusCode?: number }).statusCode === 412) return;
+      if (isRowGone(error) || (error as { statusCode?: number }).statusCode === 412) return;
       throw error;
     }
   }
@@ -134,5 +134,3 @@ export function idPartition(id: string): string {
   const shard = createHash('sha256').update(id).digest()[0]! % ID_SHARDS;
   return `ids-${shard.toString(16)}`;
 }
-
-const isEntityNotFound = isRowGone;

@@ -2,12 +2,9 @@
 // partitions only for a row the index does not know yet.
 import { odata } from '@azure/data-tables';
 import { isRowGone, MalformedRowError } from '../renewal/errors';
-import type { StoredRow, StoredSubscription } from '../renewal/subscription';
+import { canBeKey, type StoredRow, type StoredSubscription } from '../renewal/subscription';
 import type { Tables } from './conditionalMerge';
-import { canBeKey } from './keys';
 import { type SubscriptionEntity, toStoredRow } from './subscriptionRow';
-
-export { MalformedRowError };
 
 export function mustBeReadable(row: StoredRow): StoredSubscription {
   if (!row.ok) throw new MalformedRowError(`Row ${row.partitionKey}/${row.rowKey} is malformed: ${row.problem}`);
@@ -19,7 +16,7 @@ export async function read(tables: Tables, partitionKey: string, rowKey: string)
   try {
     return toStoredRow(await tables.table.getEntity<SubscriptionEntity>(partitionKey, rowKey));
   } catch (error) {
-    if (isRowNotFound(error)) return undefined;
+    if (isRowGone(error)) return undefined;
     throw error;
   }
 }
@@ -59,6 +56,3 @@ export async function scanFor(tables: Tables, id: string): Promise<StoredSubscri
   }
   return undefined;
 }
-
-/** The row is not there; the table itself missing is not that (the caller must hear of it). */
-export const isRowNotFound = isRowGone;

@@ -1,4 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import { isRowGone } from '../renewal/errors';
 import type { DefinitionChanges, SubscriptionStore } from '../renewal/ports';
 import { MALFORMED_ROW } from '../renewal/status/attentionKinds';
 import type { CensusMend, CensusRow, CensusRows } from '../renewal/status/censusPorts';
@@ -15,7 +16,7 @@ import { mergeWithRetry, type Tables } from './conditionalMerge';
 import { dueSelections, shortLivedSelections } from './dueSelections';
 import type { SubscriptionIndex } from './subscriptionIndex';
 import { claim, leaseMany, release, releaseIfOurs } from './subscriptionLeases';
-import { find, findIndexed, isRowNotFound, read } from './subscriptionLookup';
+import { find, findIndexed, read } from './subscriptionLookup';
 import { beginRecreate, recordRecreateFailure, replace } from './subscriptionRecreation';
 import { recordFailure, saveDefinition, saveRenewal } from './subscriptionRenewals';
 import { INDEXED, newRowProperties, type SubscriptionEntity, toStoredRow } from './subscriptionRow';
@@ -219,7 +220,7 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     try {
       await this.table.deleteEntity(subscription.partitionKey, subscription.id);
     } catch (error) {
-      if (!isRowNotFound(error)) throw error;
+      if (!isRowGone(error)) throw error;
     }
     // After the row: an entry left by a crash here reads as not found, and is removed then.
     await this.index?.unpoint(subscription.id);

@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
-import { explainTableError, TableStorageError } from './tableStorageError';
+import { TableStorageError } from '../renewal/errors';
+import { explainTableError } from './tableStorageError';
 
 /** Where the subscription and run tables live: a connection string (Azurite, keys) or an endpoint reached with the managed identity. */
 export type StorageConfig =

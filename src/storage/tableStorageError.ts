@@ -1,8 +1,6 @@
 // No SDK import here: what the table SDK threw, said as the domain's TableStorageError (renewal/errors.ts).
 import { TableStorageError } from '../renewal/errors';
 
-export { TableStorageError };
-
 // Node's codes for "no answer from the service at all".
 const UNREACHABLE = new Set([
   'ECONNREFUSED',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { explainTableError, TableStorageError } from '../../src/storage/tableStorageError';
+import { TableStorageError } from '../../src/renewal/errors';
+import { explainTableError } from '../../src/storage/tableStorageError';
 
 // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the tests pass text messages
 const rest = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields.message ?? '')), fields);

@@ -1,8 +1,8 @@
 import { redact } from '../../lib/redact';
 import { eventLine } from '../events';
 import type { Log, RunHistory } from '../ports';
-import type { RunRecord, RunTotals } from '../runRecord';
-import type { RunCounts, RunState } from './runState';
+import type { RunCounts, RunRecord, RunTotals } from '../runRecord';
+import type { RunState } from './runState';
 
 /** What finishing a run needs: the run history, the log, the clock, and when the run's timer fires next. */
 export interface FinishInput {

@@ -1,7 +1,4 @@
-import type { RunTotals } from '../runRecord';
-
-/** The counts a run keeps as it goes: what its record in the run history and its runFinished line say. */
-export type RunCounts = Omit<RunTotals, 'finishedAt' | 'outcome' | 'error'>;
+import type { RunCounts } from '../runRecord';
 
 /**
  * One run as it goes, handed to each step in turn (select, renew, hand off, finish): its id, its counts

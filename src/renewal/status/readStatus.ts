@@ -1,6 +1,7 @@
 import type { GraphRules, LearntMaximum } from '../policy/graphRules';
 import { nextRunAfter } from '../policy/schedule';
 import type { RunHistory } from '../ports';
+import { failureText } from '../subscription';
 import { type Attention, CANNOT_BE_KEPT_ALIVE, MALFORMED_ROW } from './attentionKinds';
 import { type ExpirationSources, expiredSince, expiringWithin } from './expirations';
 import { type Problem, reportAttention } from './problems';
@@ -171,6 +172,6 @@ function describeAttention(a: Attention) {
     since: a.at.toISOString(),
     expiration_date_time: a.expirationDateTime?.toISOString() ?? null,
     consecutive_failures: a.consecutiveFailures ?? 0,
-    last_error: f ? `${f.at.toISOString()} status ${f.statusCode} ${f.code}: ${f.message}` : (a.detail ?? null),
+    last_error: f ? failureText(f) : (a.detail ?? null),
   };
 }
