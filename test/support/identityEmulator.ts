@@ -7,6 +7,8 @@ export interface IssuedToken {
   resource: string;
   clientId: string;
   expiresAt: Date;
+  /** The tenant the token is for; undefined: the identity emulator's own tenant (the home tenant). */
+  tenantId?: string;
 }
 
 /**
@@ -24,6 +26,8 @@ export class IdentityEmulator {
   readonly asked: { resource: string | null; clientId: string | null; headerMatched: boolean }[] = [];
   tokenLifetimeSeconds = 3600;
   readonly tenantId = randomUUID();
+  /** Each identity's principal (object) id, made on first use and stable after: what Entra matches a federated credential's subject against. */
+  private readonly principals = new Map<string, string>();
 
   private constructor(
     private readonly server: Server,
@@ -41,6 +45,16 @@ export class IdentityEmulator {
 
   get clientId(): string {
     return [...this.clientIds][0]!;
+  }
+
+  /** The principal (object) id of an identity ('system-assigned' included): the `oid` claim of its tokens. */
+  principalId(clientId: string = this.clientId): string {
+    let principal = this.principals.get(clientId);
+    if (!principal) {
+      principal = randomUUID();
+      this.principals.set(clientId, principal);
+    }
+    return principal;
   }
 
   /** The environment App Service gives a function app with this identity. */
@@ -62,7 +76,7 @@ export class IdentityEmulator {
       nbf: now - 60,
       exp: Math.floor(expiresAt.getTime() / 1000),
       appid: clientId,
-      oid: randomUUID(),
+      oid: this.principalId(clientId),
       jti: randomBytes(8).toString('hex'),
     };
     return `${part({ typ: 'JWT', alg: 'RS256' })}.${part(claims)}.${randomBytes(32).toString('base64url')}`;
