@@ -87,6 +87,18 @@ export interface GraphLimits {
   listsPerWindow?: number;
 }
 
+/**
+ * Graph's limits on one app across all tenants (the app-wide share of subscription writes and lists),
+ * off unless set; a request over them is answered 429 whatever its tenant's own limits say.
+ */
+export interface AppLimits {
+  /** Subscription writes (POST, PATCH, DELETE) per app across all tenants in any sliding `windowMs`. */
+  writesPerWindow?: number;
+  /** GET /subscriptions per app across all tenants in any sliding `windowMs`. */
+  listsPerWindow?: number;
+  windowMs?: number;
+}
+
 /** Graph's documented subscription limits per app per tenant (graph/throttling-limits): what `limits` takes to follow them. */
 export const DOCUMENTED_LIMITS: Required<
   Pick<GraphLimits, 'mailboxConcurrency' | 'writesPerWindow' | 'windowMs' | 'listsPerWindow'>
@@ -158,8 +170,7 @@ export class GraphEmulator {
   private inFlight = 0;
   /** When each recent write was accepted (monotonic ms), oldest first. */
   private readonly writeTimes: number[] = [];
-  readonly applicationId = randomUUID();
-  readonly tenantId = randomUUID();
+  readonly applicationId: string;
   /** Validation requests and lifecycle notifications sent, in order. */
   readonly deliveries: Delivery[] = [];
   /** Breaches of Graph's rules by the client, e.g. a reauthorize and a PATCH within 10 minutes. */
@@ -174,30 +185,64 @@ export class GraphEmulator {
   listRequests = 0;
   /** When each recent list was accepted (monotonic ms). */
   private readonly listTimes: number[] = [];
+  /** Limits on the app across all tenants; read on the home emulator only. */
+  appLimits: AppLimits = {};
+  /** 429s the app-wide limits answered, whatever the tenant (counted on the home emulator). */
+  appThrottled = 0;
+  private readonly appWriteTimes: number[] = [];
+  private readonly appListTimes: number[] = [];
+  /** The other tenants' Graphs (home only), by tenant id. */
+  private readonly tenantGraphs = new Map<string, GraphEmulator>();
 
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
     private readonly tokens: Map<string, IssuedToken>,
-  ) {}
+    /** The tenant whose Graph this is; on the home emulator, the home tenant (the managed identity's). */
+    readonly tenantId: string,
+    /** The emulator that owns the server and routes to this one; undefined on the home emulator itself. */
+    private readonly home?: GraphEmulator,
+  ) {
+    // One app everywhere: its subscriptions carry the same application id in every tenant.
+    this.applicationId = home?.applicationId ?? randomUUID();
+  }
 
+  /** `tenantId`: the home tenant's id (the identity emulator's), so tokens without a tenant land here. */
   static async start(options: {
     certPath: string;
     keyPath: string;
     tokens: Map<string, IssuedToken>;
+    tenantId?: string;
   }): Promise<GraphEmulator> {
     let emulator!: GraphEmulator;
     const server = createServer(
       { cert: readFileSync(options.certPath), key: readFileSync(options.keyPath) },
-      (request, response) => void emulator.handle(request, response),
+      (request, response) => void emulator.receive(request, response),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    emulator = new GraphEmulator(server, `https://localhost:${port}`, options.tokens);
+    emulator = new GraphEmulator(server, `https://localhost:${port}`, options.tokens, options.tenantId ?? randomUUID());
     return emulator;
   }
 
+  /**
+   * Tenant `tenantId`'s Graph, made on first call: subscriptions, requests, faults and limits of its
+   * own, on the same server and base URL. Requests reach it when their token is for that tenant.
+   */
+  tenant(tenantId: string): GraphEmulator {
+    if (this.home) return this.home.tenant(tenantId);
+    if (tenantId === this.tenantId) return this;
+    let graph = this.tenantGraphs.get(tenantId);
+    if (!graph) {
+      graph = new GraphEmulator(this.server, this.baseUrl, this.tokens, tenantId, this);
+      this.tenantGraphs.set(tenantId, graph);
+    }
+    return graph;
+  }
+
+  /** The server is the home emulator's: a tenant's Graph stops with it. */
   stop(): Promise<void> {
+    if (this.home) return Promise.resolve();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -225,6 +270,13 @@ export class GraphEmulator {
     this.writesInFlight.clear();
     this.inFlight = 0;
     this.writeTimes.length = 0;
+    if (!this.home) {
+      this.tenantGraphs.clear();
+      this.appLimits = {};
+      this.appThrottled = 0;
+      this.appWriteTimes.length = 0;
+      this.appListTimes.length = 0;
+    }
   }
 
   /** A subscription that exists on Graph, as if created earlier. */
@@ -251,11 +303,26 @@ export class GraphEmulator {
     return this.requests.filter((r) => r.method === 'PATCH' && r.authorized && (!id || r.path.endsWith(`/${id}`)));
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** The server's entry point (home only): each request goes to the Graph of its token's tenant. */
+  private async receive(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readJson(request);
+    const tenantId = this.tokens.get(bearerToken(request) ?? '')?.tenantId;
+    if (tenantId === undefined || tenantId === this.tenantId) return this.handle(request, response, body);
+    const graph = this.tenantGraphs.get(tenantId);
+    // A tenant Graph does not know: answered here, as a token Graph cannot validate.
+    if (!graph) return this.handle(request, response, body, tenantId);
+    return graph.handle(request, response, body);
+  }
+
+  private async handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: { value: unknown; invalid: boolean },
+    unknownTenant?: string,
+  ): Promise<void> {
     const url = new URL(request.url ?? '/', this.baseUrl);
     const method = request.method ?? 'GET';
-    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearerToken(request);
     const issued = token ? this.tokens.get(token) : undefined;
     const authorized = Boolean(issued);
     const recorded: RecordedRequest = {
@@ -309,6 +376,13 @@ export class GraphEmulator {
     if (issued.resource.replace(/\/$/, '') !== this.baseUrl) {
       return error(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     }
+    if (unknownTenant !== undefined) {
+      return error(
+        401,
+        'InvalidAuthenticationToken',
+        `Access token validation failure. The token's tenant ${unknownTenant} has no Graph in the emulator (graph.tenant(id) makes one).`,
+      );
+    }
 
     const pathId = /^\/v1\.0\/subscriptions\/([^/]+)(?:\/reauthorize)?$/.exec(url.pathname)?.[1];
     const mailbox = mailboxOfResource(
@@ -316,11 +390,24 @@ export class GraphEmulator {
         ? this.subscriptions.get(decodeURIComponent(pathId))?.resource
         : (body.value as { resource?: string } | undefined)?.resource,
     );
-    const limited = this.overLimit(method, mailbox, !pathId && /^\/v1\.0\/subscriptions$/.test(url.pathname));
+    const isList = !pathId && /^\/v1\.0\/subscriptions$/.test(url.pathname);
+    // The app-wide window is checked first but counts the request only once its tenant's limits let it through.
+    const appHome = this.home ?? this;
+    const appWindow = appHome.appWindow(method, isList);
+    const appLimited =
+      appWindow && slidingWindow(appWindow.times, appWindow.limit, appWindow.windowMs, appWindow.kind, false);
+    if (appLimited) {
+      appHome.appThrottled++;
+      return error(429, 'TooManyRequests', appLimited.message, {
+        'Retry-After': String(appLimited.retryAfterSeconds),
+      });
+    }
+    const limited = this.overLimit(method, mailbox, isList);
     if (limited) {
       this.throttled++;
       return error(429, 'TooManyRequests', limited.message, { 'Retry-After': String(limited.retryAfterSeconds) });
     }
+    appWindow?.times.push(performance.now());
     if (this.onRequest) beforeAnswer = (await this.onRequest(recorded)) ?? undefined;
     this.enter(mailbox);
     const written = pathId && method !== 'GET' ? decodeURIComponent(pathId) : undefined;
@@ -361,6 +448,33 @@ export class GraphEmulator {
     if (listsPerWindow !== undefined && method === 'GET' && isList)
       return slidingWindow(this.listTimes, listsPerWindow, windowMs, 'list');
     return undefined;
+  }
+
+  /** The app-wide sliding window a request counts in (home only), if its limit is set. */
+  private appWindow(
+    method: string,
+    isList: boolean,
+  ): { times: number[]; limit: number; windowMs: number; kind: 'write' | 'list' } | undefined {
+    const { writesPerWindow, listsPerWindow, windowMs = 20_000 } = this.appLimits;
+    if (writesPerWindow !== undefined && method !== 'GET')
+      return { times: this.appWriteTimes, limit: writesPerWindow, windowMs, kind: 'write' };
+    if (listsPerWindow !== undefined && method === 'GET' && isList)
+      return { times: this.appListTimes, limit: listsPerWindow, windowMs, kind: 'list' };
+    return undefined;
+  }
+
+  /**
+   * Graph looks a subscription up in the token's tenant only; one that lives in another tenant is a
+   * client bug (a row renewed with the wrong tenant's token), recorded here and on the home emulator.
+   */
+  private noteOtherTenant(id: string): void {
+    const appHome = this.home ?? this;
+    for (const graph of [appHome, ...appHome.tenantGraphs.values()]) {
+      if (graph === this || !graph.subscriptions.has(id)) continue;
+      const breach = `subscription ${id} of tenant ${graph.tenantId} reached with a token of tenant ${this.tenantId}`;
+      this.violations.push(breach);
+      if (appHome !== this) appHome.violations.push(breach);
+    }
   }
 
   private enter(mailbox: string | undefined): void {
@@ -428,7 +542,10 @@ export class GraphEmulator {
     // Graph deletes a subscription once it expires: from then on it is not found.
     const alive =
       subscription && subscription.expirationDateTime.getTime() > this.clock().getTime() ? subscription : undefined;
-    if (!alive) return error(404, 'ResourceNotFound', 'The object was not found.');
+    if (!alive) {
+      this.noteOtherTenant(id);
+      return error(404, 'ResourceNotFound', 'The object was not found.');
+    }
     if (match[2]) {
       if (method !== 'POST') return error(405, 'Request_BadRequest', `Method ${method} is not allowed on reauthorize.`);
       this.checkTenMinuteRule(alive, 'reauthorize', alive.lastPatchAt);
@@ -799,13 +916,14 @@ export class GraphEmulator {
 
 /**
  * One more request in a sliding window of `windowMs` that allows `limit`: undefined when it fits (and
- * it is counted), otherwise Graph's 429 with the time until the window has room.
+ * it is counted, unless `count` is false), otherwise Graph's 429 with the time until the window has room.
  */
 function slidingWindow(
   times: number[],
   limit: number,
   windowMs: number,
   kind: 'write' | 'list',
+  count = true,
 ): { message: string; retryAfterSeconds: number } | undefined {
   const now = performance.now();
   while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
@@ -816,8 +934,12 @@ function slidingWindow(
       retryAfterSeconds: Math.ceil(wait * 1000) / 1000,
     };
   }
-  times.push(now);
+  if (count) times.push(now);
   return undefined;
+}
+
+function bearerToken(request: IncomingMessage): string | undefined {
+  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
 }
 
 function codeFor(status: number): string {

@@ -6,6 +6,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { lifecycleNotifications } from '../../src/functions/lifecycleNotifications';
 import type { QueueMessage } from '../../src/renewal/queueMessage';
 import { decodeMessage } from '../../src/storage/renewalQueue';
+import { EntraEmulator } from './entraEmulator';
 import { FunctionHost } from './functionHost';
 import { GraphEmulator } from './graphEmulator';
 import { IdentityEmulator } from './identityEmulator';
@@ -18,7 +19,7 @@ export interface LogLine {
 
 /**
  * Everything an integration test needs around the real handlers: Azurite tables of its own, the
- * Graph and managed-identity emulators, and the app settings pointing at them (in process.env, where
+ * Graph, managed-identity and Entra emulators, and the app settings pointing at them (in process.env, where
  * the app's config module reads them).
  */
 export class Harness {
@@ -39,6 +40,10 @@ export class Harness {
     /** The renewal queue (Azurite's queue service), as the queue trigger would read it. */
     readonly renewalQueue: QueueClient,
     readonly env: Record<string, string>,
+    /** Entra ID's token service, for the multi-tenant app's tokens in customer tenants. */
+    readonly entra: EntraEmulator,
+    /** The onboarded customer tenants (TENANTS_TABLE, set by `multiTenant()`). */
+    readonly tenantsTable: TableClient,
   ) {}
 
   /**
@@ -48,7 +53,20 @@ export class Harness {
   static async start(settings: Record<string, string> = {}, infrastructure?: Infrastructure): Promise<Harness> {
     const { connectionString, certPath, keyPath } = infrastructure ?? (await fromGlobalSetup());
     const identity = await IdentityEmulator.start();
-    const graph = await GraphEmulator.start({ certPath, keyPath, tokens: identity.tokens });
+    // One home tenant for all: the managed identity's tokens (no tenant named) land in the home Graph.
+    const graph = await GraphEmulator.start({
+      certPath,
+      keyPath,
+      tokens: identity.tokens,
+      tenantId: identity.tenantId,
+    });
+    const entra = await EntraEmulator.start({
+      certPath,
+      keyPath,
+      identity,
+      graphBaseUrl: graph.baseUrl,
+      tokens: identity.tokens,
+    });
     const suffix = randomBytes(4).toString('hex');
     let harness!: Harness;
     const host = await FunctionHost.start({ certPath, keyPath, context: (name) => harness.context(name) });
@@ -86,23 +104,45 @@ export class Harness {
       table(env.SUBSCRIPTION_INDEX_TABLE!),
       queue,
       env,
+      entra,
+      table(`tenants${suffix}`),
     );
     harness.host = host;
     await harness.subscriptionsTable.createTable();
     await harness.runsTable.createTable();
     await harness.indexTable.createTable();
+    await harness.tenantsTable.createTable();
     return harness;
+  }
+
+  /**
+   * Turns the app multi-tenant: the settings that name the multi-tenant app registration, the Entra
+   * emulator as authority and the home tenant, and a tenants table of this harness's own. Kept across
+   * `reset()` and removed by `stop()`, like the settings `start` sets; returns what it set.
+   */
+  multiTenant(): Record<string, string> {
+    const settings = {
+      MULTI_TENANT_APP_CLIENT_ID: this.entra.appClientId,
+      AZURE_AUTHORITY_HOST: this.entra.authorityHost,
+      HOME_TENANT_ID: this.graph.tenantId,
+      TENANTS_TABLE: this.tenantsTable.tableName,
+    };
+    Object.assign(process.env, settings);
+    Object.assign(this.baseline, settings);
+    Object.assign(this.env, settings);
+    return settings;
   }
 
   /** Empties the tables, the emulator and the captured logs, and restores the settings. */
   async reset(): Promise<void> {
     this.graph.reset();
+    this.entra.reset();
     this.host.consumer = 'valid';
     this.logs.length = 0;
     // Settings a test changed or added go back to what the harness set.
     for (const name of Object.keys(process.env)) if (!(name in this.baseline)) delete process.env[name];
     Object.assign(process.env, this.baseline);
-    for (const table of [this.subscriptionsTable, this.runsTable, this.indexTable]) {
+    for (const table of [this.subscriptionsTable, this.runsTable, this.indexTable, this.tenantsTable]) {
       for await (const entity of table.listEntities()) await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
     }
     if (await this.renewalQueue.exists()) await this.renewalQueue.clearMessages();
@@ -131,9 +171,10 @@ export class Harness {
       this.subscriptionsTable.deleteTable(),
       this.runsTable.deleteTable(),
       this.indexTable.deleteTable(),
+      this.tenantsTable.deleteTable(),
       this.renewalQueue.deleteIfExists(),
     ]);
-    await Promise.all([this.graph.stop(), this.identity.stop(), this.host.stop()]);
+    await Promise.all([this.graph.stop(), this.identity.stop(), this.entra.stop(), this.host.stop()]);
   }
 
   /** An invocation context whose log lines land in `logs`, as Application Insights traces would. */
