@@ -8,13 +8,18 @@ import { useHarness } from '../support/useHarness';
 // ManagedIdentityCredential's token as its assertion: what the app will run for a customer tenant.
 const harness = useHarness();
 
-/** Every host the credentials' HTTP pipelines sent a request to (MSAL's network client is that pipeline). */
+/**
+ * Every host the credentials' HTTP pipelines were asked to reach (MSAL's network client is that
+ * pipeline); a request for anything but loopback is recorded and fails there, never sent.
+ */
 const hostsReached: string[] = [];
-const recordHosts = {
+const loopbackOnly = {
   policy: {
-    name: 'recordHostsPolicy',
+    name: 'loopbackOnlyPolicy',
     sendRequest: (request: { url: string }, next: (request: never) => Promise<unknown>) => {
-      hostsReached.push(new URL(request.url).host);
+      const { host, hostname } = new URL(request.url);
+      hostsReached.push(host);
+      if (hostname !== 'localhost' && hostname !== '127.0.0.1') throw new Error(`A request left loopback: ${host}`);
       return next(request as never);
     },
   },
@@ -32,10 +37,14 @@ beforeEach(() => {
 const graphScope = () => `${harness.graph.baseUrl}/.default`;
 
 /** A fresh credential for `tenantId`, as the app builds one: the managed identity's token is the assertion. */
-function credentialFor(tenantId: string, assertionScope = `${TOKEN_EXCHANGE_AUDIENCE}/.default`) {
+function credentialFor(
+  tenantId: string,
+  assertionScope = `${TOKEN_EXCHANGE_AUDIENCE}/.default`,
+  disableInstanceDiscovery = true,
+) {
   const managedIdentity = new ManagedIdentityCredential({
     clientId: harness.identity.clientId,
-    additionalPolicies: [recordHosts as never],
+    additionalPolicies: [loopbackOnly as never],
   });
   return new ClientAssertionCredential(
     tenantId,
@@ -44,8 +53,8 @@ function credentialFor(tenantId: string, assertionScope = `${TOKEN_EXCHANGE_AUDI
     {
       authorityHost: harness.entra.authorityHost,
       // Without it MSAL asks login.microsoftonline.com/common/discovery/instance whether the host is trusted.
-      disableInstanceDiscovery: true,
-      additionalPolicies: [recordHosts as never],
+      disableInstanceDiscovery,
+      additionalPolicies: [loopbackOnly as never],
     },
   );
 }
@@ -119,6 +128,18 @@ describe('a consented customer tenant', () => {
   });
 });
 
+describe('instance discovery', () => {
+  it('sends MSAL to login.microsoftonline.com first unless disabled, so the app must disable it for a loopback authority', async () => {
+    const customer = harness.entra.addTenant();
+
+    await expect(credentialFor(customer, undefined, false).getToken(graphScope())).rejects.toThrow(
+      /endpoints_resolution_error/,
+    );
+    expect(hostsReached).toEqual(['login.microsoftonline.com']);
+    expect(harness.entra.requests).toHaveLength(0);
+  });
+});
+
 describe('a tenant the app cannot get a token for', () => {
   it('without consent, is refused with AADSTS700016 (the app is not in that directory)', async () => {
     const customer = harness.entra.addTenant(undefined, { consented: false });
@@ -137,11 +158,12 @@ describe('a tenant the app cannot get a token for', () => {
     await expect(graphToken(customer)).resolves.toEqual(expect.any(String));
   });
 
-  it('that does not exist, is refused at its OpenID configuration (AADSTS90002) before any token request', async () => {
+  it('that does not exist, is refused at its OpenID configuration, before any token request', async () => {
     const removed = harness.entra.addTenant();
     harness.entra.removeTenant(removed);
 
-    await expect(graphToken(removed)).rejects.toThrow();
+    // Entra answers AADSTS90002 there, but MSAL drops the answer and reports only that it found no endpoints.
+    await expect(graphToken(removed)).rejects.toThrow(/endpoints_resolution_error/);
     expect(harness.entra.requests).toEqual([
       { method: 'GET', path: `/${removed}/v2.0/.well-known/openid-configuration` },
     ]);
@@ -214,5 +236,24 @@ describe('Graph with many tenants on one base URL', () => {
     expect(harness.graph.tenant(a).throttled).toBe(0);
     expect(harness.graph.tenant(b).throttled).toBe(0);
     expect(harness.graph.tenant(a).subscriptions.has('a2')).toBe(true);
+  });
+});
+
+describe('harness.multiTenant()', () => {
+  it('points the app at the Entra emulator, the home tenant and a tenants table of its own, across resets', async () => {
+    const settings = harness.multiTenant();
+
+    expect(settings).toEqual({
+      MULTI_TENANT_APP_CLIENT_ID: harness.entra.appClientId,
+      AZURE_AUTHORITY_HOST: harness.entra.authorityHost,
+      HOME_TENANT_ID: harness.identity.tenantId,
+      TENANTS_TABLE: harness.tenantsTable.tableName,
+    });
+    // One home tenant everywhere: the managed identity's, the home Graph's, the federated credential's issuer.
+    expect(harness.graph.tenantId).toBe(harness.identity.tenantId);
+    expect(harness.entra.federatedCredentials[0]!.issuer).toBe(harness.entra.issuer(harness.identity.tenantId));
+    await harness.reset();
+    expect(process.env.MULTI_TENANT_APP_CLIENT_ID).toBe(harness.entra.appClientId);
+    expect(process.env.TENANTS_TABLE).toMatch(/^tenants[0-9a-f]{8}$/);
   });
 });
