@@ -173,7 +173,10 @@ export class GraphEmulator {
   readonly applicationId: string;
   /** Validation requests and lifecycle notifications sent, in order. */
   readonly deliveries: Delivery[] = [];
-  /** Breaches of Graph's rules by the client, e.g. a reauthorize and a PATCH within 10 minutes. */
+  /**
+   * Breaches of Graph's rules by the client, e.g. a reauthorize and a PATCH within 10 minutes; on the
+   * home emulator also every tenant's cross-tenant breach (a subscription reached with another tenant's token).
+   */
   readonly violations: string[] = [];
   /** Graph waits this long for a validation answer (10 s); tests may shorten it. */
   validationTimeoutMs = 10_000;
@@ -309,7 +312,7 @@ export class GraphEmulator {
     const tenantId = this.tokens.get(bearerToken(request) ?? '')?.tenantId;
     if (tenantId === undefined || tenantId === this.tenantId) return this.handle(request, response, body);
     const graph = this.tenantGraphs.get(tenantId);
-    // A tenant Graph does not know: answered here, as a token Graph cannot validate.
+    // A token for a tenant with no Graph of its own: the home emulator records the request and answers 401.
     if (!graph) return this.handle(request, response, body, tenantId);
     return graph.handle(request, response, body);
   }
@@ -324,7 +327,7 @@ export class GraphEmulator {
     const method = request.method ?? 'GET';
     const token = bearerToken(request);
     const issued = token ? this.tokens.get(token) : undefined;
-    const authorized = Boolean(issued);
+    const authorized = Boolean(issued) && unknownTenant === undefined;
     const recorded: RecordedRequest = {
       method,
       path: url.pathname,
