@@ -39,6 +39,9 @@ param graphUserId string = ''
 @description('Graph\'s maximum subscription lifetimes, overridden or added without a release (GRAPH_MAX_LIFETIMES, README "Graph\'s rules"), e.g. outlook=10080; outlook+rich=1440. Empty: the documented table.')
 param graphMaxLifetimes string = ''
 
+@description('Keep subscriptions in other (customer) tenants too: adds a multi-tenant app registration that trusts the app\'s identity (no secret) and asks each tenant for the graphAppRoles permissions; docs/tenants.md. false: this tenant only, as before.')
+param multiTenant bool = false
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -121,6 +124,7 @@ module function 'app/function.bicep' = {
     notificationUrl: notificationUrl
     graphUserId: graphUserId
     graphMaxLifetimes: graphMaxLifetimes
+    multiTenantAppClientId: multiTenant ? multiTenantApp!.outputs.clientId : ''
   }
   // The app starts with identity-based settings: its roles must exist first.
   dependsOn: [rbac]
@@ -136,6 +140,22 @@ module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermission
   // As late as it can be: the minutes the Function App takes give the new identity's service
   // principal time to reach Graph's replicas before the grant names it (it also retries, see the module).
   dependsOn: [function]
+}
+
+// Only when multiTenant: a single-tenant deployment declares nothing more than before. The registration
+// trusts the identity by its principal id alone, a plain string, so it does not wait for the
+// identity to reach Graph's replicas as the app-role grant above must.
+module multiTenantApp 'app/multitenant-app.bicep' = if (multiTenant) {
+  scope: rg
+  name: 'multitenant-app'
+  params: {
+    // Stable per environment, so a re-run of azd up updates the one registration.
+    uniqueName: 'graph-subscription-renewal-${resourceToken}'
+    displayName: 'Graph subscription renewal (${environmentName})'
+    identityPrincipalId: identity.outputs.principalId
+    // The permissions a customer tenant's admin consents to are the ones granted at home.
+    appRoles: graphAppRoles
+  }
 }
 
 module alerts 'app/alerts.bicep' = {
@@ -167,3 +187,7 @@ output AVAILABILITY_TEST_ID string = alerts.outputs.availabilityTestId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+// Many tenants (docs/tenants.md): the registration's client id, and the URL a customer tenant's admin
+// opens to consent, {tenant} replaced by that tenant's id. Empty in a single-tenant deployment.
+output MULTI_TENANT_APP_CLIENT_ID string = multiTenant ? multiTenantApp!.outputs.clientId : ''
+output ADMIN_CONSENT_URL string = multiTenant ? multiTenantApp!.outputs.adminConsentUrl : ''

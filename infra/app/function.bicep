@@ -19,6 +19,13 @@ param notificationUrl string = ''
 param graphUserId string = ''
 @description('GRAPH_MAX_LIFETIMES: Graph\'s maximum lifetimes overridden or added (kind=minutes; ...). Empty: the documented table.')
 param graphMaxLifetimes string = ''
+@description('Client id of the multi-tenant app registration (main.bicep multiTenant). Empty: a single-tenant deployment.')
+param multiTenantAppClientId string = ''
+
+// Set only in a multi-tenant deployment, so a single-tenant one keeps exactly the settings it had.
+var multiTenantSettings = empty(multiTenantAppClientId) ? [] : [
+  { name: 'MULTI_TENANT_APP_CLIENT_ID', value: multiTenantAppClientId }
+]
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -51,7 +58,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: [
+      appSettings: concat([
         { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
         { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }
         // The package is a ready-to-run bundle (dist/index.js): nothing to build or install on the server.
@@ -80,10 +87,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'WEBHOOK_NOTIFICATION_URL', value: notificationUrl }
         { name: 'GRAPH_USER_ID', value: graphUserId }
         { name: 'GRAPH_MAX_LIFETIMES', value: graphMaxLifetimes }
+        // The tenant the identity lives in, whose Graph the app reaches with the identity's own token;
+        // rows that name no tenant belong to it. Set in a single-tenant deployment too, where it is all there is.
+        { name: 'HOME_TENANT_ID', value: tenant().tenantId }
         // Telemetry authenticated with the managed identity (the component refuses keys).
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
-      ]
+      ], multiTenantSettings)
     }
   }
 }

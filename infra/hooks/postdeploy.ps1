@@ -48,6 +48,11 @@ function Get-ArmAdvice {
   return ''
 }
 
+# Many tenants: the admin consent URL, said first (postdeploy.sh says why). Empty in a single-tenant deployment.
+if ($env:ADMIN_CONSENT_URL) {
+  Write-Host "Multi-tenant: a customer tenant's admin opens $env:ADMIN_CONSENT_URL with {tenant} replaced by the tenant's id; then run: npm run ops -- tenant add <tenant id> (docs/tenants.md)."
+}
+
 foreach ($name in 'AZURE_RESOURCE_MANAGER_ENDPOINT', 'AZURE_FUNCTION_APP_ID', 'AVAILABILITY_TEST_ID', 'HEALTH_URL') {
   if (-not [Environment]::GetEnvironmentVariable($name)) {
     Finish-Later "$name is not in the azd environment: it was provisioned by an older infra/. Run: azd provision"

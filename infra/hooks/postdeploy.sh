@@ -90,6 +90,12 @@ field() {
   printf '%s\n' "$body" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
 }
 
+# Many tenants (docs/tenants.md): the URL a customer tenant's admin opens to consent, said first so that
+# it is said whatever this hook cannot do afterwards. Empty (not said) in a single-tenant deployment.
+if [ -n "${ADMIN_CONSENT_URL:-}" ]; then
+  printf '%s\n' "Multi-tenant: a customer tenant's admin opens $ADMIN_CONSENT_URL with {tenant} replaced by the tenant's id; then run: npm run ops -- tenant add <tenant id> (docs/tenants.md)."
+fi
+
 for name in AZURE_RESOURCE_MANAGER_ENDPOINT AZURE_FUNCTION_APP_ID AVAILABILITY_TEST_ID HEALTH_URL; do
   eval "value=\${$name:-}"
   [ -n "$value" ] || finish_later "$name is not in the azd environment: it was provisioned by an older infra/. Run: azd provision"

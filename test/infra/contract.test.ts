@@ -2,12 +2,13 @@ import { app } from '@azure/functions';
 import { describe, expect, it, vi } from 'vitest';
 import { findIana } from 'windows-iana';
 import { loadConfig, SETTINGS } from '../../src/config';
-import { appSettings, bicepFiles, readRepoFile, requiredAzd, version } from '../support/bicep';
+import { appSettings, bicepFiles, conditionalAppSettings, readRepoFile, requiredAzd, version } from '../support/bicep';
 
 // The infra and the code drift apart silently: no Bicep compiler or Azure here, so these tests
 // read both and fail when they disagree.
 const functionBicep = readRepoFile('infra/app/function.bicep');
 const settings = await appSettings(functionBicep);
+const conditional = await conditionalAppSettings(functionBicep);
 const allInfra = bicepFiles().map((file) => ({ file, text: readRepoFile(file) }));
 
 /** Settings the platform or the host reads, not our config module. */
@@ -34,6 +35,8 @@ const deployed: Record<string, string> = {
   notificationUrl: 'https://consumer.contoso.example/api/notifications',
   graphUserId: '8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11',
   graphMaxLifetimes: 'outlook=10080; outlook+rich=1440',
+  'tenant().tenantId': '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  multiTenantAppClientId: '3c1b7e2a-5d4f-4a6b-8c9d-0e1f2a3b4c5d',
 };
 
 /** What App Service itself sets in the app's environment; here as in a national cloud (Azure Government). */
@@ -51,7 +54,12 @@ function resolved(expression: string): string {
 }
 
 /** The app's environment in Azure: the settings the infra sets, as deployed, and the platform's own. */
-const inAzure = { ...Object.fromEntries([...settings].map(([name, value]) => [name, resolved(value)])), ...platform };
+function environmentInAzure(multiTenant: boolean) {
+  const set = [...settings].filter(([name]) => multiTenant || !conditional.has(name));
+  return { ...Object.fromEntries(set.map(([name, value]) => [name, resolved(value)])), ...platform };
+}
+/** As a default (single-tenant) deployment sets it. */
+const inAzure = environmentInAzure(false);
 
 describe('app settings the infra sets', () => {
   it('are read from the syntax tree, however they are laid out', async () => {
@@ -383,5 +391,105 @@ describe('monitoring', () => {
     const host = JSON.parse(readRepoFile('host.json'));
     const excluded = String(host.logging.applicationInsights.samplingSettings.excludedTypes).split(';');
     expect(excluded).toEqual(expect.arrayContaining(['Trace', 'Exception', 'Request']));
+  });
+});
+
+describe('many tenants (multiTenant, docs/tenants.md)', () => {
+  const main = readRepoFile('infra/main.bicep');
+  const app = readRepoFile('infra/app/multitenant-app.bicep');
+  const parameters = JSON.parse(readRepoFile('infra/main.parameters.json')).parameters;
+  const moduleBlock =
+    /^module multiTenantApp 'app\/multitenant-app\.bicep' = if \(multiTenant\) \{\n([\s\S]*?)\n\}$/m.exec(main);
+  const trust = /^ {2}resource \w+ 'federatedIdentityCredentials@v1\.0' = \{\n([\s\S]*?)\n {2}\}$/m.exec(app);
+
+  it('is a bool parameter, false by default, that azd fills from MULTI_TENANT', () => {
+    expect(main).toMatch(/^param multiTenant bool = false$/m);
+    expect(parameters.multiTenant).toEqual({ value: '${MULTI_TENANT=false}' });
+  });
+
+  it('deploys the app registration only when true, and nothing else under that condition', () => {
+    expect(moduleBlock).not.toBeNull();
+    expect(main.match(/= if \(multiTenant\)/g)).toHaveLength(1);
+    // A single-tenant deployment declares no resource it did not before: everything else ignores the parameter.
+    const uses = main
+      .split('\n')
+      .filter((line) => /\bmultiTenant\b/.test(line) && !/^param multiTenant |^\s*\/\//.test(line));
+    expect(uses.length).toBeGreaterThanOrEqual(4);
+    for (const line of uses)
+      expect(line).toMatch(/= if \(multiTenant\)|multiTenant \? multiTenantApp!\.outputs\.\w+ : ''/);
+  });
+
+  it('trusts the user-assigned identity the app runs as, and asks for the permissions that identity is granted', () => {
+    expect(moduleBlock![1]).toMatch(/^ {4}identityPrincipalId: identity\.outputs\.principalId$/m);
+    expect(moduleBlock![1]).toMatch(/^ {4}appRoles: graphAppRoles$/m);
+    const grant = /module graphPermissions 'app\/graph-permissions\.bicep' = [^\n]*\{([\s\S]*?)\n\}/.exec(main)![1]!;
+    expect(grant).toMatch(/appRoles: graphAppRoles/);
+  });
+
+  it('is a multi-tenant registration with the Microsoft Graph extension, asking for application permissions by the ids Graph publishes', () => {
+    expect(app).toMatch(/^extension microsoftGraphV1$/m);
+    expect(app).toMatch(/^resource app 'Microsoft\.Graph\/applications@v1\.0' = \{$/m);
+    expect(app).toMatch(/^ {2}uniqueName: uniqueName$/m);
+    expect(app).toMatch(/^ {2}signInAudience: 'AzureADMultipleOrgs'$/m);
+    expect(app).toMatch(
+      /^resource graph 'Microsoft\.Graph\/servicePrincipals@v1\.0' existing = \{\n {2}appId: graphAppId\n\}/m,
+    );
+    expect(app).toMatch(/^var graphAppId = '00000003-0000-0000-c000-000000000000'$/m);
+    expect(app).toMatch(/resourceAppId: graphAppId\n/);
+    expect(app).toMatch(
+      /resourceAccess: \[for role in appRoles: \{ id: filter\(graph\.appRoles, r => r\.value == role\)\[0\]\.id, type: 'Role' \}\]/,
+    );
+    // No secret and no certificate: the trust below is its one credential.
+    expect(app).not.toMatch(/passwordCredentials|keyCredentials/);
+  });
+
+  it("has a federated identity credential for the identity's token: this tenant's issuer, the identity's principal id, api://AzureADTokenExchange", () => {
+    expect(trust).not.toBeNull();
+    const body = trust![1]!;
+    expect(body).toMatch(/^ {4}name: '\$\{app\.uniqueName\}\/[A-Za-z0-9][\w-]{2,119}'$/m);
+    expect(body).toMatch(
+      /^ {4}issuer: '\$\{environment\(\)\.authentication\.loginEndpoint\}\$\{tenant\(\)\.tenantId\}\/v2\.0'$/m,
+    );
+    expect(body).toMatch(/^ {4}subject: identityPrincipalId$/m);
+    // The audience src/ asks the identity's token for (api://AzureADTokenExchange/.default): exactly one.
+    expect(body).toMatch(/^ {4}audiences: \['api:\/\/AzureADTokenExchange'\]$/m);
+  });
+
+  it('hands azd the client id and the admin consent URL, empty in a single-tenant deployment', () => {
+    expect(main).toMatch(
+      /^output MULTI_TENANT_APP_CLIENT_ID string = multiTenant \? multiTenantApp!\.outputs\.clientId : ''$/m,
+    );
+    expect(main).toMatch(
+      /^output ADMIN_CONSENT_URL string = multiTenant \? multiTenantApp!\.outputs\.adminConsentUrl : ''$/m,
+    );
+    expect(app).toMatch(/^output clientId string = app\.appId$/m);
+  });
+
+  it('gives the admin consent URL in the per-tenant form the app builds for a tenant (authority/{tenant}/adminconsent?client_id=)', () => {
+    const url = /^output adminConsentUrl string = '(.*)'$/m.exec(app)![1]!;
+    const tenantId = 'f2b8c3d4-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
+    const clientId = deployed.multiTenantAppClientId!;
+    // environment().authentication.loginEndpoint ends with a slash: https://login.microsoftonline.com/
+    const filled = url
+      .replace('${environment().authentication.loginEndpoint}', 'https://login.microsoftonline.com/')
+      .replace('${app.appId}', clientId)
+      .replace('{tenant}', tenantId);
+    expect(filled).toBe(`https://login.microsoftonline.com/${tenantId}/adminconsent?client_id=${clientId}`);
+  });
+
+  it('sets MULTI_TENANT_APP_CLIENT_ID only in a multi-tenant deployment, HOME_TENANT_ID always', () => {
+    expect(settings.get('MULTI_TENANT_APP_CLIENT_ID')).toBe('multiTenantAppClientId');
+    expect(conditional).toEqual(new Map([['MULTI_TENANT_APP_CLIENT_ID', '!(empty(multiTenantAppClientId))']]));
+    expect(functionBicep).toMatch(/^param multiTenantAppClientId string = ''$/m);
+    expect(main).toMatch(/^ {4}multiTenantAppClientId: multiTenant \? multiTenantApp!\.outputs\.clientId : ''$/m);
+    expect(settings.get('HOME_TENANT_ID')).toBe('tenant().tenantId');
+    expect(inAzure).not.toHaveProperty('MULTI_TENANT_APP_CLIENT_ID');
+    expect(inAzure).toHaveProperty('HOME_TENANT_ID', deployed['tenant().tenantId']);
+  });
+
+  it('give the config module a valid configuration in a multi-tenant deployment too', () => {
+    const multiTenant = environmentInAzure(true);
+    expect(multiTenant).toHaveProperty('MULTI_TENANT_APP_CLIENT_ID', deployed.multiTenantAppClientId);
+    expect(() => loadConfig(multiTenant)).not.toThrow();
   });
 });

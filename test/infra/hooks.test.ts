@@ -388,6 +388,49 @@ describe('the postdeploy hook, when something is missing, says what to run and d
   });
 });
 
+describe('the postdeploy hook in a multi-tenant deployment (docs/tenants.md)', () => {
+  const consentUrl =
+    'https://login.microsoftonline.com/{tenant}/adminconsent?client_id=3c1b7e2a-5d4f-4a6b-8c9d-0e1f2a3b4c5d';
+  const multiTenant = {
+    ...provisioned,
+    MULTI_TENANT_APP_CLIENT_ID: '3c1b7e2a-5d4f-4a6b-8c9d-0e1f2a3b4c5d',
+    ADMIN_CONSENT_URL: consentUrl,
+  };
+
+  it("says the admin consent URL and what to run once a tenant's admin has consented", async () => {
+    const { code, output } = await postdeploy({ azdToken: signedIn, routes: upAndRunning }, multiTenant);
+    expect(code).toBe(0);
+    expect(output).toContain(
+      `Multi-tenant: a customer tenant's admin opens ${consentUrl} with {tenant} replaced by the tenant's id; then run: npm run ops -- tenant add <tenant id> (docs/tenants.md).`,
+    );
+    expect(output).toContain('First renewal run started.');
+  });
+
+  it('says it even when it can do nothing else (azd signed out)', async () => {
+    const { code, output } = await postdeploy({ routes: upAndRunning }, multiTenant);
+    expect(code).toBe(0);
+    expect(output).toContain(consentUrl);
+    expect(output).toContain('sign in with: azd auth login');
+  });
+
+  it('says nothing of tenants in a single-tenant deployment, where the output is empty', async () => {
+    const { output } = await postdeploy(
+      { azdToken: signedIn, routes: upAndRunning },
+      { ...provisioned, MULTI_TENANT_APP_CLIENT_ID: '', ADMIN_CONSENT_URL: '' },
+    );
+    expect(output).not.toMatch(/Multi-tenant|adminconsent/);
+  });
+
+  it('is said by the Windows hook the same way, after the PowerShell 7 check', () => {
+    const ps1 = readRepoFile('infra/hooks/postdeploy.ps1');
+    const said = ps1.indexOf(
+      'if ($env:ADMIN_CONSENT_URL) {\n  Write-Host "Multi-tenant: a customer tenant\'s admin opens $env:ADMIN_CONSENT_URL with {tenant} replaced by the tenant\'s id; then run: npm run ops -- tenant add <tenant id> (docs/tenants.md)."\n}',
+    );
+    expect(said).toBeGreaterThan(ps1.indexOf('$PSVersionTable.PSVersion.Major -lt 7'));
+    expect(said).toBeLessThan(ps1.indexOf('azd auth token'));
+  });
+});
+
 describe("azure.yaml's postdeploy hook", () => {
   // A platform block replaces the whole hook (azure-dev cli/azd/pkg/ext/hooks_manager.go), so each says it.
   it.each(['posix', 'windows'])('continues azd up when the %s hook fails anyway (continueOnError)', (platform) => {

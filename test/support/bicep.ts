@@ -29,28 +29,72 @@ export function bicepFiles(): string[] {
 
 /**
  * The app settings a Bicep file sets, read from its syntax tree: every `{ name: 'X', value: <expression> }`
- * in an `appSettings` array, however it is laid out. Throws on an entry whose name is not a plain string.
+ * in an `appSettings` array, however it is laid out, also where `appSettings` is a `concat(...)` of
+ * arrays and of variables holding arrays. Throws on an entry whose name is not a plain string.
  */
 export async function appSettings(source: string): Promise<Map<string, string>> {
+  return new Map([...(await appSettingEntries(source))].map(([name, entry]) => [name, entry.value]));
+}
+
+/**
+ * The settings appSettings() finds that are set only under a condition, each with the condition it sits
+ * under: an entry inside `c ? [...] : [...]` (directly or in a variable) has `c` when it is in the
+ * first branch, `!(c)` when in the second.
+ */
+export async function conditionalAppSettings(source: string): Promise<Map<string, string>> {
+  const conditional = new Map<string, string>();
+  for (const [name, { condition }] of await appSettingEntries(source)) if (condition) conditional.set(name, condition);
+  return conditional;
+}
+
+interface AppSettingEntry {
+  value: string;
+  condition?: string;
+}
+
+async function appSettingEntries(source: string): Promise<Map<string, AppSettingEntry>> {
   const tree = (await bicepParser()).parse(source);
-  const settings = new Map<string, string>();
+  const settings = new Map<string, AppSettingEntry>();
+  if (!tree) return settings;
+  const variables = new Map(
+    tree.rootNode.namedChildren
+      .filter((node) => node?.type === 'variable_declaration')
+      .map((node) => [node.namedChildren[0]!.text, node.namedChildren[1]!]),
+  );
+  const collect = (node: BicepNode, condition: string | undefined, seen: Set<string>) => {
+    if (node.type === 'object') {
+      const properties = new Map(
+        node.namedChildren
+          .filter((p) => p?.type === 'object_property')
+          .map((p) => [p.namedChildren[0]!.text, p.namedChildren[1]!.text]),
+      );
+      const name = /^'([^'$]+)'$/.exec(properties.get('name') ?? '')?.[1];
+      if (!name) throw new Error(`An app setting without a plain name: ${node.text}`);
+      settings.set(name, { value: properties.get('value') ?? '', ...(condition && { condition }) });
+      return;
+    }
+    if (node.type === 'ternary_expression') {
+      const test = node.childForFieldName('condition')!.text;
+      collect(node.childForFieldName('consequence')!, test, seen);
+      collect(node.childForFieldName('alternative')!, `!(${test})`, seen);
+      return;
+    }
+    if (node.type === 'identifier' && variables.has(node.text) && !seen.has(node.text)) {
+      collect(variables.get(node.text)!, condition, new Set([...seen, node.text]));
+      return;
+    }
+    // concat(...) and its arguments, arrays, parentheses: what they hold (not the function's own name).
+    const children = node.type === 'call_expression' ? [node.childForFieldName('arguments')] : node.namedChildren;
+    for (const child of children) if (child) collect(child, condition, seen);
+  };
   const visit = (node: BicepNode) => {
     if (node.type === 'object_property' && node.namedChildren[0]?.text === 'appSettings') {
-      for (const entry of node.namedChildren[1]?.namedChildren ?? []) {
-        if (entry?.type !== 'object') continue;
-        const properties = new Map(
-          entry.namedChildren
-            .filter((p) => p?.type === 'object_property')
-            .map((p) => [p.namedChildren[0]!.text, p.namedChildren[1]!.text]),
-        );
-        const name = /^'([^'$]+)'$/.exec(properties.get('name') ?? '')?.[1];
-        if (!name) throw new Error(`An app setting without a plain name: ${entry.text}`);
-        settings.set(name, properties.get('value') ?? '');
-      }
+      collect(node.namedChildren[1]!, undefined, new Set());
+      return;
     }
     for (const child of node.namedChildren) if (child) visit(child);
   };
-  if (tree) visit(tree.rootNode);
+  visit(tree.rootNode);
   return settings;
 }
 
