@@ -78,8 +78,9 @@ export const LAYERS = {
 
 /**
  * The domain files adapters may import at run time: the ports, the errors they throw (with the two
- * predicates that read them), plain types and constants, and two small pure readers of the shapes
- * an adapter stores (the queue message's parser, the attention entry's key).
+ * predicates that read them), plain types and constants, and small pure readers of the shapes an
+ * adapter stores (the queue message's parser, the attention entry's key, the tenant's record and
+ * the consent URL its errors name).
  */
 export const DOMAIN_TYPES = [
   'renewal/ports.ts',
@@ -87,6 +88,7 @@ export const DOMAIN_TYPES = [
   'renewal/subscription.ts',
   'renewal/queueMessage.ts',
   'renewal/status/attentionKinds.ts',
+  'renewal/tenant.ts',
 ];
 
 /** Areas that must not import an SDK package (type-only included): the domain, the use-cases, the page, lib. */

@@ -59,7 +59,10 @@ export function operationsInputFor(config: Config, log: Log): OperationsInput {
   return {
     store: services.subscriptions,
     catalogue: services.catalogue,
-    graph: services.graph,
+    graphs: services.graphs,
+    homeTenant: services.homeTenant,
+    tenants: services.tenants,
+    tenancy: { appClientId: config.tenancy.multiTenantAppClientId, authorityHost: config.tenancy.authorityHost },
     log,
     clientState: webhook.clientState,
     webhookProblem: config.webhookProblem,
@@ -68,8 +71,15 @@ export function operationsInputFor(config: Config, log: Log): OperationsInput {
     lifetimeHours: config.renewal.lifetimeHours,
     renewalContext: () => renewalContextFor(services, log),
     ensureRunHistory: () => services.runs.ensureExists(),
-    runInput: ({ force, subscriptionId }) =>
-      runInputOf(services, log, { trigger: 'manual', isPastDue: false, force, subscriptionId, scope: 'any' }),
+    runInput: ({ force, subscriptionId, onlyTenant }) =>
+      runInputOf(services, log, {
+        trigger: 'manual',
+        isPastDue: false,
+        force,
+        subscriptionId,
+        ...(onlyTenant ? { onlyTenant } : {}),
+        scope: 'any',
+      }),
     takeCensus: async () => runCensus(await censusInputOf(services, log)),
   };
 }

@@ -34,7 +34,14 @@ export function schedulesFor(config: Config, now = new Date()): Schedules {
 export async function runInputOf(
   services: Services,
   log: Log,
-  run: { trigger: RunTrigger; isPastDue: boolean; force?: boolean; subscriptionId?: string; scope: RunScope },
+  run: {
+    trigger: RunTrigger;
+    isPastDue: boolean;
+    force?: boolean;
+    subscriptionId?: string;
+    onlyTenant?: { tenantId: string | undefined };
+    scope: RunScope;
+  },
 ): Promise<RenewalRunInput> {
   const { config } = services;
   const now = new Date();
@@ -48,6 +55,7 @@ export async function runInputOf(
     concurrency: config.renewal.concurrency,
     mailboxConcurrency: config.renewal.mailboxConcurrency,
     handOff: services.renewalQueue,
+    tenantHealth: services.tenants,
     ...run,
     nextRunAt: short ? context.schedules.short.nextRunAt : context.schedules.daily.nextRunAt,
     // The short-lived run ends before the next one starts, ten minutes later.
@@ -63,7 +71,8 @@ export async function renewalContextFor(services: Services, log: Log, fresh = fa
   const { config } = services;
   return {
     store: services.subscriptions,
-    graph: services.graph,
+    graphs: services.graphs,
+    homeTenant: services.homeTenant,
     log,
     policy: config.renewal,
     rules: await currentRules(services, log, fresh),

@@ -1,12 +1,12 @@
 import type { TokenCredential } from '@azure/identity';
 import { type Config, ConfigError, tablesAllowInsecureConnection } from '../config';
-import { createGraphClient } from '../graph/client';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from '../graph/credential';
-import { GraphSubscriptions } from '../graph/subscriptions';
-import { WriteRateLimiter } from '../graph/writeRate';
+import { TenantGraphRegistry } from '../graph/tenantGraphs';
+import { AppWideRate } from '../graph/tenantRate';
 import { redact, treatAsSecret } from '../lib/redact';
 import { GraphRules } from '../renewal/policy/graphRules';
 import { applyOverrides } from '../renewal/policy/lifetimeOverrides';
+import { HOME_TENANT } from '../renewal/tenant';
 import type { Log } from '../renewal/ports';
 import type { LearntMaximumTable } from '../storage/learntMaximumTable';
 import { createRenewalQueue, type RenewalQueue } from '../storage/renewalQueue';
@@ -14,6 +14,7 @@ import { RunTable } from '../storage/runTable';
 import { SubscriptionCatalogueTable } from '../storage/subscriptionCatalogue';
 import { SubscriptionIndex } from '../storage/subscriptionIndex';
 import { SubscriptionTable } from '../storage/subscriptionTable';
+import { TenantTable } from '../storage/tenantTable';
 import { createTableClient } from '../storage/tableClient';
 
 /** The app's clients, built once per process from the validated configuration. */
@@ -27,7 +28,12 @@ export interface Services {
   index: SubscriptionIndex;
   /** The table and its index as the manual operations read them. */
   catalogue: SubscriptionCatalogueTable;
-  graph: GraphSubscriptions;
+  /** Each tenant's Graph: the home tenant's with the managed identity, customer tenants' with the multi-tenant app. */
+  graphs: TenantGraphRegistry;
+  /** The customer tenants added (TENANTS_TABLE). */
+  tenants: TenantTable;
+  /** How the home tenant is named in event lines, answers and the status: HOME_TENANT_ID, or `home`. */
+  homeTenant: string;
   /** Graph's lifetime rules for this process, with what Graph taught any instance (see `currentRules`). */
   rules: GraphRules;
   learntMaxima: LearntMaximumTable;
@@ -64,6 +70,7 @@ export function servicesFor(config: Config): Services {
   const key = JSON.stringify(config);
   if (built?.key === key) return built.services;
 
+  const { tenancy } = config;
   // One credential for Graph and, with TABLES_ENDPOINT, for the tables.
   const credential = createCredential(config);
   const tokens = new GraphTokens(
@@ -89,24 +96,33 @@ export function servicesFor(config: Config): Services {
     catalogue: new SubscriptionCatalogueTable(subscriptions, index),
     rules: new GraphRules(applyOverrides(config.graph.lifetimeOverrides)),
     learntMaxima: runs.learntMaxima(),
-    graph: new GraphSubscriptions(
-      createGraphClient(config.graph.baseUrl, () => tokens.get()),
-      tokens,
+    // One registry per process: the timer runs, the queue messages and the requests this instance
+    // handles share each tenant's ceiling and the app-wide one.
+    graphs: new TenantGraphRegistry(
       {
+        baseUrl: config.graph.baseUrl,
         timeoutMs: config.graph.timeoutMs,
         maxAttempts: config.graph.maxAttempts,
         baseDelayMs: config.graph.retryBaseMs,
-        // One per process: the timer runs and the queue messages this instance handles share Graph's ceiling.
-        writeRate: new WriteRateLimiter({
-          writesPerWindow: config.graph.writesPerWindow,
+        writesPerWindow: config.graph.writesPerWindow,
+        listsPerWindow: config.graph.listsPerWindow,
+        windowMs: config.graph.writeWindowMs,
+        appWrites: new AppWideRate({
+          writesPerWindow: tenancy.appWritesPerWindow,
           windowMs: config.graph.writeWindowMs,
         }),
-        listRate: new WriteRateLimiter({
-          writesPerWindow: config.graph.listsPerWindow,
-          windowMs: config.graph.writeWindowMs,
-        }),
+        appLists: new AppWideRate({ writesPerWindow: tenancy.appListsPerWindow, windowMs: config.graph.writeWindowMs }),
+        multiTenant: tenancy.multiTenantAppClientId
+          ? { appClientId: tenancy.multiTenantAppClientId, authorityHost: tenancy.authorityHost }
+          : undefined,
+        homeTenantId: tenancy.homeTenantId,
       },
+      tokens,
+      credential,
+      { description: describeIdentity(config), advice: identityAdvice(config) },
     ),
+    tenants: new TenantTable(tableClient(config, tenancy.tenantsTable, credential)),
+    homeTenant: tenancy.homeTenantId ?? HOME_TENANT,
     renewalQueue: config.queue ? createRenewalQueue(config.queue, credential) : undefined,
   };
   built = { key, services };

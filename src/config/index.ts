@@ -4,6 +4,7 @@ import { type QueueConfig, readQueue } from './queue';
 import { readRenewal, type RenewalConfig } from './renewal';
 import { readSchedule, readStatusConfig, readTimeZone, type ScheduleConfig, type StatusConfig } from './schedule';
 import { readTables, type TablesConfig } from './storage';
+import { readTenancy, type TenancyConfig } from './tenancy';
 import { readWebhookOrProblem, type WebhookSettings } from './webhook';
 
 export { ConfigError } from './configError';
@@ -14,6 +15,7 @@ export type { RenewalConfig } from './renewal';
 export type { ScheduleConfig, StatusConfig } from './schedule';
 export { SETTINGS } from './settings';
 export { type StorageConfig, tablesAllowInsecureConnection, type TablesConfig } from './storage';
+export type { TenancyConfig } from './tenancy';
 export type { WebhookConfig, WebhookSettings } from './webhook';
 
 /** Every setting, validated, by area. */
@@ -24,6 +26,8 @@ export interface Config extends TablesConfig, IdentityConfig, WebhookSettings {
   queue: QueueConfig | undefined;
   schedule: ScheduleConfig;
   status: StatusConfig;
+  /** The home tenant and, with a multi-tenant app registration, the customer tenants. */
+  tenancy: TenancyConfig;
 }
 
 /**
@@ -45,5 +49,6 @@ export function loadConfig(env: Env = process.env): Config {
     status: readStatusConfig(env),
     ...readWebhookOrProblem(env),
     queue: readQueue(env),
+    tenancy: readTenancy(env),
   };
 }

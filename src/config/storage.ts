@@ -53,7 +53,7 @@ function readStorage(env: Env): StorageConfig {
   );
 }
 
-function readTableName(env: Env, setting: string, fallback: string): string {
+export function readTableName(env: Env, setting: string, fallback: string): string {
   const value = env[setting];
   if (!present(value)) return fallback;
   const name = value.trim();

@@ -1,7 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { loadConfig } from '../config';
 import { redact } from '../lib/redact';
-import { eventLine } from '../renewal/events';
+import { ALL_TENANTS, eventLine } from '../renewal/events';
 import type { RunScope } from '../renewal/policy/cadence';
 import { type RenewalRunInput, runRenewal } from '../renewal/run/run';
 
@@ -24,7 +24,13 @@ export async function renewOnTimer(
   } catch (error) {
     // Nothing ran: say why (a setting, the tables, the clock), and fail the invocation.
     const message = redact(error instanceof Error ? error.message : String(error));
-    context.error(eventLine(`Renewal check could not run: ${message}`, { event: 'runNotStarted', error: message }));
+    context.error(
+      eventLine(`Renewal check could not run: ${message}`, {
+        event: 'runNotStarted',
+        tenantId: ALL_TENANTS,
+        error: message,
+      }),
+    );
     throw new Error(message);
   }
   // From here the run logs and records its own outcome, failures included.

@@ -2,10 +2,12 @@ import {
   AzureCliCredential,
   AzureDeveloperCliCredential,
   ChainedTokenCredential,
+  ClientAssertionCredential,
   EnvironmentCredential,
   ManagedIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
+import { isLoopback } from '../lib/loopback';
 import { CredentialError } from '../renewal/errors';
 
 export interface IdentitySettings {
@@ -118,4 +120,44 @@ export class GraphTokens {
 function firstLine(message: string): string {
   const line = message.split('\n').find((part) => part.trim() !== '') ?? message;
   return line.trim().replace(/\.?$/, '.');
+}
+
+/** Where a customer tenant's token is asked for, and with which app. */
+export interface TenantCredentialSettings {
+  /** The multi-tenant app registration whose federated identity credential trusts the managed identity. */
+  appClientId: string;
+  /** AZURE_AUTHORITY_HOST: https://login.microsoftonline.com, a national cloud's, or a loopback emulator. */
+  authorityHost: string;
+}
+
+/**
+ * The audience Entra accepts a managed identity's token for as a client assertion, by cloud: the
+ * global one, US Government's and China's (learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
+ * The federated identity credential on the app must name the same audience.
+ */
+export function tokenExchangeScope(authorityHost: string): string {
+  const host = new URL(authorityHost).hostname;
+  if (host.endsWith('microsoftonline.us')) return 'api://AzureADTokenExchangeUSGov/.default';
+  if (host.endsWith('chinacloudapi.cn')) return 'api://AzureADTokenExchangeChina/.default';
+  return 'api://AzureADTokenExchange/.default';
+}
+
+/**
+ * A credential for a customer tenant without a secret: the multi-tenant app's client id, with the
+ * managed identity's token for api://AzureADTokenExchange as its client assertion (the app's federated
+ * identity credential trusts that identity: learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
+ * @azure/identity's ClientAssertionCredential (MSAL underneath) asks the tenant's token endpoint for
+ * the Graph token; `assertion` hands out the managed identity's token, cached until shortly before it
+ * expires. Instance discovery (a call to login.microsoftonline.com) is left out only for a loopback
+ * authority, which is the tests' Entra emulator.
+ */
+export function createTenantCredential(
+  tenantId: string,
+  settings: TenantCredentialSettings,
+  assertion: () => Promise<string>,
+): TokenCredential {
+  return new ClientAssertionCredential(tenantId, settings.appClientId, assertion, {
+    authorityHost: settings.authorityHost,
+    disableInstanceDiscovery: isLoopback(new URL(settings.authorityHost).hostname),
+  });
 }

@@ -3,7 +3,7 @@ import { printable } from '../lib/printable';
 import { redact } from '../lib/redact';
 import { sameSecret } from '../lib/sameSecret';
 import { MalformedRowError } from '../renewal/errors';
-import { eventLine } from '../renewal/events';
+import { ALL_TENANTS, eventLine } from '../renewal/events';
 import type { Log } from '../renewal/ports';
 import { keep, recordingEnded, recordingStarted } from './backlog';
 import type { LifecycleInput, LifecycleOutcome, RequestLog } from './lifecycleInput';
@@ -47,6 +47,8 @@ export async function handleLifecycle(
         `Lifecycle notification ignored${subscriptionId ? ` (subscription ${subscriptionId})` : ''}: ${reason}`,
         {
           event: 'lifecycleIgnored',
+          // An ignored notification names no row, so no tenant can be read.
+          tenantId: ALL_TENANTS,
           invocationId: context.invocationId,
           subscriptionId,
           reason,

@@ -1,7 +1,7 @@
 import { printable } from '../lib/printable';
 import { redact } from '../lib/redact';
 import { eventLine } from '../renewal/events';
-import type { RenewalContext } from '../renewal/run/renewalContext';
+import { type RenewalContext, tenantOf } from '../renewal/run/renewalContext';
 import { renewSubscription } from '../renewal/run/renewSubscription';
 import type { StoredSubscription } from '../renewal/subscription';
 import { whenRecorded } from './backlog';
@@ -52,6 +52,7 @@ export async function record(
       `Lifecycle notification ${item.lifecycleEvent} for subscription ${subscription.id} (resource ${subscription.resource}).`,
       {
         event: 'lifecycleReceived',
+        tenantId: tenantOf(renewal, subscription),
         invocationId: context.invocationId,
         subscriptionId: subscription.id,
         lifecycleEvent: item.lifecycleEvent,
@@ -66,6 +67,7 @@ export async function record(
           `Graph could not deliver some change notifications for subscription ${subscription.id} (resource ${subscription.resource}): the consumer must resync with a delta query.`,
           {
             event: 'notificationsMissed',
+            tenantId: tenantOf(renewal, subscription),
             invocationId: context.invocationId,
             subscriptionId: subscription.id,
             resource: subscription.resource,

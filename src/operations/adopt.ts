@@ -6,6 +6,7 @@ import { definitionOf, type StoredSubscription, type SubscriptionDefinition } fr
 import { graphCall } from './graphCall';
 import type { OperationsInput } from './operationsInput';
 import { readPartitionKey } from './registration';
+import { tenantNamed } from './tenantNamed';
 import { type SubscriptionView, viewOf } from './subscriptionView';
 
 // Graph's list pages hold 100 subscriptions: their ids are looked up together.
@@ -40,15 +41,18 @@ export interface AdoptionReport {
 export async function adopt(
   input: OperationsInput,
   partitionKey = 'default',
-  options: { reportMissing?: boolean } = {},
+  options: { reportMissing?: boolean; tenant?: string } = {},
 ): Promise<AdoptionReport> {
-  const { graph, store, catalogue, log } = input;
+  const { store, catalogue, log } = input;
   const partition = readPartitionKey(partitionKey);
+  // What the tenant's Graph lists is adopted into that tenant: its token is the one that sees them.
+  const tenantId = await tenantNamed(input, options.tenant);
+  const graph = input.graphs.forTenant(tenantId);
   await catalogue.ensureExists();
   // The index is complete once a census has gone over the table (rows of an earlier version, by hand).
   if (!(await catalogue.indexed())) await input.takeCensus();
   const report: AdoptionReport = { adopted: [], recovered: [], alreadyStored: 0, missingOnGraph: null };
-  const interrupted = await interruptedRecreations(input);
+  const interrupted = (await interruptedRecreations(input)).filter((row) => row.tenantId === tenantId);
   const onGraph = options.reportMissing ? new Set<string>() : undefined;
   const now = new Date();
   const context = await input.renewalContext();
@@ -75,12 +79,13 @@ export async function adopt(
         continue;
       }
       const definition = definitionFrom(subscription);
-      await store.insert(partition, definition, subscription, now, isShort(definition));
+      await store.insert(partition, definition, subscription, now, isShort(definition), tenantId);
       const adopted = await store.find(subscription.id);
       report.adopted.push(viewOf(adopted!));
       log.info(
         eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
           event: 'subscriptionRegistered',
+          tenantId: tenantId ?? input.homeTenant,
           subscriptionId: subscription.id,
           resource: subscription.resource,
           expiration: subscription.expirationDateTime.toISOString(),
@@ -97,7 +102,7 @@ export async function adopt(
     }
     if (batch.length > 0) await handle(batch);
   }, 'list the subscriptions');
-  if (onGraph) report.missingOnGraph = await missingOn(input, onGraph);
+  if (onGraph) report.missingOnGraph = await missingOn(input, onGraph, tenantId);
   return report;
 }
 
@@ -112,11 +117,14 @@ async function interruptedRecreations({ catalogue, store }: OperationsInput): Pr
 async function missingOn(
   { catalogue }: OperationsInput,
   onGraph: Set<string>,
+  tenantId: string | undefined,
 ): Promise<NonNullable<AdoptionReport['missingOnGraph']>> {
   const missing: NonNullable<AdoptionReport['missingOnGraph']> = [];
   for await (const page of catalogue.allPages()) {
     for (const row of page) {
       if (!row.ok || row.subscription.state !== 'active' || onGraph.has(row.subscription.id)) continue;
+      // Another tenant's Graph was not asked.
+      if (row.subscription.tenantId !== tenantId) continue;
       if (missing.length < MAX_LISTED_MISSING) {
         missing.push({
           id: row.subscription.id,

@@ -1,4 +1,5 @@
 import type { ListQuery } from '../renewal/subscriptionCatalogue';
+import { readTenantId } from '../renewal/tenant';
 import { OperationError } from './operationError';
 import type { OperationsInput } from './operationsInput';
 import { readPartitionKey } from './registration';
@@ -15,6 +16,7 @@ export const LIST_PARAMETERS = [
   'state',
   'expiringWithinHours',
   'failing',
+  'tenant',
 ] as const;
 
 export interface ListAnswer {
@@ -123,6 +125,16 @@ export function readListQuery(get: (name: string) => string[], now: Date, names:
         `failing must be true or false, e.g. ?failing=true (got "${failing.slice(0, 40)}").`,
       );
     query.failing = failing === 'true';
+  }
+  const tenant = one('tenant', '?tenant=<tenant id>');
+  if (tenant !== undefined) {
+    const id = tenant === 'home' ? null : readTenantId(tenant);
+    if (id === undefined)
+      throw new OperationError(
+        'invalidInput',
+        `tenant must be a tenant id (a GUID) or home, e.g. ?tenant=home (got "${tenant.slice(0, 40)}").`,
+      );
+    query.tenantId = id;
   }
   return query;
 }

@@ -11,6 +11,7 @@ import { OperationError } from './operationError';
 import type { OperationsInput } from './operationsInput';
 import { readRegistration } from './registration';
 import { type SubscriptionView, viewOf } from './subscriptionView';
+import { tenantNamed } from './tenantNamed';
 
 /**
  * The manual operations (HTTP functions and the CLI share them): register, adopt, list, remove and
@@ -22,7 +23,7 @@ export async function register(
   input: OperationsInput,
   body: unknown,
 ): Promise<{ subscription: SubscriptionView; warnings: string[] }> {
-  const { graph, store, catalogue, log } = input;
+  const { store, catalogue, log } = input;
   if (input.webhookProblem) throw new OperationError('notConfigured', `Configuration error: ${input.webhookProblem}`);
   const clientState = input.clientState;
   if (!clientState)
@@ -30,7 +31,15 @@ export async function register(
       'notConfigured',
       'WEBHOOK_CLIENT_STATE is not set: subscriptions are created with it. Set it first (README, "Configuration").',
     );
-  const { definition, partitionKey, warnings } = readRegistration(body, input.defaults);
+  // The tenant is the app's own field, not the subscription's: it is taken off before the definition is read.
+  const { tenantId: tenantGiven, ...fields } =
+    body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const { definition, partitionKey, warnings } = readRegistration(
+    body && typeof body === 'object' ? fields : body,
+    input.defaults,
+  );
+  const tenantId = await tenantNamed(input, tenantGiven);
+  const graph = input.graphs.forTenant(tenantId);
   await catalogue.ensureExists();
   const context = await input.renewalContext();
   const { rules } = context;
@@ -52,7 +61,12 @@ export async function register(
   let created: GraphSubscription;
   try {
     // Refused as beyond a maximum Graph has lowered: asked again within it, and the maximum learnt.
-    const fields = { runId: 'register', subscriptionId: 'a registration', resource: definition.resource };
+    const subject = {
+      runId: 'register',
+      subscriptionId: 'a registration',
+      resource: definition.resource,
+      tenantId: tenantId ?? input.homeTenant,
+    };
     created = await graphCall(
       () =>
         requestWithinStatedMaximum(
@@ -60,7 +74,7 @@ export async function register(
           target.expiration,
           definition,
           context,
-          fields,
+          subject,
         ),
       'create the subscription',
       true,
@@ -77,7 +91,7 @@ export async function register(
     );
   }
   try {
-    await store.insert(partitionKey, definition, created, now, cadence !== 'daily');
+    await store.insert(partitionKey, definition, created, now, cadence !== 'daily', tenantId);
   } catch (error) {
     throw new OperationError(
       'unavailable',
@@ -89,6 +103,7 @@ export async function register(
       `Webhook registered: subscription ${created.id}, resource ${definition.resource}, valid until ${created.expirationDateTime.toISOString()}.`,
       {
         event: 'subscriptionRegistered',
+        tenantId: tenantId ?? input.homeTenant,
         subscriptionId: created.id,
         resource: definition.resource,
         expiration: created.expirationDateTime.toISOString(),
@@ -107,6 +122,8 @@ export { type SubscriptionView, viewOf } from './subscriptionView';
 export async function remove(
   input: OperationsInput,
   id: string,
+  /** The tenant to delete it in when no row knows it (a row's own tenant is used otherwise). */
+  tenantGiven?: string,
 ): Promise<{ id: string; onGraph: 'deleted' | 'notFound'; row: 'deleted' | 'notFound' }> {
   // Without an id the DELETE would go to Graph's /subscriptions collection itself.
   if (id.trim() === '')
@@ -114,9 +131,11 @@ export async function remove(
       'invalidInput',
       'The subscription id is missing: give the id of the subscription to remove (list shows them).',
     );
-  const { graph, store, catalogue, log } = input;
+  const { store, catalogue, log } = input;
   await catalogue.ensureExists();
   const found = await store.find(id);
+  const tenantId = found ? found.tenantId : await tenantNamed(input, tenantGiven);
+  const graph = input.graphs.forTenant(tenantId);
   // Leased like a renewal, so no run is renewing or recreating it while it goes.
   const leaseMs = (await input.renewalContext()).leaseMs;
   const row = found && (await store.claim(found, new Date(Date.now() + leaseMs), () => true));
@@ -138,6 +157,7 @@ export async function remove(
   log.info(
     eventLine(`Webhook removed: subscription ${id}${row ? `, resource ${row.resource}` : ''} (on Graph: ${onGraph}).`, {
       event: 'subscriptionRemoved',
+      tenantId: tenantId ?? input.homeTenant,
       subscriptionId: id,
       resource: row?.resource ?? '',
       onGraph,
@@ -153,11 +173,19 @@ export async function remove(
  */
 export async function renewNow(
   input: OperationsInput,
-  options: { id?: string; force?: boolean },
+  options: { id?: string; force?: boolean; tenant?: string },
 ): Promise<RenewalRunResult> {
   await Promise.all([input.catalogue.ensureExists(), input.ensureRunHistory()]);
   if (options.id !== undefined && !(await input.store.find(options.id))) {
     throw new OperationError('notFound', `No stored subscription has the id ${options.id}: list them to see the ids.`);
   }
-  return runRenewal(await input.runInput({ force: options.force === true, subscriptionId: options.id }));
+  // One tenant's subscriptions only (`--tenant`; `home` is the home tenant's).
+  const onlyTenant = options.tenant === undefined ? undefined : { tenantId: await tenantNamed(input, options.tenant) };
+  return runRenewal(
+    await input.runInput({
+      force: options.force === true,
+      subscriptionId: options.id,
+      ...(onlyTenant ? { onlyTenant } : {}),
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import type { Log, SubscriptionGraph, SubscriptionStore } from '../renewal/ports';
+import type { Log, SubscriptionStore, TenantDirectory, TenantGraphs } from '../renewal/ports';
 import type { RenewalContext } from '../renewal/run/renewalContext';
 import type { RenewalRunInput } from '../renewal/run/run';
 import type { SubscriptionCatalogue } from '../renewal/subscriptionCatalogue';
@@ -20,7 +20,14 @@ export interface RegistrationDefaults {
 export interface OperationsInput {
   store: SubscriptionStore;
   catalogue: SubscriptionCatalogue;
-  graph: SubscriptionGraph;
+  /** Each tenant's Graph; a subscription is created, updated and deleted with its own tenant's token. */
+  graphs: TenantGraphs;
+  /** The home tenant's name in answers and event lines (HOME_TENANT_ID, or `home`). */
+  homeTenant: string;
+  /** The customer tenants added (the tenants table). */
+  tenants: TenantDirectory;
+  /** The multi-tenant app (undefined: the home tenant only) and where its admins consent. */
+  tenancy: { appClientId: string | undefined; authorityHost: string };
   log: Log;
   /** Sent to Graph with each new subscription (a secret); undefined when WEBHOOK_CLIENT_STATE is not set. */
   clientState: string | undefined;
@@ -36,7 +43,11 @@ export interface OperationsInput {
   /** Creates the run-history table when it does not exist yet (a manual renewal is recorded as a run). */
   ensureRunHistory(): Promise<void>;
   /** A manual renewal run's input. */
-  runInput(run: { force: boolean; subscriptionId?: string }): Promise<RenewalRunInput>;
+  runInput(run: {
+    force: boolean;
+    subscriptionId?: string;
+    onlyTenant?: { tenantId: string | undefined };
+  }): Promise<RenewalRunInput>;
   /** Takes a census of the table, which completes the id index (adopt, before the first census). */
   takeCensus(): Promise<unknown>;
 }

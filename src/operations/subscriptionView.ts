@@ -4,6 +4,8 @@ import { failureText, type StoredSubscription } from '../renewal/subscription';
 export interface SubscriptionView {
   id: string;
   partitionKey: string;
+  /** The customer tenant it is in; null: the home tenant. */
+  tenantId: string | null;
   resource: string;
   changeType: string | null;
   notificationUrl: string | null;
@@ -26,6 +28,7 @@ export function viewOf(subscription: StoredSubscription): SubscriptionView {
   return {
     id: subscription.id,
     partitionKey: subscription.partitionKey,
+    tenantId: subscription.tenantId ?? null,
     resource: subscription.resource,
     changeType: subscription.changeType ?? null,
     notificationUrl: subscription.notificationUrl ?? null,

@@ -97,7 +97,7 @@ type Outcome =
 async function updateOne(
   row: StoredSubscription,
   changes: DefinitionChanges,
-  { store, graph, log }: OperationsInput,
+  { store, graphs, homeTenant, log }: OperationsInput,
   context: RenewalContext,
 ): Promise<Outcome> {
   if (Object.entries(changes).every(([field, value]) => row[field as keyof DefinitionChanges] === value))
@@ -118,7 +118,8 @@ async function updateOne(
       kind: 'conflict',
     };
   const label = `subscription ${row.id}, resource ${row.resource}`;
-  const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource };
+  const tenantId = row.tenantId ?? homeTenant;
+  const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource, tenantId };
   const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
   const deadline = graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context));
   let renewed: { expirationDateTime: Date } | 'gone';
@@ -126,7 +127,7 @@ async function updateOne(
   else {
     try {
       renewed = await requestWithinStatedMaximum(
-        (expiration) => graph.update(leased.id, changes, expiration, deadline),
+        (expiration) => graphs.forTenant(row.tenantId).update(leased.id, changes, expiration, deadline),
         target.expiration,
         updated,
         context,
@@ -174,6 +175,7 @@ async function updateOne(
       `Webhook updated: ${label}: ${Object.keys(changes).join(', ')} changed, valid until ${renewed.expirationDateTime.toISOString()}.`,
       {
         event: 'subscriptionUpdated',
+        tenantId,
         subscriptionId: row.id,
         resource: row.resource,
         changed: Object.keys(changes),

@@ -14,8 +14,17 @@ export function eventLine(sentence: string, event: RenewalEvent): string {
   return redact(`${sentence.replaceAll('| {', '|{')} | ${JSON.stringify(event)}`);
 }
 
-/** Every event a run reports; `event` names it, the rest are its fields (absent when unknown). */
-export type RenewalEvent =
+/**
+ * Every event a run reports, with the tenant it is about: a subscription's tenant, or ALL_TENANTS for
+ * a line about the whole run or the whole table (queries group failures by it: queries/failures-by-tenant.kql).
+ */
+export type RenewalEvent = EventBody & { tenantId: string };
+
+/** The `tenantId` of a line about every tenant at once (a run, a census). */
+export const ALL_TENANTS = '*';
+
+/** `event` names the event, the rest are its fields (absent when unknown). */
+type EventBody =
   | { event: 'runStarted'; runId: string; trigger: string; isPastDue: boolean }
   | ({
       event: 'runFinished';
@@ -27,6 +36,9 @@ export type RenewalEvent =
     } & RunCounts)
   | { event: 'budgetExhausted'; runId: string; deferred: number; queued: number; error?: string }
   | { event: 'runNotStarted'; error: string }
+  | { event: 'tenantUnavailable'; runId: string; due: number; failed: number; error: string }
+  | { event: 'tenantAdded' }
+  | { event: 'tenantRemoved'; subscriptions: number }
   | {
       event: 'renewalPoisoned';
       runId: string;
@@ -111,6 +123,7 @@ export type RenewalEvent =
 
 interface SubscriptionFields {
   runId: string;
+  tenantId: string;
   subscriptionId: string;
   resource: string;
   oldExpiration: string;

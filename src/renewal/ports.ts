@@ -1,5 +1,6 @@
 import type { LearntMaximum } from './policy/graphRules';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
+import type { TenantRecord } from './tenant';
 import type {
   MalformedRow,
   PendingLifecycleEvent,
@@ -84,13 +85,14 @@ export interface SubscriptionStore {
     at: Date,
     shortLived: boolean,
   ): Promise<void>;
-  /** Stores a subscription just created or adopted. */
+  /** Stores a subscription just created or adopted, in `tenantId` (undefined: the home tenant). */
   insert(
     partitionKey: string,
     definition: SubscriptionDefinition,
     created: { id: string; expirationDateTime: Date },
     at: Date,
     shortLived: boolean,
+    tenantId?: string,
   ): Promise<void>;
   /**
    * Writes definition fields Graph now holds (after an update) with the expiration it answered, and
@@ -162,6 +164,28 @@ export interface SubscriptionGraph {
 }
 
 /** The run-history table. */
+/**
+ * Graph as each tenant's token reaches it: the home tenant's (where the managed identity lives) and
+ * every customer tenant's (the multi-tenant app's token for it). Each tenant has its own limits.
+ */
+export interface TenantGraphs {
+  /** The Graph of `tenantId`; undefined: the home tenant. */
+  forTenant(tenantId: string | undefined): SubscriptionGraph;
+}
+
+/** The customer tenants onboarded (the tenants table), with their health. */
+export interface TenantDirectory {
+  /** Creates the table when it does not exist yet. */
+  ensureExists(): Promise<void>;
+  list(): Promise<TenantRecord[]>;
+  get(id: string): Promise<TenantRecord | undefined>;
+  /** Adds or replaces the tenant's record. */
+  save(tenant: TenantRecord): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** The tenant's last token request: a token came (`at`), or Entra refused it (`message`, redacted). */
+  recordHealth(id: string, at: Date, refused?: string): Promise<void>;
+}
+
 export interface RunHistory {
   start(run: RunStart): Promise<string>;
   finish(id: string, totals: RunTotals): Promise<void>;

@@ -40,6 +40,8 @@ export type PendingLifecycleEvent = 'reauthorizationRequired' | 'subscriptionRem
 export interface StoredSubscription {
   /** Table partition; the row stays in it for its whole life (recreation replaces it in place). */
   partitionKey: string;
+  /** The customer tenant the subscription is in (its Graph is reached with that tenant's token); undefined: the home tenant. */
+  tenantId?: string;
   /** Graph subscription id (the table's RowKey). */
   id: string;
   resource: string;

@@ -10,6 +10,8 @@ export interface ListQuery {
   state?: 'active' | 'expired';
   expiringBefore?: Date;
   failing?: boolean;
+  /** Only this customer tenant's rows; null: only the home tenant's (rows without a tenant). */
+  tenantId?: string | null;
 }
 
 /** The subscription table as the manual operations (src/operations) read it, beyond a renewal's store. */
@@ -29,4 +31,6 @@ export interface SubscriptionCatalogue {
   indexed(): Promise<boolean>;
   /** Every row, as many to a page as the service gives. */
   allPages(): AsyncIterable<StoredRow[]>;
+  /** The ids of the rows of a customer tenant (a filter on the service; offboarding reads it). */
+  idsInTenant(tenantId: string): Promise<string[]>;
 }

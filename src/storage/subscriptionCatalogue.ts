@@ -52,6 +52,16 @@ export class SubscriptionCatalogueTable implements SubscriptionCatalogue {
     return (await this.index.readSummary()) !== undefined;
   }
 
+  async idsInTenant(tenantId: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const entity of this.subscriptions.client.listEntities<SubscriptionEntity>({
+      queryOptions: { filter: odata`tenantId eq ${tenantId}`, select: ['RowKey'] },
+    })) {
+      ids.push(entity.rowKey);
+    }
+    return ids;
+  }
+
   async *allPages(): AsyncIterable<StoredRow[]> {
     for await (const page of this.subscriptions.client
       .listEntities<SubscriptionEntity>()

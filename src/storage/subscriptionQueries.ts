@@ -39,6 +39,8 @@ export async function listPage(
   if (query.expiringBefore) filters.push(odata`expirationDateTime lt ${query.expiringBefore}`);
   if (query.state === 'expired') filters.push(odata`state eq ${'expired'}`);
   if (query.failing) filters.push(odata`consecutiveFailures gt ${0}`);
+  // The home tenant's rows have no tenantId, which no filter can ask for: they are kept below.
+  if (typeof query.tenantId === 'string') filters.push(odata`tenantId eq ${query.tenantId}`);
   const filter = filters.length > 0 ? filters.map((f) => `(${f})`).join(' and ') : undefined;
   const pages = table.listEntities<SubscriptionEntity>({ queryOptions: filter ? { filter } : {} }).byPage({
     maxPageSize: query.limit,
@@ -55,8 +57,10 @@ export async function listPage(
 }
 
 function keeps(row: StoredRow, query: ListQuery): boolean {
-  if (!row.ok) return query.state === undefined && !query.failing && !query.expiringBefore;
+  if (!row.ok)
+    return query.state === undefined && !query.failing && !query.expiringBefore && query.tenantId === undefined;
   const s = row.subscription;
+  if (query.tenantId !== undefined && (s.tenantId ?? null) !== query.tenantId) return false;
   if (query.state && s.state !== query.state) return false;
   if (query.failing && s.consecutiveFailures === 0) return false;
   if (query.expiringBefore && s.expirationDateTime.getTime() >= query.expiringBefore.getTime()) return false;

@@ -72,7 +72,7 @@ export async function replace(
       {
         partitionKey: old.partitionKey,
         rowKey: created.id,
-        ...newRowProperties(definition, created, at, shortLived),
+        ...newRowProperties(definition, created, at, shortLived, old.tenantId),
         replaces: old.id,
         recreatedAt: at,
         ...(lastMissedAt ? { lastMissedAt } : {}),

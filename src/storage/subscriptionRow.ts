@@ -81,6 +81,10 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
     subscription: {
       partitionKey: entity.partitionKey,
       id: entity.rowKey,
+      // A column typed by hand may differ in case; tenant ids are compared in lower case everywhere.
+      ...(typeof entity.tenantId === 'string' && entity.tenantId.trim() !== ''
+        ? { tenantId: entity.tenantId.trim().toLowerCase() }
+        : {}),
       resource: entity.resource.trim(),
       ...definition,
       expirationDateTime: expiration,
@@ -189,9 +193,12 @@ export function newRowProperties(
   created: { id: string; expirationDateTime: Date },
   at: Date,
   shortLived: boolean,
+  tenantId?: string,
 ): Record<string, unknown> {
   return {
     ...definitionProperties(definition),
+    // Absent for the home tenant: rows written before tenants existed read the same.
+    ...(tenantId ? { tenantId } : {}),
     expirationDateTime: created.expirationDateTime,
     state: 'active',
     consecutiveFailures: 0,

@@ -198,12 +198,13 @@ export class SubscriptionTable implements SubscriptionStore, CensusRows {
     created: { id: string; expirationDateTime: Date },
     at: Date,
     shortLived: boolean,
+    tenantId?: string,
   ): Promise<void> {
     await this.index?.point(created.id, partitionKey);
     await this.table.createEntity({
       partitionKey,
       rowKey: created.id,
-      ...newRowProperties(definition, created, at, shortLived),
+      ...newRowProperties(definition, created, at, shortLived, tenantId),
       ...(this.index ? INDEXED : {}),
     });
   }

@@ -20,7 +20,7 @@ describe('against the HTTPS Graph emulator', () => {
   describeSubscriptionGraphContract('the real adapter', async (): Promise<GraphUnderContract> => {
     const { loadConfig, servicesFor } = await realAdapters();
     return {
-      graph: servicesFor(loadConfig()).graph,
+      graph: servicesFor(loadConfig()).graphs.forTenant(undefined),
       add: (subscription) => void harness.graph.add(subscription),
       notificationUrl: harness.host.notificationUrl,
     };

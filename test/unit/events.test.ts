@@ -10,6 +10,7 @@ describe('event lines', () => {
       'Webhook renewed successfully. New expiration: 2026-02-18T06:20:00.000Z (subscription a, resource r)',
       {
         event: 'subscriptionRenewed',
+        tenantId: 'home',
         runId: 'run-1',
         subscriptionId: 'a',
         resource: "users/x/mailFolders('Inbox')/messages",
@@ -31,21 +32,23 @@ describe('event lines', () => {
   });
 
   it('keeps the fields findable when the sentence itself contains " | {"', () => {
-    const line = eventLine('Graph said: bad | {"x":1}', { event: 'runNotStarted', error: 'e' });
-    expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', error: 'e' });
+    const line = eventLine('Graph said: bad | {"x":1}', { event: 'runNotStarted', tenantId: '*', error: 'e' });
+    expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', tenantId: '*', error: 'e' });
   });
 
   it('keeps the fields findable when the sentence contains "| {" without a space before it', () => {
     const line = eventLine('Ignored (subscription x| {"event":"notificationsMissed"})', {
       event: 'runNotStarted',
+      tenantId: '*',
       error: 'e',
     });
-    expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', error: 'e' });
+    expect(fieldsOf(line)).toEqual({ event: 'runNotStarted', tenantId: '*', error: 'e' });
   });
 
   it('redacts a secret that reached an error message', () => {
     const line = eventLine('Renewal run failed', {
       event: 'runFinished',
+      tenantId: '*',
       runId: 'r',
       outcome: 'failed',
       checked: 0,

@@ -1,5 +1,5 @@
 import { redact } from '../../lib/redact';
-import { eventLine } from '../events';
+import { ALL_TENANTS, eventLine } from '../events';
 import type { Log, RunHistory } from '../ports';
 import type { RunCounts, RunRecord, RunTotals } from '../runRecord';
 import type { RunState } from './runState';
@@ -40,6 +40,7 @@ export async function finishRun(
       : '');
   const line = eventLine(sentence, {
     event: 'runFinished',
+    tenantId: ALL_TENANTS,
     runId: run.id,
     outcome: result.outcome,
     ...totals,

@@ -1,5 +1,5 @@
 import { redact } from '../../lib/redact';
-import { eventLine } from '../events';
+import { ALL_TENANTS, eventLine } from '../events';
 import type { Log, RenewalHandOff } from '../ports';
 import type { StoredSubscription } from '../subscription';
 
@@ -30,7 +30,7 @@ export async function handOffRest(
     log.warn(
       eventLine(
         `Run time budget used up: ${queued} due webhook(s) handed to the renewal queue ${input.handOff!.queueName} (RENEWAL_RUN_BUDGET_MINUTES).`,
-        { event: 'budgetExhausted', runId, deferred: totals.deferred, queued },
+        { event: 'budgetExhausted', tenantId: ALL_TENANTS, runId, deferred: totals.deferred, queued },
       ),
     );
   }
@@ -38,7 +38,14 @@ export async function handOffRest(
     const why = problem ? ` (the renewal queue could not take them: ${problem})` : '';
     const line = eventLine(
       `Run time budget used up: ${totals.deferred} due webhook(s) left for the next run (RENEWAL_RUN_BUDGET_MINUTES)${why}.`,
-      { event: 'budgetExhausted', runId, deferred: totals.deferred, queued, ...(problem ? { error: problem } : {}) },
+      {
+        event: 'budgetExhausted',
+        tenantId: ALL_TENANTS,
+        runId,
+        deferred: totals.deferred,
+        queued,
+        ...(problem ? { error: problem } : {}),
+      },
     );
     if (problem) log.error(line);
     else log.warn(line);

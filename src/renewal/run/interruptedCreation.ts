@@ -3,6 +3,7 @@
 // never created twice.
 import { CredentialError, GraphRequestError } from '../errors';
 import { conflictingSubscriptionId, matchesDefinition } from '../policy/matching';
+import type { SubscriptionGraph } from '../ports';
 import type { SubscriptionDefinition } from '../subscription';
 import type { RenewalContext } from './renewalContext';
 import { requestWithinStatedMaximum } from './requestWithinStatedMaximum';
@@ -10,11 +11,12 @@ import { requestWithinStatedMaximum } from './requestWithinStatedMaximum';
 /** A subscription on Graph with this definition that no row knows: what an interrupted attempt created. */
 export async function findOrphan(
   definition: SubscriptionDefinition,
+  graph: SubscriptionGraph,
   context: RenewalContext,
 ): Promise<{ id: string; expirationDateTime: Date } | undefined> {
   let best: { id: string; expirationDateTime: Date } | undefined;
   const now = context.now().getTime();
-  for await (const candidate of context.graph.list()) {
+  for await (const candidate of graph.list()) {
     if (candidate.expirationDateTime.getTime() <= now || !matchesDefinition(candidate, definition)) continue;
     if (await context.store.find(candidate.id)) continue;
     if (!best || candidate.expirationDateTime > best.expirationDateTime) best = candidate;
@@ -32,13 +34,14 @@ export async function createOrAdoptConflict(
   definition: SubscriptionDefinition,
   expiration: Date,
   deadline: Date,
+  graph: SubscriptionGraph,
   context: RenewalContext,
-  fields: { runId: string; subscriptionId: string; resource: string },
+  fields: { runId: string; subscriptionId: string; resource: string; tenantId: string },
 ): Promise<{ created: { id: string; expirationDateTime: Date }; adopted: boolean } | { error: unknown }> {
   const clientState = context.clientState!;
   try {
     const created = await requestWithinStatedMaximum(
-      (expirationDateTime) => context.graph.create({ ...definition, expirationDateTime, clientState }, deadline),
+      (expirationDateTime) => graph.create({ ...definition, expirationDateTime, clientState }, deadline),
       expiration,
       definition,
       context,
@@ -52,10 +55,10 @@ export async function createOrAdoptConflict(
     try {
       // Only the subscription this definition describes is taken: not one made by hand or by another
       // deployment for the same resource (another notification URL, or without our lifecycle URL).
-      const found = await context.graph.get(existing);
+      const found = await graph.get(existing);
       if (!found || !matchesDefinition(found, definition)) return { error };
       return {
-        created: { id: existing, ...(await context.graph.renew(existing, expiration, deadline)) },
+        created: { id: existing, ...(await graph.renew(existing, expiration, deadline)) },
         adopted: true,
       };
     } catch (renewError) {

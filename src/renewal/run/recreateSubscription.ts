@@ -7,7 +7,7 @@ import { conflictingSubscriptionId } from '../policy/matching';
 import { definitionOf, type RenewalFailure, type StoredSubscription } from '../subscription';
 import { toFailure } from './failure';
 import { createOrAdoptConflict, findOrphan } from './interruptedCreation';
-import type { RenewalContext } from './renewalContext';
+import { graphOf, type RenewalContext, tenantOf } from './renewalContext';
 
 export type RecreateOutcome = 'recreated' | 'expired' | 'skipped';
 
@@ -26,7 +26,12 @@ export async function recreateSubscription(
 ): Promise<RecreateOutcome> {
   const { store, log } = context;
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
-  const fields = { runId, subscriptionId: subscription.id, resource: subscription.resource };
+  const fields = {
+    runId,
+    subscriptionId: subscription.id,
+    resource: subscription.resource,
+    tenantId: tenantOf(context, subscription),
+  };
   const fail = async (
     row: StoredSubscription,
     failure: RenewalFailure,
@@ -82,7 +87,9 @@ export async function recreateSubscription(
   }
 
   try {
-    const adopted = subscription.recreateStartedAt ? await findOrphan(definition, context) : undefined;
+    const adopted = subscription.recreateStartedAt
+      ? await findOrphan(definition, graphOf(context, subscription), context)
+      : undefined;
     if (adopted) {
       await store.replace(subscription, definition, adopted, context.now(), isShortLived(subscription, context));
       report(subscription, adopted, true, fields, label, context);
@@ -113,7 +120,14 @@ export async function recreateSubscription(
   }
   const target = renewalTarget(definition, context.rules, now, context.policy.lifetimeHours);
   const deadline = graphDeadline(marked.leaseUntil, now, leaseMsFor(subscription, context));
-  const outcome = await createOrAdoptConflict(definition, target.expiration, deadline, context, fields);
+  const outcome = await createOrAdoptConflict(
+    definition,
+    target.expiration,
+    deadline,
+    graphOf(context, subscription),
+    context,
+    fields,
+  );
   if ('error' in outcome) {
     const failure = toFailure(outcome.error, context.now(), definition.resource);
     // No answer, or a server error: Graph may have created it; the next attempt looks before it creates.
@@ -159,13 +173,13 @@ export async function recreateSubscription(
 async function withdraw(
   old: StoredSubscription,
   created: { id: string },
-  fields: { runId: string; subscriptionId: string; resource: string },
+  fields: { runId: string; subscriptionId: string; resource: string; tenantId: string },
   label: string,
   context: RenewalContext,
 ): Promise<RecreateOutcome> {
   let outcome = 'deleted it again';
   try {
-    await context.graph.remove(created.id);
+    await graphOf(context, old).remove(created.id);
   } catch (error) {
     outcome = `could not delete it (${redact((error as Error).message)}): delete ${created.id} with "npm run ops -- remove ${created.id}"`;
   }
@@ -186,7 +200,7 @@ function report(
   old: StoredSubscription,
   created: { id: string; expirationDateTime: Date },
   adopted: boolean,
-  fields: { runId: string; subscriptionId: string; resource: string },
+  fields: { runId: string; subscriptionId: string; resource: string; tenantId: string },
   label: string,
   context: RenewalContext,
 ): void {

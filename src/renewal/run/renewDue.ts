@@ -1,10 +1,12 @@
 import { forEachWithinLimits } from '../../lib/concurrently';
 import { redact } from '../../lib/redact';
 import { CredentialError } from '../errors';
+import { eventLine } from '../events';
 import { leaseMsFor, LeasesAhead } from '../lease';
 import { mailboxOf } from '../policy/mailbox';
+import type { TenantDirectory } from '../ports';
 import type { StoredSubscription } from '../subscription';
-import type { RenewalContext } from './renewalContext';
+import { graphOf, type RenewalContext, tenantOf } from './renewalContext';
 import { renewSubscription } from './renewSubscription';
 import type { RunState } from './runState';
 import type { DueSelection } from './selectDue';
@@ -16,35 +18,76 @@ export interface LanesInput extends RenewalContext {
   mailboxConcurrency?: number;
   /** No renewal starts after this. */
   deadline: Date;
+  /** Where a customer tenant's health is recorded, so that the status names one that fails; none: the log alone says it. */
+  tenantHealth?: Pick<TenantDirectory, 'recordHealth'>;
 }
 
 /**
- * Renews (or recreates) the due rows in lanes, mailbox by mailbox, their leases taken ahead in
- * batches, until all are started, the budget is used up or a credential problem stops the run (set
- * as `run.fatal`: every other renewal would fail the same way). Counts each outcome on `run`.
- * Resolves with the rows never started, their leases given back, in table order.
+ * Renews (or recreates) the due rows, tenant by tenant at once, each tenant in lanes of its own
+ * (`concurrency`, and per mailbox `mailboxConcurrency`): a tenant Graph throttles, or one that gives
+ * no token, holds up only its own rows. Stops starting renewals when the budget is used up or the
+ * home tenant's credential fails (set as `run.fatal`: every renewal would fail the same way). A
+ * customer tenant whose credential fails stops alone: its rows count as failed, the tenant's health
+ * says why, the other tenants go on. Resolves with the rows never started, their leases given back,
+ * in table order.
  */
 export async function renewDue(
   selection: DueSelection,
   input: LanesInput,
   run: RunState,
 ): Promise<StoredSubscription[]> {
+  const tenants = new Map<string | undefined, StoredSubscription[]>();
+  for (const row of selection.due) {
+    // A row that names the home tenant by its id (typed by hand) is the home tenant's.
+    const tenantId = row.tenantId === input.homeTenant ? undefined : row.tenantId;
+    const rows = tenants.get(tenantId);
+    if (rows) rows.push(row);
+    else tenants.set(tenantId, [row]);
+  }
+  const left = await Promise.all(
+    [...tenants].map(([tenantId, rows]) => renewTenant(tenantId, rows, selection, input, run)),
+  );
+  const notStarted = new Set(left.flat());
+  return selection.due.filter((row) => notStarted.has(row));
+}
+
+/** One tenant's due rows in its own lanes; resolves with those never started (none when the tenant failed). */
+async function renewTenant(
+  tenantId: string | undefined,
+  due: StoredSubscription[],
+  { work }: DueSelection,
+  input: LanesInput,
+  run: RunState,
+): Promise<StoredSubscription[]> {
   const { store, log } = input;
-  const { due, work } = selection;
+  const tenant = tenantOf(input, { tenantId });
   const outOfTime = () => input.now().getTime() >= input.deadline.getTime();
+  let tenantFailed: CredentialError | undefined;
+  // Renewals the tenant's credential stopped (none counted as an outcome).
+  let stopped = 0;
+  // A customer tenant's token is asked for once before its lanes start (the home one, by the run).
+  if (tenantId !== undefined) {
+    tenantFailed = await graphOf(input, { tenantId })
+      .ready()
+      .then(
+        () => undefined,
+        (error: unknown) => (error instanceof CredentialError ? error : undefined),
+      );
+  }
+  const tokenRefused = tenantFailed !== undefined;
   // Items start in mailbox order, not table order: what is left is whatever was not started.
-  const notStarted = new Set(due);
+  const notStarted = new Set(tenantFailed ? [] : due);
   // A short-lived row is never leased for longer than it can wait behind a worker killed halfway.
   const leases = new LeasesAhead(
     store,
-    due,
+    [...notStarted],
     input.leaseMs,
     input.now,
     (row) => notStarted.has(row),
     (row) => leaseMsFor(row, input) < input.leaseMs,
   );
   await forEachWithinLimits(
-    due,
+    [...notStarted],
     {
       limit: input.concurrency,
       perKey: input.mailboxConcurrency ?? input.concurrency,
@@ -58,19 +101,21 @@ export async function renewDue(
         const outcome = await renewSubscription(row, run.id, input, what, leased ? row : undefined);
         run.totals[outcome]++;
       } catch (error) {
-        // A credential problem ends the run: every other renewal would fail the same way.
         if (error instanceof CredentialError) {
-          run.fatal ??= error;
+          // The home tenant's credential is the managed identity every tenant's token starts from: the run ends.
+          if (tenantId === undefined) run.fatal ??= error;
+          else tenantFailed ??= error;
+          stopped++;
           return;
         }
         // Anything else (a table error) is this subscription's failure alone.
         run.totals.failed++;
         log.error(
-          `Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}): ${redact((error as Error).message)}`,
+          `Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}, tenant ${tenant}): ${redact((error as Error).message)}`,
         );
       }
     },
-    () => run.fatal !== undefined || outOfTime(),
+    () => run.fatal !== undefined || tenantFailed !== undefined || outOfTime(),
   );
   // Rows leased ahead and never started go back first: the queue, or the next run, must find them free.
   await leases
@@ -80,5 +125,28 @@ export async function renewDue(
         `Could not give back the leases of ${notStarted.size} unstarted row(s); they free themselves in ${Math.round(input.leaseMs / 60_000)} minutes: ${redact((error as Error).message)}`,
       ),
     );
-  return [...notStarted];
+  if (tenantId === undefined) return [...notStarted];
+  if (!tenantFailed) {
+    await input.tenantHealth?.recordHealth(tenantId, input.now()).catch(() => undefined);
+    return [...notStarted];
+  }
+  // Every row of the tenant not renewed would fail the same way in the queue: they wait for the next run.
+  const failed = tokenRefused ? due.length : notStarted.size + stopped;
+  run.totals.failed += failed;
+  const message = redact(tenantFailed.message);
+  log.error(
+    eventLine(
+      `Tenant ${tenantId} gave no token: ${failed} of its ${due.length} due webhook(s) not renewed. ${message}`,
+      {
+        event: 'tenantUnavailable',
+        tenantId,
+        runId: run.id,
+        due: due.length,
+        failed,
+        error: message,
+      },
+    ),
+  );
+  await input.tenantHealth?.recordHealth(tenantId, input.now(), message).catch(() => undefined);
+  return [];
 }

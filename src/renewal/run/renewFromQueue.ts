@@ -1,8 +1,8 @@
-import { eventLine } from '../events';
+import { ALL_TENANTS, eventLine } from '../events';
 import { isLeased } from '../lease';
 import { dueHorizon, workFor } from '../policy/due';
 import type { QueueMessage } from '../queueMessage';
-import type { RenewalContext } from './renewalContext';
+import { type RenewalContext, tenantOf } from './renewalContext';
 import { type RenewalOutcome, renewSubscription } from './renewSubscription';
 
 /** What became of a queued renewal; `notDue` and `gone` mean there was nothing left to do. */
@@ -26,6 +26,7 @@ export async function renewFromQueue(message: QueueMessage, input: RenewalContex
     log.error(
       eventLine(`Skipping malformed subscription row ${where}: ${row.problem}`, {
         event: 'rowMalformed',
+        tenantId: ALL_TENANTS,
         runId: message.runId,
         partitionKey: row.partitionKey,
         rowKey: row.rowKey,
@@ -64,6 +65,7 @@ export async function recordPoisoned(message: QueueMessage, attempts: number, in
         (stillDue ? ': it is still due; the next run tries again.' : ': it has been renewed or removed since.'),
       {
         event: 'renewalPoisoned',
+        tenantId: subscription ? tenantOf(input, subscription) : ALL_TENANTS,
         runId: message.runId,
         partitionKey: message.partitionKey,
         subscriptionId: message.rowKey,

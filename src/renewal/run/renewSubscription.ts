@@ -8,7 +8,7 @@ import type { Log } from '../ports';
 import type { StoredSubscription } from '../subscription';
 import { toFailure } from './failure';
 import { recreateSubscription } from './recreateSubscription';
-import type { RenewalContext } from './renewalContext';
+import { graphOf, type RenewalContext, tenantOf } from './renewalContext';
 import { requestWithinStatedMaximum } from './requestWithinStatedMaximum';
 
 /** What became of one subscription; the run counts each. */
@@ -28,12 +28,14 @@ export async function renewSubscription(
   /** The row, already leased for this worker (a run leases rows ahead in batches). */
   leasedAhead?: StoredSubscription,
 ): Promise<RenewalOutcome> {
-  const { store, graph, log, policy } = context;
+  const { store, log, policy } = context;
+  const graph = graphOf(context, subscription);
   const label = `subscription ${subscription.id}, resource ${subscription.resource}`;
   const fields = {
     runId,
     subscriptionId: subscription.id,
     resource: subscription.resource,
+    tenantId: tenantOf(context, subscription),
     oldExpiration: subscription.expirationDateTime.toISOString(),
   };
 

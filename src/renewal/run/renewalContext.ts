@@ -1,12 +1,15 @@
 import type { Schedules } from '../policy/cadence';
 import type { RenewalPolicy } from '../policy/expiration';
 import type { GraphRules } from '../policy/graphRules';
-import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore } from '../ports';
+import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore, TenantGraphs } from '../ports';
 
 /** What renewing or recreating one subscription needs: the timer, a manual run and a lifecycle event share it. */
 export interface RenewalContext {
   store: SubscriptionStore;
-  graph: SubscriptionGraph;
+  /** Each tenant's Graph: a subscription is renewed with its own tenant's token, within its tenant's limits. */
+  graphs: TenantGraphs;
+  /** How the event lines and the status name the home tenant (HOME_TENANT_ID, or `home`). */
+  homeTenant: string;
   log: Log;
   policy: RenewalPolicy;
   /** Graph's lifetime rules in force: the documented table, GRAPH_MAX_LIFETIMES, what Graph taught. */
@@ -23,4 +26,17 @@ export interface RenewalContext {
   webhookProblem?: string;
   /** How long a row is leased for one renewal or recreation (leaseMs in renewal/lease.ts). */
   leaseMs: number;
+}
+
+/** The Graph of the subscription's tenant. */
+export function graphOf(
+  context: Pick<RenewalContext, 'graphs'>,
+  subscription: { tenantId?: string | undefined },
+): SubscriptionGraph {
+  return context.graphs.forTenant(subscription.tenantId);
+}
+
+/** The tenant's name in event lines and the status: its id, or the home tenant's name for a row without one. */
+export function tenantOf(context: Pick<RenewalContext, 'homeTenant'>, subscription: { tenantId?: string | undefined }) {
+  return subscription.tenantId ?? context.homeTenant;
 }

@@ -19,7 +19,7 @@ export async function requestWithinStatedMaximum<T>(
   target: Date,
   subject: LifetimeSubject,
   context: Pick<RenewalContext, 'log' | 'now' | 'policy' | 'rules' | 'learntMaxima'>,
-  fields: { runId: string; subscriptionId: string; resource: string },
+  fields: { runId: string; subscriptionId: string; resource: string; tenantId: string },
 ): Promise<T> {
   try {
     return await request(target);
@@ -53,7 +53,7 @@ async function learn(
   maxMinutes: number,
   subject: LifetimeSubject,
   context: Pick<RenewalContext, 'log' | 'now' | 'rules' | 'learntMaxima'>,
-  fields: { runId: string; subscriptionId: string; resource: string },
+  fields: { runId: string; subscriptionId: string; resource: string; tenantId: string },
 ): Promise<void> {
   const lifetime = context.rules.lifetimeOf(subject);
   // Nothing to learn when Graph states what this subscription was already held to (its clock is behind

@@ -1,7 +1,7 @@
 import { redact } from '../../lib/redact';
-import { eventLine } from '../events';
+import { ALL_TENANTS, eventLine } from '../events';
 import type { RunScope } from '../policy/cadence';
-import type { RenewalHandOff, RunHistory } from '../ports';
+import type { RenewalHandOff, RunHistory, TenantDirectory } from '../ports';
 import type { RunRecord, RunTotals, RunTrigger } from '../runRecord';
 import { finishRun } from './finishRun';
 import { handOffRest } from './handOff';
@@ -34,10 +34,14 @@ export interface RenewalRunInput extends RenewalContext {
   force?: boolean;
   /** Only this subscription (a manual "renew now" of one). */
   subscriptionId?: string;
+  /** Only this tenant's subscriptions (a manual "renew now" of one tenant). */
+  onlyTenant?: { tenantId: string | undefined };
   /** Renewals in flight at once per mailbox (Outlook's limit is 4); unset: only `concurrency` applies. */
   mailboxConcurrency?: number;
   /** Takes the due subscriptions this run has no time for; without it they wait for the next run. */
   handOff?: RenewalHandOff;
+  /** Where a customer tenant's health is recorded (the tenants table). */
+  tenantHealth?: Pick<TenantDirectory, 'recordHealth'>;
 }
 
 export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;
@@ -61,6 +65,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.error(
       eventLine(`Renewal check could not run: the run history could not be written: ${message}`, {
         event: 'runNotStarted',
+        tenantId: ALL_TENANTS,
         error: message,
       }),
     );
@@ -72,22 +77,28 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.info(
       eventLine('Checking for expiring webhooks...', {
         event: 'runStarted',
+        tenantId: ALL_TENANTS,
         runId: id,
         trigger: input.trigger,
         isPastDue: input.isPastDue,
       }),
     );
-    // The token is asked for while the table is read (it is only awaited when something is due).
-    const tokenReady = input.graph.ready().then(
-      () => undefined,
-      (error: unknown) => error as Error,
-    );
+    // The home tenant's token is asked for while the table is read (it is only awaited when something
+    // is due): it comes from the managed identity, which every customer tenant's token starts from too.
+    const tokenReady = input.graphs
+      .forTenant(undefined)
+      .ready()
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
     const selection = await selectDue(input, run);
     if (selection.due.length === 0) {
       const sentence = `No webhooks need renewal (every active one is valid beyond ${selection.horizon.toISOString()})`;
       log.info(
         eventLine(sentence, {
           event: 'noneDue',
+          tenantId: ALL_TENANTS,
           runId: id,
           checked: run.totals.checked,
           horizon: selection.horizon.toISOString(),
@@ -98,6 +109,7 @@ export async function runRenewal(input: RenewalRunInput): Promise<RenewalRunResu
     log.info(
       eventLine(`Found ${selection.due.length} webhook(s) to renew`, {
         event: 'dueFound',
+        tenantId: ALL_TENANTS,
         runId: id,
         due: selection.due.length,
       }),

@@ -1,4 +1,4 @@
-import { eventLine } from '../events';
+import { ALL_TENANTS, eventLine } from '../events';
 import { cadenceFor, horizonFor, inScope, type RunScope } from '../policy/cadence';
 import { workFor } from '../policy/due';
 import type { SubscriptionStore } from '../ports';
@@ -11,6 +11,8 @@ export interface SelectionInput extends Pick<RenewalContext, 'store' | 'log' | '
   scope: RunScope;
   force?: boolean;
   subscriptionId?: string;
+  /** Only the rows of this tenant (undefined: the home tenant's): a manual run for one tenant. */
+  onlyTenant?: { tenantId: string | undefined };
 }
 
 /** The rows a run works on, in table order, each with what it needs (renew or recreate). */
@@ -46,6 +48,7 @@ export async function selectDue(input: SelectionInput, run: RunState): Promise<D
         log.error(
           eventLine(`Skipping malformed subscription row ${row.partitionKey}/${row.rowKey}: ${row.problem}`, {
             event: 'rowMalformed',
+            tenantId: ALL_TENANTS,
             runId: run.id,
             partitionKey: row.partitionKey,
             rowKey: row.rowKey,
@@ -56,6 +59,7 @@ export async function selectDue(input: SelectionInput, run: RunState): Promise<D
         continue;
       }
       const subscription = row.subscription;
+      if (input.onlyTenant && subscription.tenantId !== input.onlyTenant.tenantId) continue;
       // Each timer keeps its own subscriptions alive (a selection may return the other's): the
       // rules in force now say which, and against which horizon it is due.
       const cadence = cadenceFor(subscription, input.rules);

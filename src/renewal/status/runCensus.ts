@@ -1,6 +1,6 @@
 import { forEachConcurrently } from '../../lib/concurrently';
 import { redact } from '../../lib/redact';
-import { eventLine } from '../events';
+import { ALL_TENANTS, eventLine } from '../events';
 import { dueHorizon } from '../policy/due';
 import type { Log, RenewalHandOff } from '../ports';
 import type { StoredRow, StoredSubscription } from '../subscription';
@@ -151,6 +151,7 @@ function report(summary: CensusSummary, failures: string[], log: Log): void {
     (failures.length > 0 ? ` Some writes failed (the next census tries again): ${failures.join('; ')}` : '');
   const line = eventLine(sentence, {
     event: 'censusFinished',
+    tenantId: ALL_TENANTS,
     ...counts,
     ...work,
     seconds: Number(seconds),

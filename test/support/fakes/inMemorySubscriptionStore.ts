@@ -249,7 +249,7 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     const lastMissedAt = 'ok' in current ? old.lastMissedAt : current.lastMissedAt;
     this.rows.delete(keyOf(old.partitionKey, old.id));
     this.put({
-      ...newRow(old.partitionKey, definition, created, at, shortLived),
+      ...newRow(old.partitionKey, definition, created, at, shortLived, old.tenantId),
       replaces: old.id,
       recreatedAt: at,
       ...(lastMissedAt ? { lastMissedAt } : {}),
@@ -262,10 +262,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     created: { id: string; expirationDateTime: Date },
     at: Date,
     shortLived: boolean,
+    tenantId?: string,
   ): Promise<void> {
     this.failures.throwIfScripted('insert', created.id);
     if (this.rows.has(keyOf(partitionKey, created.id))) throw rowExists(this.tableName);
-    this.put(newRow(partitionKey, definition, created, at, shortLived));
+    this.put(newRow(partitionKey, definition, created, at, shortLived, tenantId));
   }
 
   async saveDefinition(
@@ -395,12 +396,14 @@ function newRow(
   created: { id: string; expirationDateTime: Date },
   at: Date,
   shortLived: boolean,
+  tenantId?: string,
 ) {
   const optional = Object.fromEntries(
     OPTIONAL_DEFINITION_FIELDS.filter((field) => definition[field]).map((field) => [field, definition[field]]),
   );
   return {
     partitionKey,
+    ...(tenantId ? { tenantId } : {}),
     id: created.id,
     resource: definition.resource,
     changeType: definition.changeType,

@@ -19,18 +19,31 @@ export class World {
   time = NOW.getTime();
   readonly now = () => new Date(this.time);
   readonly store = new InMemorySubscriptionStore(this.now);
+  /** The home tenant's Graph; `tenantGraph(id)` is a customer tenant's, each scripted on its own. */
   readonly graph = new ScriptedGraph(this.now);
+  private readonly tenantGraphs = new Map<string, ScriptedGraph>();
   readonly log = new RecordingLog();
   readonly runs = new InMemoryRunHistory();
   readonly learntMaxima = new InMemoryLearntMaxima();
   readonly queue = new InMemoryRenewalQueue();
   readonly rules = new GraphRules(DOCUMENTED_RULES);
 
+  /** A customer tenant's Graph, made on first use. */
+  tenantGraph(tenantId: string): ScriptedGraph {
+    let graph = this.tenantGraphs.get(tenantId);
+    if (!graph) {
+      graph = new ScriptedGraph(this.now);
+      this.tenantGraphs.set(tenantId, graph);
+    }
+    return graph;
+  }
+
   /** What renewing one subscription needs: the defaults of the settings (72 h wanted, 36 h margin, daily at 06:00). */
   context(): RenewalContext {
     return {
       store: this.store,
-      graph: this.graph,
+      graphs: { forTenant: (tenantId) => (tenantId === undefined ? this.graph : this.tenantGraph(tenantId)) },
+      homeTenant: 'home',
       log: this.log,
       policy: { marginHours: 36, lifetimeHours: 72 },
       rules: this.rules,

@@ -1,0 +1,101 @@
+import type { TokenCredential } from '@azure/identity';
+import type { SubscriptionGraph, TenantGraphs } from '../renewal/ports';
+import { adminConsentUrl } from '../renewal/tenant';
+import { createGraphClient } from './client';
+import { createTenantCredential, GraphTokens, type TenantCredentialSettings, tokenExchangeScope } from './credential';
+import { GraphSubscriptions, type GraphSubscriptionsOptions } from './subscriptions';
+import type { AppWideRate } from './tenantRate';
+import { WriteRateLimiter } from './writeRate';
+
+export interface TenantGraphSettings extends Omit<GraphSubscriptionsOptions, 'writeRate' | 'listRate'> {
+  baseUrl: string;
+  /** Graph's ceilings per app per tenant, in one window: each tenant gets limiters of its own. */
+  writesPerWindow: number;
+  listsPerWindow: number;
+  windowMs: number;
+  /** The ceilings across tenants, which every tenant's limiter answers to. */
+  appWrites: AppWideRate;
+  appLists: AppWideRate;
+  /** The multi-tenant app; undefined: only the home tenant can be reached. */
+  multiTenant: TenantCredentialSettings | undefined;
+  /** The home tenant's id (HOME_TENANT_ID), when known: a row naming it is the home tenant's. */
+  homeTenantId: string | undefined;
+}
+
+/**
+ * Each tenant's Graph, built on first use and kept for the process: its own token (cached), its own
+ * limiters under the app-wide ones, its own throttle gate, so that one tenant's 429s slow that tenant
+ * only. The home tenant's tokens come from `home` (the managed identity); a customer tenant's from
+ * the multi-tenant app, with the managed identity's token as its client assertion.
+ */
+export class TenantGraphRegistry implements TenantGraphs {
+  private readonly graphs = new Map<string, GraphSubscriptions>();
+  private readonly home: GraphSubscriptions;
+  private readonly assertion: GraphTokens;
+
+  constructor(
+    private readonly settings: TenantGraphSettings,
+    homeTokens: GraphTokens,
+    managedIdentity: TokenCredential,
+    identity: { description: string; advice: string },
+  ) {
+    this.home = this.graphWith('home', homeTokens);
+    // The managed identity's token for the token exchange, shared by every customer tenant's credential.
+    this.assertion = new GraphTokens(
+      managedIdentity,
+      tokenExchangeScope(settings.multiTenant?.authorityHost ?? 'https://login.microsoftonline.com'),
+      identity.description,
+      identity.advice,
+    );
+  }
+
+  forTenant(tenantId: string | undefined): SubscriptionGraph {
+    if (tenantId === undefined || tenantId === this.settings.homeTenantId) return this.home;
+    let graph = this.graphs.get(tenantId);
+    if (!graph) {
+      graph = this.graphWith(tenantId, this.tokensFor(tenantId));
+      this.graphs.set(tenantId, graph);
+    }
+    return graph;
+  }
+
+  private tokensFor(tenantId: string): GraphTokens {
+    const scope = `${this.settings.baseUrl}/.default`;
+    const multiTenant = this.settings.multiTenant;
+    if (!multiTenant) {
+      const refuse: TokenCredential = {
+        getToken: () => Promise.reject(new Error('MULTI_TENANT_APP_CLIENT_ID is not set.')),
+      };
+      return new GraphTokens(
+        refuse,
+        scope,
+        `tenant ${tenantId}`,
+        'This deployment reaches its own tenant only: deploy with `azd env set MULTI_TENANT true` (docs/tenants.md), or remove the tenantId from the row.',
+      );
+    }
+    const consentUrl = adminConsentUrl(multiTenant.authorityHost, tenantId, multiTenant.appClientId);
+    return new GraphTokens(
+      createTenantCredential(tenantId, multiTenant, () => this.assertion.get()),
+      scope,
+      `the multi-tenant app ${multiTenant.appClientId} in tenant ${tenantId}`,
+      `Tenant ${tenantId}'s admin must grant the app consent (again, if it was withdrawn) by opening ${consentUrl}.`,
+    );
+  }
+
+  private graphWith(tenant: string, tokens: GraphTokens): GraphSubscriptions {
+    const { settings } = this;
+    const writes = new WriteRateLimiter({ writesPerWindow: settings.writesPerWindow, windowMs: settings.windowMs });
+    const lists = new WriteRateLimiter({ writesPerWindow: settings.listsPerWindow, windowMs: settings.windowMs });
+    return new GraphSubscriptions(
+      createGraphClient(settings.baseUrl, () => tokens.get()),
+      tokens,
+      {
+        timeoutMs: settings.timeoutMs,
+        maxAttempts: settings.maxAttempts,
+        baseDelayMs: settings.baseDelayMs,
+        writeRate: settings.appWrites.forTenant(tenant, writes),
+        listRate: settings.appLists.forTenant(tenant, lists),
+      },
+    );
+  }
+}

@@ -1,0 +1,133 @@
+import { redact } from '../lib/redact';
+import { CredentialError } from '../renewal/errors';
+import { eventLine } from '../renewal/events';
+import { adminConsentUrl, readTenantId, type TenantRecord } from '../renewal/tenant';
+import { OperationError } from './operationError';
+import { notMultiTenant, tenantNamed } from './tenantNamed';
+import type { OperationsInput } from './operationsInput';
+import { remove } from './operations';
+
+/** A tenant as the operations answer it: its record, where its admin consents, and whether it is the home one. */
+export interface TenantView {
+  id: string;
+  displayName?: string;
+  home: boolean;
+  /** `granted`: the last token came; `missing`: Entra refused it (no consent, or withdrawn). The home tenant: `managedIdentity`. */
+  consent: 'granted' | 'missing' | 'managedIdentity';
+  addedAt?: string;
+  lastTokenAt?: string;
+  lastErrorAt?: string;
+  lastError?: string;
+  /** Where the tenant's admin grants (or grants again) the app's permissions. */
+  consentUrl?: string;
+}
+
+/**
+ * Adds a customer tenant: asks Entra for a Graph token for it with the multi-tenant app (which proves
+ * its admin has consented) and stores it. Without consent nothing is stored and the error says which
+ * URL the tenant's admin must open.
+ */
+export async function addTenant(input: OperationsInput, body: unknown): Promise<TenantView> {
+  const appClientId = input.tenancy.appClientId;
+  if (!appClientId) throw notMultiTenant();
+  const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const id = readTenantId(fields.tenantId);
+  if (!id)
+    throw new OperationError(
+      'invalidInput',
+      'tenantId must be the customer tenant id (a GUID; its admin finds it in the Entra admin center, Overview).',
+    );
+  if (id === input.homeTenant)
+    throw new OperationError('invalidInput', `Tenant ${id} is this app's own tenant: it needs no adding.`);
+  const displayName =
+    typeof fields.displayName === 'string' && fields.displayName.trim() !== ''
+      ? fields.displayName.trim().slice(0, 100)
+      : undefined;
+  const consentUrl = adminConsentUrl(input.tenancy.authorityHost, id, appClientId);
+  await input.tenants.ensureExists();
+  try {
+    await input.graphs.forTenant(id).ready();
+  } catch (error) {
+    if (!(error instanceof CredentialError)) throw error;
+    throw new OperationError(
+      'conflict',
+      `Tenant ${id} gave no token for the app ${appClientId}: its admin must grant consent first, by opening ${consentUrl} (then add the tenant again). Entra said: ${redact(error.message)}`,
+    );
+  }
+  const now = new Date();
+  const existing = await input.tenants.get(id);
+  const record: TenantRecord = {
+    id,
+    ...((displayName ?? existing?.displayName) ? { displayName: displayName ?? existing?.displayName } : {}),
+    addedAt: existing?.addedAt ?? now,
+    consentState: 'granted',
+    lastTokenAt: now,
+  };
+  await input.tenants.save(record);
+  input.log.info(
+    eventLine(`Tenant added: ${id}${displayName ? ` (${displayName})` : ''}; a Graph token came for it.`, {
+      event: 'tenantAdded',
+      tenantId: id,
+    }),
+  );
+  return viewOfTenant(input, record);
+}
+
+/** The home tenant and every customer tenant added, with the health of its last token request. */
+export async function listTenants(input: OperationsInput): Promise<TenantView[]> {
+  const home: TenantView = { id: input.homeTenant, home: true, consent: 'managedIdentity' };
+  if (!input.tenancy.appClientId) return [home];
+  await input.tenants.ensureExists();
+  const customers = await input.tenants.list();
+  return [home, ...customers.map((tenant) => viewOfTenant(input, tenant))];
+}
+
+/**
+ * Offboards a tenant: each of its subscriptions is deleted on Graph, then its row (as `remove` does);
+ * the tenant's record goes last, and only when every subscription went. What could not be removed is
+ * listed, and the tenant stays so that removing it again finishes the work.
+ */
+export async function removeTenant(
+  input: OperationsInput,
+  given: string,
+): Promise<{ id: string; removed: string[]; failed: { id: string; error: string }[]; tenant: 'deleted' | 'kept' }> {
+  const id = await tenantNamed(input, given);
+  if (id === undefined)
+    throw new OperationError('invalidInput', "The home tenant cannot be removed: it is the app's own.");
+  const removed: string[] = [];
+  const failed: { id: string; error: string }[] = [];
+  for (const subscriptionId of await input.catalogue.idsInTenant(id)) {
+    try {
+      await remove(input, subscriptionId);
+      removed.push(subscriptionId);
+    } catch (error) {
+      // Already gone on both sides is what offboarding wants.
+      if (error instanceof OperationError && error.kind === 'notFound') removed.push(subscriptionId);
+      else failed.push({ id: subscriptionId, error: redact((error as Error).message) });
+    }
+  }
+  if (failed.length > 0) return { id, removed, failed, tenant: 'kept' };
+  await input.tenants.remove(id);
+  input.log.info(
+    eventLine(`Tenant removed: ${id}, with its ${removed.length} subscription(s).`, {
+      event: 'tenantRemoved',
+      tenantId: id,
+      subscriptions: removed.length,
+    }),
+  );
+  return { id, removed, failed, tenant: 'deleted' };
+}
+
+function viewOfTenant(input: OperationsInput, tenant: TenantRecord): TenantView {
+  return {
+    id: tenant.id,
+    ...(tenant.displayName ? { displayName: tenant.displayName } : {}),
+    home: false,
+    consent: tenant.consentState,
+    addedAt: tenant.addedAt.toISOString(),
+    ...(tenant.lastTokenAt ? { lastTokenAt: tenant.lastTokenAt.toISOString() } : {}),
+    ...(tenant.lastErrorAt ? { lastErrorAt: tenant.lastErrorAt.toISOString() } : {}),
+    ...(tenant.consentState === 'missing' && tenant.lastErrorMessage ? { lastError: tenant.lastErrorMessage } : {}),
+    consentUrl: adminConsentUrl(input.tenancy.authorityHost, tenant.id, input.tenancy.appClientId!),
+  };
+}
