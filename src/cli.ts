@@ -11,6 +11,8 @@
  *   npm run ops -- remove <subscription-id>
  *   npm run ops -- renew [<subscription-id>] [--force]
  *   npm run ops -- update <subscription-id> | --partition P  [--notification-url U] [--certificate C --certificate-id I]
+ *   npm run ops -- tenant add <tenant-id> [--name N] | tenant list | tenant remove <tenant-id>
+ *   (register, adopt, list, remove and renew take --tenant <tenant-id>: a customer tenant's subscriptions)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { operationsInputFor } from './compositionRoot';
@@ -21,6 +23,7 @@ import { listSubscriptionsPage, readListQuery } from './operations/listPage';
 import { OperationError } from './operations/operationError';
 import { adopt, register, remove, renewNow } from './operations/operations';
 import type { OperationsInput } from './operations/operationsInput';
+import { addTenant, listTenants, removeTenant } from './operations/tenants';
 import { update } from './operations/update';
 
 const USAGE = `usage: npm run ops -- <command>
@@ -34,9 +37,13 @@ const USAGE = `usage: npm run ops -- <command>
   remove <id>                            delete a subscription on Graph, then its row
   renew [<id>] [--force]                 renew now: one subscription or all due ones (--force: even if not due)
   update <id> | --partition P [--notification-url U] [--certificate C --certificate-id I]
-                                         move delivery or rotate the rich-notification key, without recreating`;
+                                         move delivery or rotate the rich-notification key, without recreating
+  tenant add <tenant-id> [--name N]      add a customer tenant once its admin has consented (else: the consent URL)
+  tenant list                            the home tenant and the customer tenants, with their health
+  tenant remove <tenant-id>              delete a tenant's subscriptions on Graph, then its rows, then the tenant
+  --tenant <tenant-id>                   on register, adopt, list, remove, renew: a customer tenant (list: or home)`;
 
-const COMMANDS = new Set(['list', 'register', 'adopt', 'remove', 'renew', 'update']);
+const COMMANDS = new Set(['list', 'register', 'adopt', 'remove', 'renew', 'update', 'tenant']);
 
 const FLAGS: Record<string, string> = {
   '--resource': 'resource',
@@ -50,6 +57,8 @@ const FLAGS: Record<string, string> = {
   '--continuation': 'continuation',
   '--state': 'state',
   '--expiring-within': 'expiringWithinHours',
+  '--tenant': 'tenant',
+  '--name': 'displayName',
 };
 const SWITCHES: Record<string, string> = { '--force': 'force', '--failing': 'failing', '--missing': 'missing' };
 
@@ -84,18 +93,33 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         await listCommand(input, options);
         return 0;
-      case 'register':
-        result = await register(input, options);
+      case 'register': {
+        const { tenant, ...fields } = options;
+        result = await register(input, { ...fields, ...(tenant !== undefined ? { tenantId: tenant } : {}) });
         break;
+      }
       case 'adopt':
         result = await adopt(input, typeof options.partitionKey === 'string' ? options.partitionKey : undefined, {
           reportMissing: options.missing === true,
+          tenant: stringOption(options.tenant),
         });
         break;
       case 'remove':
         if (positional.length !== 1) return usage('remove takes one subscription id.');
-        result = await remove(input, positional[0]!);
+        result = await remove(input, positional[0]!, stringOption(options.tenant));
         break;
+      case 'tenant': {
+        const [action, id, ...extra] = positional;
+        if (action === 'list' && id === undefined) result = await listTenants(input);
+        else if (action === 'add' && id !== undefined && extra.length === 0)
+          result = await addTenant(input, { tenantId: id, displayName: stringOption(options.displayName) });
+        else if (action === 'remove' && id !== undefined && extra.length === 0) {
+          const report = await removeTenant(input, id);
+          await write(`${JSON.stringify(report, null, 2)}\n`);
+          return report.tenant === 'kept' ? 1 : 0;
+        } else return usage('tenant takes add <tenant-id> [--name N], list, or remove <tenant-id>.');
+        break;
+      }
       case 'update': {
         const { partitionKey, force: _force, ...changes } = options;
         if ((positional.length === 1) === (typeof partitionKey === 'string') || positional.length > 1) {
@@ -109,7 +133,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'renew': {
         if (positional.length > 1) return usage('renew takes at most one subscription id.');
-        const run = await renewNow(input, { id: positional[0], force: options.force === true });
+        const run = await renewNow(input, {
+          id: positional[0],
+          force: options.force === true,
+          ...(typeof options.tenant === 'string' ? { tenant: options.tenant } : {}),
+        });
         await write(`${JSON.stringify(run, null, 2)}\n`);
         return run.outcome === 'failed' ? 1 : 0;
       }
@@ -155,6 +183,10 @@ async function listCommand(input: OperationsInput, options: Record<string, strin
     query.continuation = page.continuation ?? undefined;
   } while (query.continuation);
   await write(`\n  ],\n  "malformed": ${JSON.stringify(malformed)},\n  "continuation": null\n}\n`);
+}
+
+function stringOption(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Writes to stdout and waits until it is handed on: a pipe on POSIX is written asynchronously. */

@@ -19,3 +19,4 @@ export {
   updateSubscription,
   updateSubscriptions,
 } from './functions/subscriptionOperations';
+export { addTenant, listTenants, removeTenant } from './functions/tenantOperations';

@@ -117,6 +117,8 @@ export async function statusInputOf(services: Services, log: Log, now: Date, hou
     runs: services.runs,
     shortRuns: services.shortRuns,
     rules: await currentRules(services, log),
+    // Read only where customer tenants can exist: a single-tenant status makes no extra request.
+    ...(config.tenancy.multiTenantAppClientId ? { tenants: services.tenants } : {}),
     census: () => {
       let running = inlineCensus.get(services);
       if (!running) {
@@ -141,6 +143,11 @@ export async function statusInputOf(services: Services, log: Log, now: Date, hou
       abandonedRunHours: ABANDONED_RUN_HOURS,
       census: { functionName: CENSUS_FUNCTION_NAME, cron: CENSUS_SCHEDULE, disabled: config.schedule.censusDisabled },
       configurationProblems: config.webhookProblem ? [config.webhookProblem] : [],
+      tenancy: {
+        homeTenant: services.homeTenant,
+        appClientId: config.tenancy.multiTenantAppClientId,
+        authorityHost: config.tenancy.authorityHost,
+      },
     },
   };
 }

@@ -6,16 +6,16 @@ import { AppWideRate } from '../graph/tenantRate';
 import { redact, treatAsSecret } from '../lib/redact';
 import { GraphRules } from '../renewal/policy/graphRules';
 import { applyOverrides } from '../renewal/policy/lifetimeOverrides';
-import { HOME_TENANT } from '../renewal/tenant';
 import type { Log } from '../renewal/ports';
+import { HOME_TENANT } from '../renewal/tenant';
 import type { LearntMaximumTable } from '../storage/learntMaximumTable';
 import { createRenewalQueue, type RenewalQueue } from '../storage/renewalQueue';
 import { RunTable } from '../storage/runTable';
 import { SubscriptionCatalogueTable } from '../storage/subscriptionCatalogue';
 import { SubscriptionIndex } from '../storage/subscriptionIndex';
 import { SubscriptionTable } from '../storage/subscriptionTable';
-import { TenantTable } from '../storage/tenantTable';
 import { createTableClient } from '../storage/tableClient';
+import { TenantTable } from '../storage/tenantTable';
 
 /** The app's clients, built once per process from the validated configuration. */
 export interface Services {

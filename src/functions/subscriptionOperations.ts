@@ -1,34 +1,12 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { ConfigError, loadConfig } from '../config';
-import { redact } from '../lib/redact';
+import { app } from '@azure/functions';
 import { OperationError } from '../operations/operationError';
-import type { OperationsInput } from '../operations/operationsInput';
-import { isStoreUnavailable } from '../renewal/errors';
-import { type FailureKind, httpStatus, updateReportBody } from './httpStatus';
-
-type Operations = typeof import('../operations/operations.js') &
-  typeof import('../operations/listPage.js') &
-  typeof import('../operations/update.js');
-
-// The clients and the operations load on first use, not with the bundle (see renewSubscriptions.ts).
-const load = async () => {
-  const [root, operations, listPage, updates] = await Promise.all([
-    import('../compositionRoot.js'),
-    import('../operations/operations.js'),
-    import('../operations/listPage.js'),
-    import('../operations/update.js'),
-  ]);
-  return [root, { ...operations, ...listPage, ...updates }] as const;
-};
+import { httpStatus, updateReportBody } from './httpStatus';
+import { operation, readJson } from './operationHandler';
 
 /**
  * The manual operations over HTTP, each behind a function key: register, adopt, list, remove and
  * renew now. Thin: they read the request and call src/operations, which the CLI calls too.
  */
-type Operation = (input: OperationsInput, operations: Operations, request: HttpRequest) => Promise<Answer>;
-
-/** An operation's answer: its headers are set in one place, withNoStore. */
-type Answer = Omit<HttpResponseInit, 'headers'>;
 
 export const registerSubscription = operation(async (input, { register }, request) => {
   const body = await readJson(request);
@@ -50,15 +28,18 @@ export const adoptSubscriptions = operation(async (input, { adopt }, request) =>
       'invalidInput',
       `missing must be true or false, e.g. ?missing=true (got "${missing.slice(0, 40)}").`,
     );
+  const tenant = request.query.get('tenant') ?? undefined;
   return {
     status: 200,
-    jsonBody: { success: true, ...(await adopt(input, partitionKey, { reportMissing: missing === 'true' })) },
+    jsonBody: { success: true, ...(await adopt(input, partitionKey, { reportMissing: missing === 'true', tenant })) },
   };
 });
 
 export const removeSubscription = operation(async (input, { remove }, request) => {
   const id = request.params.id ?? '';
-  return { status: 200, jsonBody: { success: true, ...(await remove(input, id)) } };
+  // The tenant is needed only for a subscription no row knows (deleted on that tenant's Graph).
+  const tenant = request.query.get('tenant') ?? undefined;
+  return { status: 200, jsonBody: { success: true, ...(await remove(input, id, tenant)) } };
 });
 
 export const renewSubscriptionsNow = operation(async (input, { renewNow }, request) => {
@@ -68,17 +49,23 @@ export const renewSubscriptionsNow = operation(async (input, { renewNow }, reque
       'invalidInput',
       'The request body must be a JSON object, e.g. {"id": "...", "force": true}.',
     );
-  const { id, force, ...rest } = body as Record<string, unknown>;
+  const { id, force, tenantId, ...rest } = body as Record<string, unknown>;
   if (Object.keys(rest).length > 0)
     throw new OperationError(
       'invalidInput',
-      `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force.`,
+      `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}. Accepted: id, force, tenantId.`,
     );
+  if (tenantId !== undefined && typeof tenantId !== 'string')
+    throw new OperationError('invalidInput', 'tenantId must be a tenant id (a string), or "home".');
   if (id !== undefined && (typeof id !== 'string' || id.trim() === ''))
     throw new OperationError('invalidInput', 'id must be a subscription id (a string).');
   if (force !== undefined && typeof force !== 'boolean')
     throw new OperationError('invalidInput', 'force must be true or false.');
-  const result = await renewNow(input, { id: id?.trim(), force });
+  const result = await renewNow(input, {
+    id: id?.trim(),
+    force,
+    ...(tenantId !== undefined ? { tenant: tenantId } : {}),
+  });
   // A run that renewed nothing it had to is a failure of the run, not of the request: 502 says "upstream".
   return {
     status: result.outcome === 'failed' ? httpStatus('upstreamFailed') : 200,
@@ -112,48 +99,6 @@ export const updateSubscriptions = operation(async (input, { update }, request) 
     jsonBody: { success: report.failed.length === 0, ...updateReportBody(report) },
   };
 });
-
-function operation(
-  handler: Operation,
-): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
-  return async (request, context) => {
-    try {
-      const [{ operationsInputFor }, operations] = await load();
-      return withNoStore(await handler(operationsInputFor(loadConfig(), context), operations, request));
-    } catch (error) {
-      if (error instanceof OperationError) return failure(error.kind, redact(error.message));
-      if (error instanceof ConfigError) return failure('notConfigured', `Configuration error: ${error.message}`);
-      // The table service down, a table missing or access refused: unavailable, not broken (503, as the
-      // status endpoint says). Any other table error (a conflict, a bad request) is a failure like the rest.
-      if (isStoreUnavailable(error)) {
-        const message = redact((error as Error).message);
-        context.error(`Operation ${context.functionName} failed: ${message}`);
-        return failure('unavailable', `The operation failed: ${message}`);
-      }
-      const message = redact(error instanceof Error ? error.message : String(error));
-      context.error(`Operation ${context.functionName} failed: ${message}`);
-      return failure('internal', `The operation failed: ${message}`);
-    }
-  };
-}
-
-async function readJson(request: HttpRequest): Promise<unknown> {
-  const text = await request.text();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new OperationError('invalidInput', 'The request body is not valid JSON.');
-  }
-}
-
-function failure(kind: FailureKind, error: string): Answer {
-  return withNoStore({ status: httpStatus(kind), jsonBody: { success: false, error } });
-}
-
-function withNoStore(response: Answer): HttpResponseInit {
-  return { ...response, headers: { 'Cache-Control': 'no-store' } };
-}
 
 app.http('registerSubscription', {
   route: 'webhooks/subscriptions',

@@ -6,8 +6,8 @@ import { definitionOf, type StoredSubscription, type SubscriptionDefinition } fr
 import { graphCall } from './graphCall';
 import type { OperationsInput } from './operationsInput';
 import { readPartitionKey } from './registration';
-import { tenantNamed } from './tenantNamed';
 import { type SubscriptionView, viewOf } from './subscriptionView';
+import { tenantNamed } from './tenantNamed';
 
 // Graph's list pages hold 100 subscriptions: their ids are looked up together.
 const BATCH = 100;

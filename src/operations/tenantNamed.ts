@@ -12,7 +12,7 @@ export async function tenantNamed(input: OperationsInput, given: unknown): Promi
   if (!id)
     throw new OperationError(
       'invalidInput',
-      `tenant must be a tenant id (a GUID, as \`tenant list\` shows), not "${String(given).slice(0, 60)}".`,
+      `tenant must be a tenant id (a GUID, as \`tenant list\` shows), not "${typeof given === 'string' ? given.slice(0, 60) : typeof given}".`,
     );
   if (id === input.homeTenant) return undefined;
   if (!input.tenancy.appClientId) throw notMultiTenant();

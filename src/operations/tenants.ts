@@ -3,9 +3,9 @@ import { CredentialError } from '../renewal/errors';
 import { eventLine } from '../renewal/events';
 import { adminConsentUrl, readTenantId, type TenantRecord } from '../renewal/tenant';
 import { OperationError } from './operationError';
-import { notMultiTenant, tenantNamed } from './tenantNamed';
-import type { OperationsInput } from './operationsInput';
 import { remove } from './operations';
+import type { OperationsInput } from './operationsInput';
+import { notMultiTenant, tenantNamed } from './tenantNamed';
 
 /** A tenant as the operations answer it: its record, where its admin consents, and whether it is the home one. */
 export interface TenantView {

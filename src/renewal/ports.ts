@@ -1,6 +1,5 @@
 import type { LearntMaximum } from './policy/graphRules';
 import type { RunRecord, RunStart, RunTotals } from './runRecord';
-import type { TenantRecord } from './tenant';
 import type {
   MalformedRow,
   PendingLifecycleEvent,
@@ -9,6 +8,7 @@ import type {
   StoredSubscription,
   SubscriptionDefinition,
 } from './subscription';
+import type { TenantRecord } from './tenant';
 
 /** The subscription table, as the renewal run needs it. */
 export interface SubscriptionStore {

@@ -1,4 +1,5 @@
 import type { Problem } from '../renewal/status/problems';
+import type { TenantStatus } from '../renewal/status/tenants';
 import type { Timeline } from '../renewal/status/timeline';
 import type { TimerView } from '../renewal/status/timers';
 import { esc } from './escape';
@@ -25,6 +26,7 @@ export interface PageData {
     last_error: string | null;
   }[];
   timeline?: Timeline;
+  tenants?: TenantStatus[];
   recent_runs?: Record<string, unknown>[];
   graph_rules?: {
     overrides: { kind: string; max_minutes: number }[];
@@ -71,6 +73,7 @@ ${problemsSection(problems)}
 ${data.timeline ? `<section><h2>Upcoming expirations, next ${esc(data.timeline.hours)} h</h2>${timelineSvg(data.timeline)}</section>` : ''}
 ${timersSection(data.timers ?? [])}
 ${countsSection(data.subscriptions ?? {})}
+${tenantsSection(data.tenants ?? [])}
 ${runsSection(data.recent_runs ?? [])}
 ${rulesSection(data.graph_rules)}
 ${attentionSection(data.attention ?? [])}
@@ -147,4 +150,22 @@ function attentionSection(entries: NonNullable<PageData['attention']>): string {
     )
     .join('\n');
   return `<section><h2>Subscriptions that need attention</h2><div class="scroll"><table class="stack"><thead><tr><th>problem</th><th>subscription</th><th>resource</th><th>since</th><th>expires</th><th>last error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+}
+
+/** Only where there is more than the home tenant: a single-tenant page looks as it always has. */
+function tenantsSection(tenants: TenantStatus[]): string {
+  if (tenants.length <= 1) return '';
+  const consent = (t: TenantStatus) =>
+    t.consent === 'missing' || t.consent === 'notAdded'
+      ? `<strong>${t.consent === 'missing' ? 'no token' : 'not added'}</strong>${t.consent_url ? `<br><span class="muted">admin consent: ${esc(t.consent_url)}</span>` : ''}`
+      : t.consent === 'managedIdentity'
+        ? 'managed identity'
+        : 'granted';
+  const rows = tenants
+    .map(
+      (t) =>
+        `<tr><td class="kind">${esc(t.tenant_id)}${t.display_name ? `<br><span class="muted">${esc(t.display_name)}</span>` : ''}${t.home ? '<br><span class="muted">home</span>' : ''}</td><td data-label="token">${consent(t)}</td><td data-label="active">${esc(t.active)}</td><td data-label="due">${esc(t.due_before_next_run)}</td><td data-label="failing">${esc(t.failing)}</td><td data-label="expired">${esc(t.expired)}</td><td data-label="soonest expiry">${esc(t.soonest_expiration ?? '-')}</td></tr>`,
+    )
+    .join('\n');
+  return `<section><h2>Tenants</h2><div class="scroll"><table class="stack"><thead><tr><th>tenant</th><th>token</th><th>active</th><th>due</th><th>failing</th><th>expired</th><th>soonest expiry</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }

@@ -27,7 +27,7 @@ export function toSummaryEntity(
   return entity;
 }
 
-const DATES = new Set(['startedAt', 'finishedAt', 'from', 'expirationDateTime']);
+const DATES = new Set(['startedAt', 'finishedAt', 'from', 'expirationDateTime', 'soonestExpiration']);
 
 /** The summary a census stored, or undefined when the row cannot be read as one (then a census runs again). */
 export function fromSummaryEntity(entity: Record<string, unknown>): CensusSummary | undefined {

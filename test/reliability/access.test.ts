@@ -52,6 +52,10 @@ describe('what each function is registered with', () => {
       removeSubscription: { route: 'webhooks/subscriptions/{id}', methods: ['DELETE'], authLevel: 'function' },
       updateSubscription: { route: 'webhooks/subscriptions/{id}', methods: ['PATCH'], authLevel: 'function' },
       updateSubscriptions: { route: 'webhooks/subscriptions', methods: ['PATCH'], authLevel: 'function' },
+      // The customer tenants (docs/tenants.md): behind a key like every operation.
+      addTenant: { route: 'tenants', methods: ['POST'], authLevel: 'function' },
+      listTenants: { route: 'tenants', methods: ['GET'], authLevel: 'function' },
+      removeTenant: { route: 'tenants/{tenantId}', methods: ['DELETE'], authLevel: 'function' },
       // Graph cannot send a function key: each notification's client state is the check.
       lifecycleNotifications: { route: 'webhooks/lifecycle', methods: ['POST'], authLevel: 'anonymous' },
       // Monitors call it without a key; it answers one bit (healthy or not) and nothing else.

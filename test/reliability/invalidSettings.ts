@@ -79,4 +79,13 @@ export const INVALID_SETTINGS: [setting: string, value: string, base: Record<str
   ['WEBHOOK_NOTIFICATION_URL', 'EventHub:https://kv.vault.azure.net/secrets/hub', {}],
   ['WEBHOOK_NOTIFICATION_URL', 'EventHub:https://example.com/eventhubname/hub?tenantId=contoso.com', {}],
   ['WEBHOOK_LIFECYCLE_URL', 'EventGrid:?azuresubscriptionid=8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e&resourcegroup=rg', {}],
+  ['MULTI_TENANT_APP_CLIENT_ID', 'contoso-app', {}],
+  ['HOME_TENANT_ID', 'contoso.onmicrosoft.com', {}],
+  ['AZURE_AUTHORITY_HOST', 'http://login.microsoftonline.com', {}],
+  ['AZURE_AUTHORITY_HOST', 'https://login.microsoftonline.com/common', {}],
+  ['AZURE_AUTHORITY_HOST', 'login.microsoftonline.com', {}],
+  ['TENANTS_TABLE', 'customer-tenants', {}],
+  ['GRAPH_APP_WRITES_PER_WINDOW', '10', {}],
+  ['GRAPH_APP_WRITES_PER_WINDOW', 'lots', {}],
+  ['GRAPH_APP_LISTS_PER_WINDOW', '0', {}],
 ];

@@ -7,7 +7,7 @@ const HOUR_MS = 3_600_000;
 
 /** A problem the status reports: its sentence, and what a person does about it. */
 export interface Problem {
-  kind: AttentionKind | 'configuration' | 'scheduler' | 'census' | 'tables';
+  kind: AttentionKind | 'configuration' | 'scheduler' | 'census' | 'tables' | 'tenant';
   text: string;
   what_to_do: string;
 }

@@ -2,11 +2,13 @@ import type { GraphRules, LearntMaximum } from '../policy/graphRules';
 import { nextRunAfter } from '../policy/schedule';
 import type { RunHistory } from '../ports';
 import { failureText } from '../subscription';
+import type { TenantRecord } from '../tenant';
 import { type Attention, CANNOT_BE_KEPT_ALIVE, MALFORMED_ROW } from './attentionKinds';
 import { type ExpirationSources, expiredSince, expiringWithin } from './expirations';
 import { type Problem, reportAttention } from './problems';
 import type { StatusSettings } from './statusSettings';
 import type { CensusSummary } from './summary';
+import { tenantsReport } from './tenants';
 import { timelineFrom } from './timeline';
 import { censusProblems, schedulerProblems, shortTimerProblems } from './timerProblems';
 import { describeRun, timersOf } from './timers';
@@ -30,6 +32,8 @@ export interface StatusSources extends ExpirationSources {
   rules: GraphRules;
   /** Takes a census now and stores it: only when none is stored yet. */
   census(): Promise<CensusSummary>;
+  /** The customer tenants added, with their health; none in a single-tenant deployment (no table read). */
+  tenants?: { list(): Promise<TenantRecord[]> };
 }
 
 export interface StatusInput extends StatusSources {
@@ -55,11 +59,12 @@ export interface StatusReport {
 export async function readStatus(input: StatusInput): Promise<StatusReport> {
   const { settings, now } = input;
   const nextRunAt = nextRunAfter(now, settings.cron, settings.timeZone);
-  const [stored, read, recent, recentShort] = await Promise.all([
+  const [stored, read, recent, recentShort, tenantRecords] = await Promise.all([
     input.index.readSummary(),
     input.index.attention(),
     input.runs.recent(RECENT_RUNS),
     input.shortRuns.recent(RECENT_RUNS),
+    input.tenants?.list() ?? Promise.resolve([]),
     // One point read: the subscriptions table is still there (a deleted one is named, and its census dropped).
     input.store.read(PROBE_KEY, PROBE_KEY),
   ]);
@@ -76,6 +81,9 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
   const lastShortRun = recentShort[0];
   const lastShortFinished = recentShort.find((run) => run.outcome !== 'running');
   const found = reportAttention(attention.entries, pastExpiry, now);
+  const perTenant = settings.tenancy
+    ? tenantsReport(summary.tenants, tenantRecords, settings.tenancy, now)
+    : { tenants: [], problems: [] };
   const problems: Problem[] = [
     ...(settings.configurationProblems ?? []).map((problem) => ({
       kind: 'configuration' as const,
@@ -89,6 +97,7 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
       ? shortTimerProblems(lastShortRun, lastShortFinished, now, settings, summary.counts.short_lived!)
       : []),
     ...found.problems,
+    ...perTenant.problems,
     ...(attention.more
       ? [
           {
@@ -126,6 +135,8 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
         ? { id: soonest.id, resource: soonest.resource, expiration_date_time: soonest.expirationDateTime.toISOString() }
         : null,
     },
+    // Each tenant's counts (as of the census) and health (its last token request).
+    tenants: perTenant.tenants,
     graph_rules: describeRules(input.rules),
     ...(expiring ? { expiring_within: expiring } : {}),
     problems: problems.map((problem) => problem.text),

@@ -16,4 +16,6 @@ export interface StatusSettings {
   census: { functionName: string; cron: string; disabled: boolean };
   /** Settings that are wrong without stopping the renewals (the webhook settings). */
   configurationProblems?: string[];
+  /** The home tenant's name and, with MULTI_TENANT_APP_CLIENT_ID, the multi-tenant app and where admins consent. */
+  tenancy?: { homeTenant: string; appClientId: string | undefined; authorityHost: string };
 }

@@ -58,6 +58,20 @@ export interface ExpirationHistogram {
   later: number;
 }
 
+/** One tenant's share of the census: its counts and its soonest expiry (the status shows them per tenant). */
+export interface TenantCensus {
+  /** The customer tenant's id; null: the home tenant (rows without a tenant). */
+  tenantId: string | null;
+  total: number;
+  active: number;
+  due_before_next_run: number;
+  expired: number;
+  failing: number;
+  cannot_be_kept_alive: number;
+  /** The soonest expiry of its active subscriptions still to come. */
+  soonestExpiration?: Date;
+}
+
 /** What the census learned and did, stored as one row the status reads (src/storage/summaryRow.ts). */
 export interface CensusSummary {
   startedAt: Date;
@@ -68,6 +82,8 @@ export interface CensusSummary {
   histogram: ExpirationHistogram;
   /** What the census changed: dates typed as text made DateTime, index entries written, problems recorded and cleared. */
   work: { converted: number; indexed: number; flagged: number; cleared: number; queued: number };
+  /** Per tenant, the home tenant first (a census stored before tenants existed lacks it). */
+  tenants?: TenantCensus[];
 }
 
 /** What the census judges each row by: the rules in force and when each timer runs next. */
@@ -83,6 +99,8 @@ export class CensusTally {
   readonly counts = Object.fromEntries(COUNT_NAMES.map((name) => [name, 0])) as unknown as CensusCounts;
   private soonest: SoonestExpiration[] = [];
   private readonly histogram: ExpirationHistogram;
+  /** Keyed by tenant id, '' for the home tenant: a handful of entries however many rows. */
+  private readonly tenants = new Map<string, TenantCensus>();
 
   constructor(
     private readonly now: Date,
@@ -107,28 +125,64 @@ export class CensusTally {
     }
     const s = row.subscription;
     const now = this.now.getTime();
+    const tenant = this.tenantOf(s);
+    tenant.total++;
     const lastDay = now - 24 * HOUR_MS;
     if (s.recreatedAt && s.recreatedAt.getTime() > lastDay) this.counts.recreated_last_24h++;
     if (s.lastMissedAt && s.lastMissedAt.getTime() > lastDay) this.counts.missed_notifications_last_24h++;
     const expiresAt = s.expirationDateTime.getTime();
     if (s.state === 'expired' || expiresAt <= now) {
       this.counts.expired++;
+      tenant.expired++;
       if (s.state === 'active') this.keepSoonest(s);
       return;
     }
     this.counts.active++;
+    tenant.active++;
+    if (!tenant.soonestExpiration || expiresAt < tenant.soonestExpiration.getTime())
+      tenant.soonestExpiration = s.expirationDateTime;
     this.keepSoonest(s);
     this.count(expiresAt);
     const { rules, schedules } = this.settings;
     // Due against its own timer's next run: the daily check's, or the 10-minute timer's.
-    if (expiresAt < dueHorizon(s, rules, schedules).getTime()) this.counts.due_before_next_run++;
+    if (expiresAt < dueHorizon(s, rules, schedules).getTime()) {
+      this.counts.due_before_next_run++;
+      tenant.due_before_next_run++;
+    }
     if (cadenceFor(s, rules) !== 'daily') this.counts.short_lived!++;
-    if (s.consecutiveFailures > 0) this.counts.failing++;
-    if (keepAliveProblem(s, rules, schedules.short.enabled)) this.counts.cannot_be_kept_alive++;
+    if (s.consecutiveFailures > 0) {
+      this.counts.failing++;
+      tenant.failing++;
+    }
+    if (keepAliveProblem(s, rules, schedules.short.enabled)) {
+      this.counts.cannot_be_kept_alive++;
+      tenant.cannot_be_kept_alive++;
+    }
   }
 
-  result(): Pick<CensusSummary, 'counts' | 'soonest' | 'histogram'> {
-    return { counts: { ...this.counts }, soonest: this.sortedSoonest(), histogram: this.histogram };
+  private tenantOf(s: StoredSubscription): TenantCensus {
+    const key = s.tenantId ?? '';
+    let tenant = this.tenants.get(key);
+    if (!tenant) {
+      tenant = {
+        tenantId: s.tenantId ?? null,
+        total: 0,
+        active: 0,
+        due_before_next_run: 0,
+        expired: 0,
+        failing: 0,
+        cannot_be_kept_alive: 0,
+      };
+      this.tenants.set(key, tenant);
+    }
+    return tenant;
+  }
+
+  result(): Pick<CensusSummary, 'counts' | 'soonest' | 'histogram' | 'tenants'> {
+    const tenants = [...this.tenants.values()].sort((a, b) =>
+      a.tenantId === null ? -1 : b.tenantId === null ? 1 : a.tenantId.localeCompare(b.tenantId),
+    );
+    return { counts: { ...this.counts }, soonest: this.sortedSoonest(), histogram: this.histogram, tenants };
   }
 
   private count(expiresAt: number): void {
