@@ -28,12 +28,13 @@ export interface RenewalContext {
   leaseMs: number;
 }
 
-/** The Graph of the subscription's tenant. */
+/** The Graph of the subscription's tenant (a row naming the home tenant by its id is the home tenant's). */
 export function graphOf(
-  context: Pick<RenewalContext, 'graphs'>,
+  context: Pick<RenewalContext, 'graphs' | 'homeTenant'>,
   subscription: { tenantId?: string | undefined },
 ): SubscriptionGraph {
-  return context.graphs.forTenant(subscription.tenantId);
+  const { tenantId } = subscription;
+  return context.graphs.forTenant(tenantId === context.homeTenant ? undefined : tenantId);
 }
 
 /** The tenant's name in event lines and the status: its id, or the home tenant's name for a row without one. */

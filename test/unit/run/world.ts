@@ -82,7 +82,7 @@ export class World {
   outlook(
     id: string,
     hours: number,
-    options: { onGraph?: boolean; row?: Partial<StoredSubscription> } = {},
+    options: { onGraph?: boolean; row?: Partial<StoredSubscription>; tenant?: string } = {},
   ): StoredSubscription {
     const resource = `users/${id}-owner/mailFolders('Inbox')/messages`;
     const expirationDateTime = new Date(this.time + hours * HOUR);
@@ -92,8 +92,16 @@ export class World {
       notificationUrl: NOTIFICATION_URL,
       lifecycleNotificationUrl: LIFECYCLE_URL,
     };
-    if (options.onGraph !== false) this.graph.add({ id, expirationDateTime, ...definition });
-    return this.store.put({ id, expirationDateTime, ...definition, ...options.row });
+    // A customer tenant's subscription lives on that tenant's Graph, and its row names the tenant.
+    const graph = options.tenant === undefined ? this.graph : this.tenantGraph(options.tenant);
+    if (options.onGraph !== false) graph.add({ id, expirationDateTime, ...definition });
+    return this.store.put({
+      id,
+      expirationDateTime,
+      ...definition,
+      ...(options.tenant === undefined ? {} : { tenantId: options.tenant }),
+      ...options.row,
+    });
   }
 
   /** Graph's expiration of `id` now. */
