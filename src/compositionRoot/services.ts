@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { type Config, ConfigError, tablesAllowInsecureConnection } from '../config';
 import { createCredential, describeIdentity, GraphTokens, identityAdvice } from '../graph/credential';
-import { TenantGraphRegistry } from '../graph/tenantGraphs';
+import { TenantGraphRegistry, withHeadroom } from '../graph/tenantGraphs';
 import { AppWideRate } from '../graph/tenantRate';
 import { redact, treatAsSecret } from '../lib/redact';
 import { GraphRules } from '../renewal/policy/graphRules';
@@ -108,10 +108,13 @@ export function servicesFor(config: Config): Services {
         listsPerWindow: config.graph.listsPerWindow,
         windowMs: config.graph.writeWindowMs,
         appWrites: new AppWideRate({
-          writesPerWindow: tenancy.appWritesPerWindow,
+          writesPerWindow: withHeadroom(tenancy.appWritesPerWindow),
           windowMs: config.graph.writeWindowMs,
         }),
-        appLists: new AppWideRate({ writesPerWindow: tenancy.appListsPerWindow, windowMs: config.graph.writeWindowMs }),
+        appLists: new AppWideRate({
+          writesPerWindow: withHeadroom(tenancy.appListsPerWindow),
+          windowMs: config.graph.writeWindowMs,
+        }),
         multiTenant: tenancy.multiTenantAppClientId
           ? { appClientId: tenancy.multiTenantAppClientId, authorityHost: tenancy.authorityHost }
           : undefined,

@@ -64,14 +64,25 @@ const REFRESH_BEFORE_MS = 5 * 60_000;
 export class GraphTokens {
   private cached: { token: string; expiresAt: number } | undefined;
   private pending: Promise<string> | undefined;
+  private credential: TokenCredential;
+  private readonly build: (() => TokenCredential) | undefined;
 
+  /**
+   * `credential`, or what builds one: then a refused token (`invalidate`) builds a fresh credential.
+   * MSAL keeps its own token cache inside each credential, which `getToken` cannot skip: after a
+   * customer tenant withdraws consent, only a new credential asks Entra again (and learns so), and
+   * only a new one gets a token the moment consent is granted again.
+   */
   constructor(
-    private readonly credential: TokenCredential,
+    credential: TokenCredential | (() => TokenCredential),
     private readonly scope: string,
     private readonly identity: string,
     private readonly advice: string,
     private readonly timeoutMs = TOKEN_TIMEOUT_MS,
-  ) {}
+  ) {
+    this.build = typeof credential === 'function' ? credential : undefined;
+    this.credential = this.build ? this.build() : (credential as TokenCredential);
+  }
 
   async get(): Promise<string> {
     if (this.cached && this.cached.expiresAt - REFRESH_BEFORE_MS > Date.now()) return this.cached.token;
@@ -82,9 +93,10 @@ export class GraphTokens {
     return this.pending;
   }
 
-  /** Drops the cached token, so the next call asks the credential again (after a 401). */
+  /** Drops the cached token, so the next call asks the credential again (after a 401); a fresh one when it can. */
   invalidate(): void {
     this.cached = undefined;
+    if (this.build) this.credential = this.build();
   }
 
   private async fetch(): Promise<string> {

@@ -3,6 +3,8 @@ import { WriteRateLimiter, type WriteRateOptions } from './writeRate';
 
 type Rate = Pick<WriteRateLimiter, 'acquire' | 'throttled'>;
 
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Graph's ceiling per app across every tenant (2,000 writes per 20 s; 40 lists), shared by the
  * tenants' own limiters (500 per 20 s each: learn.microsoft.com/graph/throttling-limits). Graph's 429
@@ -14,6 +16,7 @@ export class AppWideRate {
   private readonly limiter: WriteRateLimiter;
   private readonly windowMs: number;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
   /** When each tenant was last throttled (monotonic ms). */
   private readonly lastThrottled = new Map<string, number>();
 
@@ -21,6 +24,7 @@ export class AppWideRate {
     this.limiter = new WriteRateLimiter(options);
     this.windowMs = options.windowMs;
     this.now = options.now ?? (() => performance.now());
+    this.sleep = options.sleep ?? defaultSleep;
   }
 
   /** The current app-wide rate, in writes per second (for the bench). */
@@ -28,19 +32,34 @@ export class AppWideRate {
     return this.limiter.ratePerSecond;
   }
 
-  /** A tenant's limiter under this one: a write waits for its tenant's turn, then for the app's. */
-  forTenant(tenant: string, own: Rate): Rate {
+  /**
+   * A tenant's limiter under this one. A write takes a token from both at the same instant, when both
+   * have one: a token taken from one and held while waiting for the other would go out later than
+   * taken, bunched with others, and break that limiter's window (a tenant held back by the app-wide
+   * ceiling would burst past its own once the others finish). The tenant's writes go in turn.
+   */
+  forTenant(tenant: string, own: WriteRateLimiter): Rate {
+    let queue: Promise<void> = Promise.resolve();
+    const takeBoth = async () => {
+      for (let wait = this.waitBoth(own); wait > 0; wait = this.waitBoth(own)) await this.sleep(wait);
+      own.takeNow();
+      this.limiter.takeNow();
+    };
     return {
-      acquire: async () => {
-        // The tenant's turn first: a tenant held back by its own ceiling holds no place in the app's queue.
-        await own.acquire();
-        await this.limiter.acquire();
+      acquire: () => {
+        const turn = queue.then(takeBoth);
+        queue = turn.catch(() => undefined);
+        return turn;
       },
       throttled: () => {
         own.throttled();
         this.throttledIn(tenant);
       },
     };
+  }
+
+  private waitBoth(own: WriteRateLimiter): number {
+    return Math.max(own.waitMs(), this.limiter.waitMs());
   }
 
   private throttledIn(tenant: string): void {

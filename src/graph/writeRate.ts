@@ -74,6 +74,22 @@ export class WriteRateLimiter {
     this.tokens = Math.min(this.tokens, 0);
   }
 
+  /**
+   * How long until a write could go out (0: now), without taking anything: with `takeNow`, what lets
+   * a write take a token from two limiters at the same instant (src/graph/tenantRate.ts).
+   */
+  waitMs(): number {
+    const at = this.now();
+    this.refill(at);
+    return this.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.rateAt(at)));
+  }
+
+  /** Takes the token `waitMs` said is there. */
+  takeNow(): void {
+    this.refill(this.now());
+    this.tokens -= 1;
+  }
+
   private async take(): Promise<void> {
     for (;;) {
       const at = this.now();

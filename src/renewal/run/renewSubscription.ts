@@ -103,7 +103,11 @@ export async function renewSubscription(
       fields,
     );
   } catch (error) {
-    if (error instanceof CredentialError) throw error;
+    if (error instanceof CredentialError) {
+      // Given back at once: the next run, once the tenant gives a token again, must find the row free.
+      if (leased.leaseUntil) await store.releaseIfOurs(leased, leased.leaseUntil).catch(() => undefined);
+      throw error;
+    }
     const failure = toFailure(error, context.now(), leased.resource);
     if (failure.statusCode === 404) {
       log.error(
