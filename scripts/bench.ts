@@ -5,10 +5,12 @@
  * mailbox, 500 subscription writes per app per tenant per sliding 20 s) and its latency, all scaled down in time by TIME_SCALE
  * so the whole bench takes a few minutes. Each renewal run is the built bundle (dist/index.js) in a
  * process of its own (scripts/benchRun.cjs). Prints a table; writes bench/results.json and
- * bench/chart.svg.
+ * bench/chart.svg. The last part, three customer tenants with Graph's app-wide limit as well
+ * (scripts/benchTenants.ts), runs alone with `npm run bench -- --tenants`: it then replaces only the
+ * `tenants` section of bench/results.json and redraws the chart.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { DOCUMENTED_LIMITS } from '../test/support/graphEmulator';
@@ -67,13 +69,15 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
   await exec('npm', ['run', 'build'], { cwd: process.cwd() });
   const bundle = `${process.cwd()}/dist/index.js`;
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const tenantsOnly = process.argv.includes('--tenants');
   // First, on a quiet machine: nothing else of the bench is running yet.
-  log('cold start...');
-  const coldStart = await measureColdStart(bundle);
+  if (!tenantsOnly) log('cold start...');
+  const coldStart = tenantsOnly ? undefined : await measureColdStart(bundle);
 
   const azurite = await startAzurite({ queues: true });
   const identity = await IdentityEmulator.start();
-  const graph = await GraphEmulator.start({ certPath, keyPath, tokens: identity.tokens });
+  // The home Graph is the managed identity's tenant, as in the tests' harness.
+  const graph = await GraphEmulator.start({ certPath, keyPath, tokens: identity.tokens, tenantId: identity.tenantId });
   const scaled = { latencyMs: GRAPH_LATENCY_MS / TIME_SCALE, windowMs: WINDOW_MS / TIME_SCALE };
   let tableNumber = 0;
 
@@ -183,6 +187,37 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
     // Warms Azurite and the emulators up (JIT, first connections), so the first measured run is not also theirs.
     log('warm-up: 500 due (not reported)...');
     await renew(await seed(500, 500));
+    const { measureTenants } = await import('./benchTenants');
+    const tenants = () =>
+      measureTenants({
+        connectionString: azurite.connectionString,
+        graph,
+        identity,
+        certPath,
+        keyPath,
+        bundle,
+        log,
+        timeScale: TIME_SCALE,
+        latencyMs: GRAPH_LATENCY_MS,
+        windowMs: WINDOW_MS,
+        writesPerWindow: WRITES_PER_WINDOW,
+        mailboxConcurrency: MAILBOX_CONCURRENCY,
+        subscriptionsPerMailbox: SUBSCRIPTIONS_PER_MAILBOX,
+      });
+    if (tenantsOnly) {
+      const figures = await tenants();
+      const { tenantsTable } = await import('./benchTenantsTable');
+      process.stdout.write(tenantsTable(figures));
+      // The other parts' figures stay as the last full run measured them.
+      if (existsSync('bench/results.json')) {
+        const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as BenchResults;
+        results.tenants = figures;
+        writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+        const { chart } = await import('./benchChart');
+        writeFileSync('bench/chart.svg', chart(results));
+      }
+      return;
+    }
     const readPathsOnly = process.argv.includes('--read-paths');
     const { measureReadPaths } = await import('./benchReadPaths');
     const readPaths = () =>
@@ -220,6 +255,7 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
     }
 
     const reads = await readPaths();
+    const tenantFigures = await tenants();
     const results = {
       measuredAt: new Date().toISOString(),
       machine: `${process.platform} ${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
@@ -234,8 +270,9 @@ async function bench(certPath: string, keyPath: string): Promise<void> {
       throughput,
       seedWay: { n: 1000, ...seedWay, speedUp: seedWay.wallMs / throughput[0]!.wallMs },
       store,
-      coldStart,
+      coldStart: coldStart!,
       readPaths: reads,
+      tenants: tenantFigures,
     };
     mkdirSync('bench', { recursive: true });
     writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
@@ -312,4 +349,6 @@ export type BenchResults = {
     entries: { entry: string; ms: number; ratio: number; deployableEntry: boolean }[];
   };
   readPaths: import('./benchReadPaths').ReadPathFigures[];
+  /** Three customer tenants under the per-tenant and app-wide limits (scripts/benchTenants.ts). */
+  tenants?: import('./benchTenants').TenantBenchFigures;
 };

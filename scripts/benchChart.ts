@@ -103,6 +103,47 @@ export function chart(r: BenchResults): string {
       0,
     ),
   ];
+  const t = r.tenants;
+  if (t) {
+    panels.push(
+      panel(
+        `${t.tenants} tenants x ${t.perTenant.toLocaleString('en-US')} due, against their bounds`,
+        [
+          {
+            label: 'bound (per tenant, app-wide)',
+            value: t.allHealthy.boundMs,
+            text: sec(t.allHealthy.boundMs),
+            colour: bound,
+          },
+          {
+            label: 'all three: the run',
+            value: t.allHealthy.wallMs,
+            text: `${sec(t.allHealthy.wallMs)} (${t.allHealthy.ratio.toFixed(2)}x)`,
+            colour: ours,
+          },
+          {
+            label: 'one throttled: the other two',
+            value: t.oneThrottled.othersLastRenewalMs,
+            text: `${sec(t.oneThrottled.othersLastRenewalMs)} (${t.oneThrottled.othersRatio.toFixed(2)}x)`,
+            colour: ours,
+          },
+          {
+            label: 'one throttled: the run',
+            value: t.oneThrottled.wallMs,
+            text: `${sec(t.oneThrottled.wallMs)} (budget ${t.oneThrottled.budgetMinutes} min)`,
+            colour: seedColour,
+          },
+          {
+            label: 'control: one tenant alone',
+            value: t.oneTenant.wallMs,
+            text: `${sec(t.oneTenant.wallMs)} (${t.oneTenant.ratio.toFixed(2)}x)`,
+            colour: ours,
+          },
+        ],
+        0,
+      ),
+    );
+  }
   let y = 10;
   const body = panels.map((p) => {
     const placed = `<g transform="translate(0 ${y})">${p.svg}</g>`;

@@ -1,6 +1,7 @@
 // One renewal run of the deployable bundle, in a process of its own so its peak memory is its own:
 // `node scripts/benchRun.cjs <bundle>`, with the app settings in the environment (set by bench.ts).
-// Prints one JSON line: the run's wall time and the process's peak resident set size.
+// Prints one JSON line: the run's wall time, the process's peak resident set size, and when the run
+// started (ms since the epoch, to set other processes' timestamps against it).
 
 const bundle = process.argv[2];
 const { renewSubscriptions } = require(bundle);
@@ -34,6 +35,11 @@ renewSubscriptions(timer, context).then(
 function finish(error) {
   const wallMs = performance.now() - started;
   // maxRSS is in kilobytes on Linux.
-  process.stdout.write(`${JSON.stringify({ wallMs, maxRssKb: process.resourceUsage().maxRSS, lines, error })}\n`);
+  const startedAtMs = performance.timeOrigin + started;
+  const { user, system } = process.cpuUsage();
+  const cpuMs = (user + system) / 1000;
+  process.stdout.write(
+    `${JSON.stringify({ wallMs, maxRssKb: process.resourceUsage().maxRSS, lines, error, startedAtMs, cpuMs })}\n`,
+  );
   process.exit(0);
 }

@@ -1,5 +1,6 @@
 import type { BenchResults } from './bench';
 import { readPathsTable } from './benchReadPathsTable';
+import { tenantsTable } from './benchTenantsTable';
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const n = (value: number) => value.toLocaleString('en-US');
@@ -77,5 +78,6 @@ export function table(r: BenchResults): string {
     '',
   );
   if (r.readPaths?.length) out.push(readPathsTable(r.readPaths));
+  if (r.tenants) out.push('', tenantsTable(r.tenants));
   return out.join('\n');
 }
