@@ -24,14 +24,20 @@ const APP_WRITES_PER_WINDOW = 2000;
 /** What the throttled tenant's Graph asks for, in Graph's (unscaled) seconds. */
 const THROTTLED_RETRY_AFTER_SECONDS = 10;
 /**
- * The throttled run's budget (RENEWAL_RUN_BUDGET_MINUTES), in bench time: 3x the per-tenant bound of
- * 8 s, so the two healthy tenants finish well inside it, and the run stops starting the throttled
- * tenant's renewals then (they go to the queue) instead of retrying them for as long as the default
- * 45 minutes allow.
+ * The targets' time scale. At the rest of the bench's 5x, three tenants at full speed need 375 renewals
+ * a second from one Node process sharing 2 cores with Azurite and the emulators: the machine's CPU,
+ * not Graph's limits or the app's, sets the pace (the 5x control shows it; at Graph's real timing the
+ * same target is 75 a second). At 2x the limits are what the run meets, which is what the targets are about.
  */
-const THROTTLED_RUN_BUDGET_MINUTES = 0.4;
-/** The control run's time scale: Graph's limits less compressed, so the machine's CPU is not what limits. */
-const CONTROL_TIME_SCALE = 2;
+const TARGET_TIME_SCALE = 2;
+/**
+ * The throttled run's budget (RENEWAL_RUN_BUDGET_MINUTES): 3x the per-tenant bound of 20 s at 2x, so
+ * the two healthy tenants finish well inside it, and the run stops starting the throttled tenant's
+ * renewals then (they go to the queue) instead of retrying them for as long as the default 45 minutes allow.
+ */
+const THROTTLED_RUN_BUDGET_MINUTES = 1;
+/** The CPU-bound control's time scale: the rest of the bench's. */
+const CONTROL_TIME_SCALE = 5;
 
 export interface TenantFigures {
   tenantId: string;
@@ -89,7 +95,7 @@ export interface TenantBenchFigures {
     /** The throttled tenant's rows after the run: a 429 recorded (failed), renewed, untouched (queued or deferred). */
     throttledRows: { failed: number; renewed: number; untouched: number };
   };
-  /** Controls: one customer tenant alone, same scale; the three at CONTROL_TIME_SCALE. */
+  /** Controls at the rest of the bench's scale (CONTROL_TIME_SCALE, 5x): one customer tenant alone; the three. */
   oneTenant: TenantRunFigures;
   lessScaled: TenantRunFigures;
 }
@@ -314,7 +320,7 @@ export async function measureTenants(tools: TenantTools): Promise<TenantBenchFig
     };
   }
 
-  const scale = tools.timeScale;
+  const scale = TARGET_TIME_SCALE;
   try {
     log(`tenants: ${TENANTS} x ${PER_TENANT} due...`);
     resetGraphs(scale);
@@ -346,9 +352,9 @@ export async function measureTenants(tools: TenantTools): Promise<TenantBenchFig
     const others = throttled.tenants.filter((t) => t.tenantId !== throttledTenant);
     const othersLastRenewalMs = Math.max(...others.map((t) => t.lastRenewalMs ?? Infinity));
 
-    log(`tenants, control: one customer tenant x ${PER_TENANT} due...`);
-    resetGraphs(scale);
-    const oneTenant = await renew(await seed(allTenants.slice(0, 1)), allTenants.slice(0, 1), scale);
+    log(`tenants, control: one customer tenant x ${PER_TENANT} due, time scaled down ${CONTROL_TIME_SCALE}x...`);
+    resetGraphs(CONTROL_TIME_SCALE);
+    const oneTenant = await renew(await seed(allTenants.slice(0, 1)), allTenants.slice(0, 1), CONTROL_TIME_SCALE);
 
     log(`tenants, control: ${TENANTS} x ${PER_TENANT} due, time scaled down ${CONTROL_TIME_SCALE}x...`);
     resetGraphs(CONTROL_TIME_SCALE);

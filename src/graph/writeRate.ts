@@ -14,14 +14,6 @@ export interface WriteRateOptions {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The steady rate is spread over a window this much longer than Graph's: writes taken evenly here
- * reach Graph bunched (connections being set up for the first burst, event-loop stalls), and a
- * sliding window filled to exactly the ceiling answers the first write that arrives early with a 429,
- * which halves the rate. Bunching by up to this share of a window (300 ms of 20 s) stays under it.
- */
-const ARRIVAL_SLACK = 0.015;
-
-/**
  * A token bucket for subscription writes that keeps a run under Graph's documented ceiling and
  * adapts when Graph throttles anyway (other instances of this app, other apps' writes in the
  * tenant): each 429 halves the rate, which then climbs back linearly to the ceiling over one window
@@ -50,7 +42,7 @@ export class WriteRateLimiter {
     this.sleep = options.sleep ?? defaultSleep;
     this.windowMs = options.windowMs;
     this.burst = Math.max(1, Math.floor(options.writesPerWindow * (options.burstShare ?? 0.05)));
-    this.maxRate = (options.writesPerWindow - this.burst) / (options.windowMs * (1 + ARRIVAL_SLACK));
+    this.maxRate = (options.writesPerWindow - this.burst) / options.windowMs;
     this.tokens = this.burst;
     this.updatedAt = this.now();
     this.reducedRate = this.maxRate;

@@ -178,7 +178,8 @@ describe('the status per tenant', () => {
     expect(body.problems).toContainEqual(expect.stringContaining(`Tenant ${tenant} (Northwind) gives no token`));
 
     const page = harness.answered(await statusPage(harness.statusRequest(), harness.context('statusPage')));
-    expect(String(page.body)).toContain('<h2>Tenants</h2>');
-    expect(String(page.body)).toContain(tenant);
+    const html = page.body as string;
+    expect(html).toContain('<h2>Tenants</h2>');
+    expect(html).toContain(tenant);
   });
 });
