@@ -55,7 +55,6 @@ export async function runInputOf(
     concurrency: config.renewal.concurrency,
     mailboxConcurrency: config.renewal.mailboxConcurrency,
     handOff: services.renewalQueue,
-    tenantHealth: services.tenants,
     ...run,
     nextRunAt: short ? context.schedules.short.nextRunAt : context.schedules.daily.nextRunAt,
     // The short-lived run ends before the next one starts, ten minutes later.
@@ -82,6 +81,7 @@ export async function renewalContextFor(services: Services, log: Log, fresh = fa
     clientState: config.webhook.clientState,
     webhookProblem: config.webhookProblem,
     leaseMs: leaseMs(config.graph, MAX_RETRY_AFTER_MS),
+    tenantHealth: services.tenants,
   };
 }
 

@@ -23,7 +23,7 @@ export interface TenancyConfig {
 }
 
 export function readTenancy(env: Env): TenancyConfig {
-  return {
+  const tenancy: TenancyConfig = {
     multiTenantAppClientId: readGuid(
       env,
       'MULTI_TENANT_APP_CLIENT_ID',
@@ -45,6 +45,13 @@ export function readTenancy(env: Env): TenancyConfig {
     }),
     appListsPerWindow: readNumber(env, 'GRAPH_APP_LISTS_PER_WINDOW', 40, { min: 1, max: 100_000, integer: true }),
   };
+  // Without it, the app's own tenant could be added as a customer one, and reached through the app.
+  if (tenancy.multiTenantAppClientId && !tenancy.homeTenantId)
+    throw new ConfigError(
+      'HOME_TENANT_ID',
+      'must be set with MULTI_TENANT_APP_CLIENT_ID: the id (a GUID) of the tenant the app and its managed identity are in (`az account show --query tenantId`; infra sets it).',
+    );
+  return tenancy;
 }
 
 function readGuid(env: Env, setting: string, advice: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
+import { ConsentMissingError } from '../renewal/errors';
 import type { SubscriptionGraph, TenantGraphs } from '../renewal/ports';
 import { adminConsentUrl } from '../renewal/tenant';
 import { createGraphClient } from './client';
@@ -74,11 +75,18 @@ export class TenantGraphRegistry implements TenantGraphs {
       );
     }
     const consentUrl = adminConsentUrl(multiTenant.authorityHost, tenantId, multiTenant.appClientId);
+    const identity = `the multi-tenant app ${multiTenant.appClientId} in tenant ${tenantId}`;
+    const advice = `Tenant ${tenantId}'s admin must grant the app consent (again, if it was withdrawn) by opening ${consentUrl}.`;
     return new GraphTokens(
-      () => createTenantCredential(tenantId, multiTenant, () => this.assertion.get()),
+      () =>
+        refusalsNamed(
+          createTenantCredential(tenantId, multiTenant, () => this.assertion.get()),
+          identity,
+          advice,
+        ),
       scope,
-      `the multi-tenant app ${multiTenant.appClientId} in tenant ${tenantId}`,
-      `Tenant ${tenantId}'s admin must grant the app consent (again, if it was withdrawn) by opening ${consentUrl}.`,
+      identity,
+      advice,
     );
   }
 
@@ -99,8 +107,9 @@ export class TenantGraphRegistry implements TenantGraphs {
         timeoutMs: settings.timeoutMs,
         maxAttempts: settings.maxAttempts,
         baseDelayMs: settings.baseDelayMs,
-        writeRate: settings.appWrites.forTenant(tenant, writes),
-        listRate: settings.appLists.forTenant(tenant, lists),
+        // One tenant alone has no app-wide ceiling to share: its own limiter is all, as it always was.
+        writeRate: settings.multiTenant ? settings.appWrites.forTenant(tenant, writes) : writes,
+        listRate: settings.multiTenant ? settings.appLists.forTenant(tenant, lists) : lists,
       },
     );
   }
@@ -114,4 +123,31 @@ export class TenantGraphRegistry implements TenantGraphs {
  */
 export function withHeadroom(ceiling: number): number {
   return Math.max(1, ceiling - Math.max(1, Math.round(ceiling / 100)));
+}
+
+/**
+ * Entra's answers that only the tenant's admin can change (learn.microsoft.com/entra/identity-platform/reference-error-codes):
+ * AADSTS700016 the app is not in the tenant's directory (never consented, or its enterprise application
+ * deleted), AADSTS7000229 no service principal for it, AADSTS65001 no consent, AADSTS7000112 the app
+ * disabled there, AADSTS90002 no such tenant (MSAL reports an unknown tenant as endpoints_resolution_error,
+ * the code lost, when the tenant's OpenID configuration is refused).
+ */
+const CONSENT_MISSING = /AADSTS(700016|7000229|65001|7000112|90002)\b|endpoints_resolution_error/;
+
+/** `credential`, its refusals for want of consent turned into a ConsentMissingError that says what to do. */
+function refusalsNamed(credential: TokenCredential, identity: string, advice: string): TokenCredential {
+  return {
+    getToken: async (scopes, options) => {
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!CONSENT_MISSING.test(message)) throw error;
+        const reason = message.split('\n').find((line) => /AADSTS|endpoints_resolution_error/.test(line)) ?? message;
+        throw new ConsentMissingError(
+          `Entra refused a Microsoft Graph token for ${identity}: ${reason.trim()} ${advice}`,
+        );
+      }
+    },
+  };
 }

@@ -17,8 +17,9 @@ export class AppWideRate {
   private readonly windowMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** When each tenant was last throttled (monotonic ms). */
+  /** When each tenant was last throttled, and when it was last throttled after a quiet window (monotonic ms). */
   private readonly lastThrottled = new Map<string, number>();
+  private readonly freshSignals = new Map<string, number>();
 
   constructor(options: WriteRateOptions) {
     this.limiter = new WriteRateLimiter(options);
@@ -62,13 +63,20 @@ export class AppWideRate {
     return Math.max(own.waitMs(), this.limiter.waitMs());
   }
 
+  /**
+   * A tenant's 429 is a fresh signal when it had none in the window before: one in a storm of its own
+   * (answered 429 to everything) is its own limit, already halving its own rate, and must not make
+   * every other tenant's first 429 look like the app-wide ceiling.
+   */
   private throttledIn(tenant: string): void {
     const at = this.now();
+    const previous = this.lastThrottled.get(tenant);
     this.lastThrottled.set(tenant, at);
+    if (previous === undefined || at - previous > this.windowMs) this.freshSignals.set(tenant, at);
     let recent = 0;
-    for (const [other, when] of this.lastThrottled) {
+    for (const [other, when] of this.freshSignals) {
       if (at - when <= this.windowMs / 20) recent++;
-      else this.lastThrottled.delete(other);
+      else this.freshSignals.delete(other);
     }
     if (recent >= 2) this.limiter.throttled();
   }

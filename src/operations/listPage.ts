@@ -33,11 +33,14 @@ export interface ListAnswer {
  * service where it can (src/storage/subscriptionQueries.ts).
  */
 export async function listSubscriptionsPage(
-  { catalogue }: Pick<OperationsInput, 'catalogue'>,
+  { catalogue, homeTenant }: Pick<OperationsInput, 'catalogue' | 'homeTenant'>,
   query: ListQuery,
 ): Promise<ListAnswer> {
   await catalogue.ensureExists();
-  const { rows, continuation } = await catalogue.listPage(query);
+  // The home tenant named by its id (as `tenant list` shows it) is the rows without a tenant.
+  const { rows, continuation } = await catalogue.listPage(
+    query.tenantId === homeTenant ? { ...query, tenantId: null } : query,
+  );
   const answer: ListAnswer = {
     subscriptions: [],
     malformed: [],

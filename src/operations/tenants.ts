@@ -1,7 +1,8 @@
+import { printable } from '../lib/printable';
 import { redact } from '../lib/redact';
-import { CredentialError } from '../renewal/errors';
+import { ConsentMissingError, CredentialError } from '../renewal/errors';
 import { eventLine } from '../renewal/events';
-import { adminConsentUrl, readTenantId, type TenantRecord } from '../renewal/tenant';
+import { adminConsentUrl, lastTokenFailed, readTenantId, type TenantRecord } from '../renewal/tenant';
 import { OperationError } from './operationError';
 import { remove } from './operations';
 import type { OperationsInput } from './operationsInput';
@@ -41,7 +42,7 @@ export async function addTenant(input: OperationsInput, body: unknown): Promise<
     throw new OperationError('invalidInput', `Tenant ${id} is this app's own tenant: it needs no adding.`);
   const displayName =
     typeof fields.displayName === 'string' && fields.displayName.trim() !== ''
-      ? fields.displayName.trim().slice(0, 100)
+      ? printable(fields.displayName.trim(), 100)
       : undefined;
   const consentUrl = adminConsentUrl(input.tenancy.authorityHost, id, appClientId);
   await input.tenants.ensureExists();
@@ -49,6 +50,9 @@ export async function addTenant(input: OperationsInput, body: unknown): Promise<
     await input.graphs.forTenant(id).ready();
   } catch (error) {
     if (!(error instanceof CredentialError)) throw error;
+    // A timeout or Entra down says nothing of consent: try again later.
+    if (!(error instanceof ConsentMissingError))
+      throw new OperationError('unavailable', `Tenant ${id} gave no token for now: ${redact(error.message)}`);
     throw new OperationError(
       'conflict',
       `Tenant ${id} gave no token for the app ${appClientId}: its admin must grant consent first, by opening ${consentUrl} (then add the tenant again). Entra said: ${redact(error.message)}`,
@@ -85,20 +89,53 @@ export async function listTenants(input: OperationsInput): Promise<TenantView[]>
 /**
  * Offboards a tenant: each of its subscriptions is deleted on Graph, then its row (as `remove` does);
  * the tenant's record goes last, and only when every subscription went. What could not be removed is
- * listed, and the tenant stays so that removing it again finishes the work.
+ * listed, and the tenant stays so that removing it again finishes the work. A tenant whose consent is
+ * gone (its admin deleted the enterprise application first) can no longer be reached: its rows are
+ * deleted all the same (`onGraph: 'unreachable'`), and its subscriptions end on Graph by themselves
+ * within their lifetime, as nothing renews them.
  */
 export async function removeTenant(
   input: OperationsInput,
   given: string,
-): Promise<{ id: string; removed: string[]; failed: { id: string; error: string }[]; tenant: 'deleted' | 'kept' }> {
+): Promise<{
+  id: string;
+  onGraph: 'deleted' | 'unreachable';
+  removed: string[];
+  failed: { id: string; error: string }[];
+  tenant: 'deleted' | 'kept';
+}> {
   const id = await tenantNamed(input, given);
   if (id === undefined)
     throw new OperationError('invalidInput', "The home tenant cannot be removed: it is the app's own.");
+  // Whether the tenant's Graph can still be reached: a cached token may hide a consent withdrawn since,
+  // so the question is asked again after any failure (a refused token builds a fresh credential).
+  const probe = () =>
+    input.graphs
+      .forTenant(id)
+      .ready()
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ConsentMissingError) return false;
+          // Any other failure to get a token (a timeout, Entra down) may pass: nothing more is removed.
+          throw new OperationError('unavailable', redact((error as Error).message));
+        },
+      );
+  let reachable = await probe();
   const removed: string[] = [];
   const failed: { id: string; error: string }[] = [];
   for (const subscriptionId of await input.catalogue.idsInTenant(id)) {
     try {
-      await remove(input, subscriptionId);
+      if (reachable) {
+        try {
+          await remove(input, subscriptionId);
+        } catch (error) {
+          // A consent withdrawn since the last token shows only now: the row then goes alone.
+          if ((error instanceof OperationError && error.kind === 'notFound') || (reachable = await probe()))
+            throw error;
+          await removeRow(input, subscriptionId);
+        }
+      } else await removeRow(input, subscriptionId);
       removed.push(subscriptionId);
     } catch (error) {
       // Already gone on both sides is what offboarding wants.
@@ -106,16 +143,34 @@ export async function removeTenant(
       else failed.push({ id: subscriptionId, error: redact((error as Error).message) });
     }
   }
-  if (failed.length > 0) return { id, removed, failed, tenant: 'kept' };
+  const onGraph = reachable ? 'deleted' : 'unreachable';
+  if (failed.length > 0) return { id, onGraph, removed, failed, tenant: 'kept' };
   await input.tenants.remove(id);
   input.log.info(
-    eventLine(`Tenant removed: ${id}, with its ${removed.length} subscription(s).`, {
-      event: 'tenantRemoved',
-      tenantId: id,
-      subscriptions: removed.length,
-    }),
+    eventLine(
+      `Tenant removed: ${id}, with its ${removed.length} subscription(s)${reachable ? '' : ' (rows only: the tenant gives no token, its subscriptions end on Graph within their lifetime)'}.`,
+      {
+        event: 'tenantRemoved',
+        tenantId: id,
+        subscriptions: removed.length,
+      },
+    ),
   );
-  return { id, removed, failed, tenant: 'deleted' };
+  return { id, onGraph, removed, failed, tenant: 'deleted' };
+}
+
+/** The row alone, leased like a renewal so that no run is at work on it while it goes. */
+async function removeRow({ store, renewalContext }: OperationsInput, subscriptionId: string): Promise<void> {
+  const found = await store.find(subscriptionId);
+  if (!found) return;
+  const leaseMs = (await renewalContext()).leaseMs;
+  const row = await store.claim(found, new Date(Date.now() + leaseMs), () => true);
+  if (!row)
+    throw new OperationError(
+      'conflict',
+      `Subscription ${subscriptionId} is being renewed or recreated right now; remove the tenant again in a few minutes.`,
+    );
+  await store.remove(row);
 }
 
 function viewOfTenant(input: OperationsInput, tenant: TenantRecord): TenantView {
@@ -127,7 +182,7 @@ function viewOfTenant(input: OperationsInput, tenant: TenantRecord): TenantView 
     addedAt: tenant.addedAt.toISOString(),
     ...(tenant.lastTokenAt ? { lastTokenAt: tenant.lastTokenAt.toISOString() } : {}),
     ...(tenant.lastErrorAt ? { lastErrorAt: tenant.lastErrorAt.toISOString() } : {}),
-    ...(tenant.consentState === 'missing' && tenant.lastErrorMessage ? { lastError: tenant.lastErrorMessage } : {}),
+    ...(lastTokenFailed(tenant) ? { lastError: tenant.lastErrorMessage } : {}),
     consentUrl: adminConsentUrl(input.tenancy.authorityHost, tenant.id, input.tenancy.appClientId!),
   };
 }

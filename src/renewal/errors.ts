@@ -20,7 +20,16 @@ export class GraphRequestError extends Error {
 
 /** No Graph token could be had: the identity is missing, misconfigured or not allowed. */
 export class CredentialError extends Error {
-  override readonly name = 'CredentialError';
+  override readonly name: string = 'CredentialError';
+}
+
+/**
+ * Entra refused a customer tenant's token for a reason only that tenant's admin can end: no consent
+ * (the app has no service principal there, or it was deleted), the tenant gone. Any other
+ * CredentialError (a timeout, Entra down, the managed identity's assertion) says nothing of consent.
+ */
+export class ConsentMissingError extends CredentialError {
+  override readonly name = 'ConsentMissingError';
 }
 
 /** The row found for an id cannot be read as a subscription (README, "Table schema"). */

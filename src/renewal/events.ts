@@ -36,7 +36,7 @@ type EventBody =
     } & RunCounts)
   | { event: 'budgetExhausted'; runId: string; deferred: number; queued: number; error?: string }
   | { event: 'runNotStarted'; error: string }
-  | { event: 'tenantUnavailable'; runId: string; due: number; failed: number; error: string }
+  | { event: 'tenantUnavailable'; runId: string; due: number; failed: number; consentMissing: boolean; error: string }
   | { event: 'tenantAdded' }
   | { event: 'tenantRemoved'; subscriptions: number }
   | {

@@ -5,6 +5,7 @@
 // takes one (a conditional write under the row's ETag) is the store's business (storage/subscriptionLeases.ts).
 import { cadenceFor, type RenewalSubject, SHORT_LIVED_LEASE_MS } from './policy/cadence';
 import type { GraphRules } from './policy/graphRules';
+import type { CredentialError } from './errors';
 import type { SubscriptionStore } from './ports';
 import { heldByAnother, type StoredSubscription } from './subscription';
 
@@ -184,4 +185,17 @@ export class LeasesAhead {
     const leased = await this.store.leaseMany(chunk, new Date(now.getTime() + this.leaseMs));
     leased.forEach((row, index) => this.leased.set(chunk[index]!, row));
   }
+}
+
+/**
+ * A credential stopped the work: the row's lease is given back at once, so that the next run, once the
+ * tenant gives a token again, finds the row free. Resolves with `error`, to be thrown.
+ */
+export async function givenBack(
+  row: StoredSubscription,
+  error: CredentialError,
+  context: { store: SubscriptionStore },
+): Promise<CredentialError> {
+  if (row.leaseUntil) await context.store.releaseIfOurs(row, row.leaseUntil).catch(() => undefined);
+  return error;
 }

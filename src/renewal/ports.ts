@@ -182,8 +182,11 @@ export interface TenantDirectory {
   /** Adds or replaces the tenant's record. */
   save(tenant: TenantRecord): Promise<void>;
   remove(id: string): Promise<void>;
-  /** The tenant's last token request: a token came (`at`), or Entra refused it (`message`, redacted). */
-  recordHealth(id: string, at: Date, refused?: string): Promise<void>;
+  /**
+   * The tenant's last token request: a token came (no `problem`), or none did (`problem.message`,
+   * redacted; `consentMissing` when Entra refused it for want of consent, which the tenant's admin must fix).
+   */
+  recordHealth(id: string, at: Date, problem?: { message: string; consentMissing: boolean }): Promise<void>;
 }
 
 export interface RunHistory {

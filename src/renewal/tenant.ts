@@ -34,3 +34,9 @@ export function readTenantId(value: unknown): string | undefined {
   if (typeof value !== 'string' || !GUID.test(value.trim())) return undefined;
   return value.trim().toLowerCase();
 }
+
+/** The tenant's last token request failed (its error is newer than its last token). */
+export function lastTokenFailed(tenant: TenantRecord): boolean {
+  if (!tenant.lastErrorAt || !tenant.lastErrorMessage) return false;
+  return !tenant.lastTokenAt || tenant.lastErrorAt.getTime() >= tenant.lastTokenAt.getTime();
+}

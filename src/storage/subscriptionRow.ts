@@ -4,6 +4,7 @@ import {
   type StoredRow,
   type SubscriptionDefinition,
 } from '../renewal/subscription';
+import { readTenantId } from '../renewal/tenant';
 
 /** A subscription row as the table holds it (see README, "Table schema"). */
 export interface SubscriptionEntity {
@@ -64,6 +65,13 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
   if (typeof definition === 'string') return malformed(definition);
   const written = checkWrittenFields(entity);
   if (written) return malformed(written);
+  const tenant = entity.tenantId;
+  if (tenant !== undefined && tenant !== null && tenant !== '' && readTenantId(tenant) === undefined) {
+    return malformed(
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a stored value of any type, named as it is
+      `tenantId "${String(tenant).slice(0, 60)}" is not a tenant id (a GUID): put the customer tenant's id there, or leave it empty for the home tenant.`,
+    );
+  }
   const pending = entity.pendingLifecycleEvent;
   if (
     pending !== undefined &&
@@ -82,9 +90,7 @@ export function toStoredRow(entity: SubscriptionEntity): StoredRow {
       partitionKey: entity.partitionKey,
       id: entity.rowKey,
       // A column typed by hand may differ in case; tenant ids are compared in lower case everywhere.
-      ...(typeof entity.tenantId === 'string' && entity.tenantId.trim() !== ''
-        ? { tenantId: entity.tenantId.trim().toLowerCase() }
-        : {}),
+      ...(readTenantId(tenant) ? { tenantId: readTenantId(tenant) } : {}),
       resource: entity.resource.trim(),
       ...definition,
       expirationDateTime: expiration,

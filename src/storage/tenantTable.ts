@@ -80,9 +80,14 @@ export class TenantTable implements TenantDirectory {
    * A merge of the health columns only, and only on a tenant still there: a run finishing after the
    * tenant was removed must not bring its row back.
    */
-  async recordHealth(id: string, at: Date, refused?: string): Promise<void> {
-    const health = refused
-      ? { consentState: 'missing', lastErrorAt: at, lastErrorMessage: refused.slice(0, 2000) }
+  async recordHealth(id: string, at: Date, problem?: { message: string; consentMissing: boolean }): Promise<void> {
+    // A token that did not come for another reason (a timeout, Entra down) leaves the consent as it was.
+    const health = problem
+      ? {
+          ...(problem.consentMissing ? { consentState: 'missing' } : {}),
+          lastErrorAt: at,
+          lastErrorMessage: problem.message.slice(0, 2000),
+        }
       : { consentState: 'granted', lastTokenAt: at, lastErrorMessage: '' };
     try {
       await this.table.updateEntity({ partitionKey: TENANT_PARTITION, rowKey: id, ...health }, 'Merge', {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { HttpRequest } from '@azure/functions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schedulerStatus } from '../../src/functions/schedulerStatus';
 import { statusPage } from '../../src/functions/statusPage';
-import { registerSubscription } from '../../src/functions/subscriptionOperations';
+import { listSubscriptions, registerSubscription } from '../../src/functions/subscriptionOperations';
 import { addTenant, listTenants, removeTenant } from '../../src/functions/tenantOperations';
 import { HOUR, INBOX } from '../support/fixtures';
 import { callOperation } from '../support/operationCall';
@@ -94,6 +95,52 @@ describe('the tenants over HTTP', () => {
     const left = [];
     for await (const entity of harness.tenantsTable.listEntities()) left.push(entity);
     expect(left).toEqual([]);
+  });
+
+  it('removes a tenant whose admin withdrew consent first: its rows go, its Graph can no longer be reached', async () => {
+    const tenant = harness.entra.addTenant();
+    harness.graph.tenant(tenant);
+    expect((await callOperation(harness, addTenant, 'POST', 'tenants', { tenantId: tenant })).status).toBe(201);
+    const registered = await callOperation(harness, registerSubscription, 'POST', 'webhooks/subscriptions', {
+      tenantId: tenant,
+    });
+    const id = registered.jsonBody.subscription.id as string;
+    // The customer deletes the enterprise application: Entra refuses the token, Graph the tokens it gave.
+    harness.entra.withdrawConsent(tenant);
+    for (const [token, issued] of harness.identity.tokens)
+      if (issued.tenantId === tenant) harness.identity.tokens.delete(token);
+
+    const removed = await callOperation(harness, removeTenant, 'DELETE', `tenants/${tenant}`, undefined, {
+      tenantId: tenant,
+    });
+
+    expect(removed).toMatchObject({
+      status: 200,
+      jsonBody: { onGraph: 'unreachable', removed: [id], failed: [], tenant: 'deleted' },
+    });
+    await expect(harness.subscriptionsTable.getEntity('default', id)).rejects.toMatchObject({ statusCode: 404 });
+    expect(harness.graph.tenant(tenant).requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+
+  it("lists the home tenant's subscriptions by the id `tenant list` shows for it", async () => {
+    const tenant = harness.entra.addTenant();
+    harness.graph.tenant(tenant);
+    await callOperation(harness, addTenant, 'POST', 'tenants', { tenantId: tenant });
+    const home = await callOperation(harness, registerSubscription, 'POST', 'webhooks/subscriptions', {});
+    await callOperation(harness, registerSubscription, 'POST', 'webhooks/subscriptions', {
+      tenantId: tenant,
+      resource: "users/8d3e3f4e-0f7e-4c55-9d0b-4b1f1c0d2a11/mailFolders('Sent Items')/messages",
+    });
+
+    const request = new HttpRequest({
+      method: 'GET',
+      url: `http://localhost:7071/api/webhooks/subscriptions?tenant=${harness.graph.tenantId}`,
+    });
+    const listed = harness.answered(await listSubscriptions(request, harness.context('operations')));
+
+    expect((listed.jsonBody as { subscriptions: { id: string }[] }).subscriptions.map((s) => s.id)).toEqual([
+      home.jsonBody.subscription.id,
+    ]);
   });
 
   it('refuses to register in a tenant that was never added', async () => {

@@ -30,6 +30,26 @@ describe('configuration', () => {
     });
   });
 
+  it('keeps to the home tenant unless a multi-tenant app is set, and then needs the home tenant id', () => {
+    expect(loadConfig(base).tenancy).toEqual({
+      multiTenantAppClientId: undefined,
+      homeTenantId: undefined,
+      authorityHost: 'https://login.microsoftonline.com',
+      tenantsTable: 'tenants',
+      appWritesPerWindow: 2000,
+      appListsPerWindow: 40,
+    });
+    const app = '33333333-3333-4333-8333-333333333333';
+    const error = errorFor({ ...base, MULTI_TENANT_APP_CLIENT_ID: app });
+    expect(error.setting).toBe('HOME_TENANT_ID');
+    expect(error.message).toMatch(/must be set with MULTI_TENANT_APP_CLIENT_ID/);
+    const home = '44444444-4444-4444-8444-44444444444A';
+    expect(loadConfig({ ...base, MULTI_TENANT_APP_CLIENT_ID: app, HOME_TENANT_ID: home }).tenancy).toMatchObject({
+      multiTenantAppClientId: app,
+      homeTenantId: home.toLowerCase(),
+    });
+  });
+
   it('says how to configure storage when none is set', () => {
     expect(errorFor({}).message).toMatch(/^TABLES_ENDPOINT: .*TABLES_CONNECTION_STRING/);
   });

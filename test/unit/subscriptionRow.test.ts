@@ -40,6 +40,14 @@ describe('reading a subscription row', () => {
   });
 
   it('names an empty RowKey', () => expect(problem({ ...valid, rowKey: '' })).toMatch(/RowKey/));
+  it('reads a tenant id typed in capitals as the id, and no tenant as the home tenant', () => {
+    const row = toStoredRow({ ...valid, tenantId: ' 11111111-AAAA-4111-8111-111111111111 ' });
+    expect(row.ok && row.subscription.tenantId).toBe('11111111-aaaa-4111-8111-111111111111');
+    const home = toStoredRow({ ...valid, tenantId: '' });
+    expect(home.ok && 'tenantId' in home.subscription).toBe(false);
+  });
+  it('names a tenantId that is not a tenant id', () =>
+    expect(problem({ ...valid, tenantId: 'contoso.com' })).toMatch(/^tenantId "contoso.com" is not a tenant id/));
   it('names a missing resource', () =>
     expect(problem({ ...valid, resource: undefined })).toMatch(/^resource is missing/));
   it('names a resource of the wrong type', () => expect(problem({ ...valid, resource: 42 })).toMatch(/^resource/));

@@ -120,6 +120,74 @@ describe('the status per tenant', () => {
     expect(report.tenants.at(-1)).toMatchObject({ tenant_id: CONTOSO, consent: 'notAdded' });
   });
 
+  it("counts rows naming the home tenant by its id with the home tenant's", () => {
+    const home = { ...TENANCY, homeTenant: '44444444-4444-4444-8444-444444444444' };
+    const report = tenantsReport(census([row('h1', 10), row('h2', 5, { tenantId: home.homeTenant })]), [], home, NOW);
+
+    expect(report.problems).toEqual([]);
+    expect(report.tenants).toEqual([
+      expect.objectContaining({
+        tenant_id: home.homeTenant,
+        home: true,
+        total: 2,
+        active: 2,
+        soonest_expiration: new Date(NOW.getTime() + 5 * HOUR).toISOString(),
+      }),
+    ]);
+  });
+
+  it('says when a tenant gave no token for another reason than consent, and leaves its consent as it was', () => {
+    const report = tenantsReport(
+      census([row('c1', 50, { tenantId: CONTOSO })]),
+      [
+        {
+          id: CONTOSO,
+          addedAt: NOW,
+          consentState: 'granted',
+          lastTokenAt: new Date(NOW.getTime() - HOUR),
+          lastErrorAt: NOW,
+          lastErrorMessage: 'No Microsoft Graph token within 20 s.',
+        },
+      ],
+      TENANCY,
+      NOW,
+    );
+
+    expect(report.tenants[1]).toMatchObject({
+      consent: 'granted',
+      last_error: 'No Microsoft Graph token within 20 s.',
+    });
+    expect(report.problems).toEqual([
+      expect.objectContaining({ kind: 'tenant', text: expect.stringContaining('for a reason other than consent') }),
+    ]);
+  });
+
+  it('shows a tenant added with no subscriptions yet, and says nothing of a token that came after an error', () => {
+    const report = tenantsReport(
+      [],
+      [
+        {
+          id: CONTOSO,
+          addedAt: NOW,
+          consentState: 'granted',
+          lastTokenAt: NOW,
+          lastErrorAt: new Date(NOW.getTime() - HOUR),
+          lastErrorMessage: 'old',
+        },
+      ],
+      TENANCY,
+      NOW,
+    );
+
+    expect(report.problems).toEqual([]);
+    expect(report.tenants[1]).toMatchObject({
+      tenant_id: CONTOSO,
+      total: 0,
+      last_error: null,
+      soonest_expiration: null,
+    });
+  });
+
   it('has nothing to say of a deployment with its own tenant only', () => {
     const report = tenantsReport(census([row('h1', 50)]), [], { ...TENANCY, appClientId: undefined }, NOW);
 

@@ -1,7 +1,7 @@
 import { redact } from '../../lib/redact';
 import { CredentialError, isRowGone } from '../errors';
 import { eventLine } from '../events';
-import { graphDeadline, isShortLived, leaseMsFor } from '../lease';
+import { givenBack, graphDeadline, isShortLived, leaseMsFor } from '../lease';
 import { renewalTarget } from '../policy/expiration';
 import { conflictingSubscriptionId } from '../policy/matching';
 import { definitionOf, type RenewalFailure, type StoredSubscription } from '../subscription';
@@ -96,7 +96,7 @@ export async function recreateSubscription(
       return 'recreated';
     }
   } catch (error) {
-    if (error instanceof CredentialError) throw error;
+    if (error instanceof CredentialError) throw await givenBack(subscription, error, context);
     return fail(
       subscription,
       toFailure(error, context.now(), definition.resource),
@@ -127,7 +127,10 @@ export async function recreateSubscription(
     graphOf(context, subscription),
     context,
     fields,
-  );
+  ).catch(async (error: unknown) => {
+    // The mark stays (the next attempt looks for what this one may have created); the lease does not.
+    throw error instanceof CredentialError ? await givenBack(marked, error, context) : error;
+  });
   if ('error' in outcome) {
     const failure = toFailure(outcome.error, context.now(), definition.resource);
     // No answer, or a server error: Graph may have created it; the next attempt looks before it creates.

@@ -1,10 +1,9 @@
 import { forEachWithinLimits } from '../../lib/concurrently';
 import { redact } from '../../lib/redact';
-import { CredentialError } from '../errors';
+import { ConsentMissingError, CredentialError } from '../errors';
 import { eventLine } from '../events';
 import { leaseMsFor, LeasesAhead } from '../lease';
 import { mailboxOf } from '../policy/mailbox';
-import type { TenantDirectory } from '../ports';
 import type { StoredSubscription } from '../subscription';
 import { graphOf, type RenewalContext, tenantOf } from './renewalContext';
 import { renewSubscription } from './renewSubscription';
@@ -18,8 +17,6 @@ export interface LanesInput extends RenewalContext {
   mailboxConcurrency?: number;
   /** No renewal starts after this. */
   deadline: Date;
-  /** Where a customer tenant's health is recorded, so that the status names one that fails; none: the log alone says it. */
-  tenantHealth?: Pick<TenantDirectory, 'recordHealth'>;
 }
 
 /**
@@ -111,7 +108,7 @@ async function renewTenant(
         // Anything else (a table error) is this subscription's failure alone.
         run.totals.failed++;
         log.error(
-          `Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}, tenant ${tenant}): ${redact((error as Error).message)}`,
+          `Webhook ${what} failed (subscription ${subscription.id}, resource ${subscription.resource}${tenantId === undefined ? '' : `, tenant ${tenant}`}): ${redact((error as Error).message)}`,
         );
       }
     },
@@ -143,10 +140,14 @@ async function renewTenant(
         runId: run.id,
         due: due.length,
         failed,
+        consentMissing: tenantFailed instanceof ConsentMissingError,
         error: message,
       },
     ),
   );
-  await input.tenantHealth?.recordHealth(tenantId, input.now(), message).catch(() => undefined);
+  // Only Entra's refusal for want of consent is the tenant's admin's to fix; a timeout or an outage is not.
+  await input.tenantHealth
+    ?.recordHealth(tenantId, input.now(), { message, consentMissing: tenantFailed instanceof ConsentMissingError })
+    .catch(() => undefined);
   return [];
 }

@@ -1,3 +1,5 @@
+import { redact } from '../../lib/redact';
+import { ConsentMissingError, CredentialError } from '../errors';
 import { ALL_TENANTS, eventLine } from '../events';
 import { isLeased } from '../lease';
 import { dueHorizon, workFor } from '../policy/due';
@@ -44,7 +46,31 @@ export async function renewFromQueue(message: QueueMessage, input: RenewalContex
     );
     return 'notDue';
   }
-  return renewSubscription(subscription, message.runId, input, work);
+  try {
+    return await renewSubscription(subscription, message.runId, input, work);
+  } catch (error) {
+    // A customer tenant that gives no token: said, and recorded for the status, as a run does; the
+    // queue tries the message again (a timeout may pass), then the next run does.
+    if (error instanceof CredentialError && subscription.tenantId !== undefined) {
+      const tenantId = subscription.tenantId;
+      const said = redact(error.message);
+      log.error(
+        eventLine(`Tenant ${tenantId} gave no token: queued renewal of ${subscription.id} not done. ${said}`, {
+          event: 'tenantUnavailable',
+          tenantId,
+          runId: message.runId,
+          due: 1,
+          failed: 1,
+          consentMissing: error instanceof ConsentMissingError,
+          error: said,
+        }),
+      );
+      await input.tenantHealth
+        ?.recordHealth(tenantId, input.now(), { message: said, consentMissing: error instanceof ConsentMissingError })
+        .catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { redact } from '../../lib/redact';
 import { CredentialError } from '../errors';
 import { eventLine } from '../events';
-import { graphDeadline, isShortLived, leaseMsFor, leaseRow } from '../lease';
+import { givenBack, graphDeadline, isShortLived, leaseMsFor, leaseRow } from '../lease';
 import { keepAliveProblem } from '../policy/cadence';
 import { renewalTarget } from '../policy/expiration';
 import type { Log } from '../ports';
@@ -103,11 +103,7 @@ export async function renewSubscription(
       fields,
     );
   } catch (error) {
-    if (error instanceof CredentialError) {
-      // Given back at once: the next run, once the tenant gives a token again, must find the row free.
-      if (leased.leaseUntil) await store.releaseIfOurs(leased, leased.leaseUntil).catch(() => undefined);
-      throw error;
-    }
+    if (error instanceof CredentialError) throw await givenBack(leased, error, context);
     const failure = toFailure(error, context.now(), leased.resource);
     if (failure.statusCode === 404) {
       log.error(

@@ -1,7 +1,7 @@
 import type { Schedules } from '../policy/cadence';
 import type { RenewalPolicy } from '../policy/expiration';
 import type { GraphRules } from '../policy/graphRules';
-import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore, TenantGraphs } from '../ports';
+import type { LearntMaxima, Log, SubscriptionGraph, SubscriptionStore, TenantDirectory, TenantGraphs } from '../ports';
 
 /** What renewing or recreating one subscription needs: the timer, a manual run and a lifecycle event share it. */
 export interface RenewalContext {
@@ -26,6 +26,8 @@ export interface RenewalContext {
   webhookProblem?: string;
   /** How long a row is leased for one renewal or recreation (leaseMs in renewal/lease.ts). */
   leaseMs: number;
+  /** Where a customer tenant's health is recorded (the tenants table), so that the status names one that fails. */
+  tenantHealth?: Pick<TenantDirectory, 'recordHealth'>;
 }
 
 /** The Graph of the subscription's tenant (a row naming the home tenant by its id is the home tenant's). */

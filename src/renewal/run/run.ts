@@ -1,7 +1,7 @@
 import { redact } from '../../lib/redact';
 import { ALL_TENANTS, eventLine } from '../events';
 import type { RunScope } from '../policy/cadence';
-import type { RenewalHandOff, RunHistory, TenantDirectory } from '../ports';
+import type { RenewalHandOff, RunHistory } from '../ports';
 import type { RunRecord, RunTotals, RunTrigger } from '../runRecord';
 import { finishRun } from './finishRun';
 import { handOffRest } from './handOff';
@@ -40,8 +40,6 @@ export interface RenewalRunInput extends RenewalContext {
   mailboxConcurrency?: number;
   /** Takes the due subscriptions this run has no time for; without it they wait for the next run. */
   handOff?: RenewalHandOff;
-  /** Where a customer tenant's health is recorded (the tenants table). */
-  tenantHealth?: Pick<TenantDirectory, 'recordHealth'>;
 }
 
 export type RenewalRunResult = RunTotals & Pick<RunRecord, 'id' | 'startedAt'>;

@@ -135,8 +135,9 @@ export async function readStatus(input: StatusInput): Promise<StatusReport> {
         ? { id: soonest.id, resource: soonest.resource, expiration_date_time: soonest.expirationDateTime.toISOString() }
         : null,
     },
-    // Each tenant's counts (as of the census) and health (its last token request).
-    tenants: perTenant.tenants,
+    // Each tenant's counts (as of the census) and health (its last token request); a census stored
+    // before tenants existed has no counts per tenant, and no line is better than a wrong one.
+    ...(summary.tenants ? { tenants: perTenant.tenants } : {}),
     graph_rules: describeRules(input.rules),
     ...(expiring ? { expiring_within: expiring } : {}),
     problems: problems.map((problem) => problem.text),

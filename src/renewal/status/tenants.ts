@@ -1,4 +1,4 @@
-import { adminConsentUrl, type TenantRecord } from '../tenant';
+import { adminConsentUrl, lastTokenFailed, type TenantRecord } from '../tenant';
 import type { Problem } from './problems';
 import type { StatusSettings } from './statusSettings';
 import type { TenantCensus } from './summary';
@@ -34,7 +34,13 @@ export function tenantsReport(
   tenancy: NonNullable<StatusSettings['tenancy']>,
   now: Date,
 ): { tenants: TenantStatus[]; problems: Problem[] } {
-  const counted = new Map((census ?? []).map((entry) => [entry.tenantId ?? tenancy.homeTenant, entry]));
+  // Rows without a tenant and rows naming the home tenant by its id are both the home tenant's.
+  const counted = new Map<string, TenantCensus>();
+  for (const entry of census ?? []) {
+    const key = entry.tenantId ?? tenancy.homeTenant;
+    const other = counted.get(key);
+    counted.set(key, other ? merged(other, entry) : entry);
+  }
   const home = counted.get(tenancy.homeTenant);
   const consentUrl = (id: string) =>
     tenancy.appClientId ? adminConsentUrl(tenancy.authorityHost, id, tenancy.appClientId) : null;
@@ -53,9 +59,17 @@ export function tenantsReport(
       consent_url: consentUrl(record.id),
       last_token_at: record.lastTokenAt?.toISOString() ?? null,
       last_error_at: record.lastErrorAt?.toISOString() ?? null,
-      last_error: record.consentState === 'missing' ? (record.lastErrorMessage ?? null) : null,
+      last_error: lastTokenFailed(record) ? (record.lastErrorMessage ?? null) : null,
     };
     tenants.push(status);
+    if (record.consentState !== 'missing' && lastTokenFailed(record)) {
+      problems.push({
+        kind: 'tenant',
+        text: `Tenant ${record.id}${record.displayName ? ` (${record.displayName})` : ''} gave no token at ${record.lastErrorAt!.toISOString()}, for a reason other than consent: its due subscriptions were not renewed then.`,
+        what_to_do:
+          "Usually passing (Entra or the network): the next run tries again. If it stays: check the managed identity's token for api://AzureADTokenExchange and the app's federated identity credential (docs/tenants.md); the error is in the tenant's last_error and the tenantUnavailable trace.",
+      });
+    }
     if (record.consentState === 'missing') {
       const name = record.displayName ? ` (${record.displayName})` : '';
       problems.push({
@@ -70,10 +84,12 @@ export function tenantsReport(
     tenants.push({ ...describe(id, entry, now), consent: 'notAdded', consent_url: consentUrl(id) });
     problems.push({
       kind: 'tenant',
-      text: `${entry.total} subscription row(s) name tenant ${id}, which was never added: they are not being renewed.`,
+      text: tenancy.appClientId
+        ? `${entry.total} subscription row(s) name tenant ${id}, which was never added (or was removed): they are renewed only while it gives a token, and nothing records its health.`
+        : `${entry.total} subscription row(s) name tenant ${id}, but MULTI_TENANT_APP_CLIENT_ID is not set: they are not being renewed.`,
       what_to_do: tenancy.appClientId
         ? `Add it (\`npm run ops -- tenant add ${id}\`, once its admin has consented at ${consentUrl(id)}), or remove its rows.`
-        : 'Rows of a customer tenant need MULTI_TENANT_APP_CLIENT_ID (docs/tenants.md); or remove their tenantId if they are in this tenant.',
+        : 'Rows of a customer tenant need MULTI_TENANT_APP_CLIENT_ID (docs/tenants.md); or clear their tenantId if they are in this tenant.',
     });
   }
   return { tenants, problems };
@@ -97,5 +113,19 @@ function describe(id: string, entry: TenantCensus | undefined, now: Date): Tenan
     failing: entry?.failing ?? 0,
     cannot_be_kept_alive: entry?.cannot_be_kept_alive ?? 0,
     soonest_expiration: soonest && soonest.getTime() > now.getTime() ? soonest.toISOString() : null,
+  };
+}
+
+function merged(a: TenantCensus, b: TenantCensus): TenantCensus {
+  const soonest = [a.soonestExpiration, b.soonestExpiration].filter((d): d is Date => d !== undefined);
+  return {
+    tenantId: a.tenantId ?? b.tenantId,
+    total: a.total + b.total,
+    active: a.active + b.active,
+    due_before_next_run: a.due_before_next_run + b.due_before_next_run,
+    expired: a.expired + b.expired,
+    failing: a.failing + b.failing,
+    cannot_be_kept_alive: a.cannot_be_kept_alive + b.cannot_be_kept_alive,
+    ...(soonest.length > 0 ? { soonestExpiration: new Date(Math.min(...soonest.map((d) => d.getTime()))) } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CredentialError } from '../../../src/renewal/errors';
+import { ConsentMissingError, CredentialError } from '../../../src/renewal/errors';
 import { runRenewal } from '../../support/fakes/underTest';
 import { hoursFromNow, World } from './world';
 
@@ -13,13 +13,16 @@ beforeEach(() => {
 
 const run = (overrides?: Parameters<World['runInput']>[0]) => runRenewal(world.runInput(overrides));
 
-/** What the tenants table was told, per tenant: undefined when a token came, the message when it did not. */
+/** What the tenants table was told, per tenant: nothing more when a token came, why when it did not. */
 function recordingHealth() {
-  const recorded: { tenantId: string; refused?: string }[] = [];
+  const recorded: { tenantId: string; refused?: string; consentMissing?: boolean }[] = [];
   return {
     recorded,
-    recordHealth: (tenantId: string, _at: Date, refused?: string) => {
-      recorded.push({ tenantId, ...(refused ? { refused } : {}) });
+    recordHealth: (tenantId: string, _at: Date, problem?: { message: string; consentMissing: boolean }) => {
+      recorded.push({
+        tenantId,
+        ...(problem ? { refused: problem.message, consentMissing: problem.consentMissing } : {}),
+      });
       return Promise.resolve();
     },
   };
@@ -67,7 +70,9 @@ describe('a run over several tenants', () => {
       .tenantGraph(CONTOSO)
       .failNext(
         'ready',
-        new CredentialError(`Tenant ${CONTOSO}'s admin must grant the app consent by opening https://login/…`),
+        new ConsentMissingError(
+          `AADSTS700016: … Tenant ${CONTOSO}'s admin must grant consent by opening https://login/…`,
+        ),
       );
     const health = recordingHealth();
 
@@ -77,16 +82,46 @@ describe('a run over several tenants', () => {
     expect(world.tenantGraph(CONTOSO).callsOf('renew')).toEqual([]);
     expect(world.tenantGraph(FABRIKAM).callsOf('renew')).toHaveLength(1);
     expect(world.log.events('tenantUnavailable')).toEqual([
-      expect.objectContaining({ tenantId: CONTOSO, due: 2, failed: 2, error: expect.stringContaining('consent') }),
+      expect.objectContaining({
+        tenantId: CONTOSO,
+        due: 2,
+        failed: 2,
+        consentMissing: true,
+        error: expect.stringContaining('consent'),
+      }),
     ]);
-    expect(health.recorded).toEqual(
-      expect.arrayContaining([
-        { tenantId: CONTOSO, refused: expect.stringContaining('consent') },
-        { tenantId: FABRIKAM },
-      ]),
-    );
+    // The home tenant has no record: its token is the managed identity's.
+    expect([...health.recorded].sort((a, b) => a.tenantId.localeCompare(b.tenantId))).toEqual([
+      { tenantId: CONTOSO, refused: expect.stringContaining('AADSTS700016'), consentMissing: true },
+      { tenantId: FABRIKAM },
+    ]);
     // Nothing of the failed tenant is handed to the queue: it would fail the same way there.
     expect(world.queue.messages).toEqual([]);
+  });
+
+  it('fails a tenant whose token did not come for another reason, without calling its consent missing', async () => {
+    world.outlook('contoso-1', 5, { tenant: CONTOSO });
+    world.tenantGraph(CONTOSO).failNext('ready', new CredentialError('No Microsoft Graph token within 20 s.'));
+    const health = recordingHealth();
+
+    const result = await run({ tenantHealth: health });
+
+    expect(result).toMatchObject({ due: 1, failed: 1 });
+    expect(health.recorded).toEqual([
+      { tenantId: CONTOSO, refused: expect.stringContaining('20 s'), consentMissing: false },
+    ]);
+  });
+
+  it('gives back the lease of a recreation a refused token stopped, so the next run finds the row free', async () => {
+    world.outlook('lost', 5, { tenant: CONTOSO, onGraph: false, row: { state: 'expired' } });
+    world.tenantGraph(CONTOSO).failNext('create', new ConsentMissingError('AADSTS700016: consent withdrawn'));
+
+    await run({ tenantHealth: recordingHealth() });
+
+    expect(world.tenantGraph(CONTOSO).callsOf('create')).toHaveLength(1);
+    expect(world.store.current('lost')!.leaseUntil).toBeUndefined();
+    // The mark of a creation under way stays: the next attempt looks for what this one may have made.
+    expect(world.store.current('lost')!.recreateStartedAt).toBeDefined();
   });
 
   it('stops a customer tenant whose token stops coming part-way, and only that tenant', async () => {
