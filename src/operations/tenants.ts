@@ -160,10 +160,11 @@ export async function removeTenant(
 }
 
 /** The row alone, leased like a renewal so that no run is at work on it while it goes. */
-async function removeRow({ store, renewalContext }: OperationsInput, subscriptionId: string): Promise<void> {
+async function removeRow(input: OperationsInput, subscriptionId: string): Promise<void> {
+  const { store } = input;
   const found = await store.find(subscriptionId);
   if (!found) return;
-  const leaseMs = (await renewalContext()).leaseMs;
+  const leaseMs = (await input.renewalContext()).leaseMs;
   const row = await store.claim(found, new Date(Date.now() + leaseMs), () => true);
   if (!row)
     throw new OperationError(

@@ -3,9 +3,9 @@
 // gets a shorter one (SHORT_LIVED_LEASE_MS, with the 10-minute timer in policy/cadence.ts), whether a row
 // is leased, how one worker leases a row, and how a run takes leases ahead in batches. How the table
 // takes one (a conditional write under the row's ETag) is the store's business (storage/subscriptionLeases.ts).
+import type { CredentialError } from './errors';
 import { cadenceFor, type RenewalSubject, SHORT_LIVED_LEASE_MS } from './policy/cadence';
 import type { GraphRules } from './policy/graphRules';
-import type { CredentialError } from './errors';
 import type { SubscriptionStore } from './ports';
 import { heldByAnother, type StoredSubscription } from './subscription';
 
