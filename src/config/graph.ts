@@ -1,7 +1,7 @@
 import { type LifetimeOverride, OVERRIDE_EXAMPLE, parseLifetimeOverrides } from '../renewal/policy/lifetimeOverrides';
 import { ConfigError } from './configError';
 import { type Env, GUID, present, readNumber } from './env';
-import { readUrl } from './url';
+import { readHttpsHost } from './url';
 
 /** How this app talks to Graph: where, how patiently, and within which of Graph's ceilings. */
 export interface GraphConfig {
@@ -50,22 +50,14 @@ export function readIdentity(env: Env): IdentityConfig {
   };
 }
 
-/** GRAPH_BASE_URL: the host only, https. */
+/** GRAPH_BASE_URL: the host only, https (the Graph client only attaches the bearer token to https hosts). */
 export function readGraphBaseUrl(env: Env): string {
-  const url = readUrl(env, 'GRAPH_BASE_URL', {
+  return readHttpsHost(env, 'GRAPH_BASE_URL', {
+    fallback: 'https://graph.microsoft.com',
     notAUrl: (value) =>
       `"${value}" is not a URL; use https://graph.microsoft.com, or your national cloud's Graph endpoint.`,
-    // The Graph client only attaches the bearer token to https hosts.
-    notHttps: { loopback: false, message: (protocol) => `must be an https URL (got "${protocol}").` },
+    hostOnly: 'must be the host only, without /v1.0 or a path, e.g. https://graph.microsoft.com',
   });
-  if (!url) return 'https://graph.microsoft.com';
-  if (url.pathname !== '/' || url.search !== '') {
-    throw new ConfigError(
-      'GRAPH_BASE_URL',
-      'must be the host only, without /v1.0 or a path, e.g. https://graph.microsoft.com',
-    );
-  }
-  return url.origin;
 }
 
 function readLifetimeOverrides(env: Env): LifetimeOverride[] {

@@ -1,7 +1,7 @@
 import { ConfigError } from './configError';
 import { type Env, GUID, present, readNumber } from './env';
 import { readTableName } from './storage';
-import { readUrl } from './url';
+import { readHttpsHost } from './url';
 
 /**
  * Which tenants this deployment keeps subscriptions in. The home tenant (where the managed identity
@@ -63,14 +63,10 @@ function readGuid(env: Env, setting: string, advice: string): string | undefined
 
 /** AZURE_AUTHORITY_HOST, the name @azure/identity reads too: https, the host only. */
 function readAuthorityHost(env: Env): string {
-  const url = readUrl(env, 'AZURE_AUTHORITY_HOST', {
+  return readHttpsHost(env, 'AZURE_AUTHORITY_HOST', {
+    fallback: 'https://login.microsoftonline.com',
     notAUrl: (value) =>
       `"${value}" is not a URL; use https://login.microsoftonline.com, or your national cloud's Entra endpoint.`,
-    notHttps: { loopback: false, message: (protocol) => `must be an https URL (got "${protocol}").` },
+    hostOnly: 'must be the host only, e.g. https://login.microsoftonline.com',
   });
-  if (!url) return 'https://login.microsoftonline.com';
-  if (url.pathname !== '/' || url.search !== '') {
-    throw new ConfigError('AZURE_AUTHORITY_HOST', 'must be the host only, e.g. https://login.microsoftonline.com');
-  }
-  return url.origin;
 }

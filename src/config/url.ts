@@ -48,3 +48,22 @@ export function readServiceEndpoint(env: Env, setting: string, service: 'table' 
 export function endpointText(url: URL): string {
   return url.toString().replace(/\/$/, '');
 }
+
+/**
+ * An https URL setting that names a host only (Graph's, Entra's): its origin, `fallback` when unset,
+ * a ConfigError with `notAUrl` or `hostOnly` when it is not a URL or has a path or query.
+ */
+export function readHttpsHost(
+  env: Env,
+  setting: string,
+  rule: { fallback: string; notAUrl: (value: string) => string; hostOnly: string },
+): string {
+  const url = readUrl(env, setting, {
+    notAUrl: rule.notAUrl,
+    // Tokens go to it: https only, loopback included.
+    notHttps: { loopback: false, message: (protocol) => `must be an https URL (got "${protocol}").` },
+  });
+  if (!url) return rule.fallback;
+  if (url.pathname !== '/' || url.search !== '') throw new ConfigError(setting, rule.hostOnly);
+  return url.origin;
+}
