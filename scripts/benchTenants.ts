@@ -49,6 +49,8 @@ export interface TenantFigures {
   /** PATCH requests the tenant's Graph received, and how many of them it answered 429 (limits or fault). */
   patches: number;
   throttled: number;
+  /** Of those, the 429s for a mailbox's concurrency (Outlook's 4 per mailbox), not the write window. */
+  mailboxThrottled: number;
   /** When the tenant's first and last renewal landed on its Graph, since the run's start (ms). */
   firstRenewalMs?: number;
   lastRenewalMs?: number;
@@ -181,6 +183,7 @@ export async function measureTenants(tools: TenantTools): Promise<TenantBenchFig
       tenantGraph.requests.length = 0;
       tenantGraph.faults.length = 0;
       tenantGraph.throttled = 0;
+      tenantGraph.mailboxThrottled = 0;
       tenantGraph.latencyMs = latencyMs;
       tenantGraph.limits = {
         mailboxConcurrency: tools.mailboxConcurrency,
@@ -295,6 +298,7 @@ export async function measureTenants(tools: TenantTools): Promise<TenantBenchFig
         patches: patches.length,
         // A tenant under the 429 fault answers every PATCH 429 (its limits or the fault).
         throttled: faulted ? patches.length : tenantGraph.throttled,
+        mailboxThrottled: tenantGraph.mailboxThrottled,
         ...(landed.length > 0 ? { firstRenewalMs: Math.min(...landed), lastRenewalMs: Math.max(...landed) } : {}),
       };
     });

@@ -43,7 +43,7 @@ export function tenantsTable(r: TenantBenchFigures): string {
     for (const t of f.tenants) {
       out.push(
         `  tenant ${short(t.tenantId)}${t.faulted ? ' (429 to everything)' : ''}: ${t.renewedOnGraph}/${t.due} renewed on its Graph, ` +
-          `first ${s(t.firstRenewalMs)}, last ${s(t.lastRenewalMs)}, ${n(t.patches)} PATCHes, ${n(t.throttled)} answered 429`,
+          `first ${s(t.firstRenewalMs)}, last ${s(t.lastRenewalMs)}, ${n(t.patches)} PATCHes, ${n(t.throttled)} answered 429${t.mailboxThrottled > 0 ? ` (${n(t.mailboxThrottled)} for a mailbox's concurrency)` : ''}`,
       );
     }
   };

@@ -159,8 +159,9 @@ export class GraphEmulator {
   latencyMs = 0;
   pageSize = 100;
   limits: GraphLimits = {};
-  /** 429s the limits answered (faults not included). */
+  /** 429s the limits answered (faults not included), and of them those for a mailbox's concurrency. */
   throttled = 0;
+  mailboxThrottled = 0;
   /** The most requests seen in flight at once for one mailbox, and overall. */
   peakMailboxInFlight = 0;
   peakInFlight = 0;
@@ -267,6 +268,7 @@ export class GraphEmulator {
     this.onRequest = undefined;
     this.limits = {};
     this.throttled = 0;
+    this.mailboxThrottled = 0;
     this.peakMailboxInFlight = 0;
     this.peakInFlight = 0;
     this.inFlightPerMailbox.clear();
@@ -408,6 +410,7 @@ export class GraphEmulator {
     const limited = this.overLimit(method, mailbox, isList);
     if (limited) {
       this.throttled++;
+      if (limited.message.includes('MailboxConcurrency')) this.mailboxThrottled++;
       return error(429, 'TooManyRequests', limited.message, { 'Retry-After': String(limited.retryAfterSeconds) });
     }
     appWindow?.times.push(performance.now());
