@@ -84,7 +84,10 @@ export class WriteRateLimiter {
     return this.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.rateAt(at)));
   }
 
-  /** Takes the token `waitMs` said is there. */
+  /**
+   * Takes the token `waitMs` said is there. It passes by `acquire`'s queue: a limiter is used one way
+   * or the other, never both (a tenant's under the app-wide one is only ever taken this way).
+   */
   takeNow(): void {
     this.refill(this.now());
     this.tokens -= 1;

@@ -2,6 +2,7 @@ import { eventLine } from '../renewal/events';
 import { cadenceFor } from '../renewal/policy/cadence';
 import { matchesDefinition } from '../renewal/policy/matching';
 import type { GraphSubscription } from '../renewal/ports';
+import { tenantOf } from '../renewal/run/renewalContext';
 import { definitionOf, type StoredSubscription, type SubscriptionDefinition } from '../renewal/subscription';
 import { graphCall } from './graphCall';
 import type { OperationsInput } from './operationsInput';
@@ -85,7 +86,7 @@ export async function adopt(
       log.info(
         eventLine(`Webhook adopted: subscription ${subscription.id}, resource ${subscription.resource}.`, {
           event: 'subscriptionRegistered',
-          tenantId: tenantId ?? input.homeTenant,
+          tenantId: tenantOf(input, { tenantId }),
           subscriptionId: subscription.id,
           resource: subscription.resource,
           expiration: subscription.expirationDateTime.toISOString(),

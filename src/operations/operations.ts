@@ -4,6 +4,7 @@ import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
 import { renewalTarget } from '../renewal/policy/expiration';
 import { conflictingSubscriptionId } from '../renewal/policy/matching';
 import type { GraphSubscription } from '../renewal/ports';
+import { tenantOf } from '../renewal/run/renewalContext';
 import { requestWithinStatedMaximum } from '../renewal/run/requestWithinStatedMaximum';
 import { type RenewalRunResult, runRenewal } from '../renewal/run/run';
 import { graphCall } from './graphCall';
@@ -65,7 +66,7 @@ export async function register(
       runId: 'register',
       subscriptionId: 'a registration',
       resource: definition.resource,
-      tenantId: tenantId ?? input.homeTenant,
+      tenantId: tenantOf(input, { tenantId }),
     };
     created = await graphCall(
       () =>
@@ -103,7 +104,7 @@ export async function register(
       `Webhook registered: subscription ${created.id}, resource ${definition.resource}, valid until ${created.expirationDateTime.toISOString()}.`,
       {
         event: 'subscriptionRegistered',
-        tenantId: tenantId ?? input.homeTenant,
+        tenantId: tenantOf(input, { tenantId }),
         subscriptionId: created.id,
         resource: definition.resource,
         expiration: created.expirationDateTime.toISOString(),
@@ -157,7 +158,7 @@ export async function remove(
   log.info(
     eventLine(`Webhook removed: subscription ${id}${row ? `, resource ${row.resource}` : ''} (on Graph: ${onGraph}).`, {
       event: 'subscriptionRemoved',
-      tenantId: tenantId ?? input.homeTenant,
+      tenantId: tenantOf(input, { tenantId }),
       subscriptionId: id,
       resource: row?.resource ?? '',
       onGraph,

@@ -6,7 +6,7 @@ import { graphDeadline, isShortLived, leaseMsFor } from '../renewal/lease';
 import { cadenceFor, keepAliveProblem } from '../renewal/policy/cadence';
 import { renewalTarget } from '../renewal/policy/expiration';
 import type { DefinitionChanges } from '../renewal/ports';
-import type { RenewalContext } from '../renewal/run/renewalContext';
+import { type RenewalContext, tenantOf } from '../renewal/run/renewalContext';
 import { renewSubscription } from '../renewal/run/renewSubscription';
 import { requestWithinStatedMaximum } from '../renewal/run/requestWithinStatedMaximum';
 import type { StoredSubscription } from '../renewal/subscription';
@@ -118,7 +118,7 @@ async function updateOne(
       kind: 'conflict',
     };
   const label = `subscription ${row.id}, resource ${row.resource}`;
-  const tenantId = row.tenantId ?? homeTenant;
+  const tenantId = tenantOf({ homeTenant }, row);
   const fields = { runId: `update-${row.id}`, subscriptionId: row.id, resource: row.resource, tenantId };
   const target = renewalTarget(updated, context.rules, now, context.policy.lifetimeHours);
   const deadline = graphDeadline(leased.leaseUntil, now, leaseMsFor(leased, context));

@@ -5,7 +5,7 @@ import { eventLine } from '../events';
 import { leaseMsFor, LeasesAhead } from '../lease';
 import { mailboxOf } from '../policy/mailbox';
 import type { StoredSubscription } from '../subscription';
-import { graphOf, type RenewalContext, tenantOf } from './renewalContext';
+import { customerTenantOf, graphOf, type RenewalContext, tenantOf } from './renewalContext';
 import { renewSubscription } from './renewSubscription';
 import type { RunState } from './runState';
 import type { DueSelection } from './selectDue';
@@ -35,8 +35,7 @@ export async function renewDue(
 ): Promise<StoredSubscription[]> {
   const tenants = new Map<string | undefined, StoredSubscription[]>();
   for (const row of selection.due) {
-    // A row that names the home tenant by its id (typed by hand) is the home tenant's.
-    const tenantId = row.tenantId === input.homeTenant ? undefined : row.tenantId;
+    const tenantId = customerTenantOf(input, row);
     const rows = tenants.get(tenantId);
     if (rows) rows.push(row);
     else tenants.set(tenantId, [row]);

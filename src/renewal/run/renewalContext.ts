@@ -35,8 +35,15 @@ export function graphOf(
   context: Pick<RenewalContext, 'graphs' | 'homeTenant'>,
   subscription: { tenantId?: string | undefined },
 ): SubscriptionGraph {
-  const { tenantId } = subscription;
-  return context.graphs.forTenant(tenantId === context.homeTenant ? undefined : tenantId);
+  return context.graphs.forTenant(customerTenantOf(context, subscription));
+}
+
+/** The subscription's customer tenant; undefined for the home tenant, however the row names it. */
+export function customerTenantOf(
+  context: Pick<RenewalContext, 'homeTenant'>,
+  subscription: { tenantId?: string | undefined },
+): string | undefined {
+  return subscription.tenantId === context.homeTenant ? undefined : subscription.tenantId;
 }
 
 /** The tenant's name in event lines and the status: its id, or the home tenant's name for a row without one. */
